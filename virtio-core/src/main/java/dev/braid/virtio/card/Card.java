@@ -1,0 +1,44 @@
+package dev.braid.virtio.card;
+
+/**
+ * The part of the card SPI common to NICs, disks and HBAs: what the aggregator needs to spread a
+ * device over several cards and to survive one of them failing.
+ *
+ * <h2>Threading</h2>
+ * Each card queue is driven by exactly one thread at a time (its card worker agent): {@code submit}
+ * and {@link #poll} for one queue are never called concurrently. Completions may be reported from
+ * any thread. {@link #fence()}, {@link #setEventListener} and the link queries are thread-safe.
+ */
+public interface Card
+{
+    /** A short, unique, human-readable name ("disk0", "nic-a"). */
+    String name();
+
+    /** Number of hardware queues the card offers. */
+    int queueCount();
+
+    /** Depth of each queue: the most requests in flight on one queue. */
+    int queueDepth();
+
+    /**
+     * Drives queue {@code queue}: reaps finished work and reports it to the sinks given at submit.
+     * Returns the amount of work done, 0 when idle (an Agrona agent duty cycle).
+     */
+    int poll(int queue);
+
+    /**
+     * Fences the card: once this returns, no request submitted before the call can read or write
+     * guest memory any more. Pending requests complete with {@link CardStatus#CANCELLED} or not at
+     * all. This is what lets the aggregator replay a request elsewhere without a late DMA from this
+     * card overwriting a buffer the guest has reused.
+     */
+    void fence();
+
+    /** Re-opens a fenced card for new submissions (a card that rejoins after a failure). */
+    void unfence();
+
+    /** Whether the card reports its link as up. */
+    boolean isLinkUp();
+
+    void setEventListener(CardEventListener listener);
+}
