@@ -25,7 +25,7 @@ public final class QueueMap
         this.routes = routes;
     }
 
-    public static int route(final int card, final int queue)
+    public static int encodeRoute(final int card, final int queue)
     {
         if (card < 0 || card > 0x7FFF || queue < 0 || queue > 0xFFFF)
         {
@@ -140,7 +140,7 @@ public final class QueueMap
         {
             final int[] old = routes[guestQueue];
             final int[] grown = Arrays.copyOf(old, old.length + 1);
-            grown[old.length] = route(card, cardQueue);
+            grown[old.length] = encodeRoute(card, cardQueue);
             routes[guestQueue] = grown;
             return this;
         }
