@@ -86,6 +86,10 @@ public final class PackedQueue implements DeviceQueue
     private final long[] ringOffsets;
     private final int lastRingPiece;
 
+    // The largest guest memory region, checked inline before the general range check.
+    private final long hotRegionBase;
+    private final long hotRegionLength;
+
     /** Ring slots each in-flight buffer id consumed; 0 when the id is not in flight. */
     private final int[] chainSlots;
 
@@ -148,6 +152,16 @@ public final class PackedQueue implements DeviceQueue
             ringOffsets[p] = buffer.addressOffset() + memory.offset(r, gpa) - (long)firstSlot * DESCRIPTOR_LENGTH;
             gpa = Math.min(end, memory.region(r).guestPhysicalEnd());
         }
+        int largest = 0;
+        for (int r = 1; r < memory.regionCount(); r++)
+        {
+            if (memory.region(r).length() > memory.region(largest).length())
+            {
+                largest = r;
+            }
+        }
+        hotRegionBase = memory.region(largest).guestPhysicalBase();
+        hotRegionLength = memory.region(largest).length();
         reset();
     }
 
@@ -365,7 +379,7 @@ public final class PackedQueue implements DeviceQueue
 
     private int addSegment(final DescriptorChain chain, final long addr, final int len, final boolean writable)
     {
-        if (len != 0 && !memory.isValidRange(addr, len & 0xFFFF_FFFFL))
+        if (len != 0 && !isGuestRange(addr, len & 0xFFFF_FFFFL))
         {
             return ChainStatus.ADDRESS_OUT_OF_MEMORY;
         }
@@ -374,6 +388,13 @@ public final class PackedQueue implements DeviceQueue
             return chain.wouldBreakOrder(writable) ? ChainStatus.READABLE_AFTER_WRITABLE : ChainStatus.TOO_MANY_SEGMENTS;
         }
         return ChainStatus.POPPED;
+    }
+
+    private boolean isGuestRange(final long addr, final long length)
+    {
+        // addr >= base keeps the subtraction non-negative, so the comparison cannot overflow.
+        final long offset = addr - hotRegionBase;
+        return (addr >= hotRegionBase && offset <= hotRegionLength - length) || memory.isValidRange(addr, length);
     }
 
     private int addIndirect(
@@ -397,7 +418,7 @@ public final class PackedQueue implements DeviceQueue
         {
             return ChainStatus.CHAIN_TOO_LONG;
         }
-        if (!memory.isValidRange(tableGpa, tableLength))
+        if (!isGuestRange(tableGpa, tableLength))
         {
             return ChainStatus.ADDRESS_OUT_OF_MEMORY;
         }
