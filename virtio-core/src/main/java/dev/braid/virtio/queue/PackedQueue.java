@@ -46,7 +46,15 @@ import static dev.braid.virtio.queue.PackedRingDescriptor.VIRTQ_DESC_F_WRITE;
  *       driver's slot accounting).</li>
  *   <li>An indirect table longer than the queue size is {@link ChainStatus#CHAIN_TOO_LONG}: the
  *       spec caps every descriptor list at the queue size.</li>
+ *   <li>INDIRECT without VIRTIO_F_INDIRECT_DESC is {@link ChainStatus#INDIRECT_NOT_NEGOTIATED}; an
+ *       INDIRECT descriptor that has NEXT or ends a NEXT chain is {@link ChainStatus#INDIRECT_WITH_NEXT}.
+ *       Inside a table only WRITE counts; NEXT and other bits are reserved and ignored, INDIRECT is
+ *       {@link ChainStatus#NESTED_INDIRECT}.</li>
  *   <li>Zero-length descriptors are skipped without checking their address: they touch no memory.</li>
+ *   <li>{@link #addUsed} for an id that is not in flight (a caller bug, or a completion that
+ *       outlived {@link #reset}) is dropped and counted, never written into the ring.</li>
+ *   <li>The ring may span adjacent guest memory regions as long as no descriptor straddles a
+ *       boundary; the event structures must each lie in one region (they are single 32-bit accesses).</li>
  * </ul>
  *
  * <p>Completions are out of order: {@link #addUsed} writes at {@code next_used} and skips the
@@ -55,7 +63,7 @@ import static dev.braid.virtio.queue.PackedRingDescriptor.VIRTQ_DESC_F_WRITE;
  * semantics; the others' flags are written at once with plain stores. That is safe because the
  * driver only ever polls the next used slot: it cannot look past the batch's first descriptor
  * before that descriptor's flags are visible, and the release orders every earlier store before
- * them (the spec's "multi-buffer" rule, 2.8.11).
+ * them (the spec allows this, as for multi-buffer requests).
  *
  * <p>Owned by one thread; not thread-safe. Nothing here allocates after construction.
  */
@@ -515,7 +523,8 @@ public final class PackedQueue implements DeviceQueue
         // Release: every used descriptor of the batch (ids, lengths, later flags) and the data the
         // device wrote into the buffers become visible before the driver can see this flag.
         putShortRelease(ringBases[piece], ringOffsets[piece] + ((long)slot << 4) + DESC_FLAGS_OFFSET, pendingFirstFlags);
-        publishedSinceEvent += pendingSlots;
+        // Capped: a window of a whole ring or more always interrupts, so the count need not grow further.
+        publishedSinceEvent = Math.min(publishedSinceEvent + pendingSlots, size);
         publishedPosition = position(nextUsed, usedWrap);
         pendingCount = 0;
         pendingSlots = 0;
