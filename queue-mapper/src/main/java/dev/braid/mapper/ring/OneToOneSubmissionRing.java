@@ -15,7 +15,7 @@ import static dev.braid.mapper.ring.RingDescriptor.*;
  * release store; the consumer reads the tail with acquire, then the values. The consumer returns
  * slots by a release store of the head after reading them; the producer reads the head with
  * acquire before reusing a slot. Each side caches the other's counter and re-reads it only when
- * the cached value says full (producer) or empty (consumer).
+ * the cached value says full (producer) or holds fewer than asked (consumer).
  */
 public final class OneToOneSubmissionRing implements SubmissionRing
 {
@@ -66,8 +66,9 @@ public final class OneToOneSubmissionRing implements SubmissionRing
     {
         long head = buffer.getLong(headIndex);
         long available = buffer.getLong(tailCacheIndex) - head;
-        if (available <= 0)
+        if (available < limit)
         {
+            // The cached tail may be behind: look again rather than return a short batch.
             final long tail = buffer.getLongAcquire(tailIndex);
             buffer.putLong(tailCacheIndex, tail);
             available = tail - head;
