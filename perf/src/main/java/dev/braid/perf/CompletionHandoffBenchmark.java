@@ -121,6 +121,8 @@ public class CompletionHandoffBenchmark
      * batch, drain it. Measures the cost per completion without any scheduling effect.
      */
     @Benchmark
+    @Group("sameThread")
+    @GroupThreads(1)
     @OperationsPerInvocation(BATCH)
     public int sameThreadBatch(final ProducerState producer)
     {
