@@ -317,7 +317,7 @@ public final class HaController implements Agent
     private boolean offer(final int type, final int card, final int intArg, final long longArg)
     {
         final int index = intake.tryClaim(type, HaEventDescriptor.LENGTH);
-        if (index <= 0)
+        if (index < 0)
         {
             droppedEvents.incrementAndGet();
             return false;
