@@ -172,11 +172,21 @@ public final class DeterministicScheduler implements AutoCloseable
      */
     public boolean runUntil(final BooleanSupplier done, final long maxVirtualNanos)
     {
+        return runUntil(done, maxVirtualNanos, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #runUntil(BooleanSupplier, long)}, and also stops after {@code maxSteps} steps: a guard
+     * against agents that report work forever, so that virtual time never moves.
+     */
+    public boolean runUntil(final BooleanSupplier done, final long maxVirtualNanos, final long maxSteps)
+    {
+        final long stepLimit = steps + maxSteps < steps ? Long.MAX_VALUE : steps + maxSteps;
         final long start = clock.nanoTime();
         final long limit = start + maxVirtualNanos < start ? Long.MAX_VALUE : start + maxVirtualNanos;
         while (!done.getAsBoolean())
         {
-            if (clock.nanoTime() > limit)
+            if (clock.nanoTime() > limit || steps >= stepLimit)
             {
                 return false;
             }
