@@ -148,6 +148,44 @@ public final class ChainBytes
         return done == length;
     }
 
+    /** Whether readable bytes {@code [offset, offset + length)} exist and lie in guest memory. */
+    public static boolean readableInMemory(
+        final GuestMemory memory, final DescriptorChain chain, final long offset, final long length)
+    {
+        return inMemory(memory, chain, locateReadable(chain, offset), chain.readableCount(), length);
+    }
+
+    /** Whether writable bytes {@code [offset, offset + length)} exist and lie in guest memory. */
+    public static boolean writableInMemory(
+        final GuestMemory memory, final DescriptorChain chain, final long offset, final long length)
+    {
+        return inMemory(memory, chain, locateWritable(chain, offset), chain.segmentCount(), length);
+    }
+
+    private static boolean inMemory(
+        final GuestMemory memory, final DescriptorChain chain, final long start, final int end, final long length)
+    {
+        if (start == NOT_FOUND)
+        {
+            return length == 0;
+        }
+        int segment = segment(start);
+        long inSegment = offset(start);
+        long done = 0;
+        while (done < length && segment < end)
+        {
+            final long chunk = Math.min(length - done, length(chain, segment) - inSegment);
+            if (!memory.isValidRange(chain.address(segment) + inSegment, chunk))
+            {
+                return false;
+            }
+            done += chunk;
+            segment++;
+            inSegment = 0;
+        }
+        return done == length;
+    }
+
     /** Guest-physical address of the last writable byte, or -1 when the chain has none in guest memory. */
     public static long lastWritableByte(final GuestMemory memory, final DescriptorChain chain)
     {
