@@ -100,16 +100,9 @@ public final class ScsiRequestParser
         out.address(lunField, scratch.getLong(CMD_ID_OFFSET, ByteOrder.LITTLE_ENDIAN));
         out.attributes(scratch.getByte(CMD_TASK_ATTR_OFFSET) & 0xFF, scratch.getByte(CMD_PRIO_OFFSET) & 0xFF,
             scratch.getByte(CMD_CRN_OFFSET) & 0xFF);
-        if (!addressable(lunField))
-        {
-            return out.complete(VIRTIO_SCSI_S_BAD_TARGET);
-        }
         final long dataOut = chain.readableBytes() - reqLength;
         final long dataIn = chain.writableBytes() - respLength;
-        if (dataOut > 0 && dataIn > 0 && !inout)
-        {
-            return out.complete(VIRTIO_SCSI_S_FAILURE);
-        }
+        // Ranges first, so that an early response can report every data byte as residual.
         if (dataOut > 0)
         {
             final long start = ChainBytes.locateReadable(chain, reqLength);
@@ -119,6 +112,14 @@ public final class ScsiRequestParser
         {
             final long start = ChainBytes.locateWritable(chain, respLength);
             out.dataIn(ChainBytes.segment(start), ChainBytes.offset(start), dataIn);
+        }
+        if (!addressable(lunField))
+        {
+            return out.complete(VIRTIO_SCSI_S_BAD_TARGET);
+        }
+        if (dataOut > 0 && dataIn > 0 && !inout)
+        {
+            return out.complete(VIRTIO_SCSI_S_FAILURE);
         }
         return out.submit();
     }
