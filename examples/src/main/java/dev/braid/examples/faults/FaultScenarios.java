@@ -1,0 +1,228 @@
+package dev.braid.examples.faults;
+
+import dev.braid.examples.soak.Failover;
+import dev.braid.examples.soak.SoakConfig;
+import dev.braid.examples.soak.SoakReport;
+import dev.braid.examples.soak.SoakResult;
+import dev.braid.examples.soak.SoakRig;
+import dev.braid.ha.Failback;
+import dev.braid.ha.TransitionReason;
+import dev.braid.sim.CardFault;
+import dev.braid.sim.FaultSchedule;
+import dev.braid.sim.FaultTarget;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Named, deterministic fault scenarios (virtual time, fixed seed): each scripts its faults or pool
+ * operations, runs the soak rig, checks the invariants plus the scenario's own claim, and gives one
+ * table row. Scenarios that need a device path not built yet are reported PENDING, never PASS.
+ */
+public final class FaultScenarios
+{
+    private static final long MS = 1_000_000L;
+
+    private FaultScenarios()
+    {
+    }
+
+    public static List<String> names()
+    {
+        return List.of("fail-stop-write-burst", "all-but-one-down", "flapping-card", "zombie-completions",
+            "hang-timeout", "hot-remove", "hot-add-rebalance", "ap-failback-immediate", "ap-failback-delayed",
+            "all-down-then-return", "net-failover-announce", "scsi-lun-reset");
+    }
+
+    public static List<ScenarioResult> runAll(final long seed)
+    {
+        final List<ScenarioResult> rows = new ArrayList<>();
+        for (final String name : names())
+        {
+            rows.add(run(name, seed));
+        }
+        return rows;
+    }
+
+    private static SoakConfig base(final long seed, final int cards)
+    {
+        final SoakConfig c = new SoakConfig();
+        c.threaded = false;
+        c.cards = cards;
+        c.queues = 2;
+        c.queueDepth = 32;
+        c.durationNanos = 150 * MS;
+        c.faults = "none";
+        c.seed = seed;
+        c.quiesceNanos = 10_000 * MS;
+        return c;
+    }
+
+    public static ScenarioResult run(final String name, final long seed)
+    {
+        switch (name)
+        {
+            case "fail-stop-write-burst":
+            {
+                final SoakConfig c = base(seed, 3);
+                c.readPercent = 10;
+                final SoakRig rig = new SoakRig(c);
+                final FaultTarget card = rig.kind().faultTargets().get(0);
+                rig.schedule(new FaultSchedule().inject(30 * MS, card, CardFault.FAIL_STOP, 0).rejoin(80 * MS, card));
+                final SoakResult r = rig.run();
+                return row(name, r, r.replayed > 0 && hasFailover(r, 0, null), "replayed " + r.replayed);
+            }
+            case "all-but-one-down":
+            {
+                final SoakConfig c = base(seed, 4);
+                final SoakRig rig = new SoakRig(c);
+                final List<FaultTarget> t = rig.kind().faultTargets();
+                final FaultSchedule s = new FaultSchedule();
+                for (int i = 0; i < 3; i++)
+                {
+                    s.inject(30 * MS, t.get(i), CardFault.FAIL_STOP, 0).rejoin(90 * MS, t.get(i));
+                }
+                rig.schedule(s);
+                final SoakResult r = rig.run();
+                final long survivor = r.cards.get(3).completed();
+                return row(name, r, r.failovers.size() >= 3 && survivor > 0, r.failovers.size() + " failovers");
+            }
+            case "flapping-card":
+            {
+                final SoakConfig c = base(seed, 3);
+                final SoakRig rig = new SoakRig(c);
+                final FaultTarget card = rig.kind().faultTargets().get(1);
+                final FaultSchedule s = new FaultSchedule();
+                int flaps = 0;
+                for (long t = 20 * MS; t < 100 * MS; t += 4 * MS)
+                {
+                    s.inject(t, card, CardFault.LINK_DOWN, 0).heal(t + 2 * MS, card);
+                    flaps++;
+                }
+                rig.schedule(s);
+                final SoakResult r = rig.run();
+                final long epochs = r.epochEnd - r.epochStart;
+                // Without hysteresis every flap would move the map twice (down and back up).
+                return row(name, r, epochs <= flaps, flaps + " flaps, " + epochs + " map epochs");
+            }
+            case "zombie-completions":
+            {
+                final SoakConfig c = base(seed, 3);
+                c.durationNanos = 200 * MS;
+                final SoakRig rig = new SoakRig(c);
+                final FaultTarget card = rig.kind().faultTargets().get(0);
+                rig.schedule(new FaultSchedule().inject(20 * MS, card, CardFault.HANG, 0)
+                    .inject(80 * MS, card, CardFault.ZOMBIE, 30 * MS).rejoin(160 * MS, card));
+                final SoakResult r = rig.run();
+                return row(name, r, r.staleDropped > 0 && r.duplicated == 0, "stale dropped " + r.staleDropped);
+            }
+            case "hang-timeout":
+            {
+                final SoakConfig c = base(seed, 3);
+                final SoakRig rig = new SoakRig(c);
+                final FaultTarget card = rig.kind().faultTargets().get(1);
+                rig.schedule(new FaultSchedule().inject(30 * MS, card, CardFault.HANG, 0).rejoin(100 * MS, card));
+                final SoakResult r = rig.run();
+                return row(name, r, hasFailover(r, 1, TransitionReason.TIMEOUT), "detected by " + reasons(r));
+            }
+            case "hot-remove":
+            {
+                final SoakConfig c = base(seed, 3);
+                final SoakRig rig = new SoakRig(c);
+                rig.at(40 * MS, "hot-remove card 2", x -> x.hotRemove(2));
+                final SoakResult r = rig.run();
+                final boolean gone = !rig.device().currentMap().usesCard(2);
+                return row(name, r, gone, gone ? "card 2 drained and out of the map" : "card 2 still mapped");
+            }
+            case "hot-add-rebalance":
+            {
+                final SoakConfig c = base(seed, 2);
+                c.queues = 4;
+                c.selector = "queue-affine";
+                final SoakRig rig = new SoakRig(c);
+                rig.at(40 * MS, "hot-add", SoakRig::hotAddCard);
+                final SoakResult r = rig.run();
+                final long served = r.cards.size() > 2 ? r.cards.get(2).completed() : 0;
+                return row(name, r, served > 0 && rig.device().currentMap().usesCard(2), "new card served " + served);
+            }
+            case "ap-failback-immediate":
+            case "ap-failback-delayed":
+            {
+                final boolean delayed = name.endsWith("delayed");
+                final SoakConfig c = base(seed, 3);
+                c.mode = "ap";
+                c.durationNanos = 250 * MS;
+                c.failback = delayed ? Failback.delayed(100 * MS) : Failback.immediate();
+                final SoakRig rig = new SoakRig(c);
+                final FaultTarget card = rig.kind().faultTargets().get(0);
+                rig.schedule(new FaultSchedule().inject(30 * MS, card, CardFault.FAIL_STOP, 0).rejoin(50 * MS, card));
+                final AtomicBoolean backEarly = new AtomicBoolean();
+                rig.at(110 * MS, "check failback", x -> backEarly.set(x.device().currentMap().usesCard(0)));
+                final SoakResult r = rig.run();
+                final boolean backAtEnd = rig.device().currentMap().usesCard(0);
+                final boolean ok = backAtEnd && (delayed ? !backEarly.get() : backEarly.get());
+                return row(name, r, ok, "on card 0 at 110ms: " + backEarly.get() + ", at end: " + backAtEnd);
+            }
+            case "all-down-then-return":
+            {
+                final SoakConfig c = base(seed, 3);
+                final SoakRig rig = new SoakRig(c);
+                final List<FaultTarget> t = rig.kind().faultTargets();
+                final FaultSchedule s = new FaultSchedule();
+                for (int i = 0; i < 3; i++)
+                {
+                    s.inject(30 * MS, t.get(i), CardFault.FAIL_STOP, 0);
+                }
+                s.rejoin(80 * MS, t.get(1));
+                s.rejoin(120 * MS, t.get(0)).rejoin(120 * MS, t.get(2));
+                rig.schedule(s);
+                final SoakResult r = rig.run();
+                return row(name, r, r.guestErrors == 0, r.guestErrors + " guest errors (deadline 5s, card back at 80ms)");
+            }
+            case "net-failover-announce":
+                return pending(name, "needs the net path");
+            case "scsi-lun-reset":
+                return pending(name, "needs the scsi path");
+            default:
+                throw new IllegalArgumentException("unknown scenario '" + name + "' (valid: " + String.join(", ", names()) + ")");
+        }
+    }
+
+    private static ScenarioResult pending(final String name, final String why)
+    {
+        return new ScenarioResult(name, "PENDING", -1, -1, 0, "pending: " + why);
+    }
+
+    private static ScenarioResult row(final String name, final SoakResult r, final boolean claim, final String note)
+    {
+        final long[] stalls = SoakReport.stalls(r.failovers);
+        final long p50 = stalls.length == 0 ? -1 : stalls[(stalls.length - 1) / 2];
+        final long max = stalls.length == 0 ? -1 : stalls[stalls.length - 1];
+        final boolean ok = r.invariantsOk() && claim;
+        return new ScenarioResult(name, ok ? "PASS" : "FAIL", p50, max, r.requestsCompleted,
+            note + (r.invariantsOk() ? "" : "; invariants: " + r.summary()));
+    }
+
+    private static boolean hasFailover(final SoakResult r, final int card, final TransitionReason reason)
+    {
+        for (final Failover f : r.failovers)
+        {
+            if (f.card() == card && (reason == null || f.reason() == reason))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String reasons(final SoakResult r)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final Failover f : r.failovers)
+        {
+            sb.append(sb.length() == 0 ? "" : ",").append("card").append(f.card()).append(':').append(f.reason());
+        }
+        return sb.length() == 0 ? "nothing" : sb.toString();
+    }
+}

@@ -1,0 +1,249 @@
+package dev.braid.examples.soak;
+
+import dev.braid.aggregator.AggregatedDevice;
+import dev.braid.aggregator.RequestHandler;
+import dev.braid.aggregator.blk.BlkProbeHandler;
+import dev.braid.aggregator.blk.BlkRequestHandler;
+import dev.braid.aggregator.guest.BlkGuestWorkload;
+import dev.braid.sim.FaultTarget;
+import dev.braid.sim.LatencyModel;
+import dev.braid.sim.SharedBlockStore;
+import dev.braid.sim.SimDisk;
+import dev.braid.sim.TimerSource;
+import dev.braid.virtio.blk.BlkRequestParser;
+import dev.braid.virtio.driver.DriverQueue;
+import dev.braid.virtio.driver.PackedDriverQueue;
+import dev.braid.virtio.driver.RingLayout;
+import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.virtio.memory.GuestMemory;
+import dev.braid.virtio.queue.DeviceQueue;
+import dev.braid.virtio.queue.PackedQueue;
+import dev.braid.virtio.queue.SplitQueue;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.NanoClock;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * virtio-blk over simulated disks that share one backing store. Each guest queue owns a disjoint
+ * sector range and verifies every read against the last write completed to it.
+ */
+public final class BlkKind implements DeviceKind
+{
+    /** Sectors each guest queue writes and reads (2 MiB): small enough that reads hit written data. */
+    static final int SECTORS_PER_QUEUE = 4096;
+
+    public String name()
+    {
+        return "blk";
+    }
+
+    public String defaultSelector()
+    {
+        return "least-outstanding";
+    }
+
+    public KindRig build(final SoakConfig config, final NanoClock clock, final Consumer<Agent> onAgentAdded)
+    {
+        return new Rig(config, clock, onAgentAdded);
+    }
+
+    private static final class Rig implements KindRig
+    {
+        private final SoakConfig config;
+        private final NanoClock clock;
+        private final SharedBlockStore store;
+        private final LatencyModel latency;
+        private final List<SimDisk> disks = new ArrayList<>();
+        private final List<BlkGuestWorkload> guests = new ArrayList<>();
+        private final List<GuestQueue> guestQueues = new ArrayList<>();
+        private final AggregatedDevice device;
+
+        Rig(final SoakConfig config, final NanoClock clock, final Consumer<Agent> onAgentAdded)
+        {
+            this.config = config;
+            this.clock = clock;
+            this.latency = Specs.latency(config.latency);
+            final int queues = config.queues;
+            final int ringSize = config.ringSize();
+            final int slot = BlkGuestWorkload.slotBytes(config.maxSectorsPerRequest);
+            final long perQueue = RingLayout.alignUp(64L * 1024 + (long)ringSize * 64 + (long)ringSize * slot, 4096);
+            final GuestMemory memory = GuestMemory.allocate((int)Math.min(Integer.MAX_VALUE, perQueue * queues + (1 << 20)));
+            store = new SharedBlockStore((long)SECTORS_PER_QUEUE * queues);
+
+            final AggregatedDevice.Builder builder = AggregatedDevice.builder()
+                .clock(clock).seed(config.seed).maxCards(SoakConfig.MAX_CARDS).onAgentAdded(onAgentAdded);
+            for (int i = 0; i < config.cards; i++)
+            {
+                final SimDisk disk = newDisk(i);
+                disks.add(disk);
+                builder.card(disk);
+            }
+
+            final DeviceQueue[] deviceQueues = new DeviceQueue[queues];
+            final RequestHandler[] handlers = new RequestHandler[queues];
+            final byte[] serial = "braid-soak".getBytes(StandardCharsets.US_ASCII);
+            long gpa = 0;
+            for (int q = 0; q < queues; q++)
+            {
+                final RingLayout layout = config.packed ? RingLayout.packed(gpa, ringSize, 4) : RingLayout.split(gpa, ringSize, 4);
+                final DriverQueue driver = config.packed ?
+                    new PackedDriverQueue(memory, layout, true) : new SplitDriverQueue(memory, layout, true);
+                deviceQueues[q] = config.packed ?
+                    new PackedQueue(memory, ringSize, layout.descGpa(), layout.driverAreaGpa(), layout.deviceAreaGpa(), true, true) :
+                    new SplitQueue(memory, ringSize, layout.descGpa(), layout.availGpa(), layout.usedGpa(), true, true);
+                handlers[q] = new BlkRequestHandler(memory, new BlkRequestParser().capacity(store.sectors()),
+                    ringSize, 16, serial);
+                final GuestQueue guestQueue = new GuestQueue(driver, clock);
+                final long area = RingLayout.alignUp(layout.endGpa(), 64);
+                final long limit = config.requests > 0 ? Math.max(1, config.requests / queues + (q < config.requests % queues ? 1 : 0)) : 0;
+                guests.add(new BlkGuestWorkload(q, guestQueue, memory, area, (long)q * SECTORS_PER_QUEUE,
+                    SECTORS_PER_QUEUE, config.maxSectorsPerRequest, config.readPercent, true, limit, config.queueDepth,
+                    config.seed * 31 + q, x -> {}));
+                guestQueues.add(guestQueue);
+                gpa = RingLayout.alignUp(area + (long)ringSize * slot, 4096);
+            }
+            device = builder
+                .queues(deviceQueues, handlers)
+                .probeHandler(new BlkProbeHandler(SoakConfig.MAX_CARDS))
+                .mapPolicy(Policies.mapPolicy(config, queues, "least-outstanding"))
+                .dispatchPolicy(Policies.dispatch(config, "least-outstanding"))
+                .healthConfig(config.health)
+                .build();
+        }
+
+        private SimDisk newDisk(final int index)
+        {
+            final SimDisk.Builder b = SimDisk.builder("disk" + index, store).clock(clock).latency(latency)
+                .queues(Math.min(8, Math.max(2, config.queues)), 64).seed(config.seed * 1_000_003L + index);
+            if (config.bandwidth > 0)
+            {
+                b.bandwidth(Specs.bandwidthCap(config.bandwidth));
+            }
+            return b.build();
+        }
+
+        public AggregatedDevice device()
+        {
+            return device;
+        }
+
+        public List<Agent> guests()
+        {
+            return List.copyOf(guests);
+        }
+
+        public List<GuestQueue> guestQueues()
+        {
+            return List.copyOf(guestQueues);
+        }
+
+        public List<FaultTarget> faultTargets()
+        {
+            return List.copyOf(disks);
+        }
+
+        public List<TimerSource> timerSources()
+        {
+            return List.copyOf(disks);
+        }
+
+        public int hotAddCard()
+        {
+            final SimDisk disk = newDisk(disks.size());
+            final int index = device.hotAdd(disk);
+            while (disks.size() <= index)
+            {
+                disks.add(null);
+            }
+            disks.set(index, disk);
+            return index;
+        }
+
+        public long outstanding()
+        {
+            long n = 0;
+            for (final BlkGuestWorkload g : guests)
+            {
+                n += g.outstanding();
+            }
+            return n;
+        }
+
+        public long duplicates()
+        {
+            long n = 0;
+            for (final BlkGuestWorkload g : guests)
+            {
+                n += g.strays();
+            }
+            return n;
+        }
+
+        public long corrupt()
+        {
+            long n = 0;
+            for (final BlkGuestWorkload g : guests)
+            {
+                n += g.corrupt();
+            }
+            return n;
+        }
+
+        public long errors()
+        {
+            long n = 0;
+            for (final BlkGuestWorkload g : guests)
+            {
+                n += g.errors();
+            }
+            return n;
+        }
+
+        public long checked()
+        {
+            long n = 0;
+            for (final BlkGuestWorkload g : guests)
+            {
+                n += g.reads();
+            }
+            return n;
+        }
+
+        public long cardInFlight(final int card)
+        {
+            final SimDisk disk = card < disks.size() ? disks.get(card) : null;
+            if (disk == null)
+            {
+                return 0;
+            }
+            long n = 0;
+            for (int q = 0; q < disk.queueCount(); q++)
+            {
+                n += disk.inFlight(q);
+            }
+            return n;
+        }
+
+        public long cardCompleted(final int card)
+        {
+            final SimDisk disk = card < disks.size() ? disks.get(card) : null;
+            return disk == null ? 0 : disk.completed();
+        }
+
+        public String detail()
+        {
+            long reads = 0;
+            long writes = 0;
+            for (final BlkGuestWorkload g : guests)
+            {
+                reads += g.reads();
+                writes += g.writes();
+            }
+            return "reads " + reads + " (each verified), writes " + writes;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.braid.examples.soak;
+
+import dev.braid.aggregator.AggregatedDevice;
+import dev.braid.sim.FaultTarget;
+import dev.braid.sim.TimerSource;
+import org.agrona.concurrent.Agent;
+
+import java.util.List;
+
+/**
+ * A built device of one kind with its simulated cards and verifying guests: what the generic
+ * {@link SoakRig} runs, faults and checks. Counters are summed over guest queues; they are exact
+ * once the guests have stopped, and approximate (but safe to read) while they run.
+ */
+public interface KindRig
+{
+    AggregatedDevice device();
+
+    /** One agent per guest queue; they post, reap and verify. */
+    List<Agent> guests();
+
+    /** The guests' queues, in guest-queue order. */
+    List<GuestQueue> guestQueues();
+
+    /** The simulated cards as fault targets; index = card index in the device. */
+    List<FaultTarget> faultTargets();
+
+    /** Cards and other sources of future work, for the deterministic scheduler. */
+    List<TimerSource> timerSources();
+
+    /** Builds one more simulated card and hot-adds it; returns its index. */
+    int hotAddCard();
+
+    /** Requests posted and not yet completed. After a quiesce: lost. */
+    long outstanding();
+
+    /** Completions for requests the guest did not post or already had back. */
+    long duplicates();
+
+    /** Data that did not verify (blk: a read that is not the last completed write). */
+    long corrupt();
+
+    /** Completions with an error status. */
+    long errors();
+
+    /** Request or frame units the guests checked (reads verified, frames matched). */
+    long checked();
+
+    /** Requests the card itself still holds (card-side outstanding). */
+    long cardInFlight(int card);
+
+    /** Requests the simulated card completed. */
+    long cardCompleted(int card);
+
+    /** One-line kind-specific counters for the report (reads/writes, frames...). */
+    String detail();
+}

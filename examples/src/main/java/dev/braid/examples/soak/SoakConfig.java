@@ -1,0 +1,111 @@
+package dev.braid.examples.soak;
+
+import dev.braid.ha.Failback;
+import dev.braid.ha.HealthConfig;
+
+/**
+ * Everything one soak run needs. Plain mutable fields with sensible defaults; {@link #validate()}
+ * checks them with the CLI's one-line messages, so tests and the CLI share the rules.
+ */
+public final class SoakConfig
+{
+    public static final int MAX_CARDS = 8;
+
+    public String device = "blk";
+    public int cards = 4;
+    /** "aa" (active-active) or "ap" (active-passive). */
+    public String mode = "aa";
+    /** Null: the device kind's default (blk: least-outstanding spray; ap: queue-affine). */
+    public String selector;
+    public int queues = 2;
+    public int queueDepth = 64;
+    public boolean packed;
+    /** Run length; 0 when bounded by {@link #requests} instead. */
+    public long durationNanos = 30_000_000_000L;
+    /** Total requests over all guest queues; 0 when bounded by {@link #durationNanos}. */
+    public long requests;
+    /** none, light, heavy, demo, or a schedule file path. */
+    public String faults = "demo";
+    public long seed = 1;
+    public boolean threaded = true;
+    public String latency = "uniform:10us-50us";
+    /** Per-card bytes/s, 0 for no cap. */
+    public long bandwidth;
+    public int readPercent = 50;
+    public int maxSectorsPerRequest = 8;
+    public Failback failback = Failback.immediate();
+    /** Quiesce bound: how long outstanding requests may take to drain at the end. */
+    public long quiesceNanos = 10_000_000_000L;
+    /** Sampling interval for the chart and the per-interval numbers; 0 picks duration/120. */
+    public long intervalNanos;
+    public HealthConfig health = defaultHealth();
+
+    public static HealthConfig defaultHealth()
+    {
+        return new HealthConfig()
+            .completionTimeoutNanos(20_000_000L)
+            .minDownNanos(10_000_000L)
+            .maxDownNanos(1_000_000_000L)
+            .probeIntervalNanos(5_000_000L)
+            .stableNanos(2_000_000_000L);
+    }
+
+    public boolean activePassive()
+    {
+        return "ap".equals(mode);
+    }
+
+    /** Checks every field; throws a {@link UsageException} naming the option of the first bad one. */
+    public SoakConfig validate()
+    {
+        if (!DeviceKinds.names().contains(device))
+        {
+            throw new UsageException("--device must be one of " + String.join(", ", DeviceKinds.names()) + ": " + device);
+        }
+        if (cards < 1 || cards > MAX_CARDS)
+        {
+            throw new UsageException("--cards must be 1.." + MAX_CARDS + ": " + cards);
+        }
+        if (!"aa".equals(mode) && !"ap".equals(mode))
+        {
+            throw new UsageException("--mode must be aa or ap: " + mode);
+        }
+        if (queues < 1 || queues > 16)
+        {
+            throw new UsageException("--queues must be 1..16: " + queues);
+        }
+        if (queueDepth < 1 || queueDepth > 1024)
+        {
+            throw new UsageException("--queue-depth must be 1..1024: " + queueDepth);
+        }
+        if (durationNanos < 0 || requests < 0 || (durationNanos == 0 && requests == 0))
+        {
+            throw new UsageException("--duration or --requests must be positive");
+        }
+        if (readPercent < 0 || readPercent > 98)
+        {
+            throw new UsageException("--read-percent must be 0..98: " + readPercent);
+        }
+        return this;
+    }
+
+    /** Ring size: the queue depth rounded up to a power of two (split rings need one). */
+    public int ringSize()
+    {
+        int size = 1;
+        while (size < queueDepth)
+        {
+            size <<= 1;
+        }
+        return Math.max(size, 2);
+    }
+
+    public String describe()
+    {
+        return device + " " + cards + " cards " + mode + (selector != null ? " " + selector : "") + ", " + queues +
+            " queue(s) x depth " + queueDepth + (packed ? " packed" : " split") + ", " +
+            (requests > 0 ? requests + " requests" : Specs.nanos(durationNanos)) + ", faults " + faults +
+            ", seed " + seed + ", " + (threaded ? "threaded" : "deterministic") + ", latency " + latency +
+            (bandwidth > 0 ? ", " + bandwidth / 1_000_000 + " MB/s per card" : "");
+    }
+}

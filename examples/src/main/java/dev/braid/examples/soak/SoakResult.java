@@ -1,0 +1,138 @@
+package dev.braid.examples.soak;
+
+import org.HdrHistogram.Histogram;
+
+import java.util.List;
+
+/**
+ * What one soak run measured and the verdict of each invariant. Times are nanos on the run's clock
+ * (virtual in deterministic mode).
+ */
+public final class SoakResult
+{
+    /** Per-card totals at the end of the run. */
+    public record CardStats(String name, long submitted, long completed, long errors, long served, String health, String fault)
+    {
+    }
+
+    public SoakConfig config;
+    public String kind;
+    public long runNanos;
+    public long wallNanos;
+    public long quiesceNanos;
+    public boolean quiesced;
+    public long requestsCompleted;
+    public long checked;
+    public String detail;
+    public Histogram latency;
+    public List<Failover> failovers;
+    public List<Transition> transitions;
+    public List<FaultMark> faults;
+    public List<CardStats> cards;
+    public long intervalNanos;
+    public long[] intervalCompletions;
+    public long[][] intervalPerCard;
+    public long staleDropped;
+    public long replayed;
+    public long failedNoPath;
+    public long interrupts;
+    public long epochStart;
+    public long epochEnd;
+    public boolean allDownInSchedule;
+    public String agentFailure;
+
+    public long lost;
+    public long duplicated;
+    public long corrupted;
+    public long leaked;
+    public long guestErrors;
+
+    public double iops()
+    {
+        return runNanos <= 0 ? 0 : requestsCompleted * 1e9 / runNanos;
+    }
+
+    public long percentileNanos(final double percentile)
+    {
+        return latency.getTotalCount() == 0 ? 0 : latency.getValueAtPercentile(percentile);
+    }
+
+    public long maxNanos()
+    {
+        return latency.getTotalCount() == 0 ? 0 : latency.getMaxValue();
+    }
+
+    public long maxStallNanos()
+    {
+        long max = -1;
+        for (final Failover f : failovers)
+        {
+            max = Math.max(max, f.stallNanos());
+        }
+        return max;
+    }
+
+    public Verdict lostVerdict()
+    {
+        return lost == 0 && quiesced ? Verdict.PASS : Verdict.FAIL;
+    }
+
+    public Verdict duplicatedVerdict()
+    {
+        return duplicated == 0 ? Verdict.PASS : Verdict.FAIL;
+    }
+
+    public Verdict corruptedVerdict()
+    {
+        return corrupted == 0 ? Verdict.PASS : Verdict.FAIL;
+    }
+
+    public Verdict leakedVerdict()
+    {
+        return leaked == 0 ? Verdict.PASS : Verdict.FAIL;
+    }
+
+    /** Guest-visible completion order is not tracked per queue by this rig. */
+    public Verdict outOfOrderVerdict()
+    {
+        return Verdict.NOT_CHECKED;
+    }
+
+    /** Guest errors count only when at least one card was up all along. */
+    public Verdict errorsVerdict()
+    {
+        if (allDownInSchedule)
+        {
+            return Verdict.NOT_CHECKED;
+        }
+        return guestErrors == 0 ? Verdict.PASS : Verdict.FAIL;
+    }
+
+    public Verdict agentsVerdict()
+    {
+        return agentFailure == null ? Verdict.PASS : Verdict.FAIL;
+    }
+
+    /** True when no checked invariant failed (NOT_CHECKED does not fail a run, nor count as a pass). */
+    public boolean invariantsOk()
+    {
+        for (final Verdict v : List.of(lostVerdict(), duplicatedVerdict(), corruptedVerdict(), leakedVerdict(),
+            errorsVerdict(), agentsVerdict()))
+        {
+            if (v == Verdict.FAIL)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** One line naming what broke, for sweeps and test messages. */
+    public String summary()
+    {
+        return "lost=" + lost + (quiesced ? "" : " (not quiesced)") + " duplicated=" + duplicated + " corrupted=" +
+            corrupted + " leaked=" + leaked + " guestErrors=" + guestErrors + (allDownInSchedule ? "(all-down)" : "") +
+            " completed=" + requestsCompleted + " failovers=" + failovers.size() +
+            (agentFailure != null ? " agentFailure=" + agentFailure : "");
+    }
+}
