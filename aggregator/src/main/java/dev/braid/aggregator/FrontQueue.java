@@ -52,6 +52,9 @@ public final class FrontQueue implements Agent, CompletionHandler
     private final byte[] state;
     private final int[] route;
     private final int[] attempt;
+    // Attempt numbers keep counting across reuses of a head, so that a late completion from an
+    // earlier use of the same head (a zombie's, or a cancelled one) can never match a new request.
+    private final int[] firstAttempt;
     private final int[] fenceGeneration;
     private final long[] popNanos;
     private final long[] submitNanos;
@@ -111,6 +114,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         state = new byte[size];
         route = new int[size];
         attempt = new int[size];
+        firstAttempt = new int[size];
         fenceGeneration = new int[size];
         popNanos = new long[size];
         submitNanos = new long[size];
@@ -247,7 +251,7 @@ public final class FrontQueue implements Agent, CompletionHandler
     private void replay(final int head, final int fromCard)
     {
         attempt[head]++;
-        if (attempt[head] >= maxAttempts)
+        if (attempt[head] - firstAttempt[head] >= maxAttempts)
         {
             stats.increment(QueueStats.FAILED_NO_PATH);
             finish(head, handler.fail(head));
@@ -334,7 +338,8 @@ public final class FrontQueue implements Agent, CompletionHandler
                 state[head] = PENDING;
                 inFlight++;
                 popNanos[head] = now;
-                attempt[head] = 0;
+                attempt[head]++;
+                firstAttempt[head] = attempt[head];
                 avoidCard[head] = NO_CARD;
                 replayedFrom[head] = NO_CARD;
                 final int prepared = handler.prepare(head, chain);

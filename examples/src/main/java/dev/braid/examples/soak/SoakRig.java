@@ -320,6 +320,7 @@ public final class SoakRig
         if (failure != null)
         {
             result.agentFailure = failure.toString();
+            failure.printStackTrace();
         }
         return result;
     }
