@@ -48,6 +48,7 @@ final class SeedSweep
         c.latency = rng.nextBoolean() ? "uniform:5us-60us" : "fixed:20us";
         c.failback = rng.nextBoolean() ? Failback.immediate() : Failback.delayed(5 * MS);
         c.quiesceNanos = 20_000 * MS;
+        c.sectorsPerQueue = 256;
         return c;
     }
 

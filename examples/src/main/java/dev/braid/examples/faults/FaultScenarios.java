@@ -51,7 +51,8 @@ public final class FaultScenarios
         c.threaded = false;
         c.cards = cards;
         c.queues = 2;
-        c.queueDepth = 32;
+        c.queueDepth = 8;
+        c.sectorsPerQueue = 1024;
         c.durationNanos = 150 * MS;
         c.faults = "none";
         c.seed = seed;

@@ -33,9 +33,6 @@ import java.util.function.Consumer;
  */
 public final class BlkKind implements DeviceKind
 {
-    /** Sectors each guest queue writes and reads (2 MiB): small enough that reads hit written data. */
-    static final int SECTORS_PER_QUEUE = 4096;
-
     public String name()
     {
         return "blk";
@@ -72,7 +69,7 @@ public final class BlkKind implements DeviceKind
             final int slot = BlkGuestWorkload.slotBytes(config.maxSectorsPerRequest);
             final long perQueue = RingLayout.alignUp(64L * 1024 + (long)ringSize * 64 + (long)ringSize * slot, 4096);
             final GuestMemory memory = GuestMemory.allocate((int)Math.min(Integer.MAX_VALUE, perQueue * queues + (1 << 20)));
-            store = new SharedBlockStore((long)SECTORS_PER_QUEUE * queues);
+            store = new SharedBlockStore((long)config.sectorsPerQueue * queues);
 
             final AggregatedDevice.Builder builder = AggregatedDevice.builder()
                 .clock(clock).seed(config.seed).maxCards(SoakConfig.MAX_CARDS).onAgentAdded(onAgentAdded);
@@ -100,8 +97,8 @@ public final class BlkKind implements DeviceKind
                 final GuestQueue guestQueue = new GuestQueue(driver, clock);
                 final long area = RingLayout.alignUp(layout.endGpa(), 64);
                 final long limit = config.requests > 0 ? Math.max(1, config.requests / queues + (q < config.requests % queues ? 1 : 0)) : 0;
-                guests.add(new BlkGuestWorkload(q, guestQueue, memory, area, (long)q * SECTORS_PER_QUEUE,
-                    SECTORS_PER_QUEUE, config.maxSectorsPerRequest, config.readPercent, true, limit, config.queueDepth,
+                guests.add(new BlkGuestWorkload(q, guestQueue, memory, area, (long)q * config.sectorsPerQueue,
+                    config.sectorsPerQueue, config.maxSectorsPerRequest, config.readPercent, true, limit, config.queueDepth,
                     config.seed * 31 + q, x -> {}));
                 guestQueues.add(guestQueue);
                 gpa = RingLayout.alignUp(area + (long)ringSize * slot, 4096);

@@ -33,6 +33,8 @@ public final class SoakConfig
     public long bandwidth;
     public int readPercent = 50;
     public int maxSectorsPerRequest = 8;
+    /** blk: sectors each guest queue owns (smaller ranges mean more reads hit written data). */
+    public int sectorsPerQueue = 4096;
     public Failback failback = Failback.immediate();
     /** Quiesce bound: how long outstanding requests may take to drain at the end. */
     public long quiesceNanos = 10_000_000_000L;

@@ -1,0 +1,121 @@
+package dev.braid.examples;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class BraidCliTest
+{
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(final String... args)
+    {
+        return BraidCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "--cards 0                | braid: --cards must be 1..8: 0",
+        "--cards 9                | braid: --cards must be 1..8: 9",
+        "--mode xx                | braid: --mode must be aa or ap: xx",
+        "--queues 0               | braid: --queues must be 1..16: 0",
+        "--queue-depth 0          | braid: --queue-depth must be 1..1024: 0",
+        "--duration forever       | braid: --duration must be a positive duration like 30s, 500ms or 10m: forever",
+        "--requests 0             | braid: --requests must be >= 1: 0",
+        "--latency slow           | braid: --latency must be fixed:20us, uniform:10us-50us, exponential:10us,20us or lognormal:30us[,0.5]: slow",
+        "--bandwidth 5            | braid: --bandwidth must look like 1GB/s, 500MB/s or 2GiB/s: 5",
+        "--selector fastest       | braid: --selector must be one of round-robin, least-outstanding, service-time, flow-hash, queue-affine: fastest",
+        "--device floppy          | braid: --device must be one of blk, net, scsi: floppy",
+        "--faults /no/such/file   | braid: --faults must be none, light, heavy, demo or a schedule file: /no/such/file",
+        "--mode ap --selector round-robin | braid: --selector applies to --mode aa only (active-passive is queue-affine): round-robin",
+        "--threaded --deterministic | braid: --threaded and --deterministic exclude each other",
+    })
+    void badValuesGiveOneLineAndExitTwo(final String args, final String message)
+    {
+        final String[] argv = ("soak " + args.trim()).split("\\s+");
+        assertEquals(BraidCli.USAGE, run(argv));
+        assertEquals(message, err.toString().trim());
+        assertEquals(1, err.toString().trim().lines().count(), "one line");
+    }
+
+    @Test
+    void notANumberIsAUsageError()
+    {
+        assertEquals(BraidCli.USAGE, run("soak", "--cards", "four"));
+        assertTrue(err.toString().startsWith("braid: "), err.toString());
+        assertEquals(1, err.toString().trim().lines().count());
+    }
+
+    @Test
+    void unknownOptionIsAUsageError()
+    {
+        assertEquals(BraidCli.USAGE, run("soak", "--turbo"));
+        assertTrue(err.toString().startsWith("braid: Unknown option: '--turbo'"), err.toString());
+    }
+
+    @Test
+    void scheduleFileErrorsNameTheLine(@TempDir final Path dir) throws Exception
+    {
+        final Path file = dir.resolve("plan.txt");
+        Files.write(file, List.of("# a plan", "10 0 fail-stop", "20 0 explode"));
+        assertEquals(BraidCli.USAGE, run("soak", "--faults", file.toString()));
+        assertEquals("braid: " + file + ":3: unknown action 'explode' (valid: fail-stop, link-down, hang, slow, " +
+            "error-burst, zombie, heal, rejoin)", err.toString().trim());
+    }
+
+    @Test
+    void scheduleFileCardOutOfRange(@TempDir final Path dir) throws Exception
+    {
+        final Path file = dir.resolve("plan.txt");
+        Files.write(file, List.of("10 5 hang"));
+        assertEquals(BraidCli.USAGE, run("soak", "--cards", "2", "--faults", file.toString()));
+        assertEquals("braid: " + file + ":1: card must be 0..1: 5", err.toString().trim());
+    }
+
+    @Test
+    void pendingDeviceKindsSaySo()
+    {
+        assertEquals(BraidCli.USAGE, run("soak", "--device", "net"));
+        assertTrue(err.toString().contains("pending"), err.toString());
+    }
+
+    @Test
+    void jsonHasTheContractedFields(@TempDir final Path dir) throws Exception
+    {
+        final Path json = dir.resolve("r.json");
+        final Path png = dir.resolve("r.png");
+        final int rc = run("soak", "--deterministic", "--duration", "40ms", "--faults", "heavy", "--seed", "11",
+            "--cards", "3", "--json", json.toString(), "--chart", png.toString(), "--quiet");
+        final String text = Files.readString(json);
+        assertEquals(BraidCli.OK, rc, out + text);
+        for (final String field : List.of("device", "mode", "cards", "seed", "duration_s", "requests_completed", "iops",
+            "p50_us", "p99_us", "p999_us", "max_us", "failovers", "max_stall_us", "lost", "duplicated", "corrupted",
+            "leaked", "invariants_ok"))
+        {
+            assertTrue(text.contains("\"" + field + "\":"), field + " in " + text);
+        }
+        assertTrue(text.contains("\"invariants_ok\":true"));
+        assertTrue(Files.size(png) > 10_000, "a chart was written");
+        assertTrue(out.toString().startsWith("RESULT     PASS"), out.toString());
+    }
+
+    @Test
+    void scheduleFileDrivesASoak(@TempDir final Path dir) throws Exception
+    {
+        final Path file = dir.resolve("plan.txt");
+        Files.write(file, List.of("# t(ms) card action param", "5 0 fail-stop", "15 0 rejoin", "20 1 slow 10", "30 1 heal"));
+        assertEquals(BraidCli.OK, run("soak", "--deterministic", "--duration", "40ms", "--cards", "2",
+            "--faults", file.toString()), out.toString());
+        assertTrue(out.toString().contains("failovers  1"), out.toString());
+    }
+}

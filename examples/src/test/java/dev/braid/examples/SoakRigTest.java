@@ -1,0 +1,41 @@
+package dev.braid.examples;
+
+import dev.braid.examples.soak.SoakConfig;
+import dev.braid.examples.soak.SoakResult;
+import dev.braid.examples.soak.SoakRig;
+import dev.braid.examples.soak.Verdict;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Short deterministic soaks under the heavy random profile: every invariant must hold. */
+class SoakRigTest
+{
+    @ParameterizedTest
+    @CsvSource({ "aa, least-outstanding, false", "aa, queue-affine, true", "aa, round-robin, false", "ap, , true" })
+    void heavyFaultsKeepTheInvariants(final String mode, final String selector, final boolean packed)
+    {
+        final long seed = Long.getLong("braid.seed", 21);
+        System.out.println("seed=" + seed + " mode=" + mode + " selector=" + selector + " packed=" + packed);
+        final SoakConfig c = new SoakConfig();
+        c.threaded = false;
+        c.mode = mode;
+        c.selector = selector;
+        c.packed = packed;
+        c.cards = 4;
+        c.queueDepth = 16;
+        c.durationNanos = 60_000_000L;
+        c.faults = "heavy";
+        c.seed = seed;
+        final SoakResult r = new SoakRig(c).run();
+        assertTrue(r.invariantsOk(), r.summary());
+        assertEquals(Verdict.PASS, r.lostVerdict());
+        assertEquals(Verdict.PASS, r.duplicatedVerdict());
+        assertEquals(Verdict.PASS, r.corruptedVerdict());
+        assertEquals(Verdict.PASS, r.leakedVerdict());
+        assertEquals(Verdict.NOT_CHECKED, r.outOfOrderVerdict(), "order is reported as not checked, never as a pass");
+        assertFalse(r.failovers.isEmpty(), "heavy faults caused failovers");
+        assertTrue(r.checked > 1000, "reads were verified");
+    }
+}
