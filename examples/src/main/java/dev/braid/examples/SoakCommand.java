@@ -106,6 +106,12 @@ public final class SoakCommand implements Callable<Integer>
             throw new UsageException("--threaded and --deterministic exclude each other");
         }
         c.threaded = !deterministic;
+        if (c.threaded)
+        {
+            // Real threads on a shared machine get descheduled for tens of ms; a 20 ms timeout would
+            // call healthy cards dead. Virtual time keeps the tighter default.
+            c.health = SoakConfig.defaultHealth().completionTimeoutNanos(50_000_000L);
+        }
         if (requests != null)
         {
             if (requests < 1)
