@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 import dev.braid.mapper.QueueMap;
 import dev.braid.mapper.QueueMapPublisher;
+import org.agrona.BufferUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.MessageHandler;
@@ -99,7 +100,9 @@ public final class HaController implements Agent
         this.probes = probes;
         this.monitor = new HealthMonitor(healthConfig, pool.maxCards(), this::onTransition);
         this.log = new FailoverLog(logCapacity);
-        final AtomicBuffer buffer = new UnsafeBuffer(new byte[INTAKE_BYTES + RingBufferDescriptor.TRAILER_LENGTH]);
+        // Direct and cache-line aligned: the ring's atomic counters need 8-byte alignment.
+        final AtomicBuffer buffer = new UnsafeBuffer(
+            BufferUtil.allocateDirectAligned(INTAKE_BYTES + RingBufferDescriptor.TRAILER_LENGTH, 64));
         this.intake = new ManyToOneRingBuffer(buffer);
         final int max = pool.maxCards();
         errors = new AtomicLongArray(max);

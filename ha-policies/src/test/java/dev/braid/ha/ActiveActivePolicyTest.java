@@ -3,6 +3,7 @@ package dev.braid.ha;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Supplier;
 
 import dev.braid.mapper.QueueMap;
 import org.junit.jupiter.api.Test;
@@ -136,7 +137,7 @@ class ActiveActivePolicyTest
         }
         final ActiveActivePolicy p = new ActiveActivePolicy(g, shape);
         QueueMap m = p.repair(QueueMap.builder(g).build(0), pool, 0);
-        check(m, pool, shape, "initial");
+        check(m, pool, shape, () -> "initial");
         final List<Integer> removing = new ArrayList<>();
 
         for (int step = 1; step <= 40; step++)
@@ -181,7 +182,8 @@ class ActiveActivePolicyTest
 
             final QueueMap before = m;
             m = p.repair(before, pool, step);
-            final String ctx = what + " " + pool + "\n" + before + "\n" + m;
+            final QueueMap repaired = m;
+            final Supplier<String> ctx = () -> what + " " + pool + "\n" + before + "\n" + repaired;
             assertTrue(m == before || m.epoch() == before.epoch() + 1, ctx);
             assertSurvivorsKept(before, m, pool);
             if (shape == DispatchShape.QUEUE_AFFINE)
@@ -190,19 +192,19 @@ class ActiveActivePolicyTest
             }
             final RebalancePlan plan = p.plan(m, pool, step);
             checkPlan(plan, pool);
-            assertEquals(minimalMoves(m, pool, g), plan.size(), ctx + "\n" + plan);
+            assertEquals(minimalMoves(m, pool, g), plan.size(), () -> ctx.get() + "\n" + plan);
             m = plan.finalMap();
             check(m, pool, shape, ctx);
             assertTrue(p.plan(m, pool, step).isEmpty(), ctx);
         }
     }
 
-    static void check(final QueueMap m, final CardPool pool, final DispatchShape shape, final String ctx)
+    static void check(final QueueMap m, final CardPool pool, final DispatchShape shape, final Supplier<String> ctx)
     {
         final boolean anyUsable = pool.usableCount() > 0;
         for (int g = 0; g < m.guestQueueCount(); g++)
         {
-            assertEquals(anyUsable, m.routeCount(g) > 0, "every guest queue has a route while a card is usable: " + ctx);
+            assertEquals(anyUsable, m.routeCount(g) > 0, ctx);
             for (int i = 0; i < m.routeCount(g); i++)
             {
                 final int r = m.route(g, i);
@@ -235,7 +237,8 @@ class ActiveActivePolicyTest
                     {
                         kept |= after.route(g, k) == r;
                     }
-                    assertTrue(kept, "survivor route of g" + g + " moved:\n" + before + "\n" + after);
+                    final int gq = g;
+                    assertTrue(kept, () -> "survivor route of g" + gq + " moved:\n" + before + "\n" + after);
                 }
             }
         }
@@ -243,6 +246,11 @@ class ActiveActivePolicyTest
 
     /** Guest queues per usable card within one; per card queue of a card within one. */
     static void assertBalanced(final QueueMap m, final CardPool pool, final String ctx)
+    {
+        assertBalanced(m, pool, () -> ctx);
+    }
+
+    static void assertBalanced(final QueueMap m, final CardPool pool, final Supplier<String> ctx)
     {
         int min = Integer.MAX_VALUE;
         int max = Integer.MIN_VALUE;
@@ -273,13 +281,15 @@ class ActiveActivePolicyTest
                 qMin = Math.min(qMin, q);
                 qMax = Math.max(qMax, q);
             }
-            assertTrue(qMax - qMin <= 1, "card queues of c" + c + " unbalanced: " + ctx + "\n" + m);
+            assertTrue(qMax - qMin <= 1, () -> "card queues of c" + c + " unbalanced: " + ctx.get() + "\n" + m);
         }
-        assertTrue(max - min <= 1 || min == Integer.MAX_VALUE, "cards unbalanced (" + min + ".." + max + "): " + ctx + "\n" + m);
+        final int lo = min;
+        final int hi = max;
+        assertTrue(hi - lo <= 1 || lo == Integer.MAX_VALUE, () -> "cards unbalanced (" + lo + ".." + hi + "): " + ctx.get() + "\n" + m);
     }
 
     /** Repair of a balanced map stays balanced; of an unbalanced one (a card came back) it may not be. */
-    static void assertSameBalanceOrBetter(final QueueMap before, final QueueMap after, final CardPool pool, final String ctx)
+    static void assertSameBalanceOrBetter(final QueueMap before, final QueueMap after, final CardPool pool, final Supplier<String> ctx)
     {
         boolean newlyUsable = false;
         for (int i = 0; i < pool.size(); i++)
@@ -297,11 +307,11 @@ class ActiveActivePolicyTest
     {
         for (int g = 0; g < m.guestQueueCount(); g++)
         {
-            assertEquals(pool.usableCount(), m.routeCount(g), m.toString());
+            assertEquals(pool.usableCount(), m.routeCount(g), m::toString);
             for (int i = 0; i < pool.size(); i++)
             {
                 final int c = pool.cardAt(i);
-                assertEquals(pool.isUsable(c), m.usesCard(g, c), m.toString());
+                assertEquals(pool.isUsable(c), m.usesCard(g, c), m::toString);
             }
         }
     }
@@ -325,7 +335,7 @@ class ActiveActivePolicyTest
                 }
                 else
                 {
-                    assertTrue(java.util.Arrays.equals(prev.routes(g), next.routes(g)), "move " + i + " touched g" + g);
+                    assertTrue(java.util.Arrays.equals(prev.routes(g), next.routes(g)));
                 }
             }
             prev = next;
