@@ -489,6 +489,10 @@ public final class HaController implements Agent
             abortPlan();
             publisher.publish(repaired); // release: front queues acquire it at their next batch
         }
+        else if (plan != null && !remainingMovesUsable())
+        {
+            abortPlan(); // a move would land on (or drain from) a card that is no longer usable
+        }
         if (plan == null)
         {
             startPlan();
@@ -529,6 +533,12 @@ public final class HaController implements Agent
         {
             return; // stale: the move was abandoned
         }
+        if (!pool.isUsable(QueueMap.cardOf(plan.fromRoute(move))) || !pool.isUsable(QueueMap.cardOf(plan.toRoute(move))))
+        {
+            abortPlan(); // a card of this move failed earlier in this batch; remap re-plans
+            dirty = true;
+            return;
+        }
         final QueueMap next = plan.mapAfter(move);
         publisher.publish(next);
         final int card = QueueMap.cardOf(plan.toRoute(move));
@@ -549,6 +559,18 @@ public final class HaController implements Agent
                 startPlan();
             }
         }
+    }
+
+    private boolean remainingMovesUsable()
+    {
+        for (int i = move; i < plan.size(); i++)
+        {
+            if (!pool.isUsable(QueueMap.cardOf(plan.fromRoute(i))) || !pool.isUsable(QueueMap.cardOf(plan.toRoute(i))))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void abortPlan()
