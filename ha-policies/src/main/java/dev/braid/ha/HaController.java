@@ -100,6 +100,7 @@ public final class HaController implements Agent
         this.probes = probes;
         this.monitor = new HealthMonitor(healthConfig, pool.maxCards(), this::onTransition);
         this.log = new FailoverLog(logCapacity);
+        // Direct and cache-line aligned: the ring's atomic counters need 8-byte alignment.
         final AtomicBuffer buffer = new UnsafeBuffer(
             BufferUtil.allocateDirectAligned(INTAKE_BYTES + RingBufferDescriptor.TRAILER_LENGTH, 64));
         this.intake = new ManyToOneRingBuffer(buffer);
@@ -489,6 +490,10 @@ public final class HaController implements Agent
             abortPlan();
             publisher.publish(repaired); // release: front queues acquire it at their next batch
         }
+        else if (plan != null && !remainingMovesUsable())
+        {
+            abortPlan(); // a move would land on (or drain from) a card that is no longer usable
+        }
         if (plan == null)
         {
             startPlan();
@@ -529,6 +534,12 @@ public final class HaController implements Agent
         {
             return; // stale: the move was abandoned
         }
+        if (!pool.isUsable(QueueMap.cardOf(plan.fromRoute(move))) || !pool.isUsable(QueueMap.cardOf(plan.toRoute(move))))
+        {
+            abortPlan(); // a card of this move failed earlier in this batch; remap re-plans
+            dirty = true;
+            return;
+        }
         final QueueMap next = plan.mapAfter(move);
         publisher.publish(next);
         final int card = QueueMap.cardOf(plan.toRoute(move));
@@ -549,6 +560,18 @@ public final class HaController implements Agent
                 startPlan();
             }
         }
+    }
+
+    private boolean remainingMovesUsable()
+    {
+        for (int i = move; i < plan.size(); i++)
+        {
+            if (!pool.isUsable(QueueMap.cardOf(plan.fromRoute(i))) || !pool.isUsable(QueueMap.cardOf(plan.toRoute(i))))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void abortPlan()
