@@ -19,6 +19,7 @@ public final class PeerHost
     private int cacheSize;
     private int cacheNext;
 
+    // Written only under the segment's lock (one writer at a time); volatile so tests read them from any thread.
     private volatile long announcements;
     private volatile long lastAnnouncedMac = -1;
     private volatile int lastAnnouncedIp;

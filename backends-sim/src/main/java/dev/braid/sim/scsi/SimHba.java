@@ -24,7 +24,8 @@ import static dev.braid.sim.scsi.ScsiConstants.STATUS_GOOD;
  * {@link VirtioScsiResponse#ABORTED}; one cancelled by {@link #fence()} with
  * {@link VirtioScsiResponse#RESET}; one failed by LINK_DOWN or ERROR_BURST with
  * {@link VirtioScsiResponse#TRANSPORT_FAILURE} (retry on another path). TMFs complete with
- * FUNCTION_COMPLETE, INCORRECT_LUN for a missing target/LUN, or FUNCTION_REJECTED for an unknown function.
+ * FUNCTION_COMPLETE (also when ABORT TASK finds no such task), BAD_TARGET for a missing target,
+ * INCORRECT_LUN for a missing LUN on an existing target, or FUNCTION_REJECTED for an unknown function.
  */
 public final class SimHba implements ScsiCard
 {
@@ -138,8 +139,11 @@ public final class SimHba implements ScsiCard
         {
             response = VirtioScsiResponse.FUNCTION_REJECTED;
         }
-        else if (target < 0 || target >= targets.length ||
-            (function != TMF_I_T_NEXUS_RESET && !targets[target].hasLun(lun)))
+        else if (target < 0 || target >= targets.length)
+        {
+            response = VirtioScsiResponse.BAD_TARGET;
+        }
+        else if (function != TMF_I_T_NEXUS_RESET && !targets[target].hasLun(lun))
         {
             response = VirtioScsiResponse.INCORRECT_LUN;
         }

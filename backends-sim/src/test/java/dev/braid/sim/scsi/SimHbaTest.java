@@ -178,7 +178,7 @@ class SimHbaTest
         assertTrue(hbaA.taskManagement(0, ScsiCard.TMF_I_T_NEXUS_RESET, 1, 99, 0, 4, sink));
         hbaA.poll(0);
         assertEquals(VirtioScsiResponse.INCORRECT_LUN, sink.byToken(1).status());
-        assertEquals(VirtioScsiResponse.INCORRECT_LUN, sink.byToken(2).status());
+        assertEquals(VirtioScsiResponse.BAD_TARGET, sink.byToken(2).status());
         assertEquals(VirtioScsiResponse.FUNCTION_REJECTED, sink.byToken(3).status());
         assertEquals(VirtioScsiResponse.FUNCTION_COMPLETE, sink.byToken(4).status(), "a nexus reset ignores the LUN");
     }
