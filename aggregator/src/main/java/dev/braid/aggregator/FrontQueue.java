@@ -396,7 +396,9 @@ public final class FrontQueue implements Agent, CompletionHandler
             final int head = pending[pendingHead];
             if (!dispatch(head))
             {
-                if (map.routeCount(guestQueue) == 0 && now - pendingSince[head] >= noPathTimeoutNanos)
+                // A pulled buffer (net rx) has nothing to fail: like a NIC without link it is held.
+                if (!handler.isPull() && map.routeCount(guestQueue) == 0 &&
+                    now - pendingSince[head] >= noPathTimeoutNanos)
                 {
                     popPending();
                     stats.increment(QueueStats.FAILED_NO_PATH);
