@@ -119,7 +119,9 @@ final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
     {
         for (final FrontQueue front : frontQueues)
         {
-            if (front.outstanding(card) != 0)
+            // Held rx buffers would wait for frames forever; removing the card fences it, which
+            // hands them back to their front queue to be posted on another card.
+            if (!front.handler().isPull() && front.outstanding(card) != 0)
             {
                 return false;
             }

@@ -476,7 +476,8 @@ public final class FrontQueue implements Agent, CompletionHandler
             return;
         }
         draining = true;
-        if (submittedCount() == 0 && drains.drained(ticket))
+        // Rx buffers carry no order: a pull queue moves at once; its held buffers fill where they are.
+        if ((handler.isPull() || submittedCount() == 0) && drains.drained(ticket))
         {
             ackedDrain = ticket;
         }

@@ -89,6 +89,16 @@ class NetAggregationTest
         failStop(new Rig(23, 4, true, 1, 4_000));
     }
 
+    @Test
+    void hotRemoveUnderLoadHandsHeldRxBuffersToTheSurvivors()
+    {
+        final Rig rig = new Rig(24, 3, true, 1, 4_000);
+        assertTrue(rig.run(null, () -> rig.net.device().hotRemove(0)), "workload finished");
+        rig.assertClean();
+        assertTrue(rig.net.device().port(0).isRemoved(), "the card was dropped once drained");
+        assertTrue(rig.repliesAfterFault > 0, "replies kept flowing");
+    }
+
     private static void failStop(final Rig rig)
     {
         assertTrue(rig.run(CardFault.FAIL_STOP), "workload finished");
@@ -287,14 +297,26 @@ class NetAggregationTest
 
         boolean run(final CardFault fault)
         {
+            return run(fault, null);
+        }
+
+        boolean run(final CardFault fault, final Runnable action)
+        {
             final long faultAt = 3_000_000;
-            boolean injected = fault == null;
+            boolean injected = fault == null && action == null;
             final long deadline = 60_000_000_000L;
             while (!guest.isFinished())
             {
                 if (!injected && clock.nanoTime() >= faultAt)
                 {
-                    nics[0].inject(fault, 0);
+                    if (fault != null)
+                    {
+                        nics[0].inject(fault, 0);
+                    }
+                    else
+                    {
+                        action.run();
+                    }
                     repliesAtFault = guest.repliesOk();
                     injected = true;
                 }
