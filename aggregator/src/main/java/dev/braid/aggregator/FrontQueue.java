@@ -72,6 +72,7 @@ public final class FrontQueue implements Agent, CompletionHandler
     private QueueMap map;
     private long seenEpoch = -1;
     private boolean usedStaged;
+    private boolean protocolBroken;
     private long nextAgeReportNanos;
     private long now;
 
@@ -187,7 +188,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         {
             work += dispatchPending();
         }
-        if (!queue.isBroken())
+        if (!queue.isBroken() && !protocolBroken)
         {
             work += popAvailable();
         }
@@ -327,7 +328,8 @@ public final class FrontQueue implements Agent, CompletionHandler
                 final int head = chain.id();
                 if (state[head] != FREE)
                 {
-                    // The driver made a head available twice: its ring is corrupt.
+                    // The driver made a head available twice: its ring is corrupt; stop popping.
+                    protocolBroken = true;
                     stats.increment(QueueStats.NEEDS_RESET);
                     break;
                 }
@@ -526,7 +528,7 @@ public final class FrontQueue implements Agent, CompletionHandler
     /** Whether the guest queue's ring is broken (the device needs a reset). */
     public boolean isBroken()
     {
-        return queue.isBroken();
+        return queue.isBroken() || protocolBroken;
     }
 
     public DeviceQueue deviceQueue()

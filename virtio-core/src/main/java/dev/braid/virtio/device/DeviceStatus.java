@@ -77,9 +77,11 @@ public final class DeviceStatus
 
         int next = driverOwned;
         final int added = asked & ~driverOwned;
-        if ((added & FAILED) != 0)
+        if (((driverOwned | added) & FAILED) != 0)
         {
-            next |= FAILED;
+            // A driver that gave up makes no more progress: only FAILED itself is taken.
+            status = driverOwned | FAILED | (status & DEVICE_NEEDS_RESET);
+            return (requested & ~DEVICE_NEEDS_RESET & ~status) == 0 ? APPLIED : PARTIAL;
         }
         if ((added & ACKNOWLEDGE) != 0)
         {

@@ -54,6 +54,10 @@ class DeviceStatusTest
         "3,   131, true,  131, 0",
         "0,   128, true,  128, 0",
         "15,  143, true,  143, 0",
+        "131, 139, true,  131, 2",
+        "0,   129, true,  128, 2",
+        "131, 131, true,  131, 0",
+        "131, 3,   true,  131, 3",
         // the driver cannot set or clear NEEDS_RESET
         "0,   65,  true,  1,   0",
         "79,  15,  true,  79,  0",
