@@ -76,7 +76,7 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
     private final long tmfTimeoutNanos;
     private final DescriptorChain chain;
     private final ScsiRequest request = new ScsiRequest();
-    private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[ScsiDescriptor.AN_RESP_LENGTH]);
+    private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[8]);
 
     private final boolean[] busy = new boolean[MAX_CONCURRENT_TMFS];
     private final int[] head = new int[MAX_CONCURRENT_TMFS];
