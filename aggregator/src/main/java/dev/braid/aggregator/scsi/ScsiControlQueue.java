@@ -572,7 +572,7 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
         return heldEventCount;
     }
 
-    /** TMFs completed to the guest. */
+    /** ABORT TASK and reset TMFs completed to the guest (those answered at once are not counted). */
     public long tmfsCompleted()
     {
         return tmfsCompleted;

@@ -2,6 +2,7 @@ package dev.braid.aggregator.scsi;
 
 import dev.braid.aggregator.QueueStats;
 import dev.braid.virtio.card.ScsiCard;
+import dev.braid.virtio.scsi.ScsiDescriptor;
 import dev.braid.virtio.scsi.VirtioScsi;
 import org.junit.jupiter.api.Test;
 
@@ -127,5 +128,29 @@ class ScsiAggregationTest
         assertTrue(rig.guest.aborted() > 0, "the reset aborted tasks");
         assertTrue(rig.run(60_000_000_000L), "workload finished");
         rig.assertInvariants(true);
+    }
+
+    @Test
+    void controlRequestsWithoutCardsAreAnsweredLocally()
+    {
+        final ScsiRig rig = new ScsiRig(SEED + 7, 2, false, 10_000, 50_000, 300);
+        rig.sendAnQuery(VirtioScsi.VIRTIO_SCSI_EVT_ASYNC_MEDIA_CHANGE);
+        assertTrue(rig.runUntil(() -> rig.tmfResponse() >= 0, 1_000_000_000L));
+        assertEquals(ScsiDescriptor.AN_RESP_LENGTH, rig.tmfUsedLength());
+        assertEquals(VirtioScsi.VIRTIO_SCSI_S_OK, rig.anResponse());
+        assertEquals(0, rig.anEventActual(), "no event class supported");
+
+        rig.sendTmf(VirtioScsi.VIRTIO_SCSI_T_TMF_ABORT_TASK_SET, 0);
+        assertTrue(rig.runUntil(() -> rig.tmfResponse() >= 0, 1_000_000_000L));
+        assertEquals(VirtioScsi.VIRTIO_SCSI_S_FUNCTION_REJECTED, rig.tmfResponse());
+
+        rig.sendTmf(VirtioScsi.VIRTIO_SCSI_T_TMF_QUERY_TASK, 0x7777L);
+        assertTrue(rig.runUntil(() -> rig.tmfResponse() >= 0, 1_000_000_000L));
+        assertEquals(VirtioScsi.VIRTIO_SCSI_S_OK, rig.tmfResponse(), "no such task: FUNCTION COMPLETE");
+        assertEquals(0, rig.hbas[0].tmfLog.size() + rig.hbas[1].tmfLog.size(), "no card asked");
+
+        assertTrue(rig.run(60_000_000_000L));
+        rig.assertInvariants(false);
+        assertEquals(0, rig.control.tmfsCompleted(), "no TMF needed the cards");
     }
 }

@@ -150,8 +150,10 @@ final class ScsiRig
         for (int i = 0; i < tasks.entries(); i++)
         {
             final int state = tasks.state(i);
-            if (ScsiTaskTable.phase(state) == ScsiTaskTable.ACTIVE &&
-                (subtype != VirtioScsi.VIRTIO_SCSI_T_TMF_ABORT_TASK || tasks.tag(i) == tag))
+            final boolean reset = subtype == VirtioScsi.VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET ||
+                subtype == VirtioScsi.VIRTIO_SCSI_T_TMF_I_T_NEXUS_RESET;
+            final boolean abort = subtype == VirtioScsi.VIRTIO_SCSI_T_TMF_ABORT_TASK && tasks.tag(i) == tag;
+            if (ScsiTaskTable.phase(state) == ScsiTaskTable.ACTIVE && (reset || abort))
             {
                 affected[n++] = tasks.tag(i);
             }
@@ -161,6 +163,36 @@ final class ScsiRig
         tmfId = controlDriver.addChain(chain, false);
         assertTrue(tmfId >= 0);
         controlDriver.publish();
+    }
+
+    /** Posts an AN query; returns the used length and leaves (event_actual, response) at {@link #anResponse}. */
+    void sendAnQuery(final long events)
+    {
+        memory.setMemory(tmfGpa, 64, (byte)0xEE);
+        memory.putInt(tmfGpa + ScsiDescriptor.AN_TYPE_OFFSET, VirtioScsi.VIRTIO_SCSI_T_AN_QUERY);
+        memory.putLong(tmfGpa + ScsiDescriptor.AN_LUN_OFFSET, ScsiLun.encode(0, 0));
+        memory.putInt(tmfGpa + ScsiDescriptor.AN_EVENT_REQUESTED_OFFSET, (int)events);
+        final BufferChain chain = new BufferChain(2).readable(tmfGpa, ScsiDescriptor.AN_REQ_LENGTH)
+            .writable(tmfGpa + 32, ScsiDescriptor.AN_RESP_LENGTH);
+        affectedAtTmf = new long[0];
+        tmfResponse = -1;
+        tmfId = controlDriver.addChain(chain, false);
+        controlDriver.publish();
+    }
+
+    long anEventActual()
+    {
+        return memory.getInt(tmfGpa + 32 + ScsiDescriptor.AN_EVENT_ACTUAL_OFFSET) & 0xFFFF_FFFFL;
+    }
+
+    int anResponse()
+    {
+        return memory.getByte(tmfGpa + 32 + ScsiDescriptor.AN_RESPONSE_OFFSET) & 0xFF;
+    }
+
+    int tmfUsedLength()
+    {
+        return tmfUsedLength;
     }
 
     private int reapTmf()
