@@ -197,6 +197,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         {
             usedStaged = false;
             queue.publishUsed();
+            handler.onPublished();
             if (queue.needsInterrupt())
             {
                 stats.increment(QueueStats.INTERRUPTS);
