@@ -4,6 +4,7 @@ import dev.braid.virtio.card.IoVector;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -22,6 +23,7 @@ public final class SharedBlockStore
     private final long sectors;
     private final UnsafeBuffer data;
     private final AtomicLongArray versions;
+    private final AtomicLong versionCounter = new AtomicLong();
 
     public SharedBlockStore(final long sectors)
     {
@@ -79,6 +81,21 @@ public final class SharedBlockStore
     {
         data.setMemory((int)(sector * SECTOR_SIZE), (int)(count * SECTOR_SIZE), (byte)0);
         tag(sector, count, version);
+    }
+
+    /**
+     * The next write version for this store: one counter for every card over it, so versions are
+     * globally monotonic in the order writes reach the medium.
+     */
+    public long nextVersion()
+    {
+        return versionCounter.incrementAndGet();
+    }
+
+    /** The last version handed out by {@link #nextVersion()} (0 before any write). */
+    public long lastVersion()
+    {
+        return versionCounter.get();
     }
 
     public long version(final long sector)

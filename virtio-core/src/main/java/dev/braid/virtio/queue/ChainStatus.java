@@ -31,12 +31,18 @@ public final class ChainStatus
     public static final int READABLE_AFTER_WRITABLE = -6;
     public static final int ADDRESS_OUT_OF_MEMORY = -7;
     public static final int TOO_MANY_SEGMENTS = -8;
+    /** INDIRECT set although VIRTIO_F_INDIRECT_DESC was not negotiated. */
+    public static final int INDIRECT_NOT_NEGOTIATED = -9;
 
     // Ring errors: the queue is broken; the device needs a reset.
     public static final int HEAD_OUT_OF_RANGE = -32;
     public static final int AVAIL_INDEX_JUMP = -33;
     public static final int QUEUE_BROKEN = -34;
     public static final int QUEUE_NOT_READY = -35;
+    /** Packed ring: a NEXT chain runs into a descriptor that is not available, so its id is unknown. */
+    public static final int CHAIN_UNTERMINATED = -36;
+    /** Packed ring: the driver reused a buffer id that is still in flight. */
+    public static final int BUFFER_ID_IN_USE = -37;
 
     private ChainStatus()
     {
@@ -66,10 +72,13 @@ public final class ChainStatus
             case READABLE_AFTER_WRITABLE: return "device-readable descriptor after a device-writable one";
             case ADDRESS_OUT_OF_MEMORY: return "buffer address or length overflows or falls outside guest memory";
             case TOO_MANY_SEGMENTS: return "chain has more segments than the device accepts";
+            case INDIRECT_NOT_NEGOTIATED: return "indirect descriptor without VIRTIO_F_INDIRECT_DESC";
             case HEAD_OUT_OF_RANGE: return "head index out of range";
             case AVAIL_INDEX_JUMP: return "available index moved by more than the queue size";
             case QUEUE_BROKEN: return "queue is broken and needs a reset";
             case QUEUE_NOT_READY: return "queue is not set up";
+            case CHAIN_UNTERMINATED: return "chain does not end within the available descriptors";
+            case BUFFER_ID_IN_USE: return "buffer id is already in flight";
             default: return "unknown status " + status;
         }
     }

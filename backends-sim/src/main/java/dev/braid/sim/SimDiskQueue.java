@@ -1,0 +1,230 @@
+package dev.braid.sim;
+
+import dev.braid.virtio.card.BlockIo;
+import dev.braid.virtio.card.CompletionSink;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * One hardware queue of a {@link SimDisk}: preallocated slots (one per in-flight request), a free
+ * stack, and a min-heap of slots ordered by (due time, submit sequence). Owned by the queue's
+ * thread: only {@code submit} and {@code poll} touch the slots, never concurrently.
+ */
+final class SimDiskQueue
+{
+    static final int FREE = 0;
+    /** Accepted, data not moved yet. */
+    static final int PENDING = 1;
+    /** Data moved (or failed); the result waits for the sink to accept it. */
+    static final int DONE = 2;
+    /** Submitted before a fence on a zombie card: will be reported, never moved. */
+    static final int STALE = 3;
+
+    static final int STAT_SUBMITTED = 0;
+    static final int STAT_REJECTED = 1;
+    static final int STAT_COMPLETED = 2;
+    static final int STAT_ERRORS = 3;
+    static final int STAT_BYTES = 4;
+    static final int STAT_COUNT = 5;
+
+    /** No status forced at submit: the request is served normally. */
+    static final int NO_STATUS = -1;
+
+    final int depth;
+    final SplittableRandom rng;
+
+    final BlockIo[] io;
+    final CompletionSink[] sink;
+    final long[] token;
+    final long[] due;
+    final long[] sequence;
+    final long[] fenceGeneration;
+    final long[] resetGeneration;
+    final int[] operation;
+    final long[] sector;
+    final long[] sectorCount;
+    final long[] bytes;
+    final int[] forcedStatus;
+    final int[] state;
+    final int[] resultStatus;
+    final int[] resultLength;
+
+    private final int[] freeStack;
+    private int freeCount;
+    private final int[] heap;
+    private int heapSize;
+    private long nextSequence;
+
+    /** Generations this queue has reconciled its slots with (poll thread only). */
+    long seenFenceGeneration;
+    long seenResetGeneration;
+
+    /**
+     * Poll-in-progress protocol with {@link SimDisk#fence()}: odd while a poll runs. Written by the
+     * queue's thread only; read by fencing threads.
+     */
+    volatile long pollSequence;
+    volatile Thread poller;
+
+    final AtomicLongArray stats = new AtomicLongArray(STAT_COUNT);
+
+    SimDiskQueue(final int depth, final long seed)
+    {
+        this.depth = depth;
+        this.rng = new SplittableRandom(seed);
+        io = new BlockIo[depth];
+        sink = new CompletionSink[depth];
+        token = new long[depth];
+        due = new long[depth];
+        sequence = new long[depth];
+        fenceGeneration = new long[depth];
+        resetGeneration = new long[depth];
+        operation = new int[depth];
+        sector = new long[depth];
+        sectorCount = new long[depth];
+        bytes = new long[depth];
+        forcedStatus = new int[depth];
+        state = new int[depth];
+        resultStatus = new int[depth];
+        resultLength = new int[depth];
+        freeStack = new int[depth];
+        heap = new int[depth];
+        for (int i = 0; i < depth; i++)
+        {
+            freeStack[i] = depth - 1 - i;
+        }
+        freeCount = depth;
+    }
+
+    int inFlight()
+    {
+        return depth - freeCount;
+    }
+
+    boolean hasFreeSlot()
+    {
+        return freeCount > 0;
+    }
+
+    /** Takes a free slot and gives it the next sequence number; caller checked {@link #hasFreeSlot()}. */
+    int allocate()
+    {
+        final int slot = freeStack[--freeCount];
+        sequence[slot] = nextSequence++;
+        return slot;
+    }
+
+    void release(final int slot)
+    {
+        io[slot] = null;
+        sink[slot] = null;
+        state[slot] = FREE;
+        freeStack[freeCount++] = slot;
+    }
+
+    int size()
+    {
+        return heapSize;
+    }
+
+    int peek()
+    {
+        return heap[0];
+    }
+
+    /** Heap entry {@code index} (any order), for sweeps. */
+    int at(final int index)
+    {
+        return heap[index];
+    }
+
+    void push(final int slot)
+    {
+        int i = heapSize++;
+        heap[i] = slot;
+        siftUp(i);
+    }
+
+    int pop()
+    {
+        final int top = heap[0];
+        heapSize--;
+        if (heapSize > 0)
+        {
+            heap[0] = heap[heapSize];
+            siftDown(0);
+        }
+        return top;
+    }
+
+    /** Drops heap entry {@code index} (a slot the sweep discarded); order is restored by {@link #heapify()}. */
+    void removeAtUnordered(final int index)
+    {
+        heap[index] = heap[--heapSize];
+    }
+
+    void heapify()
+    {
+        for (int i = (heapSize >>> 1) - 1; i >= 0; i--)
+        {
+            siftDown(i);
+        }
+    }
+
+    long earliestDue()
+    {
+        return heapSize == 0 ? TimerSource.NONE : due[heap[0]];
+    }
+
+    void increment(final int stat, final long delta)
+    {
+        // Single writer per queue: an ordered store is enough for readers on other threads.
+        stats.lazySet(stat, stats.get(stat) + delta);
+    }
+
+    private boolean before(final int a, final int b)
+    {
+        return due[a] < due[b] || (due[a] == due[b] && sequence[a] < sequence[b]);
+    }
+
+    private void siftUp(final int index)
+    {
+        int i = index;
+        final int slot = heap[i];
+        while (i > 0)
+        {
+            final int parent = (i - 1) >>> 1;
+            if (!before(slot, heap[parent]))
+            {
+                break;
+            }
+            heap[i] = heap[parent];
+            i = parent;
+        }
+        heap[i] = slot;
+    }
+
+    private void siftDown(final int index)
+    {
+        int i = index;
+        final int slot = heap[i];
+        while (true)
+        {
+            final int left = 2 * i + 1;
+            if (left >= heapSize)
+            {
+                break;
+            }
+            final int right = left + 1;
+            final int child = right < heapSize && before(heap[right], heap[left]) ? right : left;
+            if (!before(heap[child], slot))
+            {
+                break;
+            }
+            heap[i] = heap[child];
+            i = child;
+        }
+        heap[i] = slot;
+    }
+}

@@ -1,0 +1,54 @@
+package dev.braid.ha;
+
+import dev.braid.mapper.QueueMap;
+
+/** Small helpers the policies share. */
+final class Routes
+{
+    private Routes()
+    {
+    }
+
+    static void checkGuestQueues(final QueueMap current, final int guestQueueCount)
+    {
+        if (current.guestQueueCount() != guestQueueCount)
+        {
+            throw new IllegalArgumentException(
+                "map has " + current.guestQueueCount() + " guest queues, policy " + guestQueueCount);
+        }
+    }
+
+    /** {@code current} when {@code candidate} routes the same, else {@code candidate}. */
+    static QueueMap changedOrCurrent(final QueueMap current, final QueueMap.Builder candidate)
+    {
+        final QueueMap next = candidate.build(current.epoch() + 1);
+        return next.sameRoutes(current) ? current : next;
+    }
+
+    /** Whether some guest queue lacks a route or has one to an unusable card while a card is usable. */
+    static boolean needsRepair(final QueueMap current, final CardPool pool)
+    {
+        final boolean anyUsable = pool.usableCount() > 0;
+        for (int g = 0; g < current.guestQueueCount(); g++)
+        {
+            final int n = current.routeCount(g);
+            if (n == 0 && anyUsable)
+            {
+                return true;
+            }
+            for (int i = 0; i < n; i++)
+            {
+                if (!pool.isUsable(QueueMap.cardOf(current.route(g, i))))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    static int[] toArray(final int[] values, final int count)
+    {
+        return java.util.Arrays.copyOf(values, count);
+    }
+}

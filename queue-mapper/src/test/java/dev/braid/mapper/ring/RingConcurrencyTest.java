@@ -1,0 +1,168 @@
+package dev.braid.mapper.ring;
+
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
+
+import dev.braid.mapper.Seeds;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Producers and one consumer on real threads: every element arrives exactly once, each producer's
+ * elements in its order, payloads whole. Elements are {@code producer << 40 | sequence}.
+ */
+class RingConcurrencyTest
+{
+    private static final int PRODUCER_SHIFT = 40;
+
+    @ParameterizedTest
+    @ValueSource(ints = { 2, 3, 4 })
+    void completionRingManyProducers(final int producers) throws InterruptedException
+    {
+        final long seed = Seeds.seed("completionRingManyProducers[" + producers + "]");
+        final Random random = new Random(seed);
+        for (int round = 0; round < rounds(); round++)
+        {
+            final ManyToOneCompletionRing ring = new ManyToOneCompletionRing(1 << (1 + random.nextInt(8)));
+            final Checker checker = new Checker(producers, seed);
+            run(producers, random.nextInt(20_000) + 1_000, random.nextLong(),
+                (p, value) -> ring.offer(value, p, (int)value * 3),
+                limit -> ring.drain((token, status, length) ->
+                {
+                    if (status != (int)(token >>> PRODUCER_SHIFT) || length != (int)token * 3)
+                    {
+                        throw new AssertionError("torn completion token=" + token + " status=" + status +
+                            " length=" + length + " seed=" + seed);
+                    }
+                    checker.accept(token);
+                }, limit),
+                checker);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = { 2, 3, 4 })
+    void submissionRingManyProducers(final int producers) throws InterruptedException
+    {
+        final long seed = Seeds.seed("submissionRingManyProducers[" + producers + "]");
+        final Random random = new Random(seed);
+        for (int round = 0; round < rounds(); round++)
+        {
+            final ManyToOneSubmissionRing ring = new ManyToOneSubmissionRing(1 << (1 + random.nextInt(8)));
+            final Checker checker = new Checker(producers, seed);
+            run(producers, random.nextInt(20_000) + 1_000, random.nextLong(),
+                (p, value) -> ring.offer(value), limit -> ring.drain(checker::accept, limit), checker);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = { 1 })
+    void oneToOneSubmissionRing(final int producers) throws InterruptedException
+    {
+        final long seed = Seeds.seed("oneToOneSubmissionRing");
+        final Random random = new Random(seed);
+        for (int round = 0; round < rounds(); round++)
+        {
+            final OneToOneSubmissionRing ring = new OneToOneSubmissionRing(1 << (1 + random.nextInt(8)));
+            final Checker checker = new Checker(producers, seed);
+            run(producers, random.nextInt(50_000) + 1_000, random.nextLong(),
+                (p, value) -> ring.offer(value), limit -> ring.drain(checker::accept, limit), checker);
+        }
+    }
+
+    private static int rounds()
+    {
+        return Math.max(1, Seeds.iterations() / 100);
+    }
+
+    interface Offer
+    {
+        boolean offer(int producer, long value);
+    }
+
+    interface Drain
+    {
+        int drain(int limit);
+    }
+
+    /** Consumer-side bookkeeping: next expected sequence per producer. */
+    static final class Checker
+    {
+        final long[] next;
+        final long seed;
+
+        Checker(final int producers, final long seed)
+        {
+            next = new long[producers];
+            this.seed = seed;
+        }
+
+        void accept(final long value)
+        {
+            final int producer = (int)(value >>> PRODUCER_SHIFT);
+            final long sequence = value & ((1L << PRODUCER_SHIFT) - 1);
+            if (producer >= next.length || sequence != next[producer])
+            {
+                throw new AssertionError("producer " + producer + " sent " + sequence + ", expected " +
+                    (producer < next.length ? next[producer] : -1) + " seed=" + seed);
+            }
+            next[producer]++;
+        }
+    }
+
+    private static void run(final int producers, final int perProducer, final long roundSeed, final Offer offer,
+        final Drain drain, final Checker checker) throws InterruptedException
+    {
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final Thread[] threads = new Thread[producers];
+        for (int p = 0; p < producers; p++)
+        {
+            final int producer = p;
+            threads[p] = new Thread(() ->
+            {
+                final Random random = new Random(roundSeed + producer);
+                for (long i = 0; i < perProducer; i++)
+                {
+                    while (!offer.offer(producer, (long)producer << PRODUCER_SHIFT | i))
+                    {
+                        Thread.yield();
+                    }
+                    if (random.nextInt(1024) == 0)
+                    {
+                        Thread.yield();
+                    }
+                }
+            }, "producer-" + p);
+            threads[p].setUncaughtExceptionHandler((t, e) -> failure.set(e));
+            threads[p].start();
+        }
+
+        final Random random = new Random(roundSeed);
+        final long total = (long)producers * perProducer;
+        long received = 0;
+        final long deadline = System.nanoTime() + 120_000_000_000L;
+        while (received < total && failure.get() == null)
+        {
+            final int n = drain.drain(1 + random.nextInt(64));
+            received += n;
+            if (n == 0)
+            {
+                Thread.yield();
+                assertTrue(System.nanoTime() < deadline, "stalled at " + received + "/" + total);
+            }
+        }
+        for (final Thread t : threads)
+        {
+            t.join();
+        }
+        assertNull(failure.get());
+        assertEquals(total, received);
+        assertEquals(0, drain.drain(Integer.MAX_VALUE), "an element arrived twice or late");
+        for (final long n : checker.next)
+        {
+            assertEquals(perProducer, n);
+        }
+    }
+}
