@@ -2,6 +2,7 @@ package dev.braid.virtio.queue;
 
 import dev.braid.virtio.driver.BufferChain;
 import dev.braid.virtio.driver.DriverQueue;
+import dev.braid.virtio.driver.PackedDriverQueue;
 import dev.braid.virtio.driver.RingLayout;
 import dev.braid.virtio.driver.SplitDriverQueue;
 import dev.braid.virtio.driver.UsedConsumer;
@@ -59,6 +60,12 @@ class RoundTripTest
     }
 
     @Test
+    void packedRandomWalks()
+    {
+        runWalks(true, Math.max(1, seeds()), 400);
+    }
+
+    @Test
     void splitLongWalksCrossTheIndexWrap()
     {
         // Small rings and enough steps that the 16-bit indices wrap from wherever they start.
@@ -79,7 +86,8 @@ class RoundTripTest
         for (int i = 0; i < walks; i++)
         {
             final long walkSeed = seeds.nextLong();
-            final Walk walk = packed ? null : Walk.split(memory, new SplittableRandom(walkSeed), steps == 0);
+            final SplittableRandom random = new SplittableRandom(walkSeed);
+            final Walk walk = packed ? Walk.packed(memory, random) : Walk.split(memory, random, steps == 0);
             try
             {
                 walk.run(steps);
@@ -204,16 +212,19 @@ class RoundTripTest
             return new Walk(random, memory, driver, device, false, eventIdx, indirect);
         }
 
-        static Walk of(
-            final GuestMemory memory,
-            final SplittableRandom random,
-            final DriverQueue driver,
-            final DeviceQueue device,
-            final boolean packed,
-            final boolean eventIdx,
-            final boolean indirect)
+        static Walk packed(final GuestMemory memory, final SplittableRandom random)
         {
-            return new Walk(random, memory, driver, device, packed, eventIdx, indirect);
+            // Any size; mostly small so that the wrap counters flip many times per walk.
+            final int pick = random.nextInt(100);
+            final int size = pick < 90 ? random.nextInt(1, 65) : pick < 98 ? random.nextInt(65, 1025) : random.nextInt(1025, 32769);
+            final boolean eventIdx = random.nextBoolean();
+            final boolean indirect = random.nextInt(4) != 0;
+            final int maxIndirect = indirect ? random.nextInt(1, MAX_SEGMENTS + 1) : 0;
+            final RingLayout layout = RingLayout.packed(RING_BASE, size, maxIndirect);
+            final PackedDriverQueue driver = new PackedDriverQueue(memory, layout, eventIdx);
+            final PackedQueue device = new PackedQueue(
+                memory, size, layout.descGpa(), layout.driverEventGpa(), layout.deviceEventGpa(), eventIdx, indirect);
+            return new Walk(random, memory, driver, device, true, eventIdx, indirect);
         }
 
         /** Runs {@code steps} random actions, or with 0 until more than 2^16 chains went round. */
@@ -512,6 +523,10 @@ class RoundTripTest
             assertFalse(device.isBroken());
             assertFalse(driver.hasPendingUsed());
             assertFalse(device.hasAvailable());
+            if (device instanceof PackedQueue)
+            {
+                assertEquals(0, ((PackedQueue)device).ignoredCompletions(), "device ignored completions");
+            }
         }
 
         public String toString()
