@@ -58,6 +58,7 @@ final class PollingDevice implements Runnable
         final DescriptorChain chain = this.chain;
         long done = 0;
         long bad = 0;
+        int idle = 0;
         while (running)
         {
             int batch = 0;
@@ -81,9 +82,10 @@ final class PollingDevice implements Runnable
             }
             if (batch == 0)
             {
-                Thread.onSpinWait();
+                idle = RoundTripBackoff.idle(idle);
                 continue;
             }
+            idle = 0;
             queue.publishUsed();
             if (eventChecks)
             {

@@ -91,6 +91,7 @@ public class VirtqueueRoundTripBenchmark
         final boolean eventChecks = this.eventChecks;
         final long target = counter.count + BUFFERS;
         long started = 0;
+        int idle = 0;
         while (counter.count < target)
         {
             boolean progress = false;
@@ -108,10 +109,7 @@ public class VirtqueueRoundTripBenchmark
             {
                 progress = true;
             }
-            if (!progress)
-            {
-                Thread.onSpinWait();
-            }
+            idle = progress ? 0 : RoundTripBackoff.idle(idle);
         }
         return counter.bytes;
     }
