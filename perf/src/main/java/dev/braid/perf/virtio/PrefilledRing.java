@@ -53,7 +53,6 @@ final class PrefilledRing
 
     // Packed: each slot's len/id/flags word as first posted (wrap counter 1), and the driver's cursor.
     private final long[] slotWords;
-    private final long descGpa;
     private final int descOffset;
     private int driverSlot;
     private boolean driverWrap;
@@ -69,9 +68,9 @@ final class PrefilledRing
         final int maxIndirect = indirect ? segments : 0;
         final RingLayout layout = packed ?
             RingLayout.packed(0x1000, size, maxIndirect) : RingLayout.split(0x1000, size, maxIndirect);
-        if (layout.endGpa() > DATA_GPA)
+        if (layout.endGpa() > DATA_GPA || java.nio.ByteOrder.nativeOrder() != LITTLE_ENDIAN)
         {
-            throw new IllegalArgumentException("ring too big for the benchmark memory: " + layout);
+            throw new IllegalArgumentException("needs a little-endian host and a ring below DATA_GPA: " + layout);
         }
         if (packed)
         {
@@ -104,8 +103,7 @@ final class PrefilledRing
         availGpa = packed ? 0 : layout.availGpa();
         availRingOffset = packed ? 0 : memory.offset(0, layout.availGpa() + SplitRingDescriptor.AVAIL_RING_OFFSET);
         availIdx = packed ? 0 : ((SplitDriverQueue)driver).availIndex();
-        descGpa = layout.descGpa();
-        descOffset = memory.offset(0, descGpa);
+        descOffset = memory.offset(0, layout.descGpa());
         slotWords = new long[packed ? size : 0];
         for (int s = 0; s < slotWords.length; s++)
         {
@@ -190,12 +188,11 @@ final class PrefilledRing
                 wrap = !wrap;
             }
             final long word = headWrap ? slotWords[head] : slotWords[head] ^ PACKED_LAP_FLIP;
-            final int offset = descOffset + head * PackedRingDescriptor.DESCRIPTOR_LENGTH;
-            buffer.putInt(offset + PackedRingDescriptor.DESC_LEN_OFFSET, (int)word, LITTLE_ENDIAN);
-            buffer.putShort(offset + PackedRingDescriptor.DESC_ID_OFFSET, (short)(word >>> 32), LITTLE_ENDIAN);
-            // Release: the chain's other slots and this head's len/id are visible before its flags.
-            memory.putShortRelease(descGpa + head * (long)PackedRingDescriptor.DESCRIPTOR_LENGTH +
-                PackedRingDescriptor.DESC_FLAGS_OFFSET, (short)(word >>> 48));
+            // Release: the chain's other slots are visible before its head. len, id and flags go in
+            // one aligned 8-byte store (native order is little-endian here, as the ring is), so the
+            // device never sees the new flags with an old len or id.
+            buffer.putLongRelease(descOffset + head * PackedRingDescriptor.DESCRIPTOR_LENGTH +
+                PackedRingDescriptor.DESC_LEN_OFFSET, word);
         }
         driverSlot = slot;
         driverWrap = wrap;

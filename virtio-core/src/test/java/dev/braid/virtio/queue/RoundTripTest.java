@@ -39,20 +39,6 @@ class RoundTripTest
     private static final int POPPED = 2;
     private static final int COMPLETED = 3;
 
-    /** Builds the device queue over the driver's layout. */
-    interface DeviceFactory
-    {
-        DeviceQueue create(GuestMemory memory, RingLayout layout, boolean eventIdx, boolean indirect, int startIndex);
-    }
-
-    private static final DeviceFactory SPLIT_DEVICE = (memory, layout, eventIdx, indirect, startIndex) ->
-    {
-        final SplitQueue queue = new SplitQueue(
-            memory, layout.queueSize(), layout.descGpa(), layout.availGpa(), layout.usedGpa(), eventIdx, indirect);
-        queue.startAt(startIndex, startIndex);
-        return queue;
-    };
-
     @Test
     void splitRandomWalks()
     {
@@ -208,7 +194,9 @@ class RoundTripTest
                 (0x10000 - random.nextInt(1, 2 * size + 40)) & 0xFFFF : random.nextInt(0x10000);
             final RingLayout layout = RingLayout.split(RING_BASE, size, maxIndirect);
             final SplitDriverQueue driver = new SplitDriverQueue(memory, layout, eventIdx, startIndex);
-            final DeviceQueue device = SPLIT_DEVICE.create(memory, layout, eventIdx, indirect, startIndex);
+            final SplitQueue device = new SplitQueue(
+                memory, size, layout.descGpa(), layout.availGpa(), layout.usedGpa(), eventIdx, indirect);
+            device.startAt(startIndex, startIndex);
             return new Walk(random, memory, driver, device, false, eventIdx, indirect);
         }
 
