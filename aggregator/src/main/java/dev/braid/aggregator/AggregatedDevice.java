@@ -1,0 +1,432 @@
+package dev.braid.aggregator;
+
+import dev.braid.ha.AllDownPolicy;
+import dev.braid.ha.CardPool;
+import dev.braid.ha.FailoverLog;
+import dev.braid.ha.HaController;
+import dev.braid.ha.HealthConfig;
+import dev.braid.ha.HealthState;
+import dev.braid.ha.MapPolicy;
+import dev.braid.mapper.DispatchPolicy;
+import dev.braid.mapper.QueueMap;
+import dev.braid.mapper.ring.ManyToOneCompletionRing;
+import dev.braid.virtio.card.Card;
+import dev.braid.virtio.card.CardEventListener;
+import dev.braid.virtio.queue.DeviceQueue;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * One virtio device served by several cards: the guest queues' {@link FrontQueue}s, one
+ * {@link CardWorker} per card queue, the HA controller and the control plane, wired together.
+ *
+ * <p>It forces no threading model. {@link #agents()} lists every agent; a deterministic scheduler
+ * can run them on one thread, or {@link AgentThreads} can run them on real threads. Cards added
+ * later bring new workers, announced to the consumer given to {@link Builder#onAgentAdded}.
+ */
+public final class AggregatedDevice
+{
+    private final NanoClock clock;
+    private final AggregatorContext context;
+    private final CardPort[] ports;
+    private final FrontQueue[] frontQueues;
+    private final RequestHandler[] handlers;
+    private final DeviceCompletionSink sink;
+    private final HaController ha;
+    private final ControlAgent control;
+    private final FailoverTracker failovers;
+    private final List<Agent> agents = new ArrayList<>();
+    private final Consumer<Agent> onAgentAdded;
+    private final int workerCapacity;
+
+    private AggregatedDevice(final Builder builder)
+    {
+        context = builder.context.validate();
+        clock = builder.clock;
+        onAgentAdded = builder.onAgentAdded;
+        final int maxCards = builder.maxCards;
+        final int guestQueues = builder.queues.length;
+        ports = new CardPort[maxCards];
+        frontQueues = new FrontQueue[guestQueues];
+        handlers = new RequestHandler[guestQueues + 1];
+        failovers = new FailoverTracker(maxCards);
+
+        final ManyToOneCompletionRing[] rings = new ManyToOneCompletionRing[guestQueues + 1];
+        final ManyToOneCompletionRing probeRing = new ManyToOneCompletionRing(FrontQueue.ringCapacity(maxCards * 4));
+        rings[guestQueues] = probeRing;
+        handlers[guestQueues] = builder.probeHandler;
+        sink = new DeviceCompletionSink(rings);
+
+        control = new ControlAgent(ports, frontQueues, failovers, clock, probeRing, builder.probeTimeoutNanos,
+            builder.controlPlaneListener);
+        final CardPool pool = new CardPool(maxCards);
+        final long now = clock.nanoTime();
+        for (int i = 0; i < builder.cards.size(); i++)
+        {
+            pool.add(i, builder.cards.get(i).queueCount(), HealthState.UP, now);
+        }
+        ha = new HaController(clock, builder.healthConfig, pool, builder.mapPolicy, builder.allDownPolicy, control, 256);
+        control.controller(ha);
+
+        final HealthReporter reporter = new HealthReporter()
+        {
+            public void onSuccess(final int card, final long nowNanos)
+            {
+                ha.onSuccess(card);
+            }
+
+            public void onError(final int card, final long nowNanos)
+            {
+                ha.onError(card);
+            }
+
+            public void onOldestInflightAge(final int card, final long ageNanos, final long nowNanos)
+            {
+                if (ports[card] != null && !ports[card].isRemoved())
+                {
+                    ha.onOldestInflightAge(card, ageNanos);
+                }
+            }
+        };
+        final DrainCoordinator drains = new DrainCoordinator()
+        {
+            public long pendingDrain()
+            {
+                return ha.pendingDrain();
+            }
+
+            public boolean drained(final long ticket)
+            {
+                return ha.onGuestQueueDrained(ticket);
+            }
+        };
+
+        int maxCardQueues = 1;
+        for (final Card card : builder.cards)
+        {
+            maxCardQueues = Math.max(maxCardQueues, card.queueCount());
+        }
+        for (int g = 0; g < guestQueues; g++)
+        {
+            final DeviceQueue queue = builder.queues[g];
+            handlers[g] = builder.handlers[g];
+            frontQueues[g] = new FrontQueue(
+                g, queue, builder.handlers[g], ha.publisher(),
+                builder.dispatchPolicy.newSelector(maxCards, Math.max(maxCardQueues, 64), builder.seed + g),
+                ports, builder.interrupts, clock, reporter, failovers, drains, context);
+            rings[g] = frontQueues[g].completions();
+        }
+
+        int capacity = 0;
+        for (final DeviceQueue queue : builder.queues)
+        {
+            capacity += queue.size();
+        }
+        workerCapacity = Math.max(context.cardQueueBacklog(), capacity + maxCards * 4);
+
+        agents.add(ha);
+        agents.add(control);
+        for (final FrontQueue front : frontQueues)
+        {
+            agents.add(front);
+        }
+        for (int i = 0; i < builder.cards.size(); i++)
+        {
+            attach(i, builder.cards.get(i));
+        }
+    }
+
+    public static Builder builder()
+    {
+        return new Builder();
+    }
+
+    private List<Agent> attach(final int index, final Card card)
+    {
+        final CardPort port = new CardPort(index, card, workerCapacity);
+        final List<Agent> added = new ArrayList<>();
+        for (int q = 0; q < card.queueCount(); q++)
+        {
+            final CardWorker worker = new CardWorker(port, q, handlers, sink, workerCapacity, context.batchSize());
+            added.add(worker);
+            agents.add(worker);
+        }
+        card.setEventListener(new CardEventListener()
+        {
+            public void onLinkChange(final Card c, final boolean up)
+            {
+                while (!ha.onLinkChange(index, up))
+                {
+                    Thread.onSpinWait();
+                }
+            }
+
+            public void onCardError(final Card c, final int code)
+            {
+                ha.onError(index);
+            }
+        });
+        ports[index] = port;
+        return added;
+    }
+
+    /** Every agent of the device, in a stable order: controller, control plane, front queues, card workers. */
+    public List<Agent> agents()
+    {
+        return List.copyOf(agents);
+    }
+
+    /**
+     * Adds a card to the pool while I/O runs. Its workers are announced to the builder's
+     * onAgentAdded consumer; the controller rebalances guest queues onto it by drained moves.
+     *
+     * @return the card's index.
+     */
+    public int hotAdd(final Card card)
+    {
+        int index = -1;
+        for (int i = 0; i < ports.length; i++)
+        {
+            if (ports[i] == null)
+            {
+                index = i;
+                break;
+            }
+        }
+        if (index < 0)
+        {
+            throw new IllegalStateException("no room for another card: max cards is " + ports.length);
+        }
+        for (final Agent agent : attach(index, card))
+        {
+            onAgentAdded.accept(agent);
+        }
+        while (!ha.hotAdd(index, card.queueCount()))
+        {
+            Thread.onSpinWait();
+        }
+        return index;
+    }
+
+    /** Drains the card, then drops it; its queues move to the others. */
+    public void hotRemove(final int card)
+    {
+        while (!ha.hotRemove(card))
+        {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Asks an active-passive device with manual failback to move back to its preferred card. */
+    public void failback()
+    {
+        while (!ha.failback())
+        {
+            Thread.onSpinWait();
+        }
+    }
+
+    public int guestQueueCount()
+    {
+        return frontQueues.length;
+    }
+
+    public FrontQueue frontQueue(final int guestQueue)
+    {
+        return frontQueues[guestQueue];
+    }
+
+    public CardPort port(final int card)
+    {
+        return ports[card];
+    }
+
+    public int maxCards()
+    {
+        return ports.length;
+    }
+
+    public HaController controller()
+    {
+        return ha;
+    }
+
+    public QueueMap currentMap()
+    {
+        return ha.publisher().current();
+    }
+
+    public FailoverLog failoverLog()
+    {
+        return ha.failoverLog();
+    }
+
+    public FailoverTracker failovers()
+    {
+        return failovers;
+    }
+
+    public HealthState health(final int card)
+    {
+        return ha.pool().contains(card) ? ha.pool().health(card) : null;
+    }
+
+    public NanoClock clock()
+    {
+        return clock;
+    }
+
+    /** Collects everything needed to build a device; {@link #build()} validates it. */
+    public static final class Builder
+    {
+        private NanoClock clock = SystemNanoClock.INSTANCE;
+        private AggregatorContext context = new AggregatorContext();
+        private final List<Card> cards = new ArrayList<>();
+        private int maxCards = 8;
+        private DeviceQueue[] queues;
+        private RequestHandler[] handlers;
+        private RequestHandler probeHandler;
+        private MapPolicy mapPolicy;
+        private HealthConfig healthConfig = new HealthConfig();
+        private AllDownPolicy allDownPolicy = AllDownPolicy.queueUntilDeadline(5_000_000_000L);
+        private DispatchPolicy dispatchPolicy = DispatchPolicy.defaultPolicy();
+        private InterruptSink interrupts = q -> {};
+        private Consumer<Agent> onAgentAdded = a -> {};
+        private long seed = 1;
+        private long probeTimeoutNanos = 50_000_000L;
+        private ControlPlaneListener controlPlaneListener = ControlPlaneListener.NONE;
+
+        public Builder clock(final NanoClock clock)
+        {
+            this.clock = clock;
+            return this;
+        }
+
+        public Builder context(final AggregatorContext context)
+        {
+            this.context = context;
+            return this;
+        }
+
+        public Builder card(final Card card)
+        {
+            cards.add(card);
+            return this;
+        }
+
+        public Builder maxCards(final int maxCards)
+        {
+            this.maxCards = maxCards;
+            return this;
+        }
+
+        /** The guest queues and one request handler for each. */
+        public Builder queues(final DeviceQueue[] queues, final RequestHandler[] handlers)
+        {
+            this.queues = queues.clone();
+            this.handlers = handlers.clone();
+            return this;
+        }
+
+        /** The handler that probes a card coming back (slot = card index). */
+        public Builder probeHandler(final RequestHandler probeHandler)
+        {
+            this.probeHandler = probeHandler;
+            return this;
+        }
+
+        public Builder probeTimeoutNanos(final long probeTimeoutNanos)
+        {
+            this.probeTimeoutNanos = probeTimeoutNanos;
+            return this;
+        }
+
+        public Builder mapPolicy(final MapPolicy mapPolicy)
+        {
+            this.mapPolicy = mapPolicy;
+            return this;
+        }
+
+        public Builder healthConfig(final HealthConfig healthConfig)
+        {
+            this.healthConfig = healthConfig;
+            return this;
+        }
+
+        /** What requests do when no card is usable: wait up to a deadline, or fail at once. */
+        public Builder allDownPolicy(final AllDownPolicy allDownPolicy)
+        {
+            this.allDownPolicy = allDownPolicy;
+            context.noPathTimeoutNanos(
+                allDownPolicy.mode() == AllDownPolicy.Mode.FAIL_FAST ? 0 : allDownPolicy.deadlineNanos());
+            return this;
+        }
+
+        public Builder dispatchPolicy(final DispatchPolicy dispatchPolicy)
+        {
+            this.dispatchPolicy = dispatchPolicy;
+            return this;
+        }
+
+        public Builder interrupts(final InterruptSink interrupts)
+        {
+            this.interrupts = interrupts;
+            return this;
+        }
+
+        /** Device-type hooks run by the control plane (net: announce after a failover). */
+        public Builder controlPlaneListener(final ControlPlaneListener controlPlaneListener)
+        {
+            this.controlPlaneListener = controlPlaneListener;
+            return this;
+        }
+
+        public Builder onAgentAdded(final Consumer<Agent> onAgentAdded)
+        {
+            this.onAgentAdded = onAgentAdded;
+            return this;
+        }
+
+        public Builder seed(final long seed)
+        {
+            this.seed = seed;
+            return this;
+        }
+
+        public AggregatedDevice build()
+        {
+            if (queues == null || queues.length == 0)
+            {
+                throw new IllegalArgumentException("an aggregated device needs at least one guest queue");
+            }
+            if (queues.length != handlers.length)
+            {
+                throw new IllegalArgumentException("one request handler per guest queue: " +
+                    queues.length + " queues, " + handlers.length + " handlers");
+            }
+            if (cards.isEmpty())
+            {
+                throw new IllegalArgumentException("an aggregated device needs at least one card");
+            }
+            if (maxCards < cards.size() || maxCards > 64)
+            {
+                throw new IllegalArgumentException("max cards must be " + cards.size() + "..64: " + maxCards);
+            }
+            if (mapPolicy == null)
+            {
+                throw new IllegalArgumentException("a map policy (active-active or active-passive) is required");
+            }
+            if (probeHandler == null)
+            {
+                throw new IllegalArgumentException("a probe handler is required");
+            }
+            healthConfig.validate();
+            return new AggregatedDevice(this);
+        }
+    }
+}

@@ -1,0 +1,424 @@
+package dev.braid.aggregator.guest;
+
+import dev.braid.virtio.driver.BufferChain;
+import dev.braid.virtio.driver.DriverQueue;
+import dev.braid.virtio.driver.UsedConsumer;
+import dev.braid.virtio.memory.GuestMemory;
+import org.agrona.concurrent.Agent;
+
+import java.util.SplittableRandom;
+
+/**
+ * A guest that drives one virtio-blk queue through the driver model and checks every answer.
+ *
+ * <p>It writes sectors with self-describing data (each 8-byte word holds the sector and the id of
+ * the write), reads them back and checks each sector holds the last write that completed to it.
+ * It never overlaps a read with a write, or two writes, on one sector, so the expected content of
+ * every read is exact. It counts what the invariants need: completions for heads it did not post
+ * (duplicates or strays), error statuses, corrupt reads, and requests still owed (lost).
+ *
+ * <p>Requests are (header 16 B, data, status 1 B) chains, direct or indirect at random.
+ */
+public final class BlkGuestWorkload implements Agent, UsedConsumer
+{
+    private static final int HEADER = 16;
+    private static final int T_IN = 0;
+    private static final int T_OUT = 1;
+    private static final int T_FLUSH = 4;
+
+    private final DriverQueue queue;
+    private final GuestMemory memory;
+    private final SplittableRandom random;
+    private final int queueIndex;
+    private final long firstSector;
+    private final int sectorCount;
+    private final int maxSectorsPerRequest;
+    private final int readPercent;
+    private final boolean useIndirect;
+    private final long areaGpa;
+    private final int slotBytes;
+    private final long requestLimit;
+    private final int maxOutstanding;
+    private final Kicker kicker;
+
+    private final long[] lastCompleted;
+    private final byte[] busy;          // 1: a write in flight; >= 2: reads in flight (count + 1)
+    private final long[] slotGpa;
+    private final int[] slotOfId;
+    private final boolean[] slotFree;
+    private final int[] reqType;
+    private final long[] reqSector;
+    private final int[] reqSectors;
+    private final long[] reqWriteId;
+    private final long[] reqPostedNanos;
+    private final boolean[] idOutstanding;
+    private final BufferChain chain = new BufferChain(4);
+    private final byte[] sectorBytes = new byte[512];
+
+    private long nextWriteId;
+    private long posted;
+    private long completed;
+    private long errors;
+    private long corrupt;
+    private long strays;
+    private long reads;
+    private long writes;
+    private int outstanding;
+
+    /** Called when the guest has published new chains and the device wants a kick. */
+    @FunctionalInterface
+    public interface Kicker
+    {
+        void kick(int queueIndex);
+    }
+
+    /**
+     * @param areaGpa     start of guest memory this workload may use for its buffers:
+     *                    {@code queue.size() * slotBytes(maxSectorsPerRequest)} bytes.
+     * @param firstSector first sector of the disk range this workload owns (workloads on other queues
+     *                    use disjoint ranges, so each can check exactly).
+     */
+    public BlkGuestWorkload(
+        final int queueIndex, final DriverQueue queue, final GuestMemory memory, final long areaGpa,
+        final long firstSector, final int sectorCount, final int maxSectorsPerRequest, final int readPercent,
+        final boolean useIndirect, final long requestLimit, final int maxOutstanding, final long seed,
+        final Kicker kicker)
+    {
+        this.queueIndex = queueIndex;
+        this.queue = queue;
+        this.memory = memory;
+        this.random = new SplittableRandom(seed);
+        this.firstSector = firstSector;
+        this.sectorCount = sectorCount;
+        this.maxSectorsPerRequest = maxSectorsPerRequest;
+        this.readPercent = readPercent;
+        this.useIndirect = useIndirect;
+        this.areaGpa = areaGpa;
+        this.slotBytes = slotBytes(maxSectorsPerRequest);
+        this.requestLimit = requestLimit;
+        this.maxOutstanding = Math.min(maxOutstanding, queue.size());
+        this.kicker = kicker;
+        lastCompleted = new long[sectorCount];
+        busy = new byte[sectorCount];
+        final int slots = queue.size();
+        slotGpa = new long[slots];
+        slotFree = new boolean[slots];
+        slotOfId = new int[Math.max(slots, 1)];
+        reqType = new int[slots];
+        reqSector = new long[slots];
+        reqSectors = new int[slots];
+        reqWriteId = new long[slots];
+        reqPostedNanos = new long[slots];
+        idOutstanding = new boolean[slots];
+        for (int i = 0; i < slots; i++)
+        {
+            slotGpa[i] = areaGpa + (long)i * slotBytes;
+            slotFree[i] = true;
+        }
+    }
+
+    /** Guest memory one request slot needs: header, data, status, rounded to 64 bytes. */
+    public static int slotBytes(final int maxSectorsPerRequest)
+    {
+        return (HEADER + maxSectorsPerRequest * 512 + 1 + 63) & ~63;
+    }
+
+    public String roleName()
+    {
+        return "braid-guest-blk-" + queueIndex;
+    }
+
+    public int doWork()
+    {
+        int work = queue.reap(this);
+        boolean added = false;
+        while (outstanding < maxOutstanding && (requestLimit <= 0 || posted < requestLimit))
+        {
+            if (!postOne())
+            {
+                break;
+            }
+            added = true;
+            work++;
+        }
+        if (added)
+        {
+            queue.publish();
+            if (queue.needsKick())
+            {
+                kicker.kick(queueIndex);
+            }
+        }
+        return work;
+    }
+
+    private boolean postOne()
+    {
+        int slot = -1;
+        for (int i = 0; i < slotFree.length; i++)
+        {
+            if (slotFree[i])
+            {
+                slot = i;
+                break;
+            }
+        }
+        if (slot < 0)
+        {
+            return false;
+        }
+        final int sectors = 1 + random.nextInt(maxSectorsPerRequest);
+        if (sectors > sectorCount)
+        {
+            return false;
+        }
+        final int roll = random.nextInt(100);
+        final int type = roll < 2 ? T_FLUSH : roll < 2 + readPercent ? T_IN : T_OUT;
+        final long sector = random.nextInt(sectorCount - sectors + 1);
+        if (type != T_FLUSH && !claim(sector, sectors, type == T_OUT))
+        {
+            return false;
+        }
+
+        final long gpa = slotGpa[slot];
+        memory.putInt(gpa, type);
+        memory.putInt(gpa + 4, 0);
+        memory.putLong(gpa + 8, firstSector + sector);
+        final long dataGpa = gpa + HEADER;
+        final int dataBytes = type == T_FLUSH ? 0 : sectors * 512;
+        final long statusGpa = dataGpa + dataBytes;
+        memory.putByte(statusGpa, (byte)0xFF);
+        long writeId = 0;
+        if (type == T_OUT)
+        {
+            writeId = ++nextWriteId;
+            for (int s = 0; s < sectors; s++)
+            {
+                fillSector(dataGpa + s * 512L, firstSector + sector + s, writeId);
+            }
+        }
+        else if (type == T_IN)
+        {
+            memory.setMemory(dataGpa, dataBytes, (byte)0xA5);
+        }
+
+        chain.clear();
+        chain.readable(gpa, HEADER);
+        if (type == T_OUT)
+        {
+            chain.readable(dataGpa, dataBytes);
+        }
+        else if (type == T_IN)
+        {
+            chain.writable(dataGpa, dataBytes);
+        }
+        chain.writable(statusGpa, 1);
+        final int id = queue.addChain(chain, useIndirect && random.nextBoolean());
+        if (id < 0)
+        {
+            if (type != T_FLUSH)
+            {
+                release(sector, sectors, type == T_OUT);
+            }
+            if (type == T_OUT)
+            {
+                nextWriteId--;
+            }
+            return false;
+        }
+        if (idOutstanding[id])
+        {
+            throw new IllegalStateException("driver model returned an id that is still outstanding: " + id);
+        }
+        slotFree[slot] = false;
+        slotOfId[id] = slot;
+        idOutstanding[id] = true;
+        reqType[slot] = type;
+        reqSector[slot] = sector;
+        reqSectors[slot] = sectors;
+        reqWriteId[slot] = writeId;
+        posted++;
+        outstanding++;
+        return true;
+    }
+
+    public void onUsed(final int id, final int length)
+    {
+        if (id < 0 || id >= idOutstanding.length || !idOutstanding[id])
+        {
+            strays++;
+            return;
+        }
+        idOutstanding[id] = false;
+        final int slot = slotOfId[id];
+        slotFree[slot] = true;
+        outstanding--;
+        completed++;
+
+        final int type = reqType[slot];
+        final long sector = reqSector[slot];
+        final int sectors = reqSectors[slot];
+        final int dataBytes = type == T_FLUSH ? 0 : sectors * 512;
+        final long statusGpa = slotGpa[slot] + HEADER + dataBytes;
+        final int status = memory.getByte(statusGpa) & 0xFF;
+        if (status != 0)
+        {
+            errors++;
+        }
+        if (type == T_OUT)
+        {
+            writes++;
+            if (status == 0)
+            {
+                for (int s = 0; s < sectors; s++)
+                {
+                    lastCompleted[(int)sector + s] = reqWriteId[slot];
+                }
+            }
+            // A failed write leaves the sectors undefined; forget what they held.
+            else
+            {
+                for (int s = 0; s < sectors; s++)
+                {
+                    lastCompleted[(int)sector + s] = -1;
+                }
+            }
+            release(sector, sectors, true);
+        }
+        else if (type == T_IN)
+        {
+            reads++;
+            if (status == 0)
+            {
+                if (length != dataBytes + 1)
+                {
+                    corrupt++;
+                }
+                for (int s = 0; s < sectors; s++)
+                {
+                    if (!checkSector(slotGpa[slot] + HEADER + s * 512L, firstSector + sector + s,
+                        lastCompleted[(int)sector + s]))
+                    {
+                        corrupt++;
+                        break;
+                    }
+                }
+            }
+            release(sector, sectors, false);
+        }
+    }
+
+    private boolean claim(final long sector, final int sectors, final boolean write)
+    {
+        for (int s = 0; s < sectors; s++)
+        {
+            final int b = busy[(int)sector + s];
+            if (b == 1 || (write && b != 0) || b == Byte.MAX_VALUE)
+            {
+                return false;
+            }
+        }
+        for (int s = 0; s < sectors; s++)
+        {
+            final int i = (int)sector + s;
+            busy[i] = write ? 1 : (byte)(busy[i] == 0 ? 2 : busy[i] + 1);
+        }
+        return true;
+    }
+
+    private void release(final long sector, final int sectors, final boolean write)
+    {
+        for (int s = 0; s < sectors; s++)
+        {
+            final int i = (int)sector + s;
+            busy[i] = write || busy[i] == 2 ? 0 : (byte)(busy[i] - 1);
+        }
+    }
+
+    private void fillSector(final long gpa, final long sector, final long writeId)
+    {
+        for (int w = 0; w < 64; w += 2)
+        {
+            memory.putLong(gpa + w * 8L, sector);
+            memory.putLong(gpa + w * 8L + 8, writeId);
+        }
+    }
+
+    private boolean checkSector(final long gpa, final long sector, final long expectedWriteId)
+    {
+        if (expectedWriteId < 0)
+        {
+            return true;
+        }
+        memory.getBytes(gpa, sectorBytes, 0, 512);
+        for (int w = 0; w < 64; w += 2)
+        {
+            final long s = getLong(sectorBytes, w * 8);
+            final long id = getLong(sectorBytes, w * 8 + 8);
+            if (expectedWriteId == 0 ? (s != 0 || id != 0) : (s != sector || id != expectedWriteId))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static long getLong(final byte[] b, final int o)
+    {
+        long v = 0;
+        for (int i = 7; i >= 0; i--)
+        {
+            v = v << 8 | (b[o + i] & 0xFF);
+        }
+        return v;
+    }
+
+    public boolean isFinished()
+    {
+        return requestLimit > 0 && posted >= requestLimit && outstanding == 0;
+    }
+
+    public long posted()
+    {
+        return posted;
+    }
+
+    public long completed()
+    {
+        return completed;
+    }
+
+    /** Requests that completed with a status other than OK. */
+    public long errors()
+    {
+        return errors;
+    }
+
+    /** Reads whose data was not the last completed write. */
+    public long corrupt()
+    {
+        return corrupt;
+    }
+
+    /** Completions for ids the guest had not posted or had already seen completed (duplicates). */
+    public long strays()
+    {
+        return strays + queue.deviceFaults();
+    }
+
+    public long reads()
+    {
+        return reads;
+    }
+
+    public long writes()
+    {
+        return writes;
+    }
+
+    /** Requests posted and not completed: at the end of a quiesced run, these were lost. */
+    public int outstanding()
+    {
+        return outstanding;
+    }
+}

@@ -1,0 +1,128 @@
+package dev.braid.aggregator;
+
+import dev.braid.aggregator.blk.BlkProbeHandler;
+import dev.braid.aggregator.blk.BlkRequestHandler;
+import dev.braid.aggregator.guest.BlkGuestWorkload;
+import dev.braid.ha.ActiveActivePolicy;
+import dev.braid.ha.ActivePassivePolicy;
+import dev.braid.ha.DispatchShape;
+import dev.braid.ha.Failback;
+import dev.braid.ha.HealthConfig;
+import dev.braid.mapper.DispatchPolicy;
+import dev.braid.mapper.SelectorKind;
+import dev.braid.sim.CardFault;
+import dev.braid.sim.LatencyModel;
+import dev.braid.sim.SharedBlockStore;
+import dev.braid.sim.SimDisk;
+import dev.braid.virtio.blk.BlkRequestParser;
+import dev.braid.virtio.driver.RingLayout;
+import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.virtio.memory.GuestMemory;
+import dev.braid.virtio.queue.DeviceQueue;
+import dev.braid.virtio.queue.SplitQueue;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.SleepingIdleStrategy;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.charset.StandardCharsets;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The blk invariants with real threads: device agents on two threads, the guest on a third,
+ * faults injected at random wall-clock moments. Timing varies run to run; the seed fixes the
+ * workload and the fault plan, not the interleaving.
+ */
+class BlkThreadedTest
+{
+    @ParameterizedTest
+    @ValueSource(ints = { 2, 3, 4 })
+    void invariantsHoldUnderWallClockFaults(final int cards) throws Exception
+    {
+        final long seed = Long.getLong("braid.seed", System.nanoTime());
+        System.out.println("BlkThreadedTest seed=" + seed + " cards=" + cards);
+        final SplittableRandom random = new SplittableRandom(seed);
+        final boolean activePassive = random.nextBoolean();
+
+        final GuestMemory memory = GuestMemory.allocate(32 << 20);
+        final int queues = 2;
+        final int queueSize = 128;
+        final SharedBlockStore store = new SharedBlockStore(16384);
+        final SimDisk[] disks = new SimDisk[cards];
+        final AggregatedDevice.Builder builder = AggregatedDevice.builder().seed(seed);
+        for (int i = 0; i < cards; i++)
+        {
+            disks[i] = SimDisk.builder("disk" + i, store).latency(LatencyModel.uniform(5_000, 40_000))
+                .queues(2, 32).seed(seed + i).build();
+            builder.card(disks[i]);
+        }
+        final DeviceQueue[] deviceQueues = new DeviceQueue[queues];
+        final RequestHandler[] handlers = new RequestHandler[queues];
+        final BlkGuestWorkload[] guests = new BlkGuestWorkload[queues];
+        long gpa = 0;
+        for (int q = 0; q < queues; q++)
+        {
+            final RingLayout layout = RingLayout.split(gpa, queueSize, 4);
+            final SplitDriverQueue driver = new SplitDriverQueue(memory, layout, true);
+            deviceQueues[q] = new SplitQueue(memory, queueSize, layout.descGpa(), layout.availGpa(),
+                layout.usedGpa(), true, true);
+            handlers[q] = new BlkRequestHandler(memory, new BlkRequestParser().capacity(store.sectors()),
+                queueSize, 16, "braid-threaded".getBytes(StandardCharsets.US_ASCII));
+            final long area = RingLayout.alignUp(layout.endGpa(), 64);
+            guests[q] = new BlkGuestWorkload(q, driver, memory, area, q * 8192L, 8192, 8, 50, true,
+                20_000, 64, seed + q, x -> {});
+            gpa = RingLayout.alignUp(area + (long)queueSize * BlkGuestWorkload.slotBytes(8), 4096);
+        }
+        final AggregatedDevice device = builder
+            .queues(deviceQueues, handlers)
+            .probeHandler(new BlkProbeHandler(8))
+            .mapPolicy(activePassive ? new ActivePassivePolicy(queues, Failback.immediate()) :
+                new ActiveActivePolicy(queues, DispatchShape.QUEUE_AFFINE))
+            .dispatchPolicy(DispatchPolicy.queueAffine())
+            .healthConfig(new HealthConfig().completionTimeoutNanos(20_000_000).minDownNanos(10_000_000)
+                .probeIntervalNanos(5_000_000))
+            .build();
+
+        final AgentThreads threads = AgentThreads.start(device.agents(), 2, AgentThreads.backoff());
+        final Agent[] guestAgents = guests;
+        final AgentRunner guestRunner = new AgentRunner(new SleepingIdleStrategy(10_000), Throwable::printStackTrace,
+            null, new org.agrona.concurrent.CompositeAgent(guestAgents));
+        AgentRunner.startOnThread(guestRunner);
+        try
+        {
+            final CardFault[] faults = { CardFault.FAIL_STOP, CardFault.HANG, CardFault.ZOMBIE, CardFault.LINK_DOWN };
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            int injected = 0;
+            while (!(guests[0].isFinished() && guests[1].isFinished()) && System.nanoTime() < deadline)
+            {
+                Thread.sleep(5 + random.nextInt(30));
+                if (injected < 3)
+                {
+                    final int card = injected % cards;
+                    final CardFault fault = faults[random.nextInt(faults.length)];
+                    disks[card].inject(fault, 0);
+                    Thread.sleep(20 + random.nextInt(40));
+                    disks[card].rejoin();
+                    injected++;
+                }
+            }
+            assertNull(threads.failure(), "no agent failed");
+            for (final BlkGuestWorkload guest : guests)
+            {
+                assertTrue(guest.isFinished(), "every request completed (lost: " + guest.outstanding() + ")");
+                assertEquals(0, guest.strays(), "duplicate or stray completions");
+                assertEquals(0, guest.corrupt(), "reads that did not return the last completed write");
+                assertEquals(0, guest.errors(), "guest errors while at least one card was up");
+            }
+        }
+        finally
+        {
+            guestRunner.close();
+            threads.close();
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package dev.braid.aggregator;
+
+import dev.braid.aggregator.blk.VirtioBlkDevice;
+import dev.braid.aggregator.guest.BlkGuestWorkload;
+import dev.braid.ha.ActiveActivePolicy;
+import dev.braid.ha.AllDownPolicy;
+import dev.braid.ha.DispatchShape;
+import dev.braid.ha.HealthConfig;
+import dev.braid.mapper.DispatchPolicy;
+import dev.braid.sim.DeterministicScheduler;
+import dev.braid.sim.LatencyModel;
+import dev.braid.sim.SharedBlockStore;
+import dev.braid.sim.SimDisk;
+import dev.braid.sim.VirtualClock;
+import dev.braid.virtio.card.BlockCard;
+import dev.braid.virtio.device.DeviceStatus;
+import dev.braid.virtio.device.VirtioDeviceCore;
+import dev.braid.virtio.device.VirtioFeatures;
+import dev.braid.virtio.driver.RingLayout;
+import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.virtio.memory.GuestMemory;
+import org.agrona.concurrent.Agent;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class VirtioBlkDeviceTest
+{
+    private final GuestMemory memory = GuestMemory.allocate(8 << 20);
+    private final SharedBlockStore store = new SharedBlockStore(4096);
+    private final List<Agent> agents = new ArrayList<>();
+    private final AtomicInteger configInterrupts = new AtomicInteger();
+    private final AtomicInteger interrupts = new AtomicInteger();
+
+    private VirtioBlkDevice newDevice()
+    {
+        final List<BlockCard> cards = List.of(
+            SimDisk.builder("a", store).latency(LatencyModel.ZERO).build(),
+            SimDisk.builder("b", store).latency(LatencyModel.ZERO).build());
+        return new VirtioBlkDevice(memory, cards, 1, 256,
+            q -> new ActiveActivePolicy(q, DispatchShape.QUEUE_AFFINE), DispatchPolicy.queueAffine(),
+            new HealthConfig(), AllDownPolicy.failFast(), q -> interrupts.incrementAndGet(),
+            configInterrupts::incrementAndGet, agents::addAll, agents::clear);
+    }
+
+    private static void negotiate(final VirtioBlkDevice device)
+    {
+        final VirtioDeviceCore core = device.core();
+        device.writeStatus(DeviceStatus.ACKNOWLEDGE);
+        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER);
+        assertTrue(core.features().ackFeatures(core.features().offered() & ~(1L << VirtioFeatures.RING_PACKED)));
+        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK);
+        assertTrue(core.status().has(DeviceStatus.FEATURES_OK));
+    }
+
+    @Test
+    void configSpaceShowsTheSmallestCardCapacity()
+    {
+        final VirtioBlkDevice device = newDevice();
+        assertEquals(4096, device.readConfig(0, 8));
+    }
+
+    @Test
+    void driverOkBuildsTheQueuesAndRequestsFlow()
+    {
+        final VirtioBlkDevice device = newDevice();
+        negotiate(device);
+        final RingLayout layout = RingLayout.split(0x10000, 64, 4);
+        final VirtioDeviceCore core = device.core();
+        core.queueSelect(0);
+        assertTrue(core.queueSize(64));
+        assertTrue(core.queueDescriptorArea(layout.descGpa()));
+        assertTrue(core.queueDriverArea(layout.availGpa()));
+        assertTrue(core.queueDeviceArea(layout.usedGpa()));
+        assertTrue(core.queueEnable(1));
+        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK |
+            DeviceStatus.DRIVER_OK);
+        assertNotNull(device.device(), "DRIVER_OK activated the device");
+        assertFalse(agents.isEmpty());
+
+        final VirtualClock clock = new VirtualClock();
+        final DeterministicScheduler scheduler = new DeterministicScheduler(3, clock);
+        agents.forEach(scheduler::addAgent);
+        final BlkGuestWorkload guest = new BlkGuestWorkload(0, new SplitDriverQueue(memory, layout, true), memory,
+            0x100000, 0, 2048, 4, 50, true, 500, 32, 3, device::kick);
+        scheduler.addAgent(guest);
+        assertTrue(scheduler.runUntil(guest::isFinished, 10_000_000_000L, 5_000_000));
+        assertEquals(0, guest.errors());
+        assertEquals(0, guest.corrupt());
+        assertEquals(0, guest.strays());
+        assertTrue(interrupts.get() > 0, "the guest was interrupted");
+
+        device.writeStatus(0);
+        assertNull(device.device(), "reset tears the device down");
+        assertTrue(agents.isEmpty(), "the VMM was told to stop the agents");
+    }
+
+    @Test
+    void ringOutsideGuestMemoryNeedsResetInsteadOfThrowing()
+    {
+        final VirtioBlkDevice device = newDevice();
+        negotiate(device);
+        final VirtioDeviceCore core = device.core();
+        core.queueSelect(0);
+        core.queueSize(64);
+        core.queueDescriptorArea(64L << 20);
+        core.queueDriverArea(0x1000);
+        core.queueDeviceArea(0x2000);
+        core.queueEnable(1);
+        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK |
+            DeviceStatus.DRIVER_OK);
+        assertNull(device.device());
+        assertTrue(core.status().has(DeviceStatus.DEVICE_NEEDS_RESET));
+        assertEquals(1, configInterrupts.get());
+    }
+}
