@@ -62,7 +62,8 @@ public final class AggregatedDevice
         handlers[guestQueues] = builder.probeHandler;
         sink = new DeviceCompletionSink(rings);
 
-        control = new ControlAgent(ports, frontQueues, failovers, clock, probeRing, builder.probeTimeoutNanos);
+        control = new ControlAgent(ports, frontQueues, failovers, clock, probeRing, builder.probeTimeoutNanos,
+            builder.controlPlaneListener);
         final CardPool pool = new CardPool(maxCards);
         final long now = clock.nanoTime();
         for (int i = 0; i < builder.cards.size(); i++)
@@ -298,6 +299,7 @@ public final class AggregatedDevice
         private Consumer<Agent> onAgentAdded = a -> {};
         private long seed = 1;
         private long probeTimeoutNanos = 50_000_000L;
+        private ControlPlaneListener controlPlaneListener = ControlPlaneListener.NONE;
 
         public Builder clock(final NanoClock clock)
         {
@@ -374,6 +376,13 @@ public final class AggregatedDevice
         public Builder interrupts(final InterruptSink interrupts)
         {
             this.interrupts = interrupts;
+            return this;
+        }
+
+        /** Device-type hooks run by the control plane (net: announce after a failover). */
+        public Builder controlPlaneListener(final ControlPlaneListener controlPlaneListener)
+        {
+            this.controlPlaneListener = controlPlaneListener;
             return this;
         }
 

@@ -33,6 +33,7 @@ final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
     private final int[] probeAttempt;
     private final long[] probeSentAt;
     private final boolean[] probeOutstanding;
+    private final ControlPlaneListener listener;
 
     ControlAgent(
         final CardPort[] ports,
@@ -40,8 +41,10 @@ final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
         final FailoverTracker failovers,
         final NanoClock clock,
         final ManyToOneCompletionRing probeCompletions,
-        final long probeTimeoutNanos)
+        final long probeTimeoutNanos,
+        final ControlPlaneListener listener)
     {
+        this.listener = listener;
         this.ports = ports;
         this.frontQueues = frontQueues;
         this.failovers = failovers;
@@ -92,6 +95,7 @@ final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
             {
                 port.fence();
                 failovers.onFenced(card, now);
+                listener.onCardFenced(card, now);
                 work++;
             }
             else if ((health == HealthState.PROBING || health == HealthState.UP) && port.isFenced())
@@ -102,10 +106,12 @@ final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
             if (ha.pool().membership(card) == Membership.REMOVING && isDrained(card) && ha.onCardDrained(card))
             {
                 port.remove();
+                listener.onCardFenced(card, now);
                 work++;
             }
             work += serviceProbe(port, now);
         }
+        work += listener.doWork(now);
         return work;
     }
 
@@ -113,7 +119,9 @@ final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
     {
         for (final FrontQueue front : frontQueues)
         {
-            if (front.outstanding(card) != 0)
+            // Held rx buffers would wait for frames forever; removing the card fences it, which
+            // hands them back to their front queue to be posted on another card.
+            if (!front.handler().isPull() && front.outstanding(card) != 0)
             {
                 return false;
             }

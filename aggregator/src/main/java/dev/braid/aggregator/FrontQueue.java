@@ -75,6 +75,7 @@ public final class FrontQueue implements Agent, CompletionHandler
     private QueueMap map;
     private long seenEpoch = -1;
     private boolean usedStaged;
+    private boolean protocolBroken;
     private long nextAgeReportNanos;
     private long now;
 
@@ -191,7 +192,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         {
             work += dispatchPending();
         }
-        if (!queue.isBroken())
+        if (!queue.isBroken() && !protocolBroken)
         {
             work += popAvailable();
         }
@@ -200,6 +201,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         {
             usedStaged = false;
             queue.publishUsed();
+            handler.onPublished();
             if (queue.needsInterrupt())
             {
                 stats.increment(QueueStats.INTERRUPTS);
@@ -330,7 +332,8 @@ public final class FrontQueue implements Agent, CompletionHandler
                 final int head = chain.id();
                 if (state[head] != FREE)
                 {
-                    // The driver made a head available twice: its ring is corrupt.
+                    // The driver made a head available twice: its ring is corrupt; stop popping.
+                    protocolBroken = true;
                     stats.increment(QueueStats.NEEDS_RESET);
                     break;
                 }
@@ -399,7 +402,9 @@ public final class FrontQueue implements Agent, CompletionHandler
             final int head = pending[pendingHead];
             if (!dispatch(head))
             {
-                if (map.routeCount(guestQueue) == 0 && now - pendingSince[head] >= noPathTimeoutNanos)
+                // A pulled buffer (net rx) has nothing to fail: like a NIC without link it is held.
+                if (!handler.isPull() && map.routeCount(guestQueue) == 0 &&
+                    now - pendingSince[head] >= noPathTimeoutNanos)
                 {
                     popPending();
                     stats.increment(QueueStats.FAILED_NO_PATH);
@@ -477,7 +482,8 @@ public final class FrontQueue implements Agent, CompletionHandler
             return;
         }
         draining = true;
-        if (submittedCount() == 0 && drains.drained(ticket))
+        // Rx buffers carry no order: a pull queue moves at once; its held buffers fill where they are.
+        if ((handler.isPull() || submittedCount() == 0) && drains.drained(ticket))
         {
             ackedDrain = ticket;
         }
@@ -530,7 +536,7 @@ public final class FrontQueue implements Agent, CompletionHandler
     /** Whether the guest queue's ring is broken (the device needs a reset). */
     public boolean isBroken()
     {
-        return queue.isBroken();
+        return queue.isBroken() || protocolBroken;
     }
 
     public DeviceQueue deviceQueue()

@@ -5,4 +5,12 @@ package dev.braid.aggregator;
 public interface InterruptSink
 {
     void interrupt(int guestQueue);
+
+    /**
+     * The device changed its config space (net: VIRTIO_NET_S_ANNOUNCE after a failover); the VMM
+     * raises the config-change interrupt. Called from the control-plane thread. Default: none.
+     */
+    default void onConfigChange()
+    {
+    }
 }

@@ -49,4 +49,13 @@ public interface RequestHandler
 
     /** Fails a request no card could take (all paths down past the deadline): IOERR. Used length. */
     int fail(int slot);
+
+    /**
+     * The used elements of every request completed so far are now visible to the guest (used.idx
+     * published). Front queue thread. Lets a handler order things after the guest can see them
+     * (scsi: a task management response never overtakes the completions it affected).
+     */
+    default void onPublished()
+    {
+    }
 }

@@ -1,40 +1,25 @@
 package dev.braid.aggregator;
 
-import dev.braid.aggregator.blk.BlkProbeHandler;
-import dev.braid.aggregator.blk.BlkRequestHandler;
-import dev.braid.aggregator.guest.BlkGuestWorkload;
-import dev.braid.ha.ActiveActivePolicy;
-import dev.braid.ha.DispatchShape;
-import dev.braid.ha.HealthConfig;
-import dev.braid.mapper.DispatchPolicy;
-import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.CardFault;
-import dev.braid.sim.DeterministicScheduler;
-import dev.braid.sim.LatencyModel;
-import dev.braid.sim.SharedBlockStore;
-import dev.braid.sim.SimDisk;
-import dev.braid.sim.TimerSource;
-import dev.braid.sim.VirtualClock;
-import dev.braid.virtio.blk.BlkRequestParser;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
-import dev.braid.virtio.memory.GuestMemory;
-import dev.braid.virtio.queue.DeviceQueue;
-import dev.braid.virtio.queue.SplitQueue;
-import org.agrona.concurrent.Agent;
 import org.junit.jupiter.api.Test;
-
-import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 class BlkAggregationTest
 {
+    private static BlkRig rig(final long seed, final int cards)
+    {
+        final BlkRig.Options options = new BlkRig.Options();
+        options.cards = cards;
+        System.out.println("seed=" + seed + " cards=" + cards);
+        return new BlkRig(seed, options);
+    }
+
     @Test
     void twoCardsServeOneQueueWithoutFaults()
     {
-        final Rig rig = new Rig(42, 2, null);
-        assertTrue(rig.run(5_000), "workload finished");
+        final BlkRig rig = rig(42, 2);
+        assertTrue(rig.run(60_000_000_000L), "workload finished");
         rig.assertInvariants();
         assertTrue(rig.disks[0].completed() > 0 && rig.disks[1].completed() > 0, "both cards served");
     }
@@ -42,107 +27,79 @@ class BlkAggregationTest
     @Test
     void failStopIsInvisibleToTheGuest()
     {
-        final Rig rig = new Rig(7, 3, CardFault.FAIL_STOP);
-        assertTrue(rig.run(20_000), "workload finished");
+        final BlkRig rig = rig(7, 3);
+        rig.faults.inject(300_000, rig.disks[0], CardFault.FAIL_STOP, 0);
+        assertTrue(rig.run(60_000_000_000L), "workload finished");
         rig.assertInvariants();
         assertTrue(rig.device.frontQueue(0).stats().get(QueueStats.REPLAYED) > 0, "requests were replayed");
+        assertTrue(rig.device.failovers().lastStallNanos(0) > 0, "a stall was measured");
     }
 
     @Test
     void hangIsDetectedByTimeoutAndInvisible()
     {
-        final Rig rig = new Rig(9, 2, CardFault.HANG);
-        assertTrue(rig.run(20_000), "workload finished");
+        final BlkRig rig = rig(9, 2);
+        rig.faults.inject(300_000, rig.disks[0], CardFault.HANG, 0);
+        assertTrue(rig.run(60_000_000_000L), "workload finished");
+        rig.assertInvariants();
+        final long stall = rig.device.failovers().lastStallNanos(0);
+        assertTrue(stall > 0 && stall < 5_000_000 + 1_000_000 + 500_000,
+            "stall within timeout + 1 ms (+ one age report): " + stall);
+    }
+
+    @Test
+    void zombieCompletionsAreDropped()
+    {
+        final BlkRig rig = rig(11, 2);
+        rig.faults.inject(300_000, rig.disks[0], CardFault.ZOMBIE, 1_000_000);
+        rig.faults.inject(300_001, rig.disks[0], CardFault.FAIL_STOP, 0);
+        rig.faults.rejoin(30_000_000, rig.disks[0]);
+        assertTrue(rig.run(60_000_000_000L), "workload finished");
         rig.assertInvariants();
     }
 
-    static final class Rig
+    @Test
+    void packedRingsAndSeveralQueuesAcrossFailover()
     {
-        final VirtualClock clock = new VirtualClock();
-        final DeterministicScheduler scheduler;
-        final SimDisk[] disks;
-        final AggregatedDevice device;
-        final BlkGuestWorkload guest;
-        final CardFault fault;
-        final long seed;
+        final BlkRig.Options options = new BlkRig.Options();
+        options.cards = 4;
+        options.queues = 3;
+        options.packed = true;
+        options.spray = false;
+        final BlkRig rig = new BlkRig(13, options);
+        rig.faults.inject(300_000, rig.disks[1], CardFault.FAIL_STOP, 0);
+        rig.faults.rejoin(20_000_000, rig.disks[1]);
+        assertTrue(rig.run(60_000_000_000L), "workload finished");
+        rig.assertInvariants();
+    }
 
-        Rig(final long seed, final int cards, final CardFault fault)
-        {
-            this.seed = seed;
-            this.fault = fault;
-            System.out.println("seed=" + seed + " cards=" + cards + " fault=" + fault);
-            scheduler = new DeterministicScheduler(seed, clock);
-            final GuestMemory memory = GuestMemory.allocate(16 << 20);
-            final int queueSize = 128;
-            final RingLayout layout = RingLayout.split(0, queueSize, 4);
-            final SplitDriverQueue driver = new SplitDriverQueue(memory, layout, true);
-            final DeviceQueue queue = new SplitQueue(memory, queueSize, layout.descGpa(), layout.availGpa(),
-                layout.usedGpa(), true, true);
+    @Test
+    void activePassiveFailsOverToTheStandby()
+    {
+        final BlkRig.Options options = new BlkRig.Options();
+        options.cards = 2;
+        options.activePassive = true;
+        final BlkRig rig = new BlkRig(17, options);
+        rig.faults.inject(300_000, rig.disks[0], CardFault.LINK_DOWN, 0);
+        assertTrue(rig.run(60_000_000_000L), "workload finished");
+        rig.assertInvariants();
+        assertTrue(rig.disks[1].completed() > 0, "the standby served after the failover");
+    }
 
-            final SharedBlockStore store = new SharedBlockStore(8192);
-            disks = new SimDisk[cards];
-            final AggregatedDevice.Builder builder = AggregatedDevice.builder().clock(clock).seed(seed);
-            for (int i = 0; i < cards; i++)
-            {
-                disks[i] = SimDisk.builder("disk" + i, store).clock(clock)
-                    .latency(LatencyModel.uniform(10_000, 50_000)).queues(2, 32).seed(seed + i).build();
-                builder.card(disks[i]);
-                scheduler.addTimerSource(disks[i]);
-            }
-            final BlkRequestParser parser = new BlkRequestParser().capacity(store.sectors());
-            final BlkRequestHandler handler = new BlkRequestHandler(memory, parser, queueSize, 16,
-                "braid-test".getBytes(StandardCharsets.US_ASCII));
-            device = builder
-                .queues(new DeviceQueue[]{ queue }, new RequestHandler[]{ handler })
-                .probeHandler(new BlkProbeHandler(8))
-                .mapPolicy(new ActiveActivePolicy(1, DispatchShape.REQUEST_SPRAY))
-                .dispatchPolicy(DispatchPolicy.requestSpray(SelectorKind.LEAST_OUTSTANDING))
-                .healthConfig(new HealthConfig().completionTimeoutNanos(5_000_000).minDownNanos(2_000_000)
-                    .probeIntervalNanos(1_000_000))
-                .build();
-            for (final Agent agent : device.agents())
-            {
-                scheduler.addAgent(agent);
-            }
-            guest = new BlkGuestWorkload(0, driver, memory, RingLayout.alignUp(layout.endGpa(), 64),
-                0, 4096, 8, 50, true, 0, 64, seed, q -> {});
-            scheduler.addAgent(guest);
-            // Health and timeouts are clock-driven: keep virtual time moving while work is owed.
-            final TimerSource heartbeat = () -> clock.nanoTime() + 100_000;
-            scheduler.addTimerSource(heartbeat);
-        }
-
-        boolean run(final long requests)
-        {
-            final long faultAt = 2_000_000;
-            boolean injected = fault == null;
-            final long deadline = 60_000_000_000L;
-            while (guest.completed() < requests)
-            {
-                if (!injected && clock.nanoTime() >= faultAt)
-                {
-                    disks[0].inject(fault, 0);
-                    injected = true;
-                }
-                if (clock.nanoTime() > deadline)
-                {
-                    return false;
-                }
-                scheduler.runRound();
-                if (scheduler.rounds() % 64 == 0 && scheduler.nextDeadline() == Long.MAX_VALUE)
-                {
-                    clock.advanceBy(1_000);
-                }
-            }
-            return true;
-        }
-
-        void assertInvariants()
-        {
-            assertEquals(0, guest.strays(), "duplicate or stray completions");
-            assertEquals(0, guest.corrupt(), "reads that did not return the last completed write");
-            assertEquals(0, guest.errors(), "errors seen by the guest while a card was up");
-            assertTrue(guest.reads() > 0 && guest.writes() > 0);
-        }
+    @Test
+    void allCardsDownFailsWithIoErrorAtTheDeadlineNeverHangs()
+    {
+        final BlkRig.Options options = new BlkRig.Options();
+        options.cards = 2;
+        options.requestsPerQueue = 400;
+        options.customise = b -> b.allDownPolicy(dev.braid.ha.AllDownPolicy.queueUntilDeadline(50_000_000));
+        final BlkRig rig = new BlkRig(19, options);
+        rig.faults.inject(300_000, rig.disks[0], CardFault.FAIL_STOP, 0);
+        rig.faults.inject(300_000, rig.disks[1], CardFault.FAIL_STOP, 0);
+        assertTrue(rig.run(60_000_000_000L), "every request was answered");
+        assertTrue(rig.guests[0].errors() > 0, "requests failed with IOERR after the deadline");
+        assertEquals(0, rig.guests[0].strays());
+        assertEquals(0, rig.guests[0].corrupt());
+        assertEquals(0, rig.device.frontQueue(0).inFlight());
     }
 }

@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 import dev.braid.mapper.QueueMap;
 import dev.braid.mapper.QueueMapPublisher;
+import org.agrona.BufferUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.MessageHandler;
@@ -99,7 +100,9 @@ public final class HaController implements Agent
         this.probes = probes;
         this.monitor = new HealthMonitor(healthConfig, pool.maxCards(), this::onTransition);
         this.log = new FailoverLog(logCapacity);
-        final AtomicBuffer buffer = new UnsafeBuffer(new byte[INTAKE_BYTES + RingBufferDescriptor.TRAILER_LENGTH]);
+        // Direct and cache-line aligned: the ring's atomic counters need 8-byte alignment.
+        final AtomicBuffer buffer = new UnsafeBuffer(
+            BufferUtil.allocateDirectAligned(INTAKE_BYTES + RingBufferDescriptor.TRAILER_LENGTH, 64));
         this.intake = new ManyToOneRingBuffer(buffer);
         final int max = pool.maxCards();
         errors = new AtomicLongArray(max);
@@ -192,7 +195,8 @@ public final class HaController implements Agent
         {
             return false;
         }
-        ages.set(card, ageNanos);
+        // Several front queues report per card: keep the oldest seen since the last doWork.
+        ages.accumulateAndGet(card, ageNanos, Math::max);
         return true;
     }
 
@@ -486,6 +490,10 @@ public final class HaController implements Agent
             abortPlan();
             publisher.publish(repaired); // release: front queues acquire it at their next batch
         }
+        else if (plan != null && !remainingMovesUsable())
+        {
+            abortPlan(); // a move would land on (or drain from) a card that is no longer usable
+        }
         if (plan == null)
         {
             startPlan();
@@ -526,6 +534,12 @@ public final class HaController implements Agent
         {
             return; // stale: the move was abandoned
         }
+        if (!pool.isUsable(QueueMap.cardOf(plan.fromRoute(move))) || !pool.isUsable(QueueMap.cardOf(plan.toRoute(move))))
+        {
+            abortPlan(); // a card of this move failed earlier in this batch; remap re-plans
+            dirty = true;
+            return;
+        }
         final QueueMap next = plan.mapAfter(move);
         publisher.publish(next);
         final int card = QueueMap.cardOf(plan.toRoute(move));
@@ -546,6 +560,18 @@ public final class HaController implements Agent
                 startPlan();
             }
         }
+    }
+
+    private boolean remainingMovesUsable()
+    {
+        for (int i = move; i < plan.size(); i++)
+        {
+            if (!pool.isUsable(QueueMap.cardOf(plan.fromRoute(i))) || !pool.isUsable(QueueMap.cardOf(plan.toRoute(i))))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void abortPlan()

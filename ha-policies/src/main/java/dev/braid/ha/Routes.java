@@ -1,5 +1,7 @@
 package dev.braid.ha;
 
+import java.util.Arrays;
+
 import dev.braid.mapper.QueueMap;
 
 /** Small helpers the policies share. */
@@ -25,7 +27,7 @@ final class Routes
         return next.sameRoutes(current) ? current : next;
     }
 
-    /** Whether some guest queue lacks a route or has one to an unusable card while a card is usable. */
+    /** Whether some guest queue has a route to an unusable card (or card queue), or none while a card is usable. */
     static boolean needsRepair(final QueueMap current, final CardPool pool)
     {
         final boolean anyUsable = pool.usableCount() > 0;
@@ -38,7 +40,9 @@ final class Routes
             }
             for (int i = 0; i < n; i++)
             {
-                if (!pool.isUsable(QueueMap.cardOf(current.route(g, i))))
+                final int r = current.route(g, i);
+                final int card = QueueMap.cardOf(r);
+                if (!pool.isUsable(card) || QueueMap.queueOf(r) >= pool.queueCount(card))
                 {
                     return true;
                 }
@@ -49,6 +53,6 @@ final class Routes
 
     static int[] toArray(final int[] values, final int count)
     {
-        return java.util.Arrays.copyOf(values, count);
+        return Arrays.copyOf(values, count);
     }
 }

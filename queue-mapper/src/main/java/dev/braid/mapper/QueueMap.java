@@ -90,6 +90,26 @@ public final class QueueMap
         return false;
     }
 
+    /**
+     * Whether every route names a card below {@code maxCards} and a card queue below
+     * {@code maxQueuesPerCard}: the route space selectors were built for (see {@link RouteSlots}).
+     * Check before publishing a map to front queues whose selectors have that space.
+     */
+    public boolean fitsWithin(final int maxCards, final int maxQueuesPerCard)
+    {
+        for (final int[] guestRoutes : routes)
+        {
+            for (final int r : guestRoutes)
+            {
+                if (cardOf(r) >= maxCards || queueOf(r) >= maxQueuesPerCard)
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     /** A copy of the routes of one guest queue (not for the hot path). */
     public int[] routes(final int guestQueue)
     {

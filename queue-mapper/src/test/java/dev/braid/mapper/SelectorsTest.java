@@ -252,6 +252,9 @@ class SelectorsTest
         assertThrows(IllegalArgumentException.class, () -> new LeastOutstandingSelector(4, 8, 0).select(map, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> new ServiceTimeSelector(4, 8).onSubmit(map.route(0, 0)));
         assertThrows(IllegalArgumentException.class, () -> new RouteSlots(0, 8));
+        assertFalse(map.fitsWithin(4, 8));
+        assertTrue(map.fitsWithin(6, 1));
+        assertFalse(map.fitsWithin(6, 0));
         final RouteSlots slots = new RouteSlots(4, 8);
         assertEquals(3 * 8 + 7, slots.slot(QueueMap.encodeRoute(3, 7)));
         assertFalse(slots.contains(QueueMap.encodeRoute(0, 8)));

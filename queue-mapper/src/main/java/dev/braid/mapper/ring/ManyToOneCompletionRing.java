@@ -7,11 +7,11 @@ package dev.braid.mapper.ring;
  */
 public final class ManyToOneCompletionRing extends SequencedRing
 {
-    static final int TOKEN_OFFSET = 8;
-    static final int STATUS_OFFSET = 16;
-    static final int LENGTH_OFFSET = 20;
-    /** Power of two, so an entry never straddles a cache line. */
-    static final int ENTRY_LENGTH = 32;
+    static final int TOKEN_OFFSET = 1;
+    /** {@code status << 32 | length}. */
+    static final int STATUS_LENGTH_OFFSET = 2;
+    /** In longs; a power of two so an entry never straddles a cache line within the array. */
+    static final int ENTRY_LENGTH = 4;
 
     public ManyToOneCompletionRing(final int capacity)
     {
@@ -26,40 +26,40 @@ public final class ManyToOneCompletionRing extends SequencedRing
         {
             return false;
         }
-        final int offset = offset(position);
-        buffer.putLong(offset + TOKEN_OFFSET, token);
-        buffer.putInt(offset + STATUS_OFFSET, status);
-        buffer.putInt(offset + LENGTH_OFFSET, length);
-        publish(position);
+        final int index = index(position);
+        slots[index + TOKEN_OFFSET] = token;
+        slots[index + STATUS_LENGTH_OFFSET] = (long)status << 32 | (length & 0xFFFF_FFFFL);
+        publish(index, position);
         return true;
     }
 
     /**
      * Hands up to {@code limit} completions, in publication order per producer, to {@code handler}.
-     * Consumer thread only. A completion is consumed before its handler call.
+     * Consumer thread only. A completion is consumed before its handler call, so a throwing handler
+     * loses only that completion.
      *
      * @return the number handed over.
      */
     public int drain(final CompletionHandler handler, final int limit)
     {
+        final long[] slots = this.slots;
         long head = head();
         int count = 0;
         try
         {
             while (count < limit)
             {
-                final int offset = offset(head);
-                if (!isPublished(offset, head))
+                final int index = index(head);
+                if (!isPublished(index, head))
                 {
                     break;
                 }
-                final long token = buffer.getLong(offset + TOKEN_OFFSET);
-                final int status = buffer.getInt(offset + STATUS_OFFSET);
-                final int length = buffer.getInt(offset + LENGTH_OFFSET);
-                free(offset, head);
+                final long token = slots[index + TOKEN_OFFSET];
+                final long statusLength = slots[index + STATUS_LENGTH_OFFSET];
+                free(index, head);
                 head++;
                 count++;
-                handler.onCompletion(token, status, length);
+                handler.onCompletion(token, (int)(statusLength >>> 32), (int)statusLength);
             }
         }
         finally

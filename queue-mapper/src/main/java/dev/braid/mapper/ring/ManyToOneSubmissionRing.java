@@ -7,8 +7,9 @@ package dev.braid.mapper.ring;
  */
 public final class ManyToOneSubmissionRing extends SequencedRing implements SubmissionRing
 {
-    static final int VALUE_OFFSET = 8;
-    static final int ENTRY_LENGTH = 16;
+    static final int VALUE_OFFSET = 1;
+    /** In longs. */
+    static final int ENTRY_LENGTH = 2;
 
     public ManyToOneSubmissionRing(final int capacity)
     {
@@ -22,26 +23,28 @@ public final class ManyToOneSubmissionRing extends SequencedRing implements Subm
         {
             return false;
         }
-        buffer.putLong(offset(position) + VALUE_OFFSET, value);
-        publish(position);
+        final int index = index(position);
+        slots[index + VALUE_OFFSET] = value;
+        publish(index, position);
         return true;
     }
 
     public int drain(final SubmissionHandler handler, final int limit)
     {
+        final long[] slots = this.slots;
         long head = head();
         int count = 0;
         try
         {
             while (count < limit)
             {
-                final int offset = offset(head);
-                if (!isPublished(offset, head))
+                final int index = index(head);
+                if (!isPublished(index, head))
                 {
                     break;
                 }
-                final long value = buffer.getLong(offset + VALUE_OFFSET);
-                free(offset, head);
+                final long value = slots[index + VALUE_OFFSET];
+                free(index, head);
                 head++;
                 count++;
                 handler.onSubmission(value);

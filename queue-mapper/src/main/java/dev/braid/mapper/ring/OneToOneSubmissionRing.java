@@ -1,10 +1,5 @@
 package dev.braid.mapper.ring;
 
-import java.nio.ByteBuffer;
-
-import org.agrona.BufferUtil;
-import org.agrona.concurrent.UnsafeBuffer;
-
 import static dev.braid.mapper.ring.RingDescriptor.*;
 
 /**
@@ -19,9 +14,10 @@ import static dev.braid.mapper.ring.RingDescriptor.*;
  */
 public final class OneToOneSubmissionRing implements SubmissionRing
 {
-    static final int ENTRY_LENGTH = 8;
+    /** In longs. */
+    static final int ENTRY_LENGTH = 1;
 
-    private final UnsafeBuffer buffer;
+    private final long[] slots;
     private final int capacity;
     private final int mask;
     private final int tailIndex;
@@ -33,44 +29,44 @@ public final class OneToOneSubmissionRing implements SubmissionRing
     {
         this.capacity = checkCapacity(capacity);
         mask = capacity - 1;
-        final int entriesLength = capacity * ENTRY_LENGTH;
-        final ByteBuffer byteBuffer = BufferUtil.allocateDirectAligned(entriesLength + TRAILER_LENGTH, BUFFER_ALIGNMENT);
-        buffer = new UnsafeBuffer(byteBuffer);
-        tailIndex = entriesLength + TAIL_OFFSET;
-        headCacheIndex = entriesLength + HEAD_CACHE_OFFSET;
-        headIndex = entriesLength + HEAD_OFFSET;
-        tailCacheIndex = entriesLength + TAIL_CACHE_OFFSET;
-        buffer.putLongVolatile(tailIndex, 0);
+        slots = new long[arrayLength(capacity, ENTRY_LENGTH)];
+        final int trailer = ENTRIES_INDEX + capacity * ENTRY_LENGTH;
+        tailIndex = trailer + TAIL_OFFSET;
+        headCacheIndex = trailer + HEAD_CACHE_OFFSET;
+        headIndex = trailer + HEAD_OFFSET;
+        tailCacheIndex = trailer + TAIL_CACHE_OFFSET;
     }
 
     /** Producer thread only. */
     public boolean offer(final long value)
     {
-        final long tail = buffer.getLong(tailIndex);
-        if (tail - buffer.getLong(headCacheIndex) >= capacity)
+        final long[] slots = this.slots;
+        final long tail = slots[tailIndex];
+        if (tail - slots[headCacheIndex] >= capacity)
         {
-            final long head = buffer.getLongAcquire(headIndex);
-            buffer.putLong(headCacheIndex, head);
+            final long head = (long)LONGS.getAcquire(slots, headIndex);
+            slots[headCacheIndex] = head;
             if (tail - head >= capacity)
             {
                 return false;
             }
         }
-        buffer.putLong(((int)tail & mask) * ENTRY_LENGTH, value);
-        buffer.putLongRelease(tailIndex, tail + 1);
+        slots[ENTRIES_INDEX + ((int)tail & mask)] = value;
+        LONGS.setRelease(slots, tailIndex, tail + 1);
         return true;
     }
 
-    /** Consumer thread only. */
+    /** Consumer thread only. A value is consumed before its handler call. */
     public int drain(final SubmissionHandler handler, final int limit)
     {
-        long head = buffer.getLong(headIndex);
-        long available = buffer.getLong(tailCacheIndex) - head;
+        final long[] slots = this.slots;
+        long head = slots[headIndex];
+        long available = slots[tailCacheIndex] - head;
         if (available < limit)
         {
             // The cached tail may be behind: look again rather than return a short batch.
-            final long tail = buffer.getLongAcquire(tailIndex);
-            buffer.putLong(tailCacheIndex, tail);
+            final long tail = (long)LONGS.getAcquire(slots, tailIndex);
+            slots[tailCacheIndex] = tail;
             available = tail - head;
         }
         final int batch = (int)Math.min(available, Math.max(limit, 0));
@@ -79,7 +75,7 @@ public final class OneToOneSubmissionRing implements SubmissionRing
         {
             while (count < batch)
             {
-                final long value = buffer.getLong(((int)head & mask) * ENTRY_LENGTH);
+                final long value = slots[ENTRIES_INDEX + ((int)head & mask)];
                 head++;
                 count++;
                 handler.onSubmission(value);
@@ -89,7 +85,7 @@ public final class OneToOneSubmissionRing implements SubmissionRing
         {
             if (count > 0)
             {
-                buffer.putLongRelease(headIndex, head);
+                LONGS.setRelease(slots, headIndex, head);
             }
         }
         return count;
@@ -103,13 +99,13 @@ public final class OneToOneSubmissionRing implements SubmissionRing
     public int size()
     {
         long before;
-        long after = buffer.getLongVolatile(headIndex);
+        long after = (long)LONGS.getVolatile(slots, headIndex);
         long tail;
         do
         {
             before = after;
-            tail = buffer.getLongVolatile(tailIndex);
-            after = buffer.getLongVolatile(headIndex);
+            tail = (long)LONGS.getVolatile(slots, tailIndex);
+            after = (long)LONGS.getVolatile(slots, headIndex);
         }
         while (before != after);
         return (int)Math.max(0, Math.min(capacity, tail - after));

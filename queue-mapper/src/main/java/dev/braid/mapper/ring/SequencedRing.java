@@ -1,10 +1,5 @@
 package dev.braid.mapper.ring;
 
-import java.nio.ByteBuffer;
-
-import org.agrona.BufferUtil;
-import org.agrona.concurrent.UnsafeBuffer;
-
 import static dev.braid.mapper.ring.RingDescriptor.*;
 
 /**
@@ -16,16 +11,17 @@ import static dev.braid.mapper.ring.RingDescriptor.*;
  * CAS on the tail, writes the payload with plain stores and publishes with a release store of
  * {@code seq = position + 1}. The consumer reads the sequence with acquire (so the payload it then
  * reads is the published one), copies the payload out, and frees the slot with a release store of
- * {@code seq = position + capacity}. No locks; offer fails fast when full.
+ * {@code seq = position + capacity}. No locks; offer fails fast when full. The initial sequences
+ * reach other threads through the final {@code slots} field.
  *
  * <p>A producer stalled between its CAS and its publish holds back the consumer at that position
  * (elements behind it wait); as with every ordered ring, nothing is lost or reordered.
  */
 abstract class SequencedRing
 {
-    final UnsafeBuffer buffer;
+    final long[] slots;
     final int capacity;
-    final int entryLength;
+    private final int entryShift;
     private final int mask;
     private final int tailIndex;
     private final int headIndex;
@@ -33,19 +29,15 @@ abstract class SequencedRing
     SequencedRing(final int capacity, final int entryLength)
     {
         this.capacity = checkCapacity(capacity);
-        this.entryLength = entryLength;
+        entryShift = Integer.numberOfTrailingZeros(entryLength);
         mask = capacity - 1;
-        final int entriesLength = capacity * entryLength;
-        final ByteBuffer byteBuffer = BufferUtil.allocateDirectAligned(entriesLength + TRAILER_LENGTH, BUFFER_ALIGNMENT);
-        buffer = new UnsafeBuffer(byteBuffer);
-        tailIndex = entriesLength + TAIL_OFFSET;
-        headIndex = entriesLength + HEAD_OFFSET;
+        slots = new long[arrayLength(capacity, entryLength)];
+        tailIndex = ENTRIES_INDEX + capacity * entryLength + TAIL_OFFSET;
+        headIndex = ENTRIES_INDEX + capacity * entryLength + HEAD_OFFSET;
         for (int i = 0; i < capacity; i++)
         {
-            buffer.putLong(i * entryLength + SEQUENCE_OFFSET, i);
+            slots[index(i) + SEQUENCE_OFFSET] = i;
         }
-        // Safe publication of the initialised slots to threads that receive this ring.
-        buffer.putLongVolatile(tailIndex, 0);
     }
 
     /**
@@ -55,14 +47,14 @@ abstract class SequencedRing
      */
     final long claim()
     {
-        final UnsafeBuffer buffer = this.buffer;
+        final long[] slots = this.slots;
         while (true)
         {
-            final long tail = buffer.getLongAcquire(tailIndex);
-            final long sequence = buffer.getLongAcquire(offset(tail) + SEQUENCE_OFFSET);
+            final long tail = (long)LONGS.getAcquire(slots, tailIndex);
+            final long sequence = (long)LONGS.getAcquire(slots, index(tail) + SEQUENCE_OFFSET);
             if (sequence == tail)
             {
-                if (buffer.compareAndSetLong(tailIndex, tail, tail + 1))
+                if (LONGS.compareAndSet(slots, tailIndex, tail, tail + 1))
                 {
                     return tail;
                 }
@@ -76,39 +68,40 @@ abstract class SequencedRing
         }
     }
 
-    final int offset(final long position)
+    /** Array index of the entry for {@code position}. */
+    final int index(final long position)
     {
-        return ((int)position & mask) * entryLength;
+        return ENTRIES_INDEX + (((int)position & mask) << entryShift);
     }
 
     /** Makes the payload written at {@code position} visible to the consumer. */
-    final void publish(final long position)
+    final void publish(final int index, final long position)
     {
-        buffer.putLongRelease(offset(position) + SEQUENCE_OFFSET, position + 1);
+        LONGS.setRelease(slots, index + SEQUENCE_OFFSET, position + 1);
     }
 
     /** Consumer: whether {@code position} is published. */
-    final boolean isPublished(final int offset, final long position)
+    final boolean isPublished(final int index, final long position)
     {
-        return buffer.getLongAcquire(offset + SEQUENCE_OFFSET) == position + 1;
+        return (long)LONGS.getAcquire(slots, index + SEQUENCE_OFFSET) == position + 1;
     }
 
     /** Consumer: frees the slot of {@code position} for the producer one lap later. */
-    final void free(final int offset, final long position)
+    final void free(final int index, final long position)
     {
-        buffer.putLongRelease(offset + SEQUENCE_OFFSET, position + capacity);
+        LONGS.setRelease(slots, index + SEQUENCE_OFFSET, position + capacity);
     }
 
     /** Consumer: next position to consume. */
     final long head()
     {
-        return buffer.getLong(headIndex);
+        return slots[headIndex];
     }
 
     /** Consumer: records progress; release so that {@link #size()} from any thread is sane. */
     final void head(final long head)
     {
-        buffer.putLongRelease(headIndex, head);
+        LONGS.setRelease(slots, headIndex, head);
     }
 
     public final int capacity()
@@ -120,13 +113,13 @@ abstract class SequencedRing
     public final int size()
     {
         long before;
-        long after = buffer.getLongVolatile(headIndex);
+        long after = (long)LONGS.getVolatile(slots, headIndex);
         long tail;
         do
         {
             before = after;
-            tail = buffer.getLongVolatile(tailIndex);
-            after = buffer.getLongVolatile(headIndex);
+            tail = (long)LONGS.getVolatile(slots, tailIndex);
+            after = (long)LONGS.getVolatile(slots, headIndex);
         }
         while (before != after);
         return (int)Math.max(0, Math.min(capacity, tail - after));

@@ -1,0 +1,513 @@
+package dev.braid.aggregator.guest;
+
+import dev.braid.virtio.driver.BufferChain;
+import dev.braid.virtio.driver.DriverQueue;
+import dev.braid.virtio.driver.UsedConsumer;
+import dev.braid.virtio.memory.GuestMemory;
+import dev.braid.virtio.scsi.ScsiDescriptor;
+import dev.braid.virtio.scsi.ScsiLun;
+import dev.braid.virtio.scsi.VirtioScsi;
+import org.agrona.concurrent.Agent;
+
+import java.util.SplittableRandom;
+
+/**
+ * A guest that drives one virtio-scsi request queue through the driver model and checks every
+ * answer: READ(10)/(16) and WRITE(10)/(16) to one LUN, with self-describing data (each 8-byte word
+ * pair holds the block number and the id of the write).
+ *
+ * <p>Same discipline as {@link BlkGuestWorkload}: it never overlaps a read with a write, or two
+ * writes, on one block, so every read must return the last write that completed to it. It counts
+ * what the invariants need: completions for tags it did not post or already saw (strays), CHECK
+ * CONDITIONs, ABORTED responses, other failures, corrupt reads, wrong residuals or used lengths.
+ * A write that did not complete GOOD leaves its blocks undefined (they are not checked again until
+ * rewritten).
+ *
+ * <p>Requests are chains (request header + CDB, data-out) readable then (response + sense, data-in)
+ * writable, direct or indirect at random; the sizes match the device's cdb_size and sense_size.
+ */
+public final class ScsiGuestWorkload implements Agent, UsedConsumer
+{
+    private static final int BLOCK = 512;
+    private static final int READ_10 = 0x28;
+    private static final int WRITE_10 = 0x2A;
+    private static final int READ_16 = 0x88;
+    private static final int WRITE_16 = 0x8A;
+    private static final int STATUS_GOOD = 0;
+    private static final int STATUS_CHECK_CONDITION = 2;
+
+    private final DriverQueue queue;
+    private final GuestMemory memory;
+    private final SplittableRandom random;
+    private final int queueIndex;
+    private final long lunField;
+    private final int cdbSize;
+    private final int reqBytes;
+    private final int respBytes;
+    private final long firstBlock;
+    private final int blockCount;
+    private final int maxBlocksPerRequest;
+    private final int readPercent;
+    private final boolean useIndirect;
+    private final int slotBytes;
+    private final long requestLimit;
+    private final int maxOutstanding;
+    private final BlkGuestWorkload.Kicker kicker;
+
+    private final long[] lastCompleted;
+    private final byte[] busy;          // 1: a write in flight; >= 2: reads in flight (count + 1)
+    private final long[] slotGpa;
+    private final boolean[] slotFree;
+    private final int[] slotOfId;
+    private final boolean[] idOutstanding;
+    private final boolean[] reqWrite;
+    private final long[] reqBlock;
+    private final int[] reqBlocks;
+    private final long[] reqWriteId;
+    private final long[] reqTag;
+    private final BufferChain chain = new BufferChain(4);
+    private final byte[] blockBytes = new byte[BLOCK];
+
+    private long nextWriteId;
+    private long nextTag;
+    private long posted;
+    private long completed;
+    private long checkConditions;
+    private long aborted;
+    private long failures;
+    private long corrupt;
+    private long badLengths;
+    private long strays;
+    private long reads;
+    private long writes;
+    private int outstanding;
+
+    /**
+     * @param areaGpa     start of guest memory for this workload's buffers:
+     *                    {@code queue.size() * slotBytes(...)} bytes.
+     * @param firstBlock  first block of the LUN this workload owns (workloads on other queues use
+     *                    disjoint ranges, so each can check exactly).
+     */
+    public ScsiGuestWorkload(
+        final int queueIndex, final DriverQueue queue, final GuestMemory memory, final long areaGpa,
+        final int target, final int lun, final int cdbSize, final int senseSize,
+        final long firstBlock, final int blockCount, final int maxBlocksPerRequest, final int readPercent,
+        final boolean useIndirect, final long requestLimit, final int maxOutstanding, final long seed,
+        final BlkGuestWorkload.Kicker kicker)
+    {
+        if (cdbSize < 16)
+        {
+            throw new IllegalArgumentException("cdb size must hold a 16-byte CDB: " + cdbSize);
+        }
+        this.queueIndex = queueIndex;
+        this.queue = queue;
+        this.memory = memory;
+        this.random = new SplittableRandom(seed);
+        this.lunField = ScsiLun.encode(target, lun);
+        this.cdbSize = cdbSize;
+        this.reqBytes = ScsiDescriptor.cmdReqLength(cdbSize);
+        this.respBytes = ScsiDescriptor.cmdRespLength(senseSize);
+        this.firstBlock = firstBlock;
+        this.blockCount = blockCount;
+        this.maxBlocksPerRequest = maxBlocksPerRequest;
+        this.readPercent = readPercent;
+        this.useIndirect = useIndirect;
+        this.slotBytes = slotBytes(cdbSize, senseSize, maxBlocksPerRequest);
+        this.requestLimit = requestLimit;
+        this.maxOutstanding = Math.min(maxOutstanding, queue.size());
+        this.kicker = kicker;
+        this.nextTag = (long)queueIndex << 40;
+        lastCompleted = new long[blockCount];
+        busy = new byte[blockCount];
+        final int slots = queue.size();
+        slotGpa = new long[slots];
+        slotFree = new boolean[slots];
+        slotOfId = new int[slots];
+        idOutstanding = new boolean[slots];
+        reqWrite = new boolean[slots];
+        reqBlock = new long[slots];
+        reqBlocks = new int[slots];
+        reqWriteId = new long[slots];
+        reqTag = new long[slots];
+        for (int i = 0; i < slots; i++)
+        {
+            slotGpa[i] = areaGpa + (long)i * slotBytes;
+            slotFree[i] = true;
+        }
+    }
+
+    /** Guest memory one request slot needs: request, response, data, rounded to 64 bytes. */
+    public static int slotBytes(final int cdbSize, final int senseSize, final int maxBlocksPerRequest)
+    {
+        return (ScsiDescriptor.cmdReqLength(cdbSize) + ScsiDescriptor.cmdRespLength(senseSize) +
+            maxBlocksPerRequest * BLOCK + 63) & ~63;
+    }
+
+    public String roleName()
+    {
+        return "braid-guest-scsi-" + queueIndex;
+    }
+
+    public int doWork()
+    {
+        int work = queue.reap(this);
+        boolean added = false;
+        while (outstanding < maxOutstanding && (requestLimit <= 0 || posted < requestLimit))
+        {
+            if (!postOne())
+            {
+                break;
+            }
+            added = true;
+            work++;
+        }
+        if (added)
+        {
+            queue.publish();
+            if (queue.needsKick())
+            {
+                kicker.kick(queueIndex);
+            }
+        }
+        return work;
+    }
+
+    private boolean postOne()
+    {
+        int slot = -1;
+        for (int i = 0; i < slotFree.length; i++)
+        {
+            if (slotFree[i])
+            {
+                slot = i;
+                break;
+            }
+        }
+        final int blocks = 1 + random.nextInt(maxBlocksPerRequest);
+        if (slot < 0 || blocks > blockCount)
+        {
+            return false;
+        }
+        final boolean write = random.nextInt(100) >= readPercent;
+        final boolean sixteen = random.nextBoolean();
+        final long block = random.nextInt(blockCount - blocks + 1);
+        if (!claim(block, blocks, write))
+        {
+            return false;
+        }
+
+        final long gpa = slotGpa[slot];
+        final long respGpa = gpa + reqBytes;
+        final long dataGpa = respGpa + respBytes;
+        final int dataBytes = blocks * BLOCK;
+        final long tag = ++nextTag;
+        final long lba = firstBlock + block;
+        memory.setMemory(gpa, reqBytes, (byte)0);
+        memory.putLong(gpa + ScsiDescriptor.CMD_LUN_OFFSET, lunField);
+        memory.putLong(gpa + ScsiDescriptor.CMD_ID_OFFSET, tag);
+        final long cdb = gpa + ScsiDescriptor.CMD_CDB_OFFSET;
+        if (sixteen)
+        {
+            memory.putByte(cdb, (byte)(write ? WRITE_16 : READ_16));
+            putBigEndian(cdb + 2, lba, 8);
+            putBigEndian(cdb + 10, blocks, 4);
+        }
+        else
+        {
+            memory.putByte(cdb, (byte)(write ? WRITE_10 : READ_10));
+            putBigEndian(cdb + 2, lba, 4);
+            putBigEndian(cdb + 7, blocks, 2);
+        }
+        // A response the device must overwrite: status and response 0xFF, resid all ones.
+        memory.setMemory(respGpa, respBytes, (byte)0xFF);
+        long writeId = 0;
+        if (write)
+        {
+            writeId = ++nextWriteId;
+            for (int b = 0; b < blocks; b++)
+            {
+                fillBlock(dataGpa + (long)b * BLOCK, lba + b, writeId);
+            }
+        }
+        else
+        {
+            memory.setMemory(dataGpa, dataBytes, (byte)0xA5);
+        }
+
+        chain.clear();
+        chain.readable(gpa, reqBytes);
+        if (write)
+        {
+            chain.readable(dataGpa, dataBytes);
+            chain.writable(respGpa, respBytes);
+        }
+        else
+        {
+            chain.writable(respGpa, respBytes);
+            chain.writable(dataGpa, dataBytes);
+        }
+        final int id = queue.addChain(chain, useIndirect && random.nextBoolean());
+        if (id < 0)
+        {
+            release(block, blocks, write);
+            if (write)
+            {
+                nextWriteId--;
+            }
+            return false;
+        }
+        if (idOutstanding[id])
+        {
+            throw new IllegalStateException("driver model returned an id that is still outstanding: " + id);
+        }
+        slotFree[slot] = false;
+        slotOfId[id] = slot;
+        idOutstanding[id] = true;
+        reqWrite[slot] = write;
+        reqBlock[slot] = block;
+        reqBlocks[slot] = blocks;
+        reqWriteId[slot] = writeId;
+        reqTag[slot] = tag;
+        posted++;
+        outstanding++;
+        return true;
+    }
+
+    public void onUsed(final int id, final int length)
+    {
+        if (id < 0 || id >= idOutstanding.length || !idOutstanding[id])
+        {
+            strays++;
+            return;
+        }
+        idOutstanding[id] = false;
+        final int slot = slotOfId[id];
+        slotFree[slot] = true;
+        outstanding--;
+        completed++;
+
+        final boolean write = reqWrite[slot];
+        final long block = reqBlock[slot];
+        final int blocks = reqBlocks[slot];
+        final int dataBytes = blocks * BLOCK;
+        final long respGpa = slotGpa[slot] + reqBytes;
+        final long dataGpa = respGpa + respBytes;
+        final int response = memory.getByte(respGpa + ScsiDescriptor.RESP_RESPONSE_OFFSET) & 0xFF;
+        final int status = memory.getByte(respGpa + ScsiDescriptor.RESP_STATUS_OFFSET) & 0xFF;
+        final long resid = memory.getInt(respGpa + ScsiDescriptor.RESP_RESID_OFFSET) & 0xFFFF_FFFFL;
+        final boolean good = response == VirtioScsi.VIRTIO_SCSI_S_OK && status == STATUS_GOOD;
+        if (response == VirtioScsi.VIRTIO_SCSI_S_OK && status == STATUS_CHECK_CONDITION)
+        {
+            checkConditions++;
+        }
+        else if (response == VirtioScsi.VIRTIO_SCSI_S_ABORTED)
+        {
+            aborted++;
+        }
+        else if (!good)
+        {
+            failures++;
+        }
+        if (good && (resid != 0 || length != respBytes + (write ? 0 : dataBytes)))
+        {
+            badLengths++;
+        }
+
+        if (write)
+        {
+            writes++;
+            for (int b = 0; b < blocks; b++)
+            {
+                lastCompleted[(int)block + b] = good ? reqWriteId[slot] : -1;
+            }
+        }
+        else
+        {
+            reads++;
+            if (good)
+            {
+                for (int b = 0; b < blocks; b++)
+                {
+                    if (!checkBlock(dataGpa + (long)b * BLOCK, firstBlock + block + b, lastCompleted[(int)block + b]))
+                    {
+                        corrupt++;
+                        break;
+                    }
+                }
+            }
+        }
+        release(block, blocks, write);
+    }
+
+    private boolean claim(final long block, final int blocks, final boolean write)
+    {
+        for (int b = 0; b < blocks; b++)
+        {
+            final int state = busy[(int)block + b];
+            if (state == 1 || (write && state != 0) || state == Byte.MAX_VALUE)
+            {
+                return false;
+            }
+        }
+        for (int b = 0; b < blocks; b++)
+        {
+            final int i = (int)block + b;
+            busy[i] = write ? 1 : (byte)(busy[i] == 0 ? 2 : busy[i] + 1);
+        }
+        return true;
+    }
+
+    private void release(final long block, final int blocks, final boolean write)
+    {
+        for (int b = 0; b < blocks; b++)
+        {
+            final int i = (int)block + b;
+            busy[i] = write || busy[i] == 2 ? 0 : (byte)(busy[i] - 1);
+        }
+    }
+
+    private void putBigEndian(final long gpa, final long value, final int length)
+    {
+        for (int i = 0; i < length; i++)
+        {
+            memory.putByte(gpa + i, (byte)(value >>> (8 * (length - 1 - i))));
+        }
+    }
+
+    private void fillBlock(final long gpa, final long block, final long writeId)
+    {
+        for (int w = 0; w < BLOCK / 8; w += 2)
+        {
+            memory.putLong(gpa + w * 8L, block);
+            memory.putLong(gpa + w * 8L + 8, writeId);
+        }
+    }
+
+    private boolean checkBlock(final long gpa, final long block, final long expectedWriteId)
+    {
+        if (expectedWriteId < 0)
+        {
+            return true;
+        }
+        memory.getBytes(gpa, blockBytes, 0, BLOCK);
+        for (int w = 0; w < BLOCK / 8; w += 2)
+        {
+            final long b = getLong(blockBytes, w * 8);
+            final long id = getLong(blockBytes, w * 8 + 8);
+            if (expectedWriteId == 0 ? (b != 0 || id != 0) : (b != block || id != expectedWriteId))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static long getLong(final byte[] bytes, final int offset)
+    {
+        long value = 0;
+        for (int i = 7; i >= 0; i--)
+        {
+            value = value << 8 | (bytes[offset + i] & 0xFF);
+        }
+        return value;
+    }
+
+    /** The tag of some request still outstanding, or -1: for tests that abort a task. */
+    public long anyOutstandingTag()
+    {
+        for (int id = 0; id < idOutstanding.length; id++)
+        {
+            if (idOutstanding[id])
+            {
+                return reqTag[slotOfId[id]];
+            }
+        }
+        return -1;
+    }
+
+    /** Whether the request with {@code tag} is still owed a completion. */
+    public boolean isOutstanding(final long tag)
+    {
+        for (int id = 0; id < idOutstanding.length; id++)
+        {
+            if (idOutstanding[id] && reqTag[slotOfId[id]] == tag)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The 8-byte LUN field this workload addresses. */
+    public long lunField()
+    {
+        return lunField;
+    }
+
+    public boolean isFinished()
+    {
+        return requestLimit > 0 && posted >= requestLimit && outstanding == 0;
+    }
+
+    public long posted()
+    {
+        return posted;
+    }
+
+    public long completed()
+    {
+        return completed;
+    }
+
+    /** GOOD-response commands whose status was CHECK CONDITION. */
+    public long checkConditions()
+    {
+        return checkConditions;
+    }
+
+    /** Commands that completed with response ABORTED (a TMF took them). */
+    public long aborted()
+    {
+        return aborted;
+    }
+
+    /** Commands with any other non-OK response or SCSI status. */
+    public long failures()
+    {
+        return failures;
+    }
+
+    /** Reads whose data was not the last completed write. */
+    public long corrupt()
+    {
+        return corrupt;
+    }
+
+    /** GOOD commands with a non-zero residual or a used length other than response + data-in. */
+    public long badLengths()
+    {
+        return badLengths;
+    }
+
+    /** Completions for ids the guest had not posted or had already seen completed (duplicates). */
+    public long strays()
+    {
+        return strays + queue.deviceFaults();
+    }
+
+    public long reads()
+    {
+        return reads;
+    }
+
+    public long writes()
+    {
+        return writes;
+    }
+
+    /** Requests posted and not completed: at the end of a quiesced run, these were lost. */
+    public int outstanding()
+    {
+        return outstanding;
+    }
+}

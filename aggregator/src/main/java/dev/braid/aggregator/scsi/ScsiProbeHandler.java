@@ -1,0 +1,106 @@
+package dev.braid.aggregator.scsi;
+
+import dev.braid.aggregator.RequestHandler;
+import dev.braid.virtio.card.Card;
+import dev.braid.virtio.card.CardStatus;
+import dev.braid.virtio.card.CompletionSink;
+import dev.braid.virtio.card.ScsiCard;
+import dev.braid.virtio.card.ScsiIo;
+import dev.braid.virtio.memory.GuestMemory;
+import dev.braid.virtio.queue.DescriptorChain;
+import dev.braid.virtio.scsi.VirtioScsi;
+
+/**
+ * The scsi device's control-plane slot. Slot = card index: probes a card that is coming back with
+ * TEST UNIT READY to LUN 0 of target 0, in Braid's own memory (no data, sense kept in the
+ * {@link ScsiIo}), never the guest's. Slots from {@link ScsiTmfRelay#HEAD_BASE} on carry task
+ * management functions for the control queue.
+ *
+ * <p>A probe succeeds when the LUN answered at all (virtio response OK), whatever its SCSI status:
+ * a UNIT ATTENTION after a reset says the path works. Its answer is reported to the control plane
+ * as {@link CardStatus#OK} or {@link CardStatus#IO_ERROR}.
+ */
+public final class ScsiProbeHandler implements RequestHandler
+{
+    private final ScsiIo[] probes;
+    private final ProbeSink[] sinks;
+    private final ScsiTmfRelay relay;
+
+    public ScsiProbeHandler(final int maxCards, final ScsiTmfRelay relay)
+    {
+        this.relay = relay;
+        final GuestMemory bounce = GuestMemory.allocate(64);
+        probes = new ScsiIo[maxCards];
+        sinks = new ProbeSink[maxCards];
+        for (int card = 0; card < maxCards; card++)
+        {
+            final ScsiIo io = new ScsiIo(1);
+            io.dataOut().reset(bounce);
+            io.dataIn().reset(bounce);
+            // TEST UNIT READY: opcode 0, six bytes, no data.
+            io.set(0, 0, 0x7F00_0000_0000_0000L | card, 6);
+            probes[card] = io;
+            sinks[card] = new ProbeSink();
+        }
+    }
+
+    public int prepare(final int slot, final DescriptorChain chain)
+    {
+        throw new UnsupportedOperationException("probes are not guest requests");
+    }
+
+    public int flowHash(final int slot)
+    {
+        return slot;
+    }
+
+    public boolean submit(final Card card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
+    {
+        if ((slot & ScsiTmfRelay.HEAD_BASE) != 0)
+        {
+            return relay != null && relay.submit(card, cardQueue, slot & ~ScsiTmfRelay.HEAD_BASE, token);
+        }
+        final ProbeSink probeSink = sinks[slot];
+        probeSink.downstream = sink;
+        return ((ScsiCard)card).submit(cardQueue, probes[slot], token, probeSink);
+    }
+
+    public boolean isPull()
+    {
+        return false;
+    }
+
+    public int receive(final Card card, final int cardQueue, final int slot)
+    {
+        return 0;
+    }
+
+    public boolean isPathFailure(final int status)
+    {
+        return status != CardStatus.OK;
+    }
+
+    public int complete(final int slot, final int status, final int length)
+    {
+        return 0;
+    }
+
+    public int fail(final int slot)
+    {
+        return 0;
+    }
+
+    /** Turns a probe's packed SCSI result into OK (the LUN answered) or IO_ERROR. */
+    private static final class ProbeSink implements CompletionSink
+    {
+        // Written by the card worker before the probe is submitted; the card's hand-off orders it.
+        private volatile CompletionSink downstream;
+
+        public boolean complete(final long token, final int status, final int length)
+        {
+            final boolean answered = !ScsiResult.isRawCardStatus(status) &&
+                ScsiIo.response(status) == VirtioScsi.VIRTIO_SCSI_S_OK;
+            return downstream.complete(token, answered ? CardStatus.OK : CardStatus.IO_ERROR, 0);
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package dev.braid.aggregator.scsi;
+
+import dev.braid.aggregator.RequestHandler;
+import dev.braid.sim.VirtualClock;
+import dev.braid.virtio.card.CardStatus;
+import dev.braid.virtio.card.ScsiIo;
+import dev.braid.virtio.driver.BufferChain;
+import dev.braid.virtio.driver.RingLayout;
+import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.virtio.memory.GuestMemory;
+import dev.braid.virtio.queue.ChainStatus;
+import dev.braid.virtio.queue.DescriptorChain;
+import dev.braid.virtio.queue.SplitQueue;
+import dev.braid.virtio.scsi.ScsiDescriptor;
+import dev.braid.virtio.scsi.ScsiLun;
+import dev.braid.virtio.scsi.ScsiRequestParser;
+import dev.braid.virtio.scsi.VirtioScsi;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ScsiRequestHandlerTest
+{
+    private static final int SIZE = 8;
+    private static final int REQ = ScsiDescriptor.cmdReqLength(32);
+    private static final int RESP = ScsiDescriptor.cmdRespLength(96);
+
+    private final GuestMemory memory = GuestMemory.allocate(1 << 20);
+    private final RingLayout layout = RingLayout.split(0, SIZE, 4);
+    private final SplitDriverQueue driver = new SplitDriverQueue(memory, layout, true);
+    private final SplitQueue queue = new SplitQueue(memory, SIZE, layout.descGpa(), layout.availGpa(), layout.usedGpa(), true, true);
+    private final ScsiTaskTable tasks = new ScsiTaskTable(1, SIZE);
+    private final ScsiRequestHandler handler = new ScsiRequestHandler(
+        memory, new ScsiRequestParser().sizes(32, 96).limits(0, 0), tasks, 0, SIZE, 4);
+    private final VirtualClock clock = new VirtualClock();
+    private final FakeHba hba = new FakeHba("hba", clock, new byte[64 * 512], 1, 8, 0, 0, 1);
+    private final DescriptorChain chain = new DescriptorChain(16);
+    private final long reqGpa = 0x10000;
+    private final long respGpa = 0x11000;
+    private final long dataGpa = 0x12000;
+    private int lastStatus = -1;
+    private int lastLength = -1;
+
+    @Test
+    void transportFailuresAreReplayedButNotWhatTheLunAnswered()
+    {
+        assertTrue(ScsiResult.isTransportFailure(CardStatus.CANCELLED));
+        assertTrue(ScsiResult.isTransportFailure(CardStatus.IO_ERROR));
+        assertTrue(ScsiResult.isTransportFailure(ScsiIo.packResult(0, VirtioScsi.VIRTIO_SCSI_S_TRANSPORT_FAILURE, 0)));
+        assertTrue(ScsiResult.isTransportFailure(ScsiIo.packResult(0, VirtioScsi.VIRTIO_SCSI_S_RESET, 0)));
+        assertFalse(ScsiResult.isTransportFailure(ScsiIo.packResult(0, VirtioScsi.VIRTIO_SCSI_S_OK, 0)));
+        assertFalse(ScsiResult.isTransportFailure(ScsiIo.packResult(2, VirtioScsi.VIRTIO_SCSI_S_OK, 18)), "CHECK CONDITION");
+        assertFalse(ScsiResult.isTransportFailure(ScsiIo.packResult(8, VirtioScsi.VIRTIO_SCSI_S_OK, 0)), "BUSY status");
+        assertFalse(ScsiResult.isTransportFailure(ScsiIo.packResult(0, VirtioScsi.VIRTIO_SCSI_S_TARGET_FAILURE, 0)));
+        assertFalse(ScsiResult.isTransportFailure(ScsiIo.packResult(0, VirtioScsi.VIRTIO_SCSI_S_ABORTED, 0)));
+        assertFalse(ScsiResult.isTransportFailure(ScsiIo.packResult(0, VirtioScsi.VIRTIO_SCSI_S_BUSY, 0)));
+    }
+
+    @Test
+    void checkConditionGoesToTheGuestWithItsSense()
+    {
+        final int slot = post(ScsiLun.encode(0, 0), 0x12, 0, 36);
+        assertEquals(RequestHandler.SUBMIT, handler.prepare(slot, chain));
+        assertEquals(ScsiTaskTable.ACTIVE, ScsiTaskTable.phase(tasks.state(slot)));
+        assertTrue(handler.submit(hba, 0, slot, 77, this::capture));
+        hba.poll(0);
+        assertFalse(handler.isPathFailure(lastStatus));
+        assertEquals(RESP, handler.complete(slot, lastStatus, lastLength), "no data-in moved");
+        assertEquals(2, memory.getByte(respGpa + ScsiDescriptor.RESP_STATUS_OFFSET));
+        assertEquals(VirtioScsi.VIRTIO_SCSI_S_OK, memory.getByte(respGpa + ScsiDescriptor.RESP_RESPONSE_OFFSET));
+        assertEquals(18, memory.getInt(respGpa + ScsiDescriptor.RESP_SENSE_LEN_OFFSET));
+        assertEquals(36, memory.getInt(respGpa + ScsiDescriptor.RESP_RESID_OFFSET), "resid = expected - transferred");
+        assertEquals(0x70, memory.getByte(respGpa + ScsiDescriptor.RESP_SENSE_OFFSET) & 0xFF);
+        assertEquals(5, memory.getByte(respGpa + ScsiDescriptor.RESP_SENSE_OFFSET + 2), "ILLEGAL REQUEST");
+        assertEquals(ScsiTaskTable.COMPLETING, ScsiTaskTable.phase(tasks.state(slot)));
+        handler.onPublished();
+        assertEquals(ScsiTaskTable.FREE, ScsiTaskTable.phase(tasks.state(slot)));
+        assertEquals(1, ScsiTaskTable.generation(tasks.state(slot)));
+    }
+
+    @Test
+    void readReportsDataInBytesInUsedLength()
+    {
+        final int slot = post(ScsiLun.encode(0, 0), 0x28, 3, 1024);
+        assertEquals(RequestHandler.SUBMIT, handler.prepare(slot, chain));
+        assertTrue(handler.submit(hba, 0, slot, 78, this::capture));
+        hba.poll(0);
+        assertEquals(0, lastStatus);
+        assertEquals(RESP + 1024, handler.complete(slot, lastStatus, lastLength));
+        assertEquals(0, memory.getInt(respGpa + ScsiDescriptor.RESP_RESID_OFFSET));
+        assertEquals(0, memory.getInt(respGpa + ScsiDescriptor.RESP_SENSE_LEN_OFFSET));
+    }
+
+    @Test
+    void badLunEncodingIsAnsweredLocallyWithBadTarget()
+    {
+        final int slot = post(ScsiLun.encode(0, 0) | 0xFFL << 40, 0x28, 0, 512);
+        assertEquals(RESP, handler.prepare(slot, chain));
+        assertEquals(VirtioScsi.VIRTIO_SCSI_S_BAD_TARGET, memory.getByte(respGpa + ScsiDescriptor.RESP_RESPONSE_OFFSET));
+        assertEquals(512, memory.getInt(respGpa + ScsiDescriptor.RESP_RESID_OFFSET));
+        assertEquals(ScsiTaskTable.FREE, ScsiTaskTable.phase(tasks.state(slot)), "never entered the table");
+    }
+
+    @Test
+    void aTaskAbortedWhileWaitingIsNeverStarted()
+    {
+        final int slot = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
+        assertEquals(RequestHandler.SUBMIT, handler.prepare(slot, chain));
+        assertTrue(tasks.markAborted(slot, tasks.state(slot)));
+        assertTrue(handler.submit(hba, 0, slot, 79, this::capture));
+        assertEquals(ScsiResult.ABORTED, lastStatus, "answered without the card");
+        assertEquals(0, hba.commands);
+        assertEquals(RESP, handler.complete(slot, lastStatus, 0));
+        assertEquals(VirtioScsi.VIRTIO_SCSI_S_ABORTED, memory.getByte(respGpa + ScsiDescriptor.RESP_RESPONSE_OFFSET));
+        assertEquals(512, memory.getInt(respGpa + ScsiDescriptor.RESP_RESID_OFFSET));
+    }
+
+    @Test
+    void failWithNoPathIsATransportFailureUnlessAborted()
+    {
+        final int slot = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
+        assertEquals(RequestHandler.SUBMIT, handler.prepare(slot, chain));
+        assertEquals(RESP, handler.fail(slot));
+        assertEquals(VirtioScsi.VIRTIO_SCSI_S_TRANSPORT_FAILURE, memory.getByte(respGpa + ScsiDescriptor.RESP_RESPONSE_OFFSET));
+    }
+
+    private boolean capture(final long token, final int status, final int length)
+    {
+        lastStatus = status;
+        lastLength = length;
+        return true;
+    }
+
+    /** Posts one command (write if opcode is WRITE, else data-in) and pops it into {@link #chain}. */
+    private int post(final long lunField, final int opcode, final long lba, final int dataBytes)
+    {
+        memory.setMemory(reqGpa, REQ, (byte)0);
+        memory.putLong(reqGpa + ScsiDescriptor.CMD_LUN_OFFSET, lunField);
+        memory.putLong(reqGpa + ScsiDescriptor.CMD_ID_OFFSET, 0xABCDL);
+        memory.putByte(reqGpa + ScsiDescriptor.CMD_CDB_OFFSET, (byte)opcode);
+        if (opcode == 0x28 || opcode == 0x2A)
+        {
+            memory.putByte(reqGpa + ScsiDescriptor.CMD_CDB_OFFSET + 5, (byte)lba);
+            memory.putByte(reqGpa + ScsiDescriptor.CMD_CDB_OFFSET + 8, (byte)(dataBytes / 512));
+        }
+        else
+        {
+            memory.putByte(reqGpa + ScsiDescriptor.CMD_CDB_OFFSET + 4, (byte)dataBytes);
+        }
+        memory.setMemory(respGpa, RESP, (byte)0xFF);
+        final BufferChain buffers = new BufferChain(4).readable(reqGpa, REQ);
+        if (opcode == 0x2A)
+        {
+            buffers.readable(dataGpa, dataBytes).writable(respGpa, RESP);
+        }
+        else
+        {
+            buffers.writable(respGpa, RESP).writable(dataGpa, dataBytes);
+        }
+        final int id = driver.addChain(buffers, false);
+        driver.publish();
+        assertEquals(ChainStatus.POPPED, queue.pop(chain));
+        assertEquals(id, chain.id());
+        return id;
+    }
+}

@@ -1,0 +1,404 @@
+package dev.braid.sim.scsi;
+
+import dev.braid.sim.CardFault;
+import dev.braid.sim.CardFaultState;
+import dev.braid.sim.InFlightSlots;
+import dev.braid.virtio.card.CardEventListener;
+import dev.braid.virtio.card.CompletionSink;
+import dev.braid.virtio.card.ScsiCard;
+import dev.braid.virtio.card.ScsiIo;
+import org.agrona.concurrent.NanoClock;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+import static dev.braid.sim.scsi.ScsiConstants.STATUS_GOOD;
+
+/**
+ * A simulated HBA: one path to targets 0..n-1, each with its LUNs, over emulators that every card of
+ * the device shares (multipath). Commands run after a service latency, when {@link #poll} finds them
+ * due: only then does the emulator move data, so a fence or abort that wins before that leaves guest
+ * memory untouched.
+ *
+ * <p>Completion codes: a command's packed result; a command for a missing target completes with
+ * {@link VirtioScsiResponse#BAD_TARGET}; one aborted by ABORT TASK or a reset with
+ * {@link VirtioScsiResponse#ABORTED}; one cancelled by {@link #fence()} with
+ * {@link VirtioScsiResponse#RESET}; one failed by LINK_DOWN or ERROR_BURST with
+ * {@link VirtioScsiResponse#TRANSPORT_FAILURE} (retry on another path). TMFs complete with
+ * FUNCTION_COMPLETE (also when ABORT TASK finds no such task), BAD_TARGET for a missing target,
+ * INCORRECT_LUN for a missing LUN on an existing target, or FUNCTION_REJECTED for an unknown function.
+ */
+public final class SimHba implements ScsiCard
+{
+    private final String name;
+    private final NanoClock clock;
+    private final ScsiTarget[] targets;
+    private final int queueDepth;
+    private final long serviceLatencyNanos;
+    private final Queue[] queues;
+    private final CardFaultState fault = new CardFaultState();
+    private final AtomicLong commands = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private volatile boolean fenced;
+    private volatile long zombieReleaseAt;
+    private volatile CardEventListener listener;
+
+    public SimHba(
+        final String name,
+        final NanoClock clock,
+        final ScsiTarget[] targets,
+        final int queueCount,
+        final int queueDepth,
+        final long serviceLatencyNanos)
+    {
+        if (queueCount < 1 || queueDepth < 1 || targets.length == 0)
+        {
+            throw new IllegalArgumentException("need at least one queue, one slot and one target");
+        }
+        this.name = name;
+        this.clock = clock;
+        this.targets = targets.clone();
+        this.queueDepth = queueDepth;
+        this.serviceLatencyNanos = serviceLatencyNanos;
+        this.queues = new Queue[queueCount];
+        for (int i = 0; i < queueCount; i++)
+        {
+            queues[i] = new Queue(queueDepth);
+        }
+    }
+
+    public String name()
+    {
+        return name;
+    }
+
+    public int queueCount()
+    {
+        return queues.length;
+    }
+
+    public int queueDepth()
+    {
+        return queueDepth;
+    }
+
+    public int targetCount()
+    {
+        return targets.length;
+    }
+
+    public ScsiTarget target(final int target)
+    {
+        return targets[target];
+    }
+
+    public boolean submit(final int queue, final ScsiIo io, final long token, final CompletionSink sink)
+    {
+        if (queue < 0 || queue >= queues.length || fenced || !fault.accepts())
+        {
+            return false;
+        }
+        final Queue q = queues[queue];
+        if (q.freeCount == 0)
+        {
+            return false;
+        }
+        final int slot = q.free[--q.freeCount];
+        q.ios[slot] = io;
+        q.targets[slot] = io.target();
+        q.luns[slot] = io.lun();
+        q.tags[slot] = io.tag();
+        q.slots.arm(slot, token, sink, clock.nanoTime() + fault.latency(serviceLatencyNanos));
+        // Dekker with fence(): we publish the slot then read the flag, it writes the flag then reads slots.
+        if (fenced)
+        {
+            final int word = q.slots.word(slot);
+            if (InFlightSlots.stateOf(word) == InFlightSlots.PENDING)
+            {
+                q.slots.transition(slot, word, fault.fault() == CardFault.ZOMBIE ? InFlightSlots.ZOMBIE : InFlightSlots.CANCELLED);
+            }
+        }
+        commands.incrementAndGet();
+        return true;
+    }
+
+    public boolean taskManagement(
+        final int queue, final int function, final int target, final int lun, final long tag, final long token,
+        final CompletionSink sink)
+    {
+        if (queue < 0 || queue >= queues.length || fenced || !fault.accepts())
+        {
+            return false;
+        }
+        final Queue q = queues[queue];
+        if (q.tmfCount == q.tmfTokens.length)
+        {
+            return false;
+        }
+        final int response;
+        if (function != TMF_ABORT_TASK && function != TMF_LOGICAL_UNIT_RESET && function != TMF_I_T_NEXUS_RESET)
+        {
+            response = VirtioScsiResponse.FUNCTION_REJECTED;
+        }
+        else if (target < 0 || target >= targets.length)
+        {
+            response = VirtioScsiResponse.BAD_TARGET;
+        }
+        else if (function != TMF_I_T_NEXUS_RESET && !targets[target].hasLun(lun))
+        {
+            response = VirtioScsiResponse.INCORRECT_LUN;
+        }
+        else
+        {
+            for (final Queue other : queues)
+            {
+                abortMatching(other, function, target, lun, tag);
+            }
+            // A task another queue thread already claimed finishes its DMA before we report the function done.
+            for (int i = 0; i < queues.length; i++)
+            {
+                if (i != queue)
+                {
+                    queues[i].slots.awaitNoExecuting();
+                }
+            }
+            response = VirtioScsiResponse.FUNCTION_COMPLETE;
+        }
+        final int at = (q.tmfHead + q.tmfCount) % q.tmfTokens.length;
+        q.tmfTokens[at] = token;
+        q.tmfSinks[at] = sink;
+        q.tmfResponses[at] = response;
+        q.tmfCount++;
+        return true;
+    }
+
+    public int poll(final int queue)
+    {
+        if (queue < 0 || queue >= queues.length)
+        {
+            return 0;
+        }
+        final CardFault current = fault.fault();
+        if (current == CardFault.FAIL_STOP || current == CardFault.HANG)
+        {
+            return 0;
+        }
+        final Queue q = queues[queue];
+        final InFlightSlots slots = q.slots;
+        final long now = clock.nanoTime();
+        int work = 0;
+        while (q.tmfCount > 0 && current != CardFault.ZOMBIE)
+        {
+            final int at = q.tmfHead;
+            if (!q.tmfSinks[at].complete(q.tmfTokens[at], q.tmfResponses[at], 0))
+            {
+                break;
+            }
+            q.tmfSinks[at] = null;
+            q.tmfHead = (at + 1) % q.tmfTokens.length;
+            q.tmfCount--;
+            work++;
+        }
+        for (int slot = 0; slot < queueDepth; slot++)
+        {
+            final int state = slots.state(slot);
+            switch (state)
+            {
+                case InFlightSlots.PENDING:
+                    if (current != CardFault.ZOMBIE && now - slots.readyAt(slot) >= 0 && slots.beginExecute(slot))
+                    {
+                        execute(q, slot);
+                        work += deliver(q, slot, slots.status(slot), slots.length(slot));
+                    }
+                    break;
+                case InFlightSlots.DONE:
+                    work += deliver(q, slot, slots.status(slot), slots.length(slot));
+                    break;
+                case InFlightSlots.ABORTED:
+                    work += deliver(q, slot, ScsiIo.packResult(0, VirtioScsiResponse.ABORTED, 0), 0);
+                    break;
+                case InFlightSlots.CANCELLED:
+                    work += deliver(q, slot, ScsiIo.packResult(0, VirtioScsiResponse.RESET, 0), 0);
+                    break;
+                case InFlightSlots.ZOMBIE:
+                    if (now - zombieReleaseAt >= 0)
+                    {
+                        // A late, successful-looking completion that moved nothing: its token is stale.
+                        work += deliver(q, slot, ScsiIo.packResult(STATUS_GOOD, VirtioScsiResponse.OK, 0), 0);
+                    }
+                    break;
+                default:
+                    break;
+            }
+        }
+        return work;
+    }
+
+    public void fence()
+    {
+        fenced = true;
+        final boolean zombie = fault.fault() == CardFault.ZOMBIE;
+        if (zombie)
+        {
+            zombieReleaseAt = clock.nanoTime() + Math.max(0, fault.param());
+        }
+        for (final Queue q : queues)
+        {
+            q.slots.cancelPending(zombie ? InFlightSlots.ZOMBIE : InFlightSlots.CANCELLED);
+        }
+        for (final Queue q : queues)
+        {
+            q.slots.awaitNoExecuting();
+        }
+    }
+
+    public void unfence()
+    {
+        fenced = false;
+    }
+
+    public boolean isFenced()
+    {
+        return fenced;
+    }
+
+    public boolean isLinkUp()
+    {
+        return fault.isLinkUp();
+    }
+
+    public void setEventListener(final CardEventListener listener)
+    {
+        this.listener = listener;
+    }
+
+    /** Puts the card into {@code fault}; see {@link CardFaultState#set} for {@code param}. */
+    public void inject(final CardFault fault, final long param)
+    {
+        final CardFault previous = this.fault.set(fault, param);
+        final boolean up = CardFaultState.linkUp(fault);
+        final CardEventListener l = listener;
+        if (l != null && up != CardFaultState.linkUp(previous))
+        {
+            l.onLinkChange(this, up);
+        }
+    }
+
+    public void heal()
+    {
+        inject(CardFault.HEALTHY, 0);
+    }
+
+    public CardFault fault()
+    {
+        return fault.fault();
+    }
+
+    /** Requests on {@code queue} not yet handed back through their sink. */
+    public int inFlight(final int queue)
+    {
+        return queues[queue].slots.inFlight();
+    }
+
+    public long commandsSubmitted()
+    {
+        return commands.get();
+    }
+
+    public long pathFailures()
+    {
+        return failures.get();
+    }
+
+    private void execute(final Queue q, final int slot)
+    {
+        final int result;
+        final int length;
+        final ScsiIo io = q.ios[slot];
+        final int target = q.targets[slot];
+        if (fault.takeError())
+        {
+            failures.incrementAndGet();
+            result = ScsiIo.packResult(0, VirtioScsiResponse.TRANSPORT_FAILURE, 0);
+            length = 0;
+        }
+        else if (target < 0 || target >= targets.length)
+        {
+            result = ScsiIo.packResult(0, VirtioScsiResponse.BAD_TARGET, 0);
+            length = 0;
+        }
+        else
+        {
+            result = targets[target].execute(io, q.context);
+            length = q.context.transferred();
+        }
+        q.slots.finish(slot, result, length);
+    }
+
+    private int deliver(final Queue q, final int slot, final int status, final int length)
+    {
+        if (!q.slots.deliver(slot, status, length))
+        {
+            return 0;
+        }
+        q.ios[slot] = null;
+        q.free[q.freeCount++] = slot;
+        return 1;
+    }
+
+    private static void abortMatching(final Queue q, final int function, final int target, final int lun, final long tag)
+    {
+        final InFlightSlots slots = q.slots;
+        for (int slot = 0; slot < slots.depth(); slot++)
+        {
+            final int word = slots.word(slot);
+            if (InFlightSlots.stateOf(word) != InFlightSlots.PENDING)
+            {
+                continue;
+            }
+            // Racy reads of the owner's fields: the CAS below only succeeds if the slot was not reused since.
+            final boolean match = q.targets[slot] == target &&
+                (function == TMF_I_T_NEXUS_RESET ||
+                (q.luns[slot] == lun && (function == TMF_LOGICAL_UNIT_RESET || q.tags[slot] == tag)));
+            if (match)
+            {
+                slots.transition(slot, word, InFlightSlots.ABORTED);
+            }
+        }
+    }
+
+    /** One hardware queue: slots, their request fields, a free stack and pending TMF responses. */
+    private static final class Queue
+    {
+        final InFlightSlots slots;
+        final ScsiIo[] ios;
+        final int[] targets;
+        final int[] luns;
+        final long[] tags;
+        final int[] free;
+        final ScsiContext context = new ScsiContext();
+        final long[] tmfTokens;
+        final CompletionSink[] tmfSinks;
+        final int[] tmfResponses;
+        int freeCount;
+        int tmfHead;
+        int tmfCount;
+
+        Queue(final int depth)
+        {
+            slots = new InFlightSlots(depth);
+            ios = new ScsiIo[depth];
+            targets = new int[depth];
+            luns = new int[depth];
+            tags = new long[depth];
+            free = new int[depth];
+            for (int i = 0; i < depth; i++)
+            {
+                free[i] = depth - 1 - i;
+            }
+            freeCount = depth;
+            tmfTokens = new long[depth];
+            tmfSinks = new CompletionSink[depth];
+            tmfResponses = new int[depth];
+        }
+    }
+}
