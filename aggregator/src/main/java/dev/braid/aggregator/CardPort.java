@@ -3,6 +3,8 @@ package dev.braid.aggregator;
 import dev.braid.mapper.ring.ManyToOneSubmissionRing;
 import dev.braid.virtio.card.Card;
 
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
 /**
  * The aggregator's side of one card: its submission rings (one per card queue) and its fence
  * state, shared by every front queue and card worker.
@@ -11,6 +13,12 @@ import dev.braid.virtio.card.Card;
  * when that returned bumps {@link #fenceGeneration} (volatile write, release). A front queue that
  * reads a generation newer than the one recorded at submit (volatile read, acquire) knows the
  * earlier attempt can no longer touch guest memory, and may replay it.
+ *
+ * <p>A card worker starts a token only if the card is not fenced and the token's generation is the
+ * current one, so an attempt dispatched before a fence never starts after the unfence. Each worker
+ * acknowledges the generation it read at the start of its duty cycle once the cycle's submits are
+ * done; unfence waits until every worker has acknowledged the current generation, so a check made
+ * before the fence cannot lead to a submit after the unfence (a fenced card refuses submits).
  */
 public final class CardPort
 {
@@ -20,6 +28,7 @@ public final class CardPort
     private volatile int fenceGeneration;
     private volatile boolean fenced;
     private volatile boolean removed;
+    private final AtomicIntegerArray workerGeneration;
 
     public CardPort(final int index, final Card card, final int ringCapacity)
     {
@@ -30,6 +39,7 @@ public final class CardPort
         {
             submissionRings[q] = new ManyToOneSubmissionRing(ringCapacity);
         }
+        workerGeneration = new AtomicIntegerArray(submissionRings.length);
     }
 
     public int index()
@@ -62,6 +72,19 @@ public final class CardPort
         return fenced;
     }
 
+    /** Whether a card worker may start {@code token} now. Fenced flag first: see the class comment. */
+    public boolean admits(final long token)
+    {
+        return !fenced && CompletionToken.fenceGeneration(token) == (fenceGeneration & 0xFFFF);
+    }
+
+    /** The worker of {@code cardQueue} finished a duty cycle that began at {@code generation}. */
+    void ackFenceGeneration(final int cardQueue, final int generation)
+    {
+        // Release: the cycle's submits happen before a control thread that reads this unfences.
+        workerGeneration.lazySet(cardQueue, generation);
+    }
+
     public boolean isRemoved()
     {
         return removed;
@@ -78,14 +101,43 @@ public final class CardPort
         }
     }
 
-    /** Re-admits a fenced card that came back. Policy thread. */
-    public void unfence()
+    /**
+     * Re-admits a fenced card that came back, once every worker has caught up with the fence.
+     * Policy thread; returns whether the card is now unfenced (false: call again later).
+     */
+    public boolean unfence()
     {
-        if (fenced && !removed)
+        if (!fenced)
         {
-            card.unfence();
-            fenced = false;
+            return true;
         }
+        if (removed)
+        {
+            return false;
+        }
+        if (!workersCaughtUp(fenceGeneration))
+        {
+            return false;
+        }
+        card.unfence();
+        fenced = false;
+        return true;
+    }
+
+    /**
+     * Whether every worker of the card finished a duty cycle begun at {@code generation} or later:
+     * no check it made before that fence can still lead to a submit or a receive. Any thread.
+     */
+    public boolean workersCaughtUp(final int generation)
+    {
+        for (int q = 0; q < workerGeneration.length(); q++)
+        {
+            if (workerGeneration.get(q) != generation)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Marks the card as removed from the pool: fenced for good. */

@@ -10,8 +10,9 @@ import org.agrona.concurrent.Agent;
  * The agent that drives one card queue: it drains the queue's submission ring, starts each request
  * on the card, holds net rx buffers until frames arrive, and polls the card for completions.
  *
- * <p>A request for a fenced card is not started: it is answered CANCELLED at once, so its front
- * queue replays it elsewhere. A full card queue keeps requests in a local backlog, in order.
+ * <p>A request for a fenced card, or dispatched before the card's latest fence, is not started: it
+ * is answered CANCELLED at once, so its front queue replays it elsewhere (or drops the answer as
+ * stale). A full card queue keeps requests in a local backlog, in order.
  */
 public final class CardWorker implements Agent, SubmissionHandler
 {
@@ -59,6 +60,8 @@ public final class CardWorker implements Agent, SubmissionHandler
 
     public int doWork()
     {
+        // Read before any submit of this cycle, acknowledged after the last: see CardPort.
+        final int generation = port.fenceGeneration();
         int work = flushCancels();
         work += retryBacklog();
         if (backlogHead == backlogTail)
@@ -67,12 +70,13 @@ public final class CardWorker implements Agent, SubmissionHandler
         }
         work += servePulls();
         work += card.poll(cardQueue);
+        port.ackFenceGeneration(cardQueue, generation);
         return work;
     }
 
     public void onSubmission(final long token)
     {
-        if (port.isFenced())
+        if (!port.admits(token))
         {
             cancel(token);
             return;
@@ -95,7 +99,7 @@ public final class CardWorker implements Agent, SubmissionHandler
         while (backlogHead != backlogTail)
         {
             final long token = backlog[backlogHead & (backlog.length - 1)];
-            if (port.isFenced())
+            if (!port.admits(token))
             {
                 cancel(token);
             }
@@ -116,7 +120,7 @@ public final class CardWorker implements Agent, SubmissionHandler
         while (pullHead != pullTail)
         {
             final long token = pulls[pullHead & (pulls.length - 1)];
-            if (port.isFenced())
+            if (!port.admits(token))
             {
                 cancel(token);
                 pullHead++;

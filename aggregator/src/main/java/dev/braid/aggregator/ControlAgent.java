@@ -98,9 +98,9 @@ final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
                 listener.onCardFenced(card, now);
                 work++;
             }
-            else if ((health == HealthState.PROBING || health == HealthState.UP) && port.isFenced())
+            else if ((health == HealthState.PROBING || health == HealthState.UP) && port.isFenced() &&
+                port.unfence())
             {
-                port.unfence();
                 work++;
             }
             if (ha.pool().membership(card) == Membership.REMOVING && isDrained(card) && ha.onCardDrained(card))
@@ -147,7 +147,7 @@ final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
         {
             return 0;
         }
-        final long token = CompletionToken.encode(probeQueue, card, probeAttempt[card]);
+        final long token = CompletionToken.encode(probeQueue, card, port.fenceGeneration(), probeAttempt[card]);
         if (port.submissionRing(0).offer(token))
         {
             probeWanted[card] = false;
@@ -161,7 +161,7 @@ final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
     public void onCompletion(final long token, final int status, final int length)
     {
         final int card = CompletionToken.head(token);
-        if (card >= ports.length || !probeOutstanding[card] || CompletionToken.attempt(token) != probeAttempt[card])
+        if (card >= ports.length || !probeOutstanding[card] || !CompletionToken.isAttempt(token, probeAttempt[card]))
         {
             return;
         }

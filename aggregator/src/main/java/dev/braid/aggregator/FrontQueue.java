@@ -223,7 +223,7 @@ public final class FrontQueue implements Agent, CompletionHandler
     {
         final int head = CompletionToken.head(token);
         if (CompletionToken.guestQueue(token) != guestQueue || head >= state.length ||
-            state[head] != SUBMITTED || attempt[head] != CompletionToken.attempt(token))
+            state[head] != SUBMITTED || !CompletionToken.isAttempt(token, attempt[head]))
         {
             stats.increment(QueueStats.STALE_DROPPED);
             return;
@@ -295,6 +295,12 @@ public final class FrontQueue implements Agent, CompletionHandler
             final int card = port.index();
             final int generation = port.fenceGeneration();
             if (generation == seenFenceGeneration[card])
+            {
+                continue;
+            }
+            // A pulled buffer is filled by the card's worker, not the card: the fence does not stop a
+            // receive already begun, so wait until the workers finished their pre-fence cycles.
+            if (handler.isPull() && !port.workersCaughtUp(generation))
             {
                 continue;
             }
@@ -442,7 +448,7 @@ public final class FrontQueue implements Agent, CompletionHandler
             return false;
         }
         final int generation = port.fenceGeneration();
-        final long token = CompletionToken.encode(guestQueue, head, attempt[head]);
+        final long token = CompletionToken.encode(guestQueue, head, generation, attempt[head]);
         if (!port.submissionRing(QueueMap.queueOf(r)).offer(token))
         {
             return false;

@@ -415,7 +415,8 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
                 }
                 // Generation first, as a front queue does: a fence after this point drops the relay.
                 relayFenceGeneration[r] = port.fenceGeneration();
-                if (port.submissionRing(0).offer(CompletionToken.encode(relayQueue, ScsiTmfRelay.HEAD_BASE | r, relaySeq[r])))
+                if (port.submissionRing(0).offer(CompletionToken.encode(relayQueue, ScsiTmfRelay.HEAD_BASE | r,
+                    relayFenceGeneration[r], relaySeq[r])))
                 {
                     relayState[r] = RELAY_SENT;
                     work++;
@@ -493,7 +494,7 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
     public void onCompletion(final long token, final int status, final int length)
     {
         final int r = CompletionToken.head(token) & ~ScsiTmfRelay.HEAD_BASE;
-        if (r >= relayState.length || relayState[r] != RELAY_SENT || CompletionToken.attempt(token) != relaySeq[r])
+        if (r >= relayState.length || relayState[r] != RELAY_SENT || !CompletionToken.isAttempt(token, relaySeq[r]))
         {
             return;
         }

@@ -29,8 +29,9 @@ public interface Card
     /**
      * Fences the card: once this returns, no request submitted before the call can read or write
      * guest memory any more. Pending requests complete with {@link CardStatus#CANCELLED} or not at
-     * all. This is what lets the aggregator replay a request elsewhere without a late DMA from this
-     * card overwriting a buffer the guest has reused.
+     * all. Until {@link #unfence()}, new submissions are refused. This is what lets the aggregator
+     * replay a request elsewhere without a late DMA from this card overwriting a buffer the guest
+     * has reused.
      */
     void fence();
 
