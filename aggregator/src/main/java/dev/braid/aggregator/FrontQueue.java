@@ -176,7 +176,12 @@ public final class FrontQueue implements Agent, CompletionHandler
         now = clock.nanoTime();
         int work = 0;
 
-        // One volatile read per batch: this batch routes by one consistent map.
+        work += completions.drain(this, batch);
+        work += recheckFences();
+        checkDrain();
+
+        // One volatile read per batch, after the drain check: the controller publishes a move
+        // before it retires the drain ticket, so a queue that saw its ticket go sees the move.
         final QueueMap current = maps.current();
         if (current.epoch() != seenEpoch)
         {
@@ -185,9 +190,6 @@ public final class FrontQueue implements Agent, CompletionHandler
             work += onNewMap();
         }
 
-        work += completions.drain(this, batch);
-        work += recheckFences();
-        checkDrain();
         if (!draining)
         {
             work += dispatchPending();

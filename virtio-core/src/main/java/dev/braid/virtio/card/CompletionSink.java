@@ -3,6 +3,9 @@ package dev.braid.virtio.card;
 /**
  * Where a card reports finished work. The token is opaque to the card: it returns exactly the
  * token it was given. Implementations are thread-safe for many producers (one per card worker).
+ *
+ * <p>A card reports a completion, whatever its status, only once it will never again touch the
+ * request's buffers: the aggregator may replay a failed request on another card at once.
  */
 @FunctionalInterface
 public interface CompletionSink
