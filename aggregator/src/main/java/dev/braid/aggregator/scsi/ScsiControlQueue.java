@@ -567,6 +567,12 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
 
     // ---------------------------------------------------------------- inspection
 
+    /** Whether the control or the event ring broke (the device then needs a reset). */
+    public boolean isBroken()
+    {
+        return control.isBroken() || event.isBroken();
+    }
+
     /** Event buffers the guest posted and Braid holds. */
     public int heldEvents()
     {

@@ -1,6 +1,7 @@
 package dev.braid.aggregator.scsi;
 
 import dev.braid.aggregator.QueueStats;
+import dev.braid.sim.CardFault;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.scsi.ScsiDescriptor;
 import dev.braid.virtio.scsi.VirtioScsi;
@@ -16,20 +17,20 @@ class ScsiAggregationTest
     @Test
     void activeActiveTwoCardsWithoutFaults()
     {
-        final ScsiRig rig = new ScsiRig(SEED, 2, false, 10_000, 50_000, REQUESTS);
+        final ScsiRig rig = new ScsiRig(SEED, 2, false, 30_000, REQUESTS);
         assertTrue(rig.run(60_000_000_000L), "workload finished");
         rig.assertInvariants(false);
-        assertTrue(rig.hbas[0].commands > 0 && rig.hbas[1].commands > 0, "both cards served");
+        assertTrue(rig.hbas[0].commands() > 0 && rig.hbas[1].commands() > 0, "both cards served");
     }
 
     @Test
     void activePassiveUsesOneCardWithoutFaults()
     {
-        final ScsiRig rig = new ScsiRig(SEED + 1, 3, true, 10_000, 50_000, REQUESTS);
+        final ScsiRig rig = new ScsiRig(SEED + 1, 3, true, 30_000, REQUESTS);
         assertTrue(rig.run(60_000_000_000L), "workload finished");
         rig.assertInvariants(false);
-        assertTrue(rig.hbas[0].commands > 0);
-        assertEquals(0, rig.hbas[1].commands + rig.hbas[2].commands, "standbys idle");
+        assertTrue(rig.hbas[0].commands() > 0);
+        assertEquals(0, rig.hbas[1].commands() + rig.hbas[2].commands(), "standbys idle");
     }
 
     @Test
@@ -46,8 +47,8 @@ class ScsiAggregationTest
 
     private static void failStop(final long seed, final int cards, final boolean activePassive)
     {
-        final ScsiRig rig = new ScsiRig(seed, cards, activePassive, 10_000, 50_000, REQUESTS);
-        assertTrue(rig.runUntil(() -> rig.guest.completed() > REQUESTS / 4, 10_000_000_000L));
+        final ScsiRig rig = new ScsiRig(seed, cards, activePassive, 30_000, REQUESTS);
+        assertTrue(rig.runUntil(() -> rig.guest.completed() > REQUESTS / 4 && rig.hbas[0].pendingCount() > 0, 10_000_000_000L));
         assertTrue(rig.hbas[0].pendingCount() > 0, "the card holds commands when it fails");
         rig.hbas[0].failStop();
         assertTrue(rig.run(60_000_000_000L), "workload finished");
@@ -55,7 +56,7 @@ class ScsiAggregationTest
         assertTrue(rig.device.frontQueue(0).stats().get(QueueStats.REPLAYED) > 0, "commands were replayed");
         for (int i = 1; i < cards; i++)
         {
-            if (rig.hbas[i].commands > 0)
+            if (rig.hbas[i].commands() > 0)
             {
                 return;
             }
@@ -64,10 +65,37 @@ class ScsiAggregationTest
     }
 
     @Test
+    void errorBurstIsReplayedOnAnotherPath()
+    {
+        // SimHba fails each command of the burst with TRANSPORT_FAILURE: a path error, replayed, never shown.
+        final ScsiRig rig = new ScsiRig(SEED + 8, 2, false, 30_000, REQUESTS);
+        assertTrue(rig.runUntil(() -> rig.guest.completed() > REQUESTS / 4, 10_000_000_000L));
+        rig.hbas[0].hba.inject(CardFault.ERROR_BURST, 20);
+        assertTrue(rig.run(60_000_000_000L), "workload finished");
+        rig.assertInvariants(false);
+        assertTrue(rig.hbas[0].hba.pathFailures() > 0, "the burst hit commands");
+        assertTrue(rig.device.frontQueue(0).stats().get(QueueStats.REPLAYED) > 0, "they were replayed");
+    }
+
+    @Test
+    void linkDownThenUpIsInvisible()
+    {
+        final ScsiRig rig = new ScsiRig(SEED + 9, 2, false, 30_000, REQUESTS);
+        assertTrue(rig.runUntil(() -> rig.guest.completed() > REQUESTS / 4 && rig.hbas[1].pendingCount() > 0,
+            10_000_000_000L));
+        rig.hbas[1].hba.inject(CardFault.LINK_DOWN, 0);
+        assertTrue(rig.runUntil(() -> rig.guest.completed() > REQUESTS / 2, 10_000_000_000L));
+        rig.hbas[1].hba.heal();
+        assertTrue(rig.run(60_000_000_000L), "workload finished");
+        rig.assertInvariants(false);
+        assertTrue(rig.hbas[0].commands() > 0 && rig.hbas[1].commands() > 0);
+    }
+
+    @Test
     void abortTaskReachesTheCardThatHoldsTheTask()
     {
         // Slow cards, so that tasks sit on them long enough to be aborted.
-        final ScsiRig rig = new ScsiRig(SEED + 4, 3, false, 2_000_000, 4_000_000, REQUESTS / 4);
+        final ScsiRig rig = new ScsiRig(SEED + 4, 3, false, 3_000_000, REQUESTS / 4);
         assertTrue(rig.runUntil(() -> rig.guest.completed() > 20, 10_000_000_000L));
         int holder = -1;
         long tag = -1;
@@ -104,7 +132,7 @@ class ScsiAggregationTest
     @Test
     void abortOfAnUnknownTagCompletesAtOnce()
     {
-        final ScsiRig rig = new ScsiRig(SEED + 5, 2, false, 10_000, 50_000, 200);
+        final ScsiRig rig = new ScsiRig(SEED + 5, 2, false, 30_000, 200);
         rig.sendTmf(VirtioScsi.VIRTIO_SCSI_T_TMF_ABORT_TASK, 0x1234_5678L);
         assertTrue(rig.runUntil(() -> rig.tmfResponse() >= 0, 1_000_000_000L));
         assertEquals(VirtioScsi.VIRTIO_SCSI_S_OK, rig.tmfResponse());
@@ -116,7 +144,7 @@ class ScsiAggregationTest
     @Test
     void lunResetDuringFailoverCompletesAndEveryRequestCompletesOnce()
     {
-        final ScsiRig rig = new ScsiRig(SEED + 6, 3, false, 200_000, 1_000_000, REQUESTS / 2);
+        final ScsiRig rig = new ScsiRig(SEED + 6, 3, false, 600_000, REQUESTS / 2);
         assertTrue(rig.runUntil(() -> rig.guest.completed() > 100 && rig.hbas[0].pendingCount() > 0, 10_000_000_000L));
         rig.hbas[0].failStop();
         rig.sendTmf(VirtioScsi.VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET, 0);
@@ -133,7 +161,7 @@ class ScsiAggregationTest
     @Test
     void controlRequestsWithoutCardsAreAnsweredLocally()
     {
-        final ScsiRig rig = new ScsiRig(SEED + 7, 2, false, 10_000, 50_000, 300);
+        final ScsiRig rig = new ScsiRig(SEED + 7, 2, false, 30_000, 300);
         rig.sendAnQuery(VirtioScsi.VIRTIO_SCSI_EVT_ASYNC_MEDIA_CHANGE);
         assertTrue(rig.runUntil(() -> rig.tmfResponse() >= 0, 1_000_000_000L));
         assertEquals(ScsiDescriptor.AN_RESP_LENGTH, rig.tmfUsedLength());

@@ -1,7 +1,11 @@
 package dev.braid.aggregator.scsi;
 
 import dev.braid.aggregator.RequestHandler;
+import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.VirtualClock;
+import dev.braid.sim.scsi.ScsiDiskEmulator;
+import dev.braid.sim.scsi.ScsiTarget;
+import dev.braid.sim.scsi.SimHba;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.ScsiIo;
 import dev.braid.virtio.driver.BufferChain;
@@ -16,6 +20,8 @@ import dev.braid.virtio.scsi.ScsiLun;
 import dev.braid.virtio.scsi.ScsiRequestParser;
 import dev.braid.virtio.scsi.VirtioScsi;
 import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -33,7 +39,8 @@ class ScsiRequestHandlerTest
     private final ScsiRequestHandler handler = new ScsiRequestHandler(
         memory, new ScsiRequestParser().sizes(32, 96).limits(0, 0), tasks, 0, SIZE, 4);
     private final VirtualClock clock = new VirtualClock();
-    private final FakeHba hba = new FakeHba("hba", clock, new byte[64 * 512], 1, 8, 0, 0, 1);
+    private final SimHba hba = new SimHba("hba", clock, new ScsiTarget[]{ new ScsiTarget(
+        new ScsiDiskEmulator(new SharedBlockStore(64), new AtomicLong(), "BRAID0001", 1)) }, 1, 8, 0);
     private final DescriptorChain chain = new DescriptorChain(16);
     private final long reqGpa = 0x10000;
     private final long respGpa = 0x11000;
@@ -59,7 +66,8 @@ class ScsiRequestHandlerTest
     @Test
     void checkConditionGoesToTheGuestWithItsSense()
     {
-        final int slot = post(ScsiLun.encode(0, 0), 0x12, 0, 36);
+        // A vendor-specific opcode the emulated disk does not know: CHECK CONDITION, ILLEGAL REQUEST.
+        final int slot = post(ScsiLun.encode(0, 0), 0xC0, 0, 36);
         assertEquals(RequestHandler.SUBMIT, handler.prepare(slot, chain));
         assertEquals(ScsiTaskTable.ACTIVE, ScsiTaskTable.phase(tasks.state(slot)));
         assertTrue(handler.submit(hba, 0, slot, 77, this::capture));
@@ -109,7 +117,7 @@ class ScsiRequestHandlerTest
         assertTrue(tasks.markAborted(slot, tasks.state(slot)));
         assertTrue(handler.submit(hba, 0, slot, 79, this::capture));
         assertEquals(ScsiResult.ABORTED, lastStatus, "answered without the card");
-        assertEquals(0, hba.commands);
+        assertEquals(0, hba.commandsSubmitted());
         assertEquals(RESP, handler.complete(slot, lastStatus, 0));
         assertEquals(VirtioScsi.VIRTIO_SCSI_S_ABORTED, memory.getByte(respGpa + ScsiDescriptor.RESP_RESPONSE_OFFSET));
         assertEquals(512, memory.getInt(respGpa + ScsiDescriptor.RESP_RESID_OFFSET));

@@ -10,8 +10,12 @@ import dev.braid.ha.HealthConfig;
 import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.DeterministicScheduler;
+import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.TimerSource;
 import dev.braid.sim.VirtualClock;
+import dev.braid.sim.scsi.ScsiDiskEmulator;
+import dev.braid.sim.scsi.ScsiTarget;
+import dev.braid.sim.scsi.SimHba;
 import dev.braid.virtio.driver.BufferChain;
 import dev.braid.virtio.driver.DriverQueue;
 import dev.braid.virtio.driver.RingLayout;
@@ -26,7 +30,11 @@ import org.agrona.concurrent.Agent;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** A deterministic aggregated scsi device over {@link FakeHba}s, with a verifying guest and a TMF sender. */
+/**
+ * A deterministic aggregated scsi device over {@link SimHba}s (multipath: every card reaches target 0,
+ * LUN 0 over one {@link ScsiDiskEmulator} on one {@link SharedBlockStore}), each seen through an
+ * {@link ObservedHba}, with a verifying guest and a TMF sender.
+ */
 final class ScsiRig
 {
     static final int QUEUE_SIZE = 64;
@@ -37,7 +45,8 @@ final class ScsiRig
     final VirtualClock clock = new VirtualClock();
     final DeterministicScheduler scheduler;
     final GuestMemory memory;
-    final FakeHba[] hbas;
+    final ObservedHba[] hbas;
+    final SharedBlockStore store = new SharedBlockStore(BLOCKS);
     final ScsiDevice scsi;
     final AggregatedDevice device;
     final ScsiControlQueue control;
@@ -53,8 +62,8 @@ final class ScsiRig
     private long[] affectedAtTmf = new long[0];
     private boolean orderViolated;
 
-    ScsiRig(final long seed, final int cards, final boolean activePassive, final long minLatency, final long maxLatency,
-        final long requests)
+    /** {@code latency}: each card's service latency (SimHba's is fixed; the cards differ by index). */
+    ScsiRig(final long seed, final int cards, final boolean activePassive, final long latency, final long requests)
     {
         this.seed = seed;
         System.out.println("seed=" + seed + " cards=" + cards + " activePassive=" + activePassive);
@@ -74,16 +83,17 @@ final class ScsiRig
         final long eventArea = area + 4096;
         final long guestArea = eventArea + 4096;
 
-        final byte[] store = new byte[BLOCKS * FakeHba.BLOCK];
-        hbas = new FakeHba[cards];
+        final ScsiTarget target = new ScsiTarget(new ScsiDiskEmulator(store, new java.util.concurrent.atomic.AtomicLong(),
+            "BRAID0001", 0x1234));
+        hbas = new ObservedHba[cards];
         scsi = ScsiDevice.builder().memory(memory).controlQueue(controlQueue).eventQueue(eventQueue)
             .requestQueues(requestQueue).sizes(CDB, SENSE).limits(0, 0).maxCards(8).maxSegments(16).build();
         final AggregatedDevice.Builder builder = scsi.configure(AggregatedDevice.builder().clock(clock).seed(seed));
         for (int i = 0; i < cards; i++)
         {
-            hbas[i] = new FakeHba("hba" + i, clock, store, 2, 32, minLatency, maxLatency, seed * 31 + i);
+            // Slightly different latencies per path, so completions interleave across cards.
+            hbas[i] = new ObservedHba(new SimHba("hba" + i, clock, new ScsiTarget[]{ target }, 2, 32, latency + i * latency / 7));
             builder.card(hbas[i]);
-            scheduler.addTimerSource(hbas[i]);
         }
         builder.healthConfig(new HealthConfig().completionTimeoutNanos(5_000_000).minDownNanos(2_000_000)
             .probeIntervalNanos(1_000_000));

@@ -1,0 +1,195 @@
+package dev.braid.aggregator.scsi;
+
+import dev.braid.aggregator.guest.ScsiGuestWorkload;
+import dev.braid.ha.ActiveActivePolicy;
+import dev.braid.ha.AllDownPolicy;
+import dev.braid.ha.DispatchShape;
+import dev.braid.ha.HealthConfig;
+import dev.braid.mapper.DispatchPolicy;
+import dev.braid.mapper.SelectorKind;
+import dev.braid.sim.DeterministicScheduler;
+import dev.braid.sim.SharedBlockStore;
+import dev.braid.sim.TimerSource;
+import dev.braid.sim.VirtualClock;
+import dev.braid.sim.scsi.ScsiDiskEmulator;
+import dev.braid.sim.scsi.ScsiTarget;
+import dev.braid.sim.scsi.SimHba;
+import dev.braid.virtio.card.ScsiCard;
+import dev.braid.virtio.device.DeviceStatus;
+import dev.braid.virtio.device.VirtioDeviceCore;
+import dev.braid.virtio.device.VirtioFeatures;
+import dev.braid.virtio.driver.RingLayout;
+import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.virtio.memory.GuestMemory;
+import dev.braid.virtio.scsi.ScsiDescriptor;
+import dev.braid.virtio.scsi.VirtioScsi;
+import org.agrona.concurrent.Agent;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class VirtioScsiDeviceTest
+{
+    private static final int BLOCKS = 2048;
+
+    private final VirtualClock clock = new VirtualClock();
+    private final GuestMemory memory = GuestMemory.allocate(8 << 20);
+    private final SharedBlockStore store = new SharedBlockStore(BLOCKS);
+    private final ScsiTarget target = new ScsiTarget(new ScsiDiskEmulator(store, new AtomicLong(), "BRAID0001", 7));
+    private final SimHba[] hbas = {
+        new SimHba("hba0", clock, new ScsiTarget[]{ target }, 2, 32, 20_000),
+        new SimHba("hba1", clock, new ScsiTarget[]{ target }, 2, 32, 30_000) };
+    private final List<Agent> agents = new ArrayList<>();
+    private final AtomicInteger configInterrupts = new AtomicInteger();
+    private final AtomicInteger interrupts = new AtomicInteger();
+    private final RingLayout control = RingLayout.split(0, 16, 4);
+    private final RingLayout event = RingLayout.split(RingLayout.alignUp(control.endGpa(), 4096), 8, 4);
+    private final RingLayout request = RingLayout.split(RingLayout.alignUp(event.endGpa(), 4096), 64, 4);
+
+    private VirtioScsiDevice newDevice()
+    {
+        final VirtioScsiDevice device = new VirtioScsiDevice(memory, List.<ScsiCard>of(hbas[0], hbas[1]), 1, 128, 0, 0,
+            q -> new ActiveActivePolicy(q, DispatchShape.REQUEST_SPRAY),
+            DispatchPolicy.requestSpray(SelectorKind.LEAST_OUTSTANDING), new HealthConfig(), AllDownPolicy.failFast(),
+            q -> interrupts.incrementAndGet(), configInterrupts::incrementAndGet, agents::addAll, agents::clear);
+        device.clock(clock);
+        return device;
+    }
+
+    private static void negotiate(final VirtioScsiDevice device)
+    {
+        final VirtioDeviceCore core = device.core();
+        device.writeStatus(DeviceStatus.ACKNOWLEDGE);
+        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER);
+        assertTrue(core.features().ackFeatures(core.features().offered() & ~(1L << VirtioFeatures.RING_PACKED)));
+        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK);
+        assertTrue(core.status().has(DeviceStatus.FEATURES_OK));
+    }
+
+    private static void program(final VirtioDeviceCore core, final int index, final RingLayout layout)
+    {
+        core.queueSelect(index);
+        assertTrue(core.queueSize(layout.queueSize()));
+        assertTrue(core.queueDescriptorArea(layout.descGpa()));
+        assertTrue(core.queueDriverArea(layout.availGpa()));
+        assertTrue(core.queueDeviceArea(layout.usedGpa()));
+        assertTrue(core.queueEnable(1));
+    }
+
+    private void programAll(final VirtioScsiDevice device)
+    {
+        program(device.core(), 0, control);
+        program(device.core(), 1, event);
+        program(device.core(), 2, request);
+    }
+
+    private static void driverOk(final VirtioScsiDevice device)
+    {
+        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK |
+            DeviceStatus.DRIVER_OK);
+    }
+
+    @Test
+    void configSpaceAndQueues()
+    {
+        final VirtioScsiDevice device = newDevice();
+        final VirtioDeviceCore core = device.core();
+        assertEquals(VirtioScsi.VIRTIO_ID_SCSI, core.deviceId());
+        assertEquals(3, core.queueCount(), "control, event, one request queue");
+        assertFalse(core.features().isOffered(VirtioScsi.VIRTIO_SCSI_F_HOTPLUG));
+        assertTrue(core.features().isOffered(VirtioFeatures.VERSION_1));
+        assertEquals(1, device.readConfig(ScsiDescriptor.CFG_NUM_QUEUES_OFFSET, 4));
+        assertEquals(VirtioScsiDevice.SEG_MAX, device.readConfig(ScsiDescriptor.CFG_SEG_MAX_OFFSET, 4));
+        assertEquals(VirtioScsiDevice.MAX_SECTORS, device.readConfig(ScsiDescriptor.CFG_MAX_SECTORS_OFFSET, 4));
+        assertEquals(128, device.readConfig(ScsiDescriptor.CFG_CMD_PER_LUN_OFFSET, 4));
+        assertEquals(ScsiDescriptor.EVENT_LENGTH, device.readConfig(ScsiDescriptor.CFG_EVENT_INFO_SIZE_OFFSET, 4));
+        assertEquals(96, device.readConfig(ScsiDescriptor.CFG_SENSE_SIZE_OFFSET, 4));
+        assertEquals(32, device.readConfig(ScsiDescriptor.CFG_CDB_SIZE_OFFSET, 4));
+        assertEquals(0, device.readConfig(ScsiDescriptor.CFG_MAX_CHANNEL_OFFSET, 2));
+        assertEquals(0, device.readConfig(ScsiDescriptor.CFG_MAX_TARGET_OFFSET, 2));
+        assertEquals(0, device.readConfig(ScsiDescriptor.CFG_MAX_LUN_OFFSET, 4));
+        assertTrue(device.writeConfig(ScsiDescriptor.CFG_SENSE_SIZE_OFFSET, 4, 64), "sense_size is driver-writable");
+        assertEquals(64, device.readConfig(ScsiDescriptor.CFG_SENSE_SIZE_OFFSET, 4));
+        assertFalse(device.writeConfig(ScsiDescriptor.CFG_NUM_QUEUES_OFFSET, 4, 8), "num_queues is not");
+        assertEquals(1, device.readConfig(ScsiDescriptor.CFG_NUM_QUEUES_OFFSET, 4));
+    }
+
+    @Test
+    void driverOkBuildsTheDeviceAndCommandsFlow()
+    {
+        final VirtioScsiDevice device = newDevice();
+        negotiate(device);
+        programAll(device);
+        driverOk(device);
+        assertNotNull(device.device(), "DRIVER_OK activated the device");
+        assertNotNull(device.scsi());
+        assertTrue(agents.contains(device.controlQueue()), "the control queue agent is handed to the VMM");
+
+        final DeterministicScheduler scheduler = new DeterministicScheduler(9, clock);
+        agents.forEach(scheduler::addAgent);
+        final ScsiGuestWorkload guest = new ScsiGuestWorkload(0, new SplitDriverQueue(memory, request, true), memory,
+            1 << 20, 0, 0, 32, 96, 0, BLOCKS, 8, 50, true, 1_000, 64, 9, device::kick);
+        scheduler.addAgent(guest);
+        final TimerSource heartbeat = () -> clock.nanoTime() + 100_000;
+        scheduler.addTimerSource(heartbeat);
+        assertTrue(scheduler.runUntil(guest::isFinished, 60_000_000_000L, 20_000_000), "workload finished");
+        assertEquals(0, guest.outstanding());
+        assertEquals(0, guest.strays());
+        assertEquals(0, guest.corrupt());
+        assertEquals(0, guest.failures());
+        assertEquals(0, guest.checkConditions());
+        assertEquals(0, guest.badLengths());
+        assertTrue(guest.reads() > 0 && guest.writes() > 0);
+        assertTrue(hbas[0].commandsSubmitted() > 0 && hbas[1].commandsSubmitted() > 0, "both paths served");
+        assertTrue(interrupts.get() > 0, "the guest was interrupted");
+        assertTrue(device.checkHealth());
+
+        device.writeStatus(0);
+        assertNull(device.device(), "reset tears the device down");
+        assertNull(device.scsi());
+        assertNull(device.controlQueue());
+        assertTrue(agents.isEmpty(), "the VMM was told to stop the agents");
+        assertFalse(hbas[0].isFenced() || hbas[1].isFenced(), "fenced and reopened for the next activation");
+    }
+
+    @Test
+    void ringOutsideGuestMemoryNeedsResetInsteadOfThrowing()
+    {
+        final VirtioScsiDevice device = newDevice();
+        negotiate(device);
+        program(device.core(), 0, control);
+        program(device.core(), 1, event);
+        final VirtioDeviceCore core = device.core();
+        core.queueSelect(2);
+        core.queueSize(64);
+        core.queueDescriptorArea(64L << 20);
+        core.queueDriverArea(0x1000);
+        core.queueDeviceArea(0x2000);
+        core.queueEnable(1);
+        driverOk(device);
+        assertNull(device.device());
+        assertTrue(core.status().has(DeviceStatus.DEVICE_NEEDS_RESET));
+        assertEquals(1, configInterrupts.get());
+        assertTrue(agents.isEmpty());
+    }
+
+    @Test
+    void aCdbSizeBraidCannotHoldNeedsReset()
+    {
+        final VirtioScsiDevice device = newDevice();
+        negotiate(device);
+        programAll(device);
+        assertTrue(device.writeConfig(ScsiDescriptor.CFG_CDB_SIZE_OFFSET, 4, 0));
+        driverOk(device);
+        assertNull(device.device());
+        assertTrue(device.core().status().has(DeviceStatus.DEVICE_NEEDS_RESET));
+
+        device.writeStatus(0);
+        assertFalse(device.core().status().has(DeviceStatus.DEVICE_NEEDS_RESET), "reset clears it");
+    }
+}
