@@ -1,17 +1,22 @@
 package dev.braid.sim;
 
+import dev.braid.virtio.card.Card;
+import dev.braid.virtio.card.CardEventListener;
+
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The fault a simulated card is in, and what it means for service: whether the card accepts and
  * completes work, its latency multiplier and its error budget. Written by a test or schedule thread,
- * read by the card's queue threads (volatile).
+ * read by the card's queue threads (volatile). {@link #inject} also reports link changes to the
+ * card's event listener.
  */
 public final class CardFaultState
 {
     private volatile CardFault fault = CardFault.HEALTHY;
     private volatile long param;
     private final AtomicLong errorBudget = new AtomicLong();
+    private volatile CardEventListener listener;
 
     /**
      * Enters {@code fault}. {@code param}: SLOW = latency factor (at least 1); ERROR_BURST = number of
@@ -26,6 +31,26 @@ public final class CardFaultState
         errorBudget.set(param);
         this.fault = fault;
         return previous;
+    }
+
+    public void setEventListener(final CardEventListener listener)
+    {
+        this.listener = listener;
+    }
+
+    /**
+     * Enters {@code fault} as {@link #set} does, and tells the event listener, if any, when that takes
+     * {@code card}'s link up or down.
+     */
+    public void inject(final Card card, final CardFault fault, final long param)
+    {
+        final CardFault previous = set(fault, param);
+        final boolean up = linkUp(fault);
+        final CardEventListener l = listener;
+        if (l != null && up != linkUp(previous))
+        {
+            l.onLinkChange(card, up);
+        }
     }
 
     public CardFault fault()

@@ -1,20 +1,19 @@
 package dev.braid.aggregator.blk;
 
-import dev.braid.aggregator.RequestHandler;
+import dev.braid.aggregator.ProbeHandler;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.Card;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.memory.GuestMemory;
-import dev.braid.virtio.queue.DescriptorChain;
 
 /**
  * Probes a block card that is coming back with a one-sector read into Braid's own bounce memory,
  * never into the guest's: a probe must not be able to corrupt anything if the card misbehaves.
  * Slot = card index.
  */
-public final class BlkProbeHandler implements RequestHandler
+public final class BlkProbeHandler extends ProbeHandler
 {
     private final BlockIo[] probes;
 
@@ -31,43 +30,13 @@ public final class BlkProbeHandler implements RequestHandler
         }
     }
 
-    public int prepare(final int slot, final DescriptorChain chain)
-    {
-        throw new UnsupportedOperationException("probes are not guest requests");
-    }
-
-    public int flowHash(final int slot)
-    {
-        return slot;
-    }
-
     public boolean submit(final Card card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
     {
         return ((BlockCard)card).submit(cardQueue, probes[slot], token, sink);
     }
 
-    public boolean isPull()
-    {
-        return false;
-    }
-
-    public int receive(final Card card, final int cardQueue, final int slot)
-    {
-        return 0;
-    }
-
     public boolean isPathFailure(final int status)
     {
         return status != CardStatus.OK;
-    }
-
-    public int complete(final int slot, final int status, final int length)
-    {
-        return 0;
-    }
-
-    public int fail(final int slot)
-    {
-        return 0;
     }
 }

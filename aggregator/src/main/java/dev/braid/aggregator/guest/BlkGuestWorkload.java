@@ -41,8 +41,7 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
     private final int maxOutstanding;
     private final Kicker kicker;
 
-    private final long[] lastCompleted;
-    private final byte[] busy;          // 1: a write in flight; >= 2: reads in flight (count + 1)
+    private final BlockLedger ledger;
     private final long[] slotGpa;
     private final int[] slotOfId;
     private final boolean[] slotFree;
@@ -53,7 +52,6 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
     private final long[] reqPostedNanos;
     private final boolean[] idOutstanding;
     private final BufferChain chain = new BufferChain(4);
-    private final byte[] sectorBytes = new byte[512];
 
     private long nextWriteId;
     private long posted;
@@ -98,8 +96,7 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
         this.requestLimit = requestLimit;
         this.maxOutstanding = Math.min(maxOutstanding, queue.size());
         this.kicker = kicker;
-        lastCompleted = new long[sectorCount];
-        busy = new byte[sectorCount];
+        ledger = new BlockLedger(memory, firstSector, sectorCount);
         final int slots = queue.size();
         slotGpa = new long[slots];
         slotFree = new boolean[slots];
@@ -175,7 +172,7 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
         final int roll = random.nextInt(100);
         final int type = roll < 2 ? T_FLUSH : roll < 2 + readPercent ? T_IN : T_OUT;
         final long sector = random.nextInt(sectorCount - sectors + 1);
-        if (type != T_FLUSH && !claim(sector, sectors, type == T_OUT))
+        if (type != T_FLUSH && !ledger.claim(sector, sectors, type == T_OUT))
         {
             return false;
         }
@@ -192,10 +189,7 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
         if (type == T_OUT)
         {
             writeId = ++nextWriteId;
-            for (int s = 0; s < sectors; s++)
-            {
-                fillSector(dataGpa + s * 512L, firstSector + sector + s, writeId);
-            }
+            ledger.fill(dataGpa, sector, sectors, writeId);
         }
         else if (type == T_IN)
         {
@@ -218,7 +212,7 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
         {
             if (type != T_FLUSH)
             {
-                release(sector, sectors, type == T_OUT);
+                ledger.release(sector, sectors, type == T_OUT);
             }
             if (type == T_OUT)
             {
@@ -268,22 +262,9 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
         if (type == T_OUT)
         {
             writes++;
-            if (status == 0)
-            {
-                for (int s = 0; s < sectors; s++)
-                {
-                    lastCompleted[(int)sector + s] = reqWriteId[slot];
-                }
-            }
-            // A failed write leaves the sectors undefined; forget what they held.
-            else
-            {
-                for (int s = 0; s < sectors; s++)
-                {
-                    lastCompleted[(int)sector + s] = -1;
-                }
-            }
-            release(sector, sectors, true);
+            // A failed write leaves the sectors undefined; the ledger forgets what they held.
+            ledger.completeWrite(sector, sectors, reqWriteId[slot], status == 0);
+            ledger.release(sector, sectors, true);
         }
         else if (type == T_IN)
         {
@@ -294,83 +275,13 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
                 {
                     corrupt++;
                 }
-                for (int s = 0; s < sectors; s++)
+                if (!ledger.verify(slotGpa[slot] + HEADER, sector, sectors))
                 {
-                    if (!checkSector(slotGpa[slot] + HEADER + s * 512L, firstSector + sector + s,
-                        lastCompleted[(int)sector + s]))
-                    {
-                        corrupt++;
-                        break;
-                    }
+                    corrupt++;
                 }
             }
-            release(sector, sectors, false);
+            ledger.release(sector, sectors, false);
         }
-    }
-
-    private boolean claim(final long sector, final int sectors, final boolean write)
-    {
-        for (int s = 0; s < sectors; s++)
-        {
-            final int b = busy[(int)sector + s];
-            if (b == 1 || (write && b != 0) || b == Byte.MAX_VALUE)
-            {
-                return false;
-            }
-        }
-        for (int s = 0; s < sectors; s++)
-        {
-            final int i = (int)sector + s;
-            busy[i] = write ? 1 : (byte)(busy[i] == 0 ? 2 : busy[i] + 1);
-        }
-        return true;
-    }
-
-    private void release(final long sector, final int sectors, final boolean write)
-    {
-        for (int s = 0; s < sectors; s++)
-        {
-            final int i = (int)sector + s;
-            busy[i] = write || busy[i] == 2 ? 0 : (byte)(busy[i] - 1);
-        }
-    }
-
-    private void fillSector(final long gpa, final long sector, final long writeId)
-    {
-        for (int w = 0; w < 64; w += 2)
-        {
-            memory.putLong(gpa + w * 8L, sector);
-            memory.putLong(gpa + w * 8L + 8, writeId);
-        }
-    }
-
-    private boolean checkSector(final long gpa, final long sector, final long expectedWriteId)
-    {
-        if (expectedWriteId < 0)
-        {
-            return true;
-        }
-        memory.getBytes(gpa, sectorBytes, 0, 512);
-        for (int w = 0; w < 64; w += 2)
-        {
-            final long s = getLong(sectorBytes, w * 8);
-            final long id = getLong(sectorBytes, w * 8 + 8);
-            if (expectedWriteId == 0 ? (s != 0 || id != 0) : (s != sector || id != expectedWriteId))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static long getLong(final byte[] b, final int o)
-    {
-        long v = 0;
-        for (int i = 7; i >= 0; i--)
-        {
-            v = v << 8 | (b[o + i] & 0xFF);
-        }
-        return v;
     }
 
     public boolean isFinished()

@@ -28,7 +28,7 @@ import java.util.SplittableRandom;
  */
 public final class ScsiGuestWorkload implements Agent, UsedConsumer
 {
-    private static final int BLOCK = 512;
+    private static final int BLOCK = BlockLedger.BLOCK;
     private static final int READ_10 = 0x28;
     private static final int WRITE_10 = 0x2A;
     private static final int READ_16 = 0x88;
@@ -54,8 +54,7 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
     private final int maxOutstanding;
     private final BlkGuestWorkload.Kicker kicker;
 
-    private final long[] lastCompleted;
-    private final byte[] busy;          // 1: a write in flight; >= 2: reads in flight (count + 1)
+    private final BlockLedger ledger;
     private final long[] slotGpa;
     private final boolean[] slotFree;
     private final int[] slotOfId;
@@ -66,7 +65,6 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
     private final long[] reqWriteId;
     private final long[] reqTag;
     private final BufferChain chain = new BufferChain(4);
-    private final byte[] blockBytes = new byte[BLOCK];
 
     private long nextWriteId;
     private long nextTag;
@@ -117,8 +115,7 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
         this.maxOutstanding = Math.min(maxOutstanding, queue.size());
         this.kicker = kicker;
         this.nextTag = (long)queueIndex << 40;
-        lastCompleted = new long[blockCount];
-        busy = new byte[blockCount];
+        ledger = new BlockLedger(memory, firstBlock, blockCount);
         final int slots = queue.size();
         slotGpa = new long[slots];
         slotFree = new boolean[slots];
@@ -191,7 +188,7 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
         final boolean write = random.nextInt(100) >= readPercent;
         final boolean sixteen = random.nextBoolean();
         final long block = random.nextInt(blockCount - blocks + 1);
-        if (!claim(block, blocks, write))
+        if (!ledger.claim(block, blocks, write))
         {
             return false;
         }
@@ -224,10 +221,7 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
         if (write)
         {
             writeId = ++nextWriteId;
-            for (int b = 0; b < blocks; b++)
-            {
-                fillBlock(dataGpa + (long)b * BLOCK, lba + b, writeId);
-            }
+            ledger.fill(dataGpa, block, blocks, writeId);
         }
         else
         {
@@ -249,7 +243,7 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
         final int id = queue.addChain(chain, useIndirect && random.nextBoolean());
         if (id < 0)
         {
-            release(block, blocks, write);
+            ledger.release(block, blocks, write);
             if (write)
             {
                 nextWriteId--;
@@ -316,54 +310,17 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
         if (write)
         {
             writes++;
-            for (int b = 0; b < blocks; b++)
-            {
-                lastCompleted[(int)block + b] = good ? reqWriteId[slot] : -1;
-            }
+            ledger.completeWrite(block, blocks, reqWriteId[slot], good);
         }
         else
         {
             reads++;
-            if (good)
+            if (good && !ledger.verify(dataGpa, block, blocks))
             {
-                for (int b = 0; b < blocks; b++)
-                {
-                    if (!checkBlock(dataGpa + (long)b * BLOCK, firstBlock + block + b, lastCompleted[(int)block + b]))
-                    {
-                        corrupt++;
-                        break;
-                    }
-                }
+                corrupt++;
             }
         }
-        release(block, blocks, write);
-    }
-
-    private boolean claim(final long block, final int blocks, final boolean write)
-    {
-        for (int b = 0; b < blocks; b++)
-        {
-            final int state = busy[(int)block + b];
-            if (state == 1 || (write && state != 0) || state == Byte.MAX_VALUE)
-            {
-                return false;
-            }
-        }
-        for (int b = 0; b < blocks; b++)
-        {
-            final int i = (int)block + b;
-            busy[i] = write ? 1 : (byte)(busy[i] == 0 ? 2 : busy[i] + 1);
-        }
-        return true;
-    }
-
-    private void release(final long block, final int blocks, final boolean write)
-    {
-        for (int b = 0; b < blocks; b++)
-        {
-            final int i = (int)block + b;
-            busy[i] = write || busy[i] == 2 ? 0 : (byte)(busy[i] - 1);
-        }
+        ledger.release(block, blocks, write);
     }
 
     private void putBigEndian(final long gpa, final long value, final int length)
@@ -372,44 +329,6 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
         {
             memory.putByte(gpa + i, (byte)(value >>> (8 * (length - 1 - i))));
         }
-    }
-
-    private void fillBlock(final long gpa, final long block, final long writeId)
-    {
-        for (int w = 0; w < BLOCK / 8; w += 2)
-        {
-            memory.putLong(gpa + w * 8L, block);
-            memory.putLong(gpa + w * 8L + 8, writeId);
-        }
-    }
-
-    private boolean checkBlock(final long gpa, final long block, final long expectedWriteId)
-    {
-        if (expectedWriteId < 0)
-        {
-            return true;
-        }
-        memory.getBytes(gpa, blockBytes, 0, BLOCK);
-        for (int w = 0; w < BLOCK / 8; w += 2)
-        {
-            final long b = getLong(blockBytes, w * 8);
-            final long id = getLong(blockBytes, w * 8 + 8);
-            if (expectedWriteId == 0 ? (b != 0 || id != 0) : (b != block || id != expectedWriteId))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static long getLong(final byte[] bytes, final int offset)
-    {
-        long value = 0;
-        for (int i = 7; i >= 0; i--)
-        {
-            value = value << 8 | (bytes[offset + i] & 0xFF);
-        }
-        return value;
     }
 
     /** The tag of some request still outstanding, or -1: for tests that abort a task. */

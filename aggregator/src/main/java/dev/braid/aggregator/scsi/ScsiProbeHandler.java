@@ -1,13 +1,12 @@
 package dev.braid.aggregator.scsi;
 
-import dev.braid.aggregator.RequestHandler;
+import dev.braid.aggregator.ProbeHandler;
 import dev.braid.virtio.card.Card;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.card.ScsiIo;
 import dev.braid.virtio.memory.GuestMemory;
-import dev.braid.virtio.queue.DescriptorChain;
 import dev.braid.virtio.scsi.VirtioScsi;
 
 /**
@@ -20,7 +19,7 @@ import dev.braid.virtio.scsi.VirtioScsi;
  * a UNIT ATTENTION after a reset says the path works. Its answer is reported to the control plane
  * as {@link CardStatus#OK} or {@link CardStatus#IO_ERROR}.
  */
-public final class ScsiProbeHandler implements RequestHandler
+public final class ScsiProbeHandler extends ProbeHandler
 {
     private final ScsiIo[] probes;
     private final ProbeSink[] sinks;
@@ -44,16 +43,6 @@ public final class ScsiProbeHandler implements RequestHandler
         }
     }
 
-    public int prepare(final int slot, final DescriptorChain chain)
-    {
-        throw new UnsupportedOperationException("probes are not guest requests");
-    }
-
-    public int flowHash(final int slot)
-    {
-        return slot;
-    }
-
     public boolean submit(final Card card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
     {
         if ((slot & ScsiTmfRelay.HEAD_BASE) != 0)
@@ -65,29 +54,9 @@ public final class ScsiProbeHandler implements RequestHandler
         return ((ScsiCard)card).submit(cardQueue, probes[slot], token, probeSink);
     }
 
-    public boolean isPull()
-    {
-        return false;
-    }
-
-    public int receive(final Card card, final int cardQueue, final int slot)
-    {
-        return 0;
-    }
-
     public boolean isPathFailure(final int status)
     {
         return status != CardStatus.OK;
-    }
-
-    public int complete(final int slot, final int status, final int length)
-    {
-        return 0;
-    }
-
-    public int fail(final int slot)
-    {
-        return 0;
     }
 
     /** Turns a probe's packed SCSI result into OK (the LUN answered) or IO_ERROR. */

@@ -2,6 +2,7 @@ package dev.braid.sim.net;
 
 import dev.braid.sim.CardFault;
 import dev.braid.sim.CardFaultState;
+import dev.braid.sim.CardFence;
 import dev.braid.sim.InFlightSlots;
 import dev.braid.virtio.card.CardEventListener;
 import dev.braid.virtio.card.CardStatus;
@@ -45,12 +46,10 @@ public final class SimNic implements NetCard
     private final TxQueue[] txQueues;
     private final RxRing[] rxRings;
     private final CardFaultState fault = new CardFaultState();
+    private final CardFence fence;
     private volatile long programmedMac = -1;
     private volatile boolean promiscuous;
     private volatile boolean allMulticast;
-    private volatile boolean fenced;
-    private volatile long zombieReleaseAt;
-    private volatile CardEventListener listener;
 
     private final AtomicLong txFrames = new AtomicLong();
     private final AtomicLong txBytes = new AtomicLong();
@@ -97,6 +96,12 @@ public final class SimNic implements NetCard
             txQueues[i] = new TxQueue(queueDepth);
             rxRings[i] = new RxRing(rxRingSize);
         }
+        final InFlightSlots[] slots = new InFlightSlots[queueCount];
+        for (int i = 0; i < queueCount; i++)
+        {
+            slots[i] = txQueues[i].slots;
+        }
+        this.fence = new CardFence(fault, clock, slots);
         this.port = segment.attach(this);
     }
 
@@ -128,7 +133,7 @@ public final class SimNic implements NetCard
 
     public boolean transmit(final int queue, final NetFrame frame, final long token, final CompletionSink sink)
     {
-        if (queue < 0 || queue >= txQueues.length || fenced || !fault.accepts())
+        if (queue < 0 || queue >= txQueues.length || fence.isFenced() || !fault.accepts())
         {
             return false;
         }
@@ -141,15 +146,7 @@ public final class SimNic implements NetCard
         q.frames[slot] = frame;
         q.slots.arm(slot, token, sink, clock.nanoTime() + fault.latency(serviceLatencyNanos));
         q.tail++;
-        // Dekker with fence(): we publish the slot then read the flag, it writes the flag then reads slots.
-        if (fenced)
-        {
-            final int word = q.slots.word(slot);
-            if (InFlightSlots.stateOf(word) == InFlightSlots.PENDING)
-            {
-                q.slots.transition(slot, word, fault.fault() == CardFault.ZOMBIE ? InFlightSlots.ZOMBIE : InFlightSlots.CANCELLED);
-            }
-        }
+        fence.cancelIfFenced(q.slots, slot);
         return true;
     }
 
@@ -197,7 +194,7 @@ public final class SimNic implements NetCard
             else if (state == InFlightSlots.ZOMBIE)
             {
                 // A late OK for a frame it never read after the fence: only a stale token tells.
-                delivered = now - zombieReleaseAt >= 0 &&
+                delivered = fence.isZombieReleased(now) &&
                     slots.deliver(slot, CardStatus.OK, (int)Math.max(0, Math.min(Integer.MAX_VALUE, q.frames[slot].frameLength())));
             }
             else
@@ -217,7 +214,7 @@ public final class SimNic implements NetCard
 
     public int receive(final int queue, final NetFrame buffer)
     {
-        if (queue < 0 || queue >= rxRings.length || fenced || !fault.progresses() || !fault.isLinkUp())
+        if (queue < 0 || queue >= rxRings.length || fence.isFenced() || !fault.progresses() || !fault.isLinkUp())
         {
             return 0;
         }
@@ -263,7 +260,7 @@ public final class SimNic implements NetCard
     public boolean announce(final byte[] mac, final int ipv4Address)
     {
         final long value = FrameBuilder.macValue(mac);
-        if (value < 0 || fenced || !fault.isLinkUp())
+        if (value < 0 || fence.isFenced() || !fault.isLinkUp())
         {
             return false;
         }
@@ -275,30 +272,17 @@ public final class SimNic implements NetCard
 
     public void fence()
     {
-        fenced = true;
-        final boolean zombie = fault.fault() == CardFault.ZOMBIE;
-        if (zombie)
-        {
-            zombieReleaseAt = clock.nanoTime() + Math.max(0, fault.param());
-        }
-        for (final TxQueue q : txQueues)
-        {
-            q.slots.cancelPending(zombie ? InFlightSlots.ZOMBIE : InFlightSlots.CANCELLED);
-        }
-        for (final TxQueue q : txQueues)
-        {
-            q.slots.awaitNoExecuting();
-        }
+        fence.fence();
     }
 
     public void unfence()
     {
-        fenced = false;
+        fence.unfence();
     }
 
     public boolean isFenced()
     {
-        return fenced;
+        return fence.isFenced();
     }
 
     public boolean isLinkUp()
@@ -308,19 +292,13 @@ public final class SimNic implements NetCard
 
     public void setEventListener(final CardEventListener listener)
     {
-        this.listener = listener;
+        fault.setEventListener(listener);
     }
 
     /** Puts the card into {@code fault}; see {@link CardFaultState#set} for {@code param}. */
     public void inject(final CardFault fault, final long param)
     {
-        final CardFault previous = this.fault.set(fault, param);
-        final boolean up = CardFaultState.linkUp(fault);
-        final CardEventListener l = listener;
-        if (l != null && up != CardFaultState.linkUp(previous))
-        {
-            l.onLinkChange(this, up);
-        }
+        this.fault.inject(this, fault, param);
     }
 
     public void heal()
@@ -393,7 +371,7 @@ public final class SimNic implements NetCard
         {
             return false;
         }
-        if (fenced)
+        if (fence.isFenced())
         {
             rxDropped.incrementAndGet();
             return true;

@@ -2,6 +2,7 @@ package dev.braid.sim.scsi;
 
 import dev.braid.sim.CardFault;
 import dev.braid.sim.CardFaultState;
+import dev.braid.sim.CardFence;
 import dev.braid.sim.InFlightSlots;
 import dev.braid.virtio.card.CardEventListener;
 import dev.braid.virtio.card.CompletionSink;
@@ -36,11 +37,9 @@ public final class SimHba implements ScsiCard
     private final long serviceLatencyNanos;
     private final Queue[] queues;
     private final CardFaultState fault = new CardFaultState();
+    private final CardFence fence;
     private final AtomicLong commands = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
-    private volatile boolean fenced;
-    private volatile long zombieReleaseAt;
-    private volatile CardEventListener listener;
 
     public SimHba(
         final String name,
@@ -64,6 +63,12 @@ public final class SimHba implements ScsiCard
         {
             queues[i] = new Queue(queueDepth);
         }
+        final InFlightSlots[] slots = new InFlightSlots[queueCount];
+        for (int i = 0; i < queueCount; i++)
+        {
+            slots[i] = queues[i].slots;
+        }
+        this.fence = new CardFence(fault, clock, slots);
     }
 
     public String name()
@@ -93,7 +98,7 @@ public final class SimHba implements ScsiCard
 
     public boolean submit(final int queue, final ScsiIo io, final long token, final CompletionSink sink)
     {
-        if (queue < 0 || queue >= queues.length || fenced || !fault.accepts())
+        if (queue < 0 || queue >= queues.length || fence.isFenced() || !fault.accepts())
         {
             return false;
         }
@@ -108,15 +113,7 @@ public final class SimHba implements ScsiCard
         q.luns[slot] = io.lun();
         q.tags[slot] = io.tag();
         q.slots.arm(slot, token, sink, clock.nanoTime() + fault.latency(serviceLatencyNanos));
-        // Dekker with fence(): we publish the slot then read the flag, it writes the flag then reads slots.
-        if (fenced)
-        {
-            final int word = q.slots.word(slot);
-            if (InFlightSlots.stateOf(word) == InFlightSlots.PENDING)
-            {
-                q.slots.transition(slot, word, fault.fault() == CardFault.ZOMBIE ? InFlightSlots.ZOMBIE : InFlightSlots.CANCELLED);
-            }
-        }
+        fence.cancelIfFenced(q.slots, slot);
         commands.incrementAndGet();
         return true;
     }
@@ -125,7 +122,7 @@ public final class SimHba implements ScsiCard
         final int queue, final int function, final int target, final int lun, final long tag, final long token,
         final CompletionSink sink)
     {
-        if (queue < 0 || queue >= queues.length || fenced || !fault.accepts())
+        if (queue < 0 || queue >= queues.length || fence.isFenced() || !fault.accepts())
         {
             return false;
         }
@@ -220,7 +217,7 @@ public final class SimHba implements ScsiCard
                     work += deliver(q, slot, ScsiIo.packResult(0, VirtioScsiResponse.RESET, 0), 0);
                     break;
                 case InFlightSlots.ZOMBIE:
-                    if (now - zombieReleaseAt >= 0)
+                    if (fence.isZombieReleased(now))
                     {
                         // A late, successful-looking completion that moved nothing: its token is stale.
                         work += deliver(q, slot, ScsiIo.packResult(STATUS_GOOD, VirtioScsiResponse.OK, 0), 0);
@@ -235,30 +232,17 @@ public final class SimHba implements ScsiCard
 
     public void fence()
     {
-        fenced = true;
-        final boolean zombie = fault.fault() == CardFault.ZOMBIE;
-        if (zombie)
-        {
-            zombieReleaseAt = clock.nanoTime() + Math.max(0, fault.param());
-        }
-        for (final Queue q : queues)
-        {
-            q.slots.cancelPending(zombie ? InFlightSlots.ZOMBIE : InFlightSlots.CANCELLED);
-        }
-        for (final Queue q : queues)
-        {
-            q.slots.awaitNoExecuting();
-        }
+        fence.fence();
     }
 
     public void unfence()
     {
-        fenced = false;
+        fence.unfence();
     }
 
     public boolean isFenced()
     {
-        return fenced;
+        return fence.isFenced();
     }
 
     public boolean isLinkUp()
@@ -268,19 +252,13 @@ public final class SimHba implements ScsiCard
 
     public void setEventListener(final CardEventListener listener)
     {
-        this.listener = listener;
+        fault.setEventListener(listener);
     }
 
     /** Puts the card into {@code fault}; see {@link CardFaultState#set} for {@code param}. */
     public void inject(final CardFault fault, final long param)
     {
-        final CardFault previous = this.fault.set(fault, param);
-        final boolean up = CardFaultState.linkUp(fault);
-        final CardEventListener l = listener;
-        if (l != null && up != CardFaultState.linkUp(previous))
-        {
-            l.onLinkChange(this, up);
-        }
+        this.fault.inject(this, fault, param);
     }
 
     public void heal()
