@@ -1,0 +1,83 @@
+package dev.braid.perf.aggregator;
+
+import dev.braid.aggregator.CompletionToken;
+import dev.braid.virtio.card.BlockCard;
+import dev.braid.virtio.card.BlockIo;
+import dev.braid.virtio.card.CardEventListener;
+import dev.braid.virtio.card.CompletionSink;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+/**
+ * A block card that passes everything to the card it wraps and marks, in a table shared by all
+ * cards of a device, every head it accepts with an attempt above 0: a replayed request. The guest
+ * then knows which of its completions came from a replay. Marks are set by card worker threads and
+ * read and cleared by the guest thread, hence the atomic array.
+ */
+final class ReplayMarkingCard implements BlockCard
+{
+    private final BlockCard card;
+    private final AtomicIntegerArray replayed;
+
+    ReplayMarkingCard(final BlockCard card, final AtomicIntegerArray replayed)
+    {
+        this.card = card;
+        this.replayed = replayed;
+    }
+
+    public boolean submit(final int queue, final BlockIo io, final long token, final CompletionSink sink)
+    {
+        final boolean accepted = card.submit(queue, io, token, sink);
+        if (accepted && CompletionToken.attempt(token) > 0)
+        {
+            // Release: the mark is visible before the completion can reach the guest.
+            replayed.lazySet(CompletionToken.head(token), 1);
+        }
+        return accepted;
+    }
+
+    public long capacitySectors()
+    {
+        return card.capacitySectors();
+    }
+
+    public String name()
+    {
+        return card.name();
+    }
+
+    public int queueCount()
+    {
+        return card.queueCount();
+    }
+
+    public int queueDepth()
+    {
+        return card.queueDepth();
+    }
+
+    public int poll(final int queue)
+    {
+        return card.poll(queue);
+    }
+
+    public void fence()
+    {
+        card.fence();
+    }
+
+    public void unfence()
+    {
+        card.unfence();
+    }
+
+    public boolean isLinkUp()
+    {
+        return card.isLinkUp();
+    }
+
+    public void setEventListener(final CardEventListener listener)
+    {
+        card.setEventListener(listener);
+    }
+}
