@@ -50,12 +50,18 @@ public final class SplitQueue implements DeviceQueue
     private final long descGpa;
     private final long availGpa;
     private final long usedGpa;
-    private final UnsafeBuffer descBuffer;
-    private final int descOffset;
-    private final UnsafeBuffer availBuffer;
-    private final int availOffset;
-    private final UnsafeBuffer usedBuffer;
-    private final int usedOffset;
+    // Each area in one region is read through (base object, raw address of its first byte), set up
+    // once: every offset used with them is a masked index into the area, which was range-checked
+    // whole at setup, so no per-access check (GuestMemory's or UnsafeBuffer's) is needed.
+    private final boolean descDirect;
+    private final Object descBase;
+    private final long descAddress;
+    private final boolean availDirect;
+    private final Object availBase;
+    private final long availAddress;
+    private final boolean usedDirect;
+    private final Object usedBase;
+    private final long usedAddress;
     private final int usedEventOffset;
     private final int availEventOffset;
 
@@ -74,9 +80,12 @@ public final class SplitQueue implements DeviceQueue
     private int brokenReason;
     private boolean notifyFlagSet;
 
-    // The region the last buffer fell in: most buffers of a guest hit the same one.
+    // The region the last buffer or indirect table fell in: most of a guest's buffers hit the same
+    // one. Base object and raw address of its first byte too, to read indirect tables directly.
     private long cachedRegionBase;
     private long cachedRegionLength = -1;
+    private Object cachedRegionObject;
+    private long cachedRegionAddress;
 
     /**
      * @param memory       the guest's memory.
@@ -115,14 +124,17 @@ public final class SplitQueue implements DeviceQueue
         this.availEventOffset = (int)availEventOffset(size);
 
         final int descRegion = memory.regionIndex(descTableGpa, descriptorTableLength(size));
-        descBuffer = descRegion < 0 ? null : memory.buffer(descRegion);
-        descOffset = descRegion < 0 ? 0 : memory.offset(descRegion, descTableGpa);
+        descDirect = descRegion >= 0;
+        descBase = descDirect ? memory.buffer(descRegion).byteArray() : null;
+        descAddress = descDirect ? rawAddress(memory, descRegion, descTableGpa) : 0;
         final int availRegion = memory.regionIndex(availGpa, availRingLength(size));
-        availBuffer = availRegion < 0 ? null : memory.buffer(availRegion);
-        availOffset = availRegion < 0 ? 0 : memory.offset(availRegion, availGpa);
+        availDirect = availRegion >= 0;
+        availBase = availDirect ? memory.buffer(availRegion).byteArray() : null;
+        availAddress = availDirect ? rawAddress(memory, availRegion, availGpa) : 0;
         final int usedRegion = memory.regionIndex(usedGpa, usedRingLength(size));
-        usedBuffer = usedRegion < 0 ? null : memory.buffer(usedRegion);
-        usedOffset = usedRegion < 0 ? 0 : memory.offset(usedRegion, usedGpa);
+        usedDirect = usedRegion >= 0;
+        usedBase = usedDirect ? memory.buffer(usedRegion).byteArray() : null;
+        usedAddress = usedDirect ? rawAddress(memory, usedRegion, usedGpa) : 0;
 
         final long availIdxGpa = availGpa + AVAIL_IDX_OFFSET;
         final int availIdxRegion = memory.regionIndex(availIdxGpa, 2);
@@ -183,6 +195,11 @@ public final class SplitQueue implements DeviceQueue
             return "a ring index straddles a guest memory region boundary";
         }
         return null;
+    }
+
+    private static long rawAddress(final GuestMemory memory, final int region, final long gpa)
+    {
+        return memory.buffer(region).addressOffset() + memory.offset(region, gpa);
     }
 
     private static String outside(final String area, final long gpa, final long length)
@@ -246,9 +263,9 @@ public final class SplitQueue implements DeviceQueue
         final int offset = USED_RING_OFFSET + slot * USED_ELEMENT_LENGTH;
         // le32 id then le32 len: one little-endian 64-bit store writes both.
         final long element = (id & 0xFFFF_FFFFL) | ((long)writtenLength << 32);
-        if (usedBuffer != null)
+        if (usedDirect)
         {
-            usedBuffer.putLong(usedOffset + offset, element, LITTLE_ENDIAN);
+            UnsafeApi.putLong(usedBase, usedAddress + offset, NATIVE_LITTLE_ENDIAN ? element : Long.reverseBytes(element));
         }
         else
         {
@@ -422,8 +439,10 @@ public final class SplitQueue implements DeviceQueue
 
     private int walk(final DescriptorChain chain, final int head)
     {
-        UnsafeBuffer table = descBuffer;
-        int tableOffset = descOffset;
+        // The table being walked: raw (base, address) when it lies in one region, else by gpa.
+        boolean tableDirect = descDirect;
+        Object tableBase = descBase;
+        long tableAddress = descAddress;
         long tableGpa = descGpa;
         int tableEntries = size;
         boolean inIndirect = false;
@@ -445,13 +464,15 @@ public final class SplitQueue implements DeviceQueue
             {
                 directCount++;
             }
-            final int entry = index * DESCRIPTOR_LENGTH;
+            // index < tableEntries always holds here (head < size, next checked, indirect starts at 0),
+            // and the whole table was range-checked, so the entry is inside it.
+            final long entry = (long)index * DESCRIPTOR_LENGTH;
             final long address;
             final long word;
-            if (table != null)
+            if (tableDirect)
             {
-                address = table.getLong(tableOffset + entry + DESC_ADDR_OFFSET, LITTLE_ENDIAN);
-                word = table.getLong(tableOffset + entry + DESC_LEN_OFFSET, LITTLE_ENDIAN);
+                address = getLong(tableBase, tableAddress + entry + DESC_ADDR_OFFSET);
+                word = getLong(tableBase, tableAddress + entry + DESC_LEN_OFFSET);
             }
             else
             {
@@ -484,14 +505,22 @@ public final class SplitQueue implements DeviceQueue
                     status = ChainStatus.INDIRECT_BAD_LENGTH;
                     break;
                 }
-                final int region = memory.regionIndex(address, length);
-                if (region < 0 && !memory.isValidRange(address, length))
+                if (inCachedRegion(address, length) || cacheRegionOf(address, length))
+                {
+                    tableDirect = true;
+                    tableBase = cachedRegionObject;
+                    tableAddress = cachedRegionAddress + (address - cachedRegionBase);
+                }
+                else if (memory.isValidRange(address, length))
+                {
+                    // Spans adjacent regions: read through the spanning accessors.
+                    tableDirect = false;
+                }
+                else
                 {
                     status = ChainStatus.ADDRESS_OUT_OF_MEMORY;
                     break;
                 }
-                table = region < 0 ? null : memory.buffer(region);
-                tableOffset = region < 0 ? 0 : memory.offset(region, address);
                 tableGpa = address;
                 tableEntries = (int)(length / DESCRIPTOR_LENGTH);
                 inIndirect = true;
@@ -530,20 +559,30 @@ public final class SplitQueue implements DeviceQueue
 
     private boolean inMemory(final long address, final long length)
     {
-        // address >= base keeps the difference non-negative, so the comparison cannot overflow.
+        return inCachedRegion(address, length) || cacheRegionOf(address, length) || memory.isValidRange(address, length);
+    }
+
+    private boolean inCachedRegion(final long address, final long length)
+    {
+        // address >= base keeps the difference non-negative, so the comparison cannot overflow
+        // (length <= 2^32 and a region length is non-negative; the empty cache has length -1).
         final long base = cachedRegionBase;
-        if (address >= base && address - base <= cachedRegionLength - length)
-        {
-            return true;
-        }
+        return address >= base && address - base <= cachedRegionLength - length;
+    }
+
+    /** Finds the one region holding the range and caches it; false when none does. */
+    private boolean cacheRegionOf(final long address, final long length)
+    {
         final int region = memory.regionIndex(address, length);
-        if (region >= 0)
+        if (region < 0)
         {
-            cachedRegionBase = memory.region(region).guestPhysicalBase();
-            cachedRegionLength = memory.region(region).length();
-            return true;
+            return false;
         }
-        return memory.isValidRange(address, length);
+        cachedRegionBase = memory.region(region).guestPhysicalBase();
+        cachedRegionLength = memory.region(region).length();
+        cachedRegionObject = memory.buffer(region).byteArray();
+        cachedRegionAddress = memory.buffer(region).addressOffset();
+        return true;
     }
 
     private int breakQueue(final int reason)
@@ -568,15 +607,25 @@ public final class SplitQueue implements DeviceQueue
 
     private short availShort(final int offset)
     {
-        return availBuffer != null ?
-            availBuffer.getShort(availOffset + offset, LITTLE_ENDIAN) : memory.getShort(availGpa + offset);
+        if (availDirect)
+        {
+            final short value = UnsafeApi.getShort(availBase, availAddress + offset);
+            return NATIVE_LITTLE_ENDIAN ? value : Short.reverseBytes(value);
+        }
+        return memory.getShort(availGpa + offset);
+    }
+
+    private static long getLong(final Object base, final long address)
+    {
+        final long value = UnsafeApi.getLong(base, address);
+        return NATIVE_LITTLE_ENDIAN ? value : Long.reverseBytes(value);
     }
 
     private void usedPutShort(final int offset, final short value)
     {
-        if (usedBuffer != null)
+        if (usedDirect)
         {
-            usedBuffer.putShort(usedOffset + offset, value, LITTLE_ENDIAN);
+            UnsafeApi.putShort(usedBase, usedAddress + offset, NATIVE_LITTLE_ENDIAN ? value : Short.reverseBytes(value));
         }
         else
         {
