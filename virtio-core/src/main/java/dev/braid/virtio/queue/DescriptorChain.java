@@ -13,8 +13,6 @@ public final class DescriptorChain
     private final int[] lengths;
     private int segmentCount;
     private int readableCount;
-    // Byte totals are summed on first request, not per segment: most pops never ask, or ask once.
-    private boolean totalsValid;
     private long readableBytes;
     private long writableBytes;
     private int id;
@@ -60,40 +58,12 @@ public final class DescriptorChain
 
     public long readableBytes()
     {
-        if (!totalsValid)
-        {
-            computeTotals();
-        }
         return readableBytes;
     }
 
     public long writableBytes()
     {
-        if (!totalsValid)
-        {
-            computeTotals();
-        }
         return writableBytes;
-    }
-
-    private void computeTotals()
-    {
-        final int[] lengths = this.lengths;
-        final int readable = readableCount;
-        final int count = segmentCount;
-        long sum = 0;
-        for (int i = 0; i < readable; i++)
-        {
-            sum += lengths[i] & 0xFFFF_FFFFL;
-        }
-        readableBytes = sum;
-        sum = 0;
-        for (int i = readable; i < count; i++)
-        {
-            sum += lengths[i] & 0xFFFF_FFFFL;
-        }
-        writableBytes = sum;
-        totalsValid = true;
     }
 
     public long address(final int segment)
@@ -125,7 +95,8 @@ public final class DescriptorChain
         this.id = id;
         segmentCount = 0;
         readableCount = 0;
-        totalsValid = false;
+        readableBytes = 0;
+        writableBytes = 0;
         descriptorCount = 0;
     }
 
@@ -160,13 +131,15 @@ public final class DescriptorChain
         addresses[segmentCount] = address;
         lengths[segmentCount] = length;
         segmentCount++;
-        if (!writable)
+        if (writable)
+        {
+            writableBytes += length & 0xFFFF_FFFFL;
+        }
+        else
         {
             readableCount++;
+            readableBytes += length & 0xFFFF_FFFFL;
         }
-        // A chain is only added to while a queue walks it, before anyone reads the totals; but a
-        // caller could read them mid-walk, so stay correct.
-        totalsValid = false;
         return true;
     }
 

@@ -439,114 +439,50 @@ public final class SplitQueue implements DeviceQueue
 
     private int walk(final DescriptorChain chain, final int head)
     {
-        // The table being walked: raw (base, address) when it lies in one region, else by gpa.
-        boolean tableDirect = descDirect;
-        Object tableBase = descBase;
-        long tableAddress = descAddress;
-        long tableGpa = descGpa;
-        int tableEntries = size;
-        boolean inIndirect = false;
-        int directCount = 0;
+        // Every buffer descriptor costs one unit of budget; the single indirect pointer is free.
+        // So a walk reads at most size + 1 descriptors, whatever loops the guest built.
         int budget = size;
+        int directCount = 0;
         int index = head;
-        int status = ChainStatus.POPPED;
-
+        int status;
         while (true)
         {
-            // Every buffer descriptor costs one unit of budget; the single indirect pointer is free.
-            // So a walk reads at most size + 1 descriptors, whatever loops the guest built.
             if (budget == 0)
             {
                 status = ChainStatus.CHAIN_TOO_LONG;
                 break;
             }
-            if (!inIndirect)
-            {
-                directCount++;
-            }
-            // index < tableEntries always holds here (head < size, next checked, indirect starts at 0),
-            // and the whole table was range-checked, so the entry is inside it.
+            directCount++;
+            // index < size always holds here (head and every next are checked), and the whole
+            // table was range-checked at setup, so the entry is inside it.
             final long entry = (long)index * DESCRIPTOR_LENGTH;
             final long address;
             final long word;
-            if (tableDirect)
+            if (descDirect)
             {
-                address = getLong(tableBase, tableAddress + entry + DESC_ADDR_OFFSET);
-                word = getLong(tableBase, tableAddress + entry + DESC_LEN_OFFSET);
+                address = getLong(descBase, descAddress + entry + DESC_ADDR_OFFSET);
+                word = getLong(descBase, descAddress + entry + DESC_LEN_OFFSET);
             }
             else
             {
-                address = memory.getLong(tableGpa + entry + DESC_ADDR_OFFSET);
-                word = memory.getLong(tableGpa + entry + DESC_LEN_OFFSET);
+                address = memory.getLong(descGpa + entry + DESC_ADDR_OFFSET);
+                word = memory.getLong(descGpa + entry + DESC_LEN_OFFSET);
             }
             // word = le32 len | le16 flags << 32 | le16 next << 48
-            final long length = word & 0xFFFF_FFFFL;
             final int flags = (int)(word >>> 32) & INDEX_MASK;
-
             if ((flags & VIRTQ_DESC_F_INDIRECT) != 0)
             {
-                if (inIndirect)
-                {
-                    status = ChainStatus.NESTED_INDIRECT;
-                    break;
-                }
-                if (!indirect)
-                {
-                    status = ChainStatus.INDIRECT_BAD_LENGTH;
-                    break;
-                }
-                if ((flags & VIRTQ_DESC_F_NEXT) != 0)
-                {
-                    status = ChainStatus.INDIRECT_WITH_NEXT;
-                    break;
-                }
-                if (length == 0 || (length & (DESCRIPTOR_LENGTH - 1)) != 0 || length > descriptorTableLength(size))
-                {
-                    status = ChainStatus.INDIRECT_BAD_LENGTH;
-                    break;
-                }
-                if (inCachedRegion(address, length) || cacheRegionOf(address, length))
-                {
-                    tableDirect = true;
-                    tableBase = cachedRegionObject;
-                    tableAddress = cachedRegionAddress + (address - cachedRegionBase);
-                }
-                else if (memory.isValidRange(address, length))
-                {
-                    // Spans adjacent regions: read through the spanning accessors.
-                    tableDirect = false;
-                }
-                else
-                {
-                    status = ChainStatus.ADDRESS_OUT_OF_MEMORY;
-                    break;
-                }
-                tableGpa = address;
-                tableEntries = (int)(length / DESCRIPTOR_LENGTH);
-                inIndirect = true;
-                index = 0;
-                continue;
+                status = walkIndirect(chain, address, word & 0xFFFF_FFFFL, flags, budget);
+                break;
             }
-
             budget--;
-            final boolean writable = (flags & VIRTQ_DESC_F_WRITE) != 0;
-            if (length != 0 && !inMemory(address, length))
-            {
-                status = ChainStatus.ADDRESS_OUT_OF_MEMORY;
-                break;
-            }
-            if (!chain.add(address, (int)length, writable))
-            {
-                status = chain.wouldBreakOrder(writable) ?
-                    ChainStatus.READABLE_AFTER_WRITABLE : ChainStatus.TOO_MANY_SEGMENTS;
-                break;
-            }
-            if ((flags & VIRTQ_DESC_F_NEXT) == 0)
+            status = addSegment(chain, address, word & 0xFFFF_FFFFL, flags);
+            if (status != ChainStatus.POPPED || (flags & VIRTQ_DESC_F_NEXT) == 0)
             {
                 break;
             }
             final int next = (int)(word >>> 48);
-            if (next >= tableEntries)
+            if (next >= size)
             {
                 status = ChainStatus.NEXT_OUT_OF_RANGE;
                 break;
@@ -555,6 +491,96 @@ public final class SplitQueue implements DeviceQueue
         }
         chain.descriptorCount(directCount);
         return status;
+    }
+
+    /** Walks the indirect table an INDIRECT descriptor points at, with what is left of the budget. */
+    private int walkIndirect(
+        final DescriptorChain chain, final long tableGpa, final long length, final int flags, final int startBudget)
+    {
+        if (!indirect)
+        {
+            return ChainStatus.INDIRECT_BAD_LENGTH;
+        }
+        if ((flags & VIRTQ_DESC_F_NEXT) != 0)
+        {
+            return ChainStatus.INDIRECT_WITH_NEXT;
+        }
+        if (length == 0 || (length & (DESCRIPTOR_LENGTH - 1)) != 0 || length > descriptorTableLength(size))
+        {
+            return ChainStatus.INDIRECT_BAD_LENGTH;
+        }
+        // The whole table is range-checked once: in one region it is read directly, else (it
+        // spans adjacent regions) through the spanning accessors.
+        final boolean direct;
+        if (inCachedRegion(tableGpa, length) || cacheRegionOf(tableGpa, length))
+        {
+            direct = true;
+        }
+        else if (memory.isValidRange(tableGpa, length))
+        {
+            direct = false;
+        }
+        else
+        {
+            return ChainStatus.ADDRESS_OUT_OF_MEMORY;
+        }
+        final Object base = cachedRegionObject;
+        final long tableAddress = cachedRegionAddress + (tableGpa - cachedRegionBase);
+        final int entries = (int)(length / DESCRIPTOR_LENGTH);
+        int budget = startBudget;
+        int index = 0;
+        while (true)
+        {
+            if (budget == 0)
+            {
+                return ChainStatus.CHAIN_TOO_LONG;
+            }
+            // index < entries always holds here, so the entry is inside the checked table.
+            final long entry = (long)index * DESCRIPTOR_LENGTH;
+            final long address;
+            final long word;
+            if (direct)
+            {
+                address = getLong(base, tableAddress + entry + DESC_ADDR_OFFSET);
+                word = getLong(base, tableAddress + entry + DESC_LEN_OFFSET);
+            }
+            else
+            {
+                address = memory.getLong(tableGpa + entry + DESC_ADDR_OFFSET);
+                word = memory.getLong(tableGpa + entry + DESC_LEN_OFFSET);
+            }
+            final int entryFlags = (int)(word >>> 32) & INDEX_MASK;
+            if ((entryFlags & VIRTQ_DESC_F_INDIRECT) != 0)
+            {
+                return ChainStatus.NESTED_INDIRECT;
+            }
+            budget--;
+            final int status = addSegment(chain, address, word & 0xFFFF_FFFFL, entryFlags);
+            if (status != ChainStatus.POPPED || (entryFlags & VIRTQ_DESC_F_NEXT) == 0)
+            {
+                return status;
+            }
+            final int next = (int)(word >>> 48);
+            if (next >= entries)
+            {
+                return ChainStatus.NEXT_OUT_OF_RANGE;
+            }
+            index = next;
+        }
+    }
+
+    private int addSegment(final DescriptorChain chain, final long address, final long length, final int flags)
+    {
+        final boolean writable = (flags & VIRTQ_DESC_F_WRITE) != 0;
+        if (length != 0 && !inMemory(address, length))
+        {
+            return ChainStatus.ADDRESS_OUT_OF_MEMORY;
+        }
+        if (!chain.add(address, (int)length, writable))
+        {
+            return chain.wouldBreakOrder(writable) ? ChainStatus.READABLE_AFTER_WRITABLE : ChainStatus.TOO_MANY_SEGMENTS;
+        }
+        return ChainStatus.POPPED;
     }
 
     private boolean inMemory(final long address, final long length)
