@@ -183,7 +183,8 @@ public final class PackedDriverQueue implements DriverQueue
         {
             throw new IllegalArgumentException("chain is empty or has a readable element after a writable one");
         }
-        if (indirect ? count > maxIndirect : count > size)
+        // An indirect table is a descriptor list too, capped at the queue size (2.7.5.3.1 / 2.8.19).
+        if (count > size || (indirect && count > maxIndirect))
         {
             throw new IllegalArgumentException("chain of " + count + " does not fit: size=" + size +
                 " maxIndirect=" + maxIndirect + " indirect=" + indirect);

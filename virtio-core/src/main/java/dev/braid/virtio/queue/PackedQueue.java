@@ -93,10 +93,17 @@ public final class PackedQueue implements DeviceQueue
     private final Object[] ringBases;
     private final long[] ringOffsets;
     private final int lastRingPiece;
+    // The usual case, one piece, without the piece search.
+    private final boolean singlePiece;
+    private final Object ringBase0;
+    private final long ringOffset0;
 
-    // The largest guest memory region, checked inline before the general range check.
+    // The largest guest memory region, checked inline before the general range check; its base
+    // object and raw address of its first byte let indirect tables in it be read directly.
     private final long hotRegionBase;
     private final long hotRegionLength;
+    private final Object hotRegionObject;
+    private final long hotRegionAddress;
 
     /** Ring slots each in-flight buffer id consumed; 0 when the id is not in flight. */
     private final int[] chainSlots;
@@ -168,8 +175,13 @@ public final class PackedQueue implements DeviceQueue
                 largest = r;
             }
         }
+        singlePiece = pieces == 1;
+        ringBase0 = ringBases[0];
+        ringOffset0 = ringOffsets[0];
         hotRegionBase = memory.region(largest).guestPhysicalBase();
         hotRegionLength = memory.region(largest).length();
+        hotRegionObject = memory.buffer(largest).byteArray();
+        hotRegionAddress = memory.buffer(largest).addressOffset();
         reset();
     }
 
@@ -312,12 +324,11 @@ public final class PackedQueue implements DeviceQueue
         }
         int slot = nextAvail;
         boolean wrap = availWrap;
-        int piece = piece(slot);
-        Object base = ringBases[piece];
-        long offset = ringOffsets[piece] + ((long)slot << 4);
+        Object base = slotBase(slot);
+        long offset = slotAddress(slot);
         // Acquire: the driver writes the whole chain, then the head's flags with release; nothing of
-        // the chain may be read before the head's flags say it is available. The flags of later
-        // descriptors are then read plainly: the head's acquire already covers them.
+        // the chain may be read before the head's flags say it is available. Later descriptors are
+        // then read plainly (len, id and flags as one 8-byte word): the head's acquire covers them.
         int flags = getShortAcquire(base, offset + DESC_FLAGS_OFFSET);
         if ((flags & AVAIL_USED_MASK) != (wrap ? AVAILABLE_WRAP_1 : AVAILABLE_WRAP_0))
         {
@@ -326,22 +337,20 @@ public final class PackedQueue implements DeviceQueue
 
         chain.reset(0);
         int status = ChainStatus.POPPED;
-        int count = 0;
-        int id;
+        int count = 1;
+        // lenIdFlags = le32 len | le16 id << 32 | le16 flags << 48; the head's flags are the acquired ones.
+        long lenIdFlags = getLong(base, offset + DESC_LEN_OFFSET);
         while (true)
         {
-            count++;
-            final long addr = getLong(base, offset + DESC_ADDR_OFFSET);
-            final long lenAndId = getLong(base, offset + DESC_LEN_OFFSET);
             if (status == ChainStatus.POPPED)
             {
+                final long addr = getLong(base, offset + DESC_ADDR_OFFSET);
                 status = (flags & VIRTQ_DESC_F_INDIRECT) != 0 ?
-                    addIndirect(chain, addr, lenAndId & 0xFFFF_FFFFL, flags, count) :
-                    addSegment(chain, addr, (int)lenAndId, (flags & VIRTQ_DESC_F_WRITE) != 0);
+                    addIndirect(chain, addr, lenIdFlags & 0xFFFF_FFFFL, flags, count) :
+                    addSegment(chain, addr, (int)lenIdFlags, (flags & VIRTQ_DESC_F_WRITE) != 0);
             }
             if ((flags & VIRTQ_DESC_F_NEXT) == 0)
             {
-                id = (int)(lenAndId >>> 32) & 0xFFFF;
                 break;
             }
             if (count == size)
@@ -353,15 +362,17 @@ public final class PackedQueue implements DeviceQueue
                 slot = 0;
                 wrap = !wrap;
             }
-            piece = piece(slot);
-            base = ringBases[piece];
-            offset = ringOffsets[piece] + ((long)slot << 4);
-            flags = getShort(base, offset + DESC_FLAGS_OFFSET);
+            base = slotBase(slot);
+            offset = slotAddress(slot);
+            lenIdFlags = getLong(base, offset + DESC_LEN_OFFSET);
+            flags = (int)(lenIdFlags >>> 48);
             if ((flags & AVAIL_USED_MASK) != (wrap ? AVAILABLE_WRAP_1 : AVAILABLE_WRAP_0))
             {
                 return breakQueue(ChainStatus.CHAIN_UNTERMINATED);
             }
+            count++;
         }
+        final int id = (int)(lenIdFlags >>> 32) & 0xFFFF;
 
         if (id >= size)
         {
@@ -400,9 +411,13 @@ public final class PackedQueue implements DeviceQueue
 
     private boolean isGuestRange(final long addr, final long length)
     {
+        return isInHotRegion(addr, length) || memory.isValidRange(addr, length);
+    }
+
+    private boolean isInHotRegion(final long addr, final long length)
+    {
         // addr >= base keeps the subtraction non-negative, so the comparison cannot overflow.
-        final long offset = addr - hotRegionBase;
-        return (addr >= hotRegionBase && offset <= hotRegionLength - length) || memory.isValidRange(addr, length);
+        return addr >= hotRegionBase && addr - hotRegionBase <= hotRegionLength - length;
     }
 
     private int addIndirect(
@@ -426,29 +441,66 @@ public final class PackedQueue implements DeviceQueue
         {
             return ChainStatus.CHAIN_TOO_LONG;
         }
-        if (!isGuestRange(tableGpa, tableLength))
+        // The whole table is range-checked here once; then each entry is read directly from the
+        // region that holds it (two 8-byte loads), without a per-entry look-up.
+        final Object base;
+        final long address;
+        if (isInHotRegion(tableGpa, tableLength))
         {
-            return ChainStatus.ADDRESS_OUT_OF_MEMORY;
+            base = hotRegionObject;
+            address = hotRegionAddress + (tableGpa - hotRegionBase);
         }
-        // The table is read-only for the device and may span regions: the bounds-checked accessors suit.
-        long gpa = tableGpa;
-        for (int i = 0; i < entries; i++, gpa += DESCRIPTOR_LENGTH)
+        else
         {
-            final int entryFlags = memory.getShort(gpa + DESC_FLAGS_OFFSET);
-            if ((entryFlags & VIRTQ_DESC_F_INDIRECT) != 0)
+            final int region = memory.regionIndex(tableGpa, tableLength);
+            if (region < 0)
             {
-                return ChainStatus.NESTED_INDIRECT;
+                return memory.isValidRange(tableGpa, tableLength) ?
+                    addSpanningIndirect(chain, tableGpa, (int)entries) : ChainStatus.ADDRESS_OUT_OF_MEMORY;
             }
-            // Only WRITE is meaningful inside a table; NEXT and the rest are reserved and ignored.
-            final int status = addSegment(
-                chain, memory.getLong(gpa + DESC_ADDR_OFFSET), memory.getInt(gpa + DESC_LEN_OFFSET),
-                (entryFlags & VIRTQ_DESC_F_WRITE) != 0);
+            base = memory.buffer(region).byteArray();
+            address = memory.buffer(region).addressOffset() + memory.offset(region, tableGpa);
+        }
+        final long end = address + tableLength;
+        for (long entry = address; entry < end; entry += DESCRIPTOR_LENGTH)
+        {
+            // lenIdFlags = le32 len | le16 id << 32 | le16 flags << 48
+            final long lenIdFlags = getLong(base, entry + DESC_LEN_OFFSET);
+            final int status = addTableEntry(
+                chain, getLong(base, entry + DESC_ADDR_OFFSET), (int)lenIdFlags, (int)(lenIdFlags >>> 48));
             if (status != ChainStatus.POPPED)
             {
                 return status;
             }
         }
         return ChainStatus.POPPED;
+    }
+
+    /** A table across adjacent regions (rare): read through the region-spanning accessors. */
+    private int addSpanningIndirect(final DescriptorChain chain, final long tableGpa, final int entries)
+    {
+        long gpa = tableGpa;
+        for (int i = 0; i < entries; i++, gpa += DESCRIPTOR_LENGTH)
+        {
+            final int status = addTableEntry(
+                chain, memory.getLong(gpa + DESC_ADDR_OFFSET), memory.getInt(gpa + DESC_LEN_OFFSET),
+                memory.getShort(gpa + DESC_FLAGS_OFFSET) & 0xFFFF);
+            if (status != ChainStatus.POPPED)
+            {
+                return status;
+            }
+        }
+        return ChainStatus.POPPED;
+    }
+
+    private int addTableEntry(final DescriptorChain chain, final long addr, final int len, final int entryFlags)
+    {
+        if ((entryFlags & VIRTQ_DESC_F_INDIRECT) != 0)
+        {
+            return ChainStatus.NESTED_INDIRECT;
+        }
+        // Only WRITE is meaningful inside a table; NEXT and the rest are reserved and ignored.
+        return addSegment(chain, addr, len, (entryFlags & VIRTQ_DESC_F_WRITE) != 0);
     }
 
     private int breakQueue(final int reason)
@@ -464,9 +516,7 @@ public final class PackedQueue implements DeviceQueue
         {
             return false;
         }
-        final int piece = piece(nextAvail);
-        final int flags = getShortAcquire(
-            ringBases[piece], ringOffsets[piece] + ((long)nextAvail << 4) + DESC_FLAGS_OFFSET);
+        final int flags = getShortAcquire(slotBase(nextAvail), slotAddress(nextAvail) + DESC_FLAGS_OFFSET);
         return (flags & AVAIL_USED_MASK) == (availWrap ? AVAILABLE_WRAP_1 : AVAILABLE_WRAP_0);
     }
 
@@ -484,21 +534,23 @@ public final class PackedQueue implements DeviceQueue
         inFlight--;
 
         final int slot = nextUsed;
-        final int piece = piece(slot);
-        final Object base = ringBases[piece];
-        final long offset = ringOffsets[piece] + ((long)slot << 4);
-        putInt(base, offset + DESC_LEN_OFFSET, writtenLength);
-        putShort(base, offset + DESC_ID_OFFSET, (short)id);
+        final Object base = slotBase(slot);
+        final long offset = slotAddress(slot);
         // WRITE in a used descriptor tells the driver that len is meaningful (data was written).
         final int flags = (usedWrap ? USED_WRAP_1 : USED_WRAP_0) | (writtenLength != 0 ? VIRTQ_DESC_F_WRITE : 0);
         if (pendingCount == 0)
         {
+            putInt(base, offset + DESC_LEN_OFFSET, writtenLength);
+            putShort(base, offset + DESC_ID_OFFSET, (short)id);
             pendingFirstSlot = slot;
             pendingFirstFlags = (short)flags;
         }
         else
         {
-            putShort(base, offset + DESC_FLAGS_OFFSET, (short)flags);
+            // len, id and flags in one plain store: the driver cannot look at this slot before the
+            // batch's first flags, which publishUsed writes last with release.
+            putLong(base, offset + DESC_LEN_OFFSET,
+                (writtenLength & 0xFFFF_FFFFL) | (long)id << 32 | (long)flags << 48);
         }
         pendingCount++;
         pendingSlots += slots;
@@ -519,10 +571,9 @@ public final class PackedQueue implements DeviceQueue
             return;
         }
         final int slot = pendingFirstSlot;
-        final int piece = piece(slot);
         // Release: every used descriptor of the batch (ids, lengths, later flags) and the data the
         // device wrote into the buffers become visible before the driver can see this flag.
-        putShortRelease(ringBases[piece], ringOffsets[piece] + ((long)slot << 4) + DESC_FLAGS_OFFSET, pendingFirstFlags);
+        putShortRelease(slotBase(slot), slotAddress(slot) + DESC_FLAGS_OFFSET, pendingFirstFlags);
         // Capped: a window of a whole ring or more always interrupts, so the count need not grow further.
         publishedSinceEvent = Math.min(publishedSinceEvent + pendingSlots, size);
         publishedPosition = position(nextUsed, usedWrap);
@@ -664,6 +715,17 @@ public final class PackedQueue implements DeviceQueue
 
     // ---------------------------------------------------------------- ring access
 
+    private Object slotBase(final int slot)
+    {
+        return singlePiece ? ringBase0 : ringBases[piece(slot)];
+    }
+
+    /** Raw address of ring slot {@code slot}; with {@link #slotBase}, a 16-byte slot inside the checked ring. */
+    private long slotAddress(final int slot)
+    {
+        return (singlePiece ? ringOffset0 : ringOffsets[piece(slot)]) + ((long)slot << 4);
+    }
+
     private int piece(final int slot)
     {
         int p = lastRingPiece;
@@ -695,6 +757,11 @@ public final class PackedQueue implements DeviceQueue
     private static void putInt(final Object base, final long offset, final int value)
     {
         UnsafeApi.putInt(base, offset, NATIVE_LITTLE_ENDIAN ? value : Integer.reverseBytes(value));
+    }
+
+    private static void putLong(final Object base, final long offset, final long value)
+    {
+        UnsafeApi.putLong(base, offset, NATIVE_LITTLE_ENDIAN ? value : Long.reverseBytes(value));
     }
 
     private static void putShort(final Object base, final long offset, final short value)

@@ -50,12 +50,18 @@ public final class SplitQueue implements DeviceQueue
     private final long descGpa;
     private final long availGpa;
     private final long usedGpa;
-    private final UnsafeBuffer descBuffer;
-    private final int descOffset;
-    private final UnsafeBuffer availBuffer;
-    private final int availOffset;
-    private final UnsafeBuffer usedBuffer;
-    private final int usedOffset;
+    // Each area in one region is read through (base object, raw address of its first byte), set up
+    // once: every offset used with them is a masked index into the area, which was range-checked
+    // whole at setup, so no per-access check (GuestMemory's or UnsafeBuffer's) is needed.
+    private final boolean descDirect;
+    private final Object descBase;
+    private final long descAddress;
+    private final boolean availDirect;
+    private final Object availBase;
+    private final long availAddress;
+    private final boolean usedDirect;
+    private final Object usedBase;
+    private final long usedAddress;
     private final int usedEventOffset;
     private final int availEventOffset;
 
@@ -74,9 +80,12 @@ public final class SplitQueue implements DeviceQueue
     private int brokenReason;
     private boolean notifyFlagSet;
 
-    // The region the last buffer fell in: most buffers of a guest hit the same one.
+    // The region the last buffer or indirect table fell in: most of a guest's buffers hit the same
+    // one. Base object and raw address of its first byte too, to read indirect tables directly.
     private long cachedRegionBase;
     private long cachedRegionLength = -1;
+    private Object cachedRegionObject;
+    private long cachedRegionAddress;
 
     /**
      * @param memory       the guest's memory.
@@ -115,14 +124,17 @@ public final class SplitQueue implements DeviceQueue
         this.availEventOffset = (int)availEventOffset(size);
 
         final int descRegion = memory.regionIndex(descTableGpa, descriptorTableLength(size));
-        descBuffer = descRegion < 0 ? null : memory.buffer(descRegion);
-        descOffset = descRegion < 0 ? 0 : memory.offset(descRegion, descTableGpa);
+        descDirect = descRegion >= 0;
+        descBase = descDirect ? memory.buffer(descRegion).byteArray() : null;
+        descAddress = descDirect ? rawAddress(memory, descRegion, descTableGpa) : 0;
         final int availRegion = memory.regionIndex(availGpa, availRingLength(size));
-        availBuffer = availRegion < 0 ? null : memory.buffer(availRegion);
-        availOffset = availRegion < 0 ? 0 : memory.offset(availRegion, availGpa);
+        availDirect = availRegion >= 0;
+        availBase = availDirect ? memory.buffer(availRegion).byteArray() : null;
+        availAddress = availDirect ? rawAddress(memory, availRegion, availGpa) : 0;
         final int usedRegion = memory.regionIndex(usedGpa, usedRingLength(size));
-        usedBuffer = usedRegion < 0 ? null : memory.buffer(usedRegion);
-        usedOffset = usedRegion < 0 ? 0 : memory.offset(usedRegion, usedGpa);
+        usedDirect = usedRegion >= 0;
+        usedBase = usedDirect ? memory.buffer(usedRegion).byteArray() : null;
+        usedAddress = usedDirect ? rawAddress(memory, usedRegion, usedGpa) : 0;
 
         final long availIdxGpa = availGpa + AVAIL_IDX_OFFSET;
         final int availIdxRegion = memory.regionIndex(availIdxGpa, 2);
@@ -183,6 +195,11 @@ public final class SplitQueue implements DeviceQueue
             return "a ring index straddles a guest memory region boundary";
         }
         return null;
+    }
+
+    private static long rawAddress(final GuestMemory memory, final int region, final long gpa)
+    {
+        return memory.buffer(region).addressOffset() + memory.offset(region, gpa);
     }
 
     private static String outside(final String area, final long gpa, final long length)
@@ -246,9 +263,9 @@ public final class SplitQueue implements DeviceQueue
         final int offset = USED_RING_OFFSET + slot * USED_ELEMENT_LENGTH;
         // le32 id then le32 len: one little-endian 64-bit store writes both.
         final long element = (id & 0xFFFF_FFFFL) | ((long)writtenLength << 32);
-        if (usedBuffer != null)
+        if (usedDirect)
         {
-            usedBuffer.putLong(usedOffset + offset, element, LITTLE_ENDIAN);
+            UnsafeApi.putLong(usedBase, usedAddress + offset, NATIVE_LITTLE_ENDIAN ? element : Long.reverseBytes(element));
         }
         else
         {
@@ -422,102 +439,50 @@ public final class SplitQueue implements DeviceQueue
 
     private int walk(final DescriptorChain chain, final int head)
     {
-        UnsafeBuffer table = descBuffer;
-        int tableOffset = descOffset;
-        long tableGpa = descGpa;
-        int tableEntries = size;
-        boolean inIndirect = false;
-        int directCount = 0;
+        // Every buffer descriptor costs one unit of budget; the single indirect pointer is free.
+        // So a walk reads at most size + 1 descriptors, whatever loops the guest built.
         int budget = size;
+        int directCount = 0;
         int index = head;
-        int status = ChainStatus.POPPED;
-
+        int status;
         while (true)
         {
-            // Every buffer descriptor costs one unit of budget; the single indirect pointer is free.
-            // So a walk reads at most size + 1 descriptors, whatever loops the guest built.
             if (budget == 0)
             {
                 status = ChainStatus.CHAIN_TOO_LONG;
                 break;
             }
-            if (!inIndirect)
-            {
-                directCount++;
-            }
-            final int entry = index * DESCRIPTOR_LENGTH;
+            directCount++;
+            // index < size always holds here (head and every next are checked), and the whole
+            // table was range-checked at setup, so the entry is inside it.
+            final long entry = (long)index * DESCRIPTOR_LENGTH;
             final long address;
             final long word;
-            if (table != null)
+            if (descDirect)
             {
-                address = table.getLong(tableOffset + entry + DESC_ADDR_OFFSET, LITTLE_ENDIAN);
-                word = table.getLong(tableOffset + entry + DESC_LEN_OFFSET, LITTLE_ENDIAN);
+                address = getLong(descBase, descAddress + entry + DESC_ADDR_OFFSET);
+                word = getLong(descBase, descAddress + entry + DESC_LEN_OFFSET);
             }
             else
             {
-                address = memory.getLong(tableGpa + entry + DESC_ADDR_OFFSET);
-                word = memory.getLong(tableGpa + entry + DESC_LEN_OFFSET);
+                address = memory.getLong(descGpa + entry + DESC_ADDR_OFFSET);
+                word = memory.getLong(descGpa + entry + DESC_LEN_OFFSET);
             }
             // word = le32 len | le16 flags << 32 | le16 next << 48
-            final long length = word & 0xFFFF_FFFFL;
             final int flags = (int)(word >>> 32) & INDEX_MASK;
-
             if ((flags & VIRTQ_DESC_F_INDIRECT) != 0)
             {
-                if (inIndirect)
-                {
-                    status = ChainStatus.NESTED_INDIRECT;
-                    break;
-                }
-                if (!indirect)
-                {
-                    status = ChainStatus.INDIRECT_BAD_LENGTH;
-                    break;
-                }
-                if ((flags & VIRTQ_DESC_F_NEXT) != 0)
-                {
-                    status = ChainStatus.INDIRECT_WITH_NEXT;
-                    break;
-                }
-                if (length == 0 || (length & (DESCRIPTOR_LENGTH - 1)) != 0 || length > descriptorTableLength(size))
-                {
-                    status = ChainStatus.INDIRECT_BAD_LENGTH;
-                    break;
-                }
-                final int region = memory.regionIndex(address, length);
-                if (region < 0 && !memory.isValidRange(address, length))
-                {
-                    status = ChainStatus.ADDRESS_OUT_OF_MEMORY;
-                    break;
-                }
-                table = region < 0 ? null : memory.buffer(region);
-                tableOffset = region < 0 ? 0 : memory.offset(region, address);
-                tableGpa = address;
-                tableEntries = (int)(length / DESCRIPTOR_LENGTH);
-                inIndirect = true;
-                index = 0;
-                continue;
+                status = walkIndirect(chain, address, word & 0xFFFF_FFFFL, flags, budget);
+                break;
             }
-
             budget--;
-            final boolean writable = (flags & VIRTQ_DESC_F_WRITE) != 0;
-            if (length != 0 && !inMemory(address, length))
-            {
-                status = ChainStatus.ADDRESS_OUT_OF_MEMORY;
-                break;
-            }
-            if (!chain.add(address, (int)length, writable))
-            {
-                status = chain.wouldBreakOrder(writable) ?
-                    ChainStatus.READABLE_AFTER_WRITABLE : ChainStatus.TOO_MANY_SEGMENTS;
-                break;
-            }
-            if ((flags & VIRTQ_DESC_F_NEXT) == 0)
+            status = addSegment(chain, address, word & 0xFFFF_FFFFL, flags);
+            if (status != ChainStatus.POPPED || (flags & VIRTQ_DESC_F_NEXT) == 0)
             {
                 break;
             }
             final int next = (int)(word >>> 48);
-            if (next >= tableEntries)
+            if (next >= size)
             {
                 status = ChainStatus.NEXT_OUT_OF_RANGE;
                 break;
@@ -528,22 +493,122 @@ public final class SplitQueue implements DeviceQueue
         return status;
     }
 
+    /** Walks the indirect table an INDIRECT descriptor points at, with what is left of the budget. */
+    private int walkIndirect(
+        final DescriptorChain chain, final long tableGpa, final long length, final int flags, final int startBudget)
+    {
+        if (!indirect)
+        {
+            return ChainStatus.INDIRECT_BAD_LENGTH;
+        }
+        if ((flags & VIRTQ_DESC_F_NEXT) != 0)
+        {
+            return ChainStatus.INDIRECT_WITH_NEXT;
+        }
+        if (length == 0 || (length & (DESCRIPTOR_LENGTH - 1)) != 0 || length > descriptorTableLength(size))
+        {
+            return ChainStatus.INDIRECT_BAD_LENGTH;
+        }
+        // The whole table is range-checked once: in one region it is read directly, else (it
+        // spans adjacent regions) through the spanning accessors.
+        final boolean direct;
+        if (inCachedRegion(tableGpa, length) || cacheRegionOf(tableGpa, length))
+        {
+            direct = true;
+        }
+        else if (memory.isValidRange(tableGpa, length))
+        {
+            direct = false;
+        }
+        else
+        {
+            return ChainStatus.ADDRESS_OUT_OF_MEMORY;
+        }
+        final Object base = cachedRegionObject;
+        final long tableAddress = cachedRegionAddress + (tableGpa - cachedRegionBase);
+        final int entries = (int)(length / DESCRIPTOR_LENGTH);
+        int budget = startBudget;
+        int index = 0;
+        while (true)
+        {
+            if (budget == 0)
+            {
+                return ChainStatus.CHAIN_TOO_LONG;
+            }
+            // index < entries always holds here, so the entry is inside the checked table.
+            final long entry = (long)index * DESCRIPTOR_LENGTH;
+            final long address;
+            final long word;
+            if (direct)
+            {
+                address = getLong(base, tableAddress + entry + DESC_ADDR_OFFSET);
+                word = getLong(base, tableAddress + entry + DESC_LEN_OFFSET);
+            }
+            else
+            {
+                address = memory.getLong(tableGpa + entry + DESC_ADDR_OFFSET);
+                word = memory.getLong(tableGpa + entry + DESC_LEN_OFFSET);
+            }
+            final int entryFlags = (int)(word >>> 32) & INDEX_MASK;
+            if ((entryFlags & VIRTQ_DESC_F_INDIRECT) != 0)
+            {
+                return ChainStatus.NESTED_INDIRECT;
+            }
+            budget--;
+            final int status = addSegment(chain, address, word & 0xFFFF_FFFFL, entryFlags);
+            if (status != ChainStatus.POPPED || (entryFlags & VIRTQ_DESC_F_NEXT) == 0)
+            {
+                return status;
+            }
+            final int next = (int)(word >>> 48);
+            if (next >= entries)
+            {
+                return ChainStatus.NEXT_OUT_OF_RANGE;
+            }
+            index = next;
+        }
+    }
+
+    private int addSegment(final DescriptorChain chain, final long address, final long length, final int flags)
+    {
+        final boolean writable = (flags & VIRTQ_DESC_F_WRITE) != 0;
+        if (length != 0 && !inMemory(address, length))
+        {
+            return ChainStatus.ADDRESS_OUT_OF_MEMORY;
+        }
+        if (!chain.add(address, (int)length, writable))
+        {
+            return chain.wouldBreakOrder(writable) ? ChainStatus.READABLE_AFTER_WRITABLE : ChainStatus.TOO_MANY_SEGMENTS;
+        }
+        return ChainStatus.POPPED;
+    }
+
     private boolean inMemory(final long address, final long length)
     {
-        // address >= base keeps the difference non-negative, so the comparison cannot overflow.
+        return inCachedRegion(address, length) || cacheRegionOf(address, length) || memory.isValidRange(address, length);
+    }
+
+    private boolean inCachedRegion(final long address, final long length)
+    {
+        // address >= base keeps the difference non-negative, so the comparison cannot overflow
+        // (length <= 2^32 and a region length is non-negative; the empty cache has length -1).
         final long base = cachedRegionBase;
-        if (address >= base && address - base <= cachedRegionLength - length)
-        {
-            return true;
-        }
+        return address >= base && address - base <= cachedRegionLength - length;
+    }
+
+    /** Finds the one region holding the range and caches it; false when none does. */
+    private boolean cacheRegionOf(final long address, final long length)
+    {
         final int region = memory.regionIndex(address, length);
-        if (region >= 0)
+        if (region < 0)
         {
-            cachedRegionBase = memory.region(region).guestPhysicalBase();
-            cachedRegionLength = memory.region(region).length();
-            return true;
+            return false;
         }
-        return memory.isValidRange(address, length);
+        cachedRegionBase = memory.region(region).guestPhysicalBase();
+        cachedRegionLength = memory.region(region).length();
+        cachedRegionObject = memory.buffer(region).byteArray();
+        cachedRegionAddress = memory.buffer(region).addressOffset();
+        return true;
     }
 
     private int breakQueue(final int reason)
@@ -568,15 +633,25 @@ public final class SplitQueue implements DeviceQueue
 
     private short availShort(final int offset)
     {
-        return availBuffer != null ?
-            availBuffer.getShort(availOffset + offset, LITTLE_ENDIAN) : memory.getShort(availGpa + offset);
+        if (availDirect)
+        {
+            final short value = UnsafeApi.getShort(availBase, availAddress + offset);
+            return NATIVE_LITTLE_ENDIAN ? value : Short.reverseBytes(value);
+        }
+        return memory.getShort(availGpa + offset);
+    }
+
+    private static long getLong(final Object base, final long address)
+    {
+        final long value = UnsafeApi.getLong(base, address);
+        return NATIVE_LITTLE_ENDIAN ? value : Long.reverseBytes(value);
     }
 
     private void usedPutShort(final int offset, final short value)
     {
-        if (usedBuffer != null)
+        if (usedDirect)
         {
-            usedBuffer.putShort(usedOffset + offset, value, LITTLE_ENDIAN);
+            UnsafeApi.putShort(usedBase, usedAddress + offset, NATIVE_LITTLE_ENDIAN ? value : Short.reverseBytes(value));
         }
         else
         {

@@ -72,7 +72,8 @@ class DriverRoundTripTest
             if (action < 4)
             {
                 final boolean indirect = maxIndirect > 0 && random.nextBoolean();
-                final int n = random.nextInt(1, Math.min(indirect ? maxIndirect : Math.min(size, 4), 8) + 1);
+                // An indirect table, like any descriptor list, holds at most `size` entries.
+                final int n = random.nextInt(1, Math.min(Math.min(indirect ? maxIndirect : 4, size), 8) + 1);
                 final int readable = random.nextInt(0, n + 1);
                 chain.clear();
                 for (int i = 0; i < n; i++)

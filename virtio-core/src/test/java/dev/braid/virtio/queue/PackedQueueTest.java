@@ -203,6 +203,41 @@ class PackedQueueTest
         assertEquals(3, q.nextAvailIndex());
     }
 
+    @Test
+    void indirectTablesAreReadFromWhicheverRegionHoldsThem()
+    {
+        // Regions: [0, 0x8000) small, [0x8000, 0x9000) smaller, [0x9000, 0x29000) the largest.
+        // Tables in the largest region, in a small one, across the 0x9000 boundary, and half outside.
+        final GuestMemory regions = GuestMemory.builder()
+            .addAnonymous(0, 0x8000).addAnonymous(0x8000, 0x1000).addAnonymous(0x9000, 0x20000).build();
+        final int size = 8;
+        final PackedQueue q = new PackedQueue(regions, size, RING, DRIVER_EVENT, DEVICE_EVENT, false, true);
+        final PackedRingWriter w = new PackedRingWriter(regions, RING, size);
+        final DescriptorChain chain = new DescriptorChain(size);
+        final long[] tables = {0x10000, 0x8100, 0x9000 - 16, 0x29000 - 16};
+        for (int id = 0; id < 3; id++)
+        {
+            w.postIndirect(id, tables[id], read(0x2000 + id, 10 + id), write(0xA000 + id, 20 + id));
+        }
+        for (int id = 0; id < 3; id++)
+        {
+            assertEquals(ChainStatus.POPPED, q.pop(chain), "table at 0x" + Long.toHexString(tables[id]));
+            assertEquals(id, chain.id());
+            assertEquals(2, chain.segmentCount());
+            assertEquals(0x2000 + id, chain.address(0));
+            assertEquals(10 + id, chain.readableBytes());
+            assertEquals(0xA000 + id, chain.address(1));
+            assertEquals(20 + id, chain.writableBytes());
+        }
+        // The last table's second entry would lie past the end of guest memory: nothing is read.
+        regions.putLong(tables[3], 0x2000);
+        regions.putInt(tables[3] + 8, 10);
+        w.writeRaw(3, tables[3], 32, 3, PackedRingWriter.availBits(true) | PackedRingDescriptor.VIRTQ_DESC_F_INDIRECT);
+        assertEquals(ChainStatus.ADDRESS_OUT_OF_MEMORY, q.pop(chain));
+        assertEquals(3, chain.id());
+        assertEquals(0, chain.segmentCount());
+    }
+
     // ---------------------------------------------------------------- completion
 
     @Test
