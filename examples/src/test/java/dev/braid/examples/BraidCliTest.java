@@ -39,6 +39,7 @@ class BraidCliTest
         "--faults /no/such/file   | braid: --faults must be none, light, heavy, demo or a schedule file: /no/such/file",
         "--mode ap --selector round-robin | braid: --selector applies to --mode aa only (active-passive is queue-affine): round-robin",
         "--threaded --deterministic | braid: --threaded and --deterministic exclude each other",
+        "--device net --selector queue-affine | braid: --device net --mode aa needs a spraying selector (flow-hash, round-robin, least-outstanding, service-time): queue-affine splits the rx and tx of a queue pair over cards",
     })
     void badValuesGiveOneLineAndExitTwo(final String args, final String message)
     {

@@ -4,6 +4,7 @@ import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.guest.NetGuestWorkload;
 import dev.braid.aggregator.net.NetAggregation;
 import dev.braid.aggregator.net.NetDevice;
+import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.FaultTarget;
 import dev.braid.sim.TimerSource;
 import dev.braid.sim.net.FrameBuilder;
@@ -48,6 +49,7 @@ public final class NetKind implements DeviceKind
     public static final int GUEST_IP = FrameBuilder.ipv4(10, 0, 0, 2);
     public static final int PEER_IP = FrameBuilder.ipv4(10, 0, 0, 1);
     private static final int RX_QUEUE = NetDevice.rxQueueIndex(0);
+    private static final int RX_RING = 256;
 
     public String name()
     {
@@ -59,8 +61,23 @@ public final class NetKind implements DeviceKind
         return "flow-hash";
     }
 
+    /**
+     * Active-active queue-affine would put a pair's rx queue on one card and its tx queue on another:
+     * the switch learns the device MAC where tx leaves, and that card holds no rx buffer to deliver the
+     * replies into. A spraying selector spreads both over every card.
+     */
+    public void validate(final SoakConfig config)
+    {
+        if (!config.activePassive() && Policies.selector(config, defaultSelector()) == SelectorKind.QUEUE_AFFINE)
+        {
+            throw new UsageException("--device net --mode aa needs a spraying selector (flow-hash, round-robin, " +
+                "least-outstanding, service-time): queue-affine splits the rx and tx of a queue pair over cards");
+        }
+    }
+
     public KindRig build(final SoakConfig config, final NanoClock clock, final Consumer<Agent> onAgentAdded)
     {
+        validate(config);
         return new Rig(config, clock, onAgentAdded);
     }
 
@@ -85,10 +102,13 @@ public final class NetKind implements DeviceKind
             this.clock = clock;
             this.latencyNanos = Math.max(1_000, Specs.meanLatencyNanos(config.latency));
             final int ringSize = config.ringSize();
+            // rx buffers are pulled: a NIC holding none cannot deliver the frames that reach it, so
+            // keep enough posted for every card to hold some whatever the tx depth.
+            final int rxSize = Math.max(ringSize, RX_RING);
             final GuestMemory memory = GuestMemory.allocate((int)RingLayout.alignUp(
-                3L * (64L * 1024 + ringSize * 64L) + NetGuestWorkload.areaBytes(ringSize, ringSize) + (1 << 20), 4096));
+                3L * (64L * 1024 + rxSize * 64L) + NetGuestWorkload.areaBytes(rxSize, ringSize) + (1 << 20), 4096));
 
-            final RingLayout rxLayout = layout(0, ringSize);
+            final RingLayout rxLayout = layout(0, rxSize);
             final RingLayout txLayout = layout(RingLayout.alignUp(rxLayout.endGpa(), 4096), ringSize);
             final RingLayout ctrlLayout = layout(RingLayout.alignUp(txLayout.endGpa(), 4096), 8);
             final long area = RingLayout.alignUp(ctrlLayout.endGpa(), 4096);
@@ -195,8 +215,10 @@ public final class NetKind implements DeviceKind
 
         public List<TimerSource> timerSources()
         {
-            // The NICs are polled; wake the scheduler often enough that their service time shows.
-            final TimerSource nicPoll = () -> clock.nanoTime() + Math.max(1_000, latencyNanos / 2);
+            // The NICs are polled, not timed: while tx is in flight, wake often enough that their
+            // service time shows; rx needs no timer (a reply lands in a NIC's ring as it is sent).
+            final TimerSource nicPoll = () -> net.device().frontQueue(NetDevice.txQueueIndex(0)).inFlight() > 0 ?
+                clock.nanoTime() + Math.max(1_000, latencyNanos / 2) : TimerSource.NONE;
             return List.of(nicPoll);
         }
 

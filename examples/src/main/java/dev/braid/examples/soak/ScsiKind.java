@@ -307,8 +307,20 @@ public final class ScsiKind implements DeviceKind
 
         public List<TimerSource> timerSources()
         {
-            // The HBAs are polled; wake the scheduler often enough that their service time shows.
-            final TimerSource hbaPoll = () -> clock.nanoTime() + Math.max(1_000, latencyNanos / 2);
+            // The HBAs are polled, not timed: while commands are in flight, wake often enough that
+            // their service time shows.
+            final TimerSource hbaPoll = () ->
+            {
+                for (int g = 0; g < device.guestQueueCount(); g++)
+                {
+                    if (device.frontQueue(g).inFlight() > 0)
+                    {
+                        return clock.nanoTime() + Math.max(1_000, latencyNanos / 2);
+                    }
+                }
+                return tmfResponse < 0 && tmfsSent > 0 ? clock.nanoTime() + Math.max(1_000, latencyNanos / 2) :
+                    TimerSource.NONE;
+            };
             return List.of(hbaPoll);
         }
 
