@@ -10,13 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The seed sweeps: many tiny deterministic soaks with random shapes and random faults, checking
  * every invariant after each run. The seed count scales with -Dbraid.seeds (pom default 2000): blk
- * runs 1 x braid.seeds, net and scsi 2 x each, so the CI total is 10,000 seeds over the three
+ * runs 2 x braid.seeds, net and scsi 2 x each too, so the CI total is 12,000 seeds over the three
  * kinds. A failure prints its seed; -Dbraid.seed=N replays just that one.
  */
 class SimulationSweepTest
 {
     @ParameterizedTest(name = "{0} x {1}")
-    @CsvSource({ "blk, 1", "net, 2", "scsi, 2" })
+    @CsvSource({ "blk, 2", "net, 2", "scsi, 2" })
     void seedsKeepEveryInvariant(final String device, final int factor)
     {
         final Long only = Long.getLong("braid.seed");
