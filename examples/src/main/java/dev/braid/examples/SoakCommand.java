@@ -132,12 +132,13 @@ public final class SoakCommand implements Callable<Integer>
         c.bandwidth = bandwidth == null ? 0 : Specs.bandwidthBytesPerSecond(bandwidth);
         c.readPercent = readPercent;
         c.validate();
-        dev.braid.examples.soak.DeviceKinds.of(c.device);
+        final dev.braid.examples.soak.DeviceKind kind = dev.braid.examples.soak.DeviceKinds.of(c.device);
         if (c.activePassive() && selector != null && !"queue-affine".equals(selector))
         {
             throw new UsageException("--selector applies to --mode aa only (active-passive is queue-affine): " + selector);
         }
-        Policies.selector(c, "least-outstanding");
+        Policies.selector(c, kind.defaultSelector());
+        kind.validate(c);
         FaultPlan.validate(c.faults, c.cards);
         return c;
     }

@@ -39,6 +39,7 @@ class BraidCliTest
         "--faults /no/such/file   | braid: --faults must be none, light, heavy, demo or a schedule file: /no/such/file",
         "--mode ap --selector round-robin | braid: --selector applies to --mode aa only (active-passive is queue-affine): round-robin",
         "--threaded --deterministic | braid: --threaded and --deterministic exclude each other",
+        "--device net --selector queue-affine | braid: --device net --mode aa needs a spraying selector (flow-hash, round-robin, least-outstanding, service-time): queue-affine splits the rx and tx of a queue pair over cards",
     })
     void badValuesGiveOneLineAndExitTwo(final String args, final String message)
     {
@@ -82,11 +83,22 @@ class BraidCliTest
         assertEquals("braid: " + file + ":1: card must be 0..1: 5", err.toString().trim());
     }
 
-    @Test
-    void pendingDeviceKindsSaySo()
+    @ParameterizedTest
+    @CsvSource({ "net, aa, wire_lost_replies", "net, ap, wire_duplicate_replies", "scsi, aa, check_conditions",
+        "scsi, ap, aborted" })
+    void netAndScsiSoaksWriteTheirOwnCounters(final String device, final String mode, final String field,
+        @TempDir final Path dir) throws Exception
     {
-        assertEquals(BraidCli.USAGE, run("soak", "--device", "net"));
-        assertTrue(err.toString().contains("pending"), err.toString());
+        final Path json = dir.resolve("r.json");
+        final int rc = run("soak", "--device", device, "--mode", mode, "--deterministic", "--duration", "40ms",
+            "--faults", "heavy", "--seed", "5", "--cards", "3", "--json", json.toString(), "--quiet");
+        final String text = Files.readString(json);
+        assertEquals(BraidCli.OK, rc, out + text);
+        assertTrue(text.contains("\"device\":\"" + device + "\""), text);
+        assertTrue(text.contains("\"" + field + "\":"), field + " in " + text);
+        assertTrue(text.contains("\"invariants_ok\":true"), text);
+        assertTrue(text.contains("\"lost\":0,") && text.contains("\"duplicated\":0,") && text.contains("\"corrupted\":0,"),
+            text);
     }
 
     @Test

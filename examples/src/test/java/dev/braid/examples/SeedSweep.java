@@ -23,6 +23,11 @@ final class SeedSweep
     private static final CardFault[] FAULTS = { CardFault.FAIL_STOP, CardFault.LINK_DOWN, CardFault.HANG,
         CardFault.SLOW, CardFault.ERROR_BURST, CardFault.ZOMBIE };
     private static final String[] SELECTORS = { "least-outstanding", "round-robin", "service-time", "queue-affine" };
+    /**
+     * net keeps a flow on one card with flow-hash; the other spraying selectors are legal too (a
+     * network may reorder). Not queue-affine: it would split a queue pair's rx and tx over cards.
+     */
+    private static final String[] NET_SELECTORS = { "flow-hash", "flow-hash", "round-robin", "least-outstanding" };
 
     private SeedSweep()
     {
@@ -37,7 +42,8 @@ final class SeedSweep
         c.seed = seed;
         c.cards = 2 + rng.nextInt(7);
         c.mode = rng.nextInt(3) == 0 ? "ap" : "aa";
-        c.selector = c.activePassive() ? null : SELECTORS[rng.nextInt(SELECTORS.length)];
+        final String[] selectors = "net".equals(device) ? NET_SELECTORS : SELECTORS;
+        c.selector = c.activePassive() ? null : selectors[rng.nextInt(selectors.length)];
         c.queues = 1 + rng.nextInt(3);
         c.queueDepth = new int[]{ 4, 8, 16, 32 }[rng.nextInt(4)];
         c.packed = rng.nextBoolean();

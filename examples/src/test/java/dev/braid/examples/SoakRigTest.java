@@ -38,4 +38,54 @@ class SoakRigTest
         assertFalse(r.failovers.isEmpty(), "heavy faults caused failovers");
         assertTrue(r.checked > 1000, "reads were verified");
     }
+
+    @ParameterizedTest
+    @CsvSource({ "net, aa, false", "net, ap, true", "scsi, aa, true", "scsi, ap, false" })
+    void netAndScsiKeepTheirInvariantsUnderHeavyFaults(final String device, final String mode, final boolean packed)
+    {
+        final long seed = Long.getLong("braid.seed", 23);
+        System.out.println("seed=" + seed + " device=" + device + " mode=" + mode + " packed=" + packed);
+        final SoakConfig c = new SoakConfig();
+        c.device = device;
+        c.threaded = false;
+        c.mode = mode;
+        c.packed = packed;
+        c.cards = 4;
+        c.queueDepth = 16;
+        c.durationNanos = 60_000_000L;
+        c.faults = "heavy";
+        c.seed = seed;
+        final SoakResult r = new SoakRig(c).run();
+        assertTrue(r.invariantsOk(), r.summary() + " " + r.extra);
+        assertEquals(0, r.lost, "lost");
+        assertEquals(0, r.duplicated, "duplicated");
+        assertEquals(0, r.corrupted, "corrupted");
+        assertFalse(r.failovers.isEmpty(), "heavy faults caused failovers");
+        assertTrue(r.checked > 1000, "data was verified: " + r.checked);
+        if ("net".equals(device))
+        {
+            // Wire losses are reported apart, never as virtio losses.
+            assertTrue(r.extra.containsKey("wire_lost_replies") && r.extra.containsKey("wire_duplicate_replies"));
+            assertEquals(r.extra.get("tx_posted"), r.extra.get("tx_completed"), "every tx buffer completed once");
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({ "net, aa", "scsi, ap" })
+    void threadedNetAndScsiUnderHeavyFaults(final String device, final String mode)
+    {
+        final long seed = Long.getLong("braid.seed", 29);
+        System.out.println("seed=" + seed + " device=" + device + " mode=" + mode + " threaded");
+        final SoakConfig c = new SoakConfig();
+        c.device = device;
+        c.mode = mode;
+        c.cards = 3;
+        c.queueDepth = 32;
+        c.durationNanos = 600_000_000L;
+        c.faults = "heavy";
+        c.seed = seed;
+        final SoakResult r = new SoakRig(c).run();
+        assertTrue(r.invariantsOk(), r.summary() + " " + r.extra);
+        assertTrue(r.requestsCompleted > 0);
+    }
 }

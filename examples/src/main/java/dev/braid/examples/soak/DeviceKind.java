@@ -18,6 +18,11 @@ public interface DeviceKind
     /** The active-active selector used when none is given. */
     String defaultSelector();
 
+    /** Refuses, with a {@link UsageException}, a configuration this kind cannot run meaningfully. */
+    default void validate(final SoakConfig config)
+    {
+    }
+
     /**
      * Builds the device, its simulated cards and one verifying guest per queue.
      *

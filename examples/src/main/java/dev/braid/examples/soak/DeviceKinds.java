@@ -2,7 +2,7 @@ package dev.braid.examples.soak;
 
 import java.util.List;
 
-/** The device kinds the soak rig knows. net and scsi join when their aggregator paths land. */
+/** The device kinds the soak rig knows. */
 public final class DeviceKinds
 {
     private DeviceKinds()
@@ -18,7 +18,7 @@ public final class DeviceKinds
     /** The kinds that can run now. */
     public static List<String> available()
     {
-        return List.of("blk");
+        return List.of("blk", "net", "scsi");
     }
 
     public static DeviceKind of(final String name)
@@ -28,9 +28,9 @@ public final class DeviceKinds
             case "blk":
                 return new BlkKind();
             case "net":
+                return new NetKind();
             case "scsi":
-                throw new UsageException("--device " + name + " is not available yet (pending: needs the " + name +
-                    " aggregator path)");
+                return new ScsiKind();
             default:
                 throw new UsageException("--device must be one of " + String.join(", ", names()) + ": " + name);
         }

@@ -6,6 +6,7 @@ import dev.braid.sim.TimerSource;
 import org.agrona.concurrent.Agent;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * A built device of one kind with its simulated cards and verifying guests: what the generic
@@ -54,4 +55,25 @@ public interface KindRig
 
     /** One-line kind-specific counters for the report (reads/writes, frames...). */
     String detail();
+
+    /** Every device-side agent to run (front queues, card workers, controller, and e.g. a scsi control queue). */
+    default List<Agent> deviceAgents()
+    {
+        return device().agents();
+    }
+
+    /**
+     * Whether guest queue {@code guestQueue} must hold nothing once quiesced. Not so for a net rx
+     * queue: the device keeps the guest's rx buffers until frames arrive, by design.
+     */
+    default boolean drains(final int guestQueue)
+    {
+        return true;
+    }
+
+    /** Kind-specific counters for the report and the JSON (snake_case names), in a stable order. */
+    default Map<String, Long> extra()
+    {
+        return Map.of();
+    }
 }

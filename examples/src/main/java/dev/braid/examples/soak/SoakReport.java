@@ -25,6 +25,12 @@ public final class SoakReport
         sb.append(String.format(Locale.ROOT, "device     replayed %,d, stale completions dropped %,d, failed for no path %,d, " +
             "interrupts %,d, map epoch %d -> %d%n", r.replayed, r.staleDropped, r.failedNoPath, r.interrupts,
             r.epochStart, r.epochEnd));
+        if (!r.extra.isEmpty())
+        {
+            sb.append("kind      ");
+            r.extra.forEach((name, value) -> sb.append(' ').append(name).append('=').append(value));
+            sb.append('\n');
+        }
         sb.append(String.format(Locale.ROOT, "faults     %d events applied%n", r.faults.size()));
         sb.append(String.format(Locale.ROOT, "failovers  %d%s%n", r.failovers.size(),
             r.failovers.isEmpty() ? "" : " (card, reason, at, fault->down, stall = fence to first replayed completion)"));
@@ -43,8 +49,8 @@ public final class SoakReport
         sb.append('\n');
         verdict(sb, "lost", r.lostVerdict(), r.lost + " posted but never completed" + (r.quiesced ? "" : " (did not quiesce)"));
         verdict(sb, "duplicated", r.duplicatedVerdict(), r.duplicated + " duplicate or stray completions");
-        verdict(sb, "corrupted", r.corruptedVerdict(), r.corrupted + " reads not matching the last completed write, of " +
-            r.checked + " checked");
+        verdict(sb, "corrupted", r.corruptedVerdict(), r.corrupted + " corrupt (blk/scsi: reads not the last completed write; " +
+            "net: bad replies or rx buffers), of " + r.checked + " checked");
         verdict(sb, "leaked", r.leakedVerdict(), r.leaked + " requests still held by front queues or cards after quiesce");
         verdict(sb, "out-of-order", r.outOfOrderVerdict(), "per-queue order is not tracked by this rig");
         verdict(sb, "guest-errors", r.errorsVerdict(), r.guestErrors + " error completions" +
@@ -84,6 +90,7 @@ public final class SoakReport
             .field("leaked", r.leaked).field("guest_errors", r.guestErrors).field("checked", r.checked)
             .field("out_of_order", "not_checked").field("quiesced", r.quiesced)
             .field("invariants_ok", r.invariantsOk());
+        r.extra.forEach((name, value) -> j.field(name, value.longValue()));
         final StringBuilder list = new StringBuilder("[");
         for (final Failover f : r.failovers)
         {

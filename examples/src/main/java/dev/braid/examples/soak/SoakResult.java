@@ -3,6 +3,7 @@ package dev.braid.examples.soak;
 import org.HdrHistogram.Histogram;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What one soak run measured and the verdict of each invariant. Times are nanos on the run's clock
@@ -46,6 +47,8 @@ public final class SoakResult
     public long corrupted;
     public long leaked;
     public long guestErrors;
+    /** Kind-specific counters (net: wire_lost_replies...), reported as they are, never a verdict by themselves. */
+    public Map<String, Long> extra = Map.of();
 
     public double iops()
     {

@@ -192,7 +192,7 @@ public final class SoakRig
     private SoakResult runDeterministic()
     {
         final DeterministicScheduler scheduler = new DeterministicScheduler(config.seed, virtualClock);
-        for (final Agent agent : kind.device().agents())
+        for (final Agent agent : kind.deviceAgents())
         {
             scheduler.addAgent(agent);
         }
@@ -264,7 +264,7 @@ public final class SoakRig
     private SoakResult runThreaded()
     {
         final AtomicReference<Throwable> guestFailure = new AtomicReference<>();
-        final AgentThreads threads = AgentThreads.start(kind.device().agents(), 2, AgentThreads.backoff());
+        final AgentThreads threads = AgentThreads.start(kind.deviceAgents(), 2, AgentThreads.backoff());
         for (final Agent late : lateAgents)
         {
             threads.add(late);
@@ -363,14 +363,21 @@ public final class SoakRig
         {
             return false;
         }
+        return frontLeaks() == 0 && cardLeaks() == 0;
+    }
+
+    /** Requests the front queues still hold on queues that must drain (not a net rx queue's buffers). */
+    private long frontLeaks()
+    {
+        long n = 0;
         for (int g = 0; g < kind.device().guestQueueCount(); g++)
         {
-            if (kind.device().frontQueue(g).inFlight() != 0)
+            if (kind.drains(g))
             {
-                return false;
+                n += kind.device().frontQueue(g).inFlight();
             }
         }
-        return cardLeaks() == 0;
+        return n;
     }
 
     /** Requests cards still hold, ignoring cards left dead or hung by the plan (they never answer). */
@@ -542,7 +549,6 @@ public final class SoakRig
         r.intervalNanos = sampler.interval;
         r.intervalCompletions = sampler.completions();
         r.intervalPerCard = sampler.perCard();
-        long frontInFlight = 0;
         for (int g = 0; g < device.guestQueueCount(); g++)
         {
             final QueueStats stats = device.frontQueue(g).stats();
@@ -550,7 +556,6 @@ public final class SoakRig
             r.replayed += stats.get(QueueStats.REPLAYED);
             r.failedNoPath += stats.get(QueueStats.FAILED_NO_PATH);
             r.interrupts += stats.get(QueueStats.INTERRUPTS);
-            frontInFlight += device.frontQueue(g).inFlight();
         }
         final List<SoakResult.CardStats> cards = new ArrayList<>();
         final List<FaultTarget> targets = kind.faultTargets();
@@ -580,7 +585,8 @@ public final class SoakRig
         r.lost = kind.outstanding();
         r.duplicated = kind.duplicates();
         r.corrupted = kind.corrupt();
-        r.leaked = frontInFlight + cardLeaks();
+        r.leaked = frontLeaks() + cardLeaks();
+        r.extra = kind.extra();
         r.guestErrors = kind.errors();
         return r;
     }
