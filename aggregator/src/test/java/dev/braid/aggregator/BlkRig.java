@@ -60,6 +60,7 @@ final class BlkRig
         HealthConfig health = new HealthConfig().completionTimeoutNanos(5_000_000).minDownNanos(2_000_000)
             .probeIntervalNanos(1_000_000);
         Consumer<AggregatedDevice.Builder> customise = b -> {};
+        java.util.function.Function<SimDisk, dev.braid.virtio.card.BlockCard> wrap = d -> d;
     }
 
     BlkRig(final long seed, final Options options)
@@ -76,7 +77,7 @@ final class BlkRig
         {
             disks[i] = SimDisk.builder("disk" + i, store).clock(clock).latency(options.latency)
                 .queues(2, 32).seed(seed * 31 + i).build();
-            builder.card(disks[i]);
+            builder.card(options.wrap.apply(disks[i]));
             scheduler.addTimerSource(disks[i]);
         }
         final DeviceQueue[] queues = new DeviceQueue[options.queues];
