@@ -240,7 +240,7 @@ public final class FrontQueue implements Agent, CompletionHandler
             stats.onCardError(card);
             health.onError(card, now);
             avoidCard[head] = card;
-            replay(head, card);
+            replay(head, card, false);
             return;
         }
         health.onSuccess(card, now);
@@ -252,7 +252,11 @@ public final class FrontQueue implements Agent, CompletionHandler
         finish(head, handler.complete(head, status, length));
     }
 
-    private void replay(final int head, final int fromCard)
+    /**
+     * Sends a request again. Only replays forced by a fence count toward the card's failover
+     * stall; a path error on a card that is not fenced is a retry, not a failover.
+     */
+    private void replay(final int head, final int fromCard, final boolean fenced)
     {
         attempt[head]++;
         if (attempt[head] - firstAttempt[head] >= maxAttempts)
@@ -262,7 +266,10 @@ public final class FrontQueue implements Agent, CompletionHandler
             return;
         }
         stats.increment(QueueStats.REPLAYED);
-        replayedFrom[head] = fromCard;
+        if (fenced)
+        {
+            replayedFrom[head] = fromCard;
+        }
         toPending(head);
     }
 
@@ -314,7 +321,7 @@ public final class FrontQueue implements Agent, CompletionHandler
                 {
                     leaveCard(card);
                     avoidCard[head] = card;
-                    replay(head, card);
+                    replay(head, card, true);
                     replayed++;
                 }
             }
