@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The guest's failover stall: from the moment a fault hits a card to the guest's first completion
- * of a request replayed from it (a request the device re-submitted with attempt > 0, seen through
+ * of a request replayed from it (a request the device submitted a second time, seen through
  * {@link ReplayMarkingCard}). Two cards, one split queue, 32 x 4 KiB requests outstanding, service
  * time uniform 10..50 us, request spray; card 0 fails.
  *
@@ -146,9 +146,8 @@ public final class FailoverStall
             {
                 errors++;
             }
-            if (replayed.get(id) != 0)
+            if (replayed.getAndSet(id, 0) == 2)
             {
-                replayed.lazySet(id, 0);
                 firstReplayAt.compareAndSet(-1, clock.nanoTime());
             }
         }
