@@ -2,9 +2,7 @@ package dev.braid.aggregator.guest;
 
 import dev.braid.virtio.driver.BufferChain;
 import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.UsedConsumer;
 import dev.braid.virtio.memory.GuestMemory;
-import org.agrona.concurrent.Agent;
 
 import java.util.SplittableRandom;
 
@@ -19,7 +17,7 @@ import java.util.SplittableRandom;
  *
  * <p>Requests are (header 16 B, data, status 1 B) chains, direct or indirect at random.
  */
-public final class BlkGuestWorkload implements Agent, UsedConsumer
+public final class BlkGuestWorkload extends SlottedGuestWorkload
 {
     private static final int HEADER = 16;
     private static final int T_IN = 0;
@@ -29,39 +27,24 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
     private final DriverQueue queue;
     private final GuestMemory memory;
     private final SplittableRandom random;
-    private final int queueIndex;
     private final long firstSector;
     private final int sectorCount;
     private final int maxSectorsPerRequest;
     private final int readPercent;
     private final boolean useIndirect;
-    private final long areaGpa;
-    private final int slotBytes;
-    private final long requestLimit;
-    private final int maxOutstanding;
-    private final Kicker kicker;
 
     private final BlockLedger ledger;
-    private final long[] slotGpa;
-    private final int[] slotOfId;
-    private final boolean[] slotFree;
     private final int[] reqType;
     private final long[] reqSector;
     private final int[] reqSectors;
     private final long[] reqWriteId;
-    private final long[] reqPostedNanos;
-    private final boolean[] idOutstanding;
     private final BufferChain chain = new BufferChain(4);
 
     private long nextWriteId;
-    private long posted;
-    private long completed;
     private long errors;
     private long corrupt;
-    private long strays;
     private long reads;
     private long writes;
-    private int outstanding;
 
     /** Called when the guest has published new chains and the device wants a kick. */
     @FunctionalInterface
@@ -82,7 +65,7 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
         final boolean useIndirect, final long requestLimit, final int maxOutstanding, final long seed,
         final Kicker kicker)
     {
-        this.queueIndex = queueIndex;
+        super(queueIndex, queue, areaGpa, slotBytes(maxSectorsPerRequest), requestLimit, maxOutstanding, kicker);
         this.queue = queue;
         this.memory = memory;
         this.random = new SplittableRandom(seed);
@@ -91,27 +74,12 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
         this.maxSectorsPerRequest = maxSectorsPerRequest;
         this.readPercent = readPercent;
         this.useIndirect = useIndirect;
-        this.areaGpa = areaGpa;
-        this.slotBytes = slotBytes(maxSectorsPerRequest);
-        this.requestLimit = requestLimit;
-        this.maxOutstanding = Math.min(maxOutstanding, queue.size());
-        this.kicker = kicker;
         ledger = new BlockLedger(memory, firstSector, sectorCount);
         final int slots = queue.size();
-        slotGpa = new long[slots];
-        slotFree = new boolean[slots];
-        slotOfId = new int[Math.max(slots, 1)];
         reqType = new int[slots];
         reqSector = new long[slots];
         reqSectors = new int[slots];
         reqWriteId = new long[slots];
-        reqPostedNanos = new long[slots];
-        idOutstanding = new boolean[slots];
-        for (int i = 0; i < slots; i++)
-        {
-            slotGpa[i] = areaGpa + (long)i * slotBytes;
-            slotFree[i] = true;
-        }
     }
 
     /** Guest memory one request slot needs: header, data, status, rounded to 64 bytes. */
@@ -122,44 +90,12 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
 
     public String roleName()
     {
-        return "braid-guest-blk-" + queueIndex;
+        return "braid-guest-blk-" + queueIndex();
     }
 
-    public int doWork()
+    boolean postOne()
     {
-        int work = queue.reap(this);
-        boolean added = false;
-        while (outstanding < maxOutstanding && (requestLimit <= 0 || posted < requestLimit))
-        {
-            if (!postOne())
-            {
-                break;
-            }
-            added = true;
-            work++;
-        }
-        if (added)
-        {
-            queue.publish();
-            if (queue.needsKick())
-            {
-                kicker.kick(queueIndex);
-            }
-        }
-        return work;
-    }
-
-    private boolean postOne()
-    {
-        int slot = -1;
-        for (int i = 0; i < slotFree.length; i++)
-        {
-            if (slotFree[i])
-            {
-                slot = i;
-                break;
-            }
-        }
+        final int slot = freeSlot();
         if (slot < 0)
         {
             return false;
@@ -177,7 +113,7 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
             return false;
         }
 
-        final long gpa = slotGpa[slot];
+        final long gpa = slotGpa(slot);
         memory.putInt(gpa, type);
         memory.putInt(gpa + 4, 0);
         memory.putLong(gpa + 8, firstSector + sector);
@@ -220,40 +156,21 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
             }
             return false;
         }
-        if (idOutstanding[id])
-        {
-            throw new IllegalStateException("driver model returned an id that is still outstanding: " + id);
-        }
-        slotFree[slot] = false;
-        slotOfId[id] = slot;
-        idOutstanding[id] = true;
+        track(id, slot);
         reqType[slot] = type;
         reqSector[slot] = sector;
         reqSectors[slot] = sectors;
         reqWriteId[slot] = writeId;
-        posted++;
-        outstanding++;
         return true;
     }
 
-    public void onUsed(final int id, final int length)
+    void onCompleted(final int slot, final int length)
     {
-        if (id < 0 || id >= idOutstanding.length || !idOutstanding[id])
-        {
-            strays++;
-            return;
-        }
-        idOutstanding[id] = false;
-        final int slot = slotOfId[id];
-        slotFree[slot] = true;
-        outstanding--;
-        completed++;
-
         final int type = reqType[slot];
         final long sector = reqSector[slot];
         final int sectors = reqSectors[slot];
         final int dataBytes = type == T_FLUSH ? 0 : sectors * 512;
-        final long statusGpa = slotGpa[slot] + HEADER + dataBytes;
+        final long statusGpa = slotGpa(slot) + HEADER + dataBytes;
         final int status = memory.getByte(statusGpa) & 0xFF;
         if (status != 0)
         {
@@ -275,28 +192,13 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
                 {
                     corrupt++;
                 }
-                if (!ledger.verify(slotGpa[slot] + HEADER, sector, sectors))
+                if (!ledger.verify(slotGpa(slot) + HEADER, sector, sectors))
                 {
                     corrupt++;
                 }
             }
             ledger.release(sector, sectors, false);
         }
-    }
-
-    public boolean isFinished()
-    {
-        return requestLimit > 0 && posted >= requestLimit && outstanding == 0;
-    }
-
-    public long posted()
-    {
-        return posted;
-    }
-
-    public long completed()
-    {
-        return completed;
     }
 
     /** Requests that completed with a status other than OK. */
@@ -311,12 +213,6 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
         return corrupt;
     }
 
-    /** Completions for ids the guest had not posted or had already seen completed (duplicates). */
-    public long strays()
-    {
-        return strays + queue.deviceFaults();
-    }
-
     public long reads()
     {
         return reads;
@@ -325,11 +221,5 @@ public final class BlkGuestWorkload implements Agent, UsedConsumer
     public long writes()
     {
         return writes;
-    }
-
-    /** Requests posted and not completed: at the end of a quiesced run, these were lost. */
-    public int outstanding()
-    {
-        return outstanding;
     }
 }

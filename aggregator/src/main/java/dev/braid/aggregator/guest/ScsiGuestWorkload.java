@@ -2,12 +2,10 @@ package dev.braid.aggregator.guest;
 
 import dev.braid.virtio.driver.BufferChain;
 import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.UsedConsumer;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.scsi.ScsiDescriptor;
 import dev.braid.virtio.scsi.ScsiLun;
 import dev.braid.virtio.scsi.VirtioScsi;
-import org.agrona.concurrent.Agent;
 
 import java.util.SplittableRandom;
 
@@ -26,7 +24,7 @@ import java.util.SplittableRandom;
  * <p>Requests are chains (request header + CDB, data-out) readable then (response + sense, data-in)
  * writable, direct or indirect at random; the sizes match the device's cdb_size and sense_size.
  */
-public final class ScsiGuestWorkload implements Agent, UsedConsumer
+public final class ScsiGuestWorkload extends SlottedGuestWorkload
 {
     private static final int BLOCK = BlockLedger.BLOCK;
     private static final int READ_10 = 0x28;
@@ -39,7 +37,6 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
     private final DriverQueue queue;
     private final GuestMemory memory;
     private final SplittableRandom random;
-    private final int queueIndex;
     private final long lunField;
     private final int cdbSize;
     private final int reqBytes;
@@ -49,16 +46,8 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
     private final int maxBlocksPerRequest;
     private final int readPercent;
     private final boolean useIndirect;
-    private final int slotBytes;
-    private final long requestLimit;
-    private final int maxOutstanding;
-    private final BlkGuestWorkload.Kicker kicker;
 
     private final BlockLedger ledger;
-    private final long[] slotGpa;
-    private final boolean[] slotFree;
-    private final int[] slotOfId;
-    private final boolean[] idOutstanding;
     private final boolean[] reqWrite;
     private final long[] reqBlock;
     private final int[] reqBlocks;
@@ -68,17 +57,13 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
 
     private long nextWriteId;
     private long nextTag;
-    private long posted;
-    private long completed;
     private long checkConditions;
     private long aborted;
     private long failures;
     private long corrupt;
     private long badLengths;
-    private long strays;
     private long reads;
     private long writes;
-    private int outstanding;
 
     /**
      * @param areaGpa     start of guest memory for this workload's buffers:
@@ -93,11 +78,9 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
         final boolean useIndirect, final long requestLimit, final int maxOutstanding, final long seed,
         final BlkGuestWorkload.Kicker kicker)
     {
-        if (cdbSize < 16)
-        {
-            throw new IllegalArgumentException("cdb size must hold a 16-byte CDB: " + cdbSize);
-        }
-        this.queueIndex = queueIndex;
+        super(
+            queueIndex, queue, areaGpa, slotBytes(requireCdbSize(cdbSize), senseSize, maxBlocksPerRequest),
+            requestLimit, maxOutstanding, kicker);
         this.queue = queue;
         this.memory = memory;
         this.random = new SplittableRandom(seed);
@@ -110,27 +93,23 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
         this.maxBlocksPerRequest = maxBlocksPerRequest;
         this.readPercent = readPercent;
         this.useIndirect = useIndirect;
-        this.slotBytes = slotBytes(cdbSize, senseSize, maxBlocksPerRequest);
-        this.requestLimit = requestLimit;
-        this.maxOutstanding = Math.min(maxOutstanding, queue.size());
-        this.kicker = kicker;
         this.nextTag = (long)queueIndex << 40;
         ledger = new BlockLedger(memory, firstBlock, blockCount);
         final int slots = queue.size();
-        slotGpa = new long[slots];
-        slotFree = new boolean[slots];
-        slotOfId = new int[slots];
-        idOutstanding = new boolean[slots];
         reqWrite = new boolean[slots];
         reqBlock = new long[slots];
         reqBlocks = new int[slots];
         reqWriteId = new long[slots];
         reqTag = new long[slots];
-        for (int i = 0; i < slots; i++)
+    }
+
+    private static int requireCdbSize(final int cdbSize)
+    {
+        if (cdbSize < 16)
         {
-            slotGpa[i] = areaGpa + (long)i * slotBytes;
-            slotFree[i] = true;
+            throw new IllegalArgumentException("cdb size must hold a 16-byte CDB: " + cdbSize);
         }
+        return cdbSize;
     }
 
     /** Guest memory one request slot needs: request, response, data, rounded to 64 bytes. */
@@ -142,44 +121,12 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
 
     public String roleName()
     {
-        return "braid-guest-scsi-" + queueIndex;
+        return "braid-guest-scsi-" + queueIndex();
     }
 
-    public int doWork()
+    boolean postOne()
     {
-        int work = queue.reap(this);
-        boolean added = false;
-        while (outstanding < maxOutstanding && (requestLimit <= 0 || posted < requestLimit))
-        {
-            if (!postOne())
-            {
-                break;
-            }
-            added = true;
-            work++;
-        }
-        if (added)
-        {
-            queue.publish();
-            if (queue.needsKick())
-            {
-                kicker.kick(queueIndex);
-            }
-        }
-        return work;
-    }
-
-    private boolean postOne()
-    {
-        int slot = -1;
-        for (int i = 0; i < slotFree.length; i++)
-        {
-            if (slotFree[i])
-            {
-                slot = i;
-                break;
-            }
-        }
+        final int slot = freeSlot();
         final int blocks = 1 + random.nextInt(maxBlocksPerRequest);
         if (slot < 0 || blocks > blockCount)
         {
@@ -193,7 +140,7 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
             return false;
         }
 
-        final long gpa = slotGpa[slot];
+        final long gpa = slotGpa(slot);
         final long respGpa = gpa + reqBytes;
         final long dataGpa = respGpa + respBytes;
         final int dataBytes = blocks * BLOCK;
@@ -250,41 +197,22 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
             }
             return false;
         }
-        if (idOutstanding[id])
-        {
-            throw new IllegalStateException("driver model returned an id that is still outstanding: " + id);
-        }
-        slotFree[slot] = false;
-        slotOfId[id] = slot;
-        idOutstanding[id] = true;
+        track(id, slot);
         reqWrite[slot] = write;
         reqBlock[slot] = block;
         reqBlocks[slot] = blocks;
         reqWriteId[slot] = writeId;
         reqTag[slot] = tag;
-        posted++;
-        outstanding++;
         return true;
     }
 
-    public void onUsed(final int id, final int length)
+    void onCompleted(final int slot, final int length)
     {
-        if (id < 0 || id >= idOutstanding.length || !idOutstanding[id])
-        {
-            strays++;
-            return;
-        }
-        idOutstanding[id] = false;
-        final int slot = slotOfId[id];
-        slotFree[slot] = true;
-        outstanding--;
-        completed++;
-
         final boolean write = reqWrite[slot];
         final long block = reqBlock[slot];
         final int blocks = reqBlocks[slot];
         final int dataBytes = blocks * BLOCK;
-        final long respGpa = slotGpa[slot] + reqBytes;
+        final long respGpa = slotGpa(slot) + reqBytes;
         final long dataGpa = respGpa + respBytes;
         final int response = memory.getByte(respGpa + ScsiDescriptor.RESP_RESPONSE_OFFSET) & 0xFF;
         final int status = memory.getByte(respGpa + ScsiDescriptor.RESP_STATUS_OFFSET) & 0xFF;
@@ -334,11 +262,12 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
     /** The tag of some request still outstanding, or -1: for tests that abort a task. */
     public long anyOutstandingTag()
     {
-        for (int id = 0; id < idOutstanding.length; id++)
+        for (int id = 0; id < idCount(); id++)
         {
-            if (idOutstanding[id])
+            final int slot = outstandingSlot(id);
+            if (slot >= 0)
             {
-                return reqTag[slotOfId[id]];
+                return reqTag[slot];
             }
         }
         return -1;
@@ -347,9 +276,10 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
     /** Whether the request with {@code tag} is still owed a completion. */
     public boolean isOutstanding(final long tag)
     {
-        for (int id = 0; id < idOutstanding.length; id++)
+        for (int id = 0; id < idCount(); id++)
         {
-            if (idOutstanding[id] && reqTag[slotOfId[id]] == tag)
+            final int slot = outstandingSlot(id);
+            if (slot >= 0 && reqTag[slot] == tag)
             {
                 return true;
             }
@@ -361,21 +291,6 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
     public long lunField()
     {
         return lunField;
-    }
-
-    public boolean isFinished()
-    {
-        return requestLimit > 0 && posted >= requestLimit && outstanding == 0;
-    }
-
-    public long posted()
-    {
-        return posted;
-    }
-
-    public long completed()
-    {
-        return completed;
     }
 
     /** GOOD-response commands whose status was CHECK CONDITION. */
@@ -408,12 +323,6 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
         return badLengths;
     }
 
-    /** Completions for ids the guest had not posted or had already seen completed (duplicates). */
-    public long strays()
-    {
-        return strays + queue.deviceFaults();
-    }
-
     public long reads()
     {
         return reads;
@@ -422,11 +331,5 @@ public final class ScsiGuestWorkload implements Agent, UsedConsumer
     public long writes()
     {
         return writes;
-    }
-
-    /** Requests posted and not completed: at the end of a quiesced run, these were lost. */
-    public int outstanding()
-    {
-        return outstanding;
     }
 }
