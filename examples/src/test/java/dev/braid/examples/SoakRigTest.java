@@ -1,6 +1,7 @@
 package dev.braid.examples;
 
 import dev.braid.examples.soak.SoakConfig;
+import dev.braid.examples.soak.SoakReport;
 import dev.braid.examples.soak.SoakResult;
 import dev.braid.examples.soak.SoakRig;
 import dev.braid.examples.soak.Verdict;
@@ -34,9 +35,39 @@ class SoakRigTest
         assertEquals(Verdict.PASS, r.duplicatedVerdict());
         assertEquals(Verdict.PASS, r.corruptedVerdict());
         assertEquals(Verdict.PASS, r.leakedVerdict());
-        assertEquals(Verdict.NOT_CHECKED, r.outOfOrderVerdict(), "order is reported as not checked, never as a pass");
+        final boolean affine = "ap".equals(mode) || "queue-affine".equals(selector);
+        assertEquals(affine ? Verdict.PASS : Verdict.NOT_CHECKED, r.outOfOrderVerdict(),
+            "order is checked in queue-affine mode only, and never reported as a pass otherwise: " + r.outOfOrder);
         assertFalse(r.failovers.isEmpty(), "heavy faults caused failovers");
         assertTrue(r.checked > 1000, "reads were verified");
+    }
+
+    @ParameterizedTest
+    @CsvSource({ "aa, false", "aa, true", "ap, false" })
+    void queueAffineBlkKeepsPerQueueWriteOrderUnderHeavyFaults(final String mode, final boolean packed)
+    {
+        final long seed = Long.getLong("braid.seed", 37);
+        System.out.println("seed=" + seed + " mode=" + mode + " queue-affine packed=" + packed);
+        final SoakConfig c = new SoakConfig();
+        c.threaded = false;
+        c.mode = mode;
+        c.selector = "aa".equals(mode) ? "queue-affine" : null;
+        c.packed = packed;
+        c.cards = 4;
+        c.queueDepth = 16;
+        c.durationNanos = 60_000_000L;
+        c.faults = "heavy";
+        c.seed = seed;
+        final SoakResult r = new SoakRig(c).run();
+        assertTrue(r.orderChecked, "queue-affine blk checks order");
+        assertEquals(0, r.outOfOrder, r.summary());
+        assertEquals(Verdict.PASS, r.outOfOrderVerdict());
+        assertTrue(r.invariantsOk(), r.summary());
+        assertFalse(r.failovers.isEmpty(), "heavy faults caused failovers");
+        assertTrue(r.replayed > 0, "writes were replayed, and told apart from first submissions");
+        assertTrue(r.orderedWrites > 1000, "writes checked: " + r.orderedWrites);
+        final String json = SoakReport.json(r);
+        assertTrue(json.contains("\"out_of_order\":0,\"out_of_order_checked\":true"), json);
     }
 
     @ParameterizedTest

@@ -5,12 +5,14 @@ import dev.braid.aggregator.RequestHandler;
 import dev.braid.aggregator.blk.BlkProbeHandler;
 import dev.braid.aggregator.blk.BlkRequestHandler;
 import dev.braid.aggregator.guest.BlkGuestWorkload;
+import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.FaultTarget;
 import dev.braid.sim.LatencyModel;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
 import dev.braid.sim.TimerSource;
 import dev.braid.virtio.blk.BlkRequestParser;
+import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.driver.DriverQueue;
 import dev.braid.virtio.driver.PackedDriverQueue;
 import dev.braid.virtio.driver.RingLayout;
@@ -58,6 +60,8 @@ public final class BlkKind implements DeviceKind
         private final List<BlkGuestWorkload> guests = new ArrayList<>();
         private final List<GuestQueue> guestQueues = new ArrayList<>();
         private final AggregatedDevice device;
+        /** Null unless queue-affine: then every card is wrapped to check per-queue write order. */
+        private final WriteOrder order;
 
         Rig(final SoakConfig config, final NanoClock clock, final Consumer<Agent> onAgentAdded)
         {
@@ -70,6 +74,8 @@ public final class BlkKind implements DeviceKind
             final long perQueue = RingLayout.alignUp(64L * 1024 + (long)ringSize * 64 + (long)ringSize * slot, 4096);
             final GuestMemory memory = GuestMemory.allocate((int)Math.min(Integer.MAX_VALUE, perQueue * queues + (1 << 20)));
             store = new SharedBlockStore((long)config.sectorsPerQueue * queues);
+            order = Policies.selector(config, "least-outstanding") == SelectorKind.QUEUE_AFFINE ?
+                new WriteOrder(queues, ringSize) : null;
 
             final AggregatedDevice.Builder builder = AggregatedDevice.builder()
                 .clock(clock).seed(config.seed).maxCards(SoakConfig.MAX_CARDS).onAgentAdded(onAgentAdded);
@@ -77,7 +83,7 @@ public final class BlkKind implements DeviceKind
             {
                 final SimDisk disk = newDisk(i);
                 disks.add(disk);
-                builder.card(disk);
+                builder.card(recorded(disk));
             }
 
             final DeviceQueue[] deviceQueues = new DeviceQueue[queues];
@@ -110,6 +116,11 @@ public final class BlkKind implements DeviceKind
                 .dispatchPolicy(Policies.dispatch(config, "least-outstanding"))
                 .healthConfig(config.health)
                 .build();
+        }
+
+        private BlockCard recorded(final SimDisk disk)
+        {
+            return order == null ? disk : new OrderRecordingDisk(disk, order);
         }
 
         private SimDisk newDisk(final int index)
@@ -151,7 +162,7 @@ public final class BlkKind implements DeviceKind
         public int hotAddCard()
         {
             final SimDisk disk = newDisk(disks.size());
-            final int index = device.hotAdd(disk);
+            final int index = device.hotAdd(recorded(disk));
             while (disks.size() <= index)
             {
                 disks.add(null);
@@ -229,6 +240,26 @@ public final class BlkKind implements DeviceKind
         {
             final SimDisk disk = card < disks.size() ? disks.get(card) : null;
             return disk == null ? 0 : disk.completed();
+        }
+
+        public boolean orderChecked()
+        {
+            return order != null;
+        }
+
+        public long outOfOrder()
+        {
+            return order == null ? 0 : order.outOfOrder();
+        }
+
+        public long orderExcused()
+        {
+            return order == null ? 0 : order.excused();
+        }
+
+        public long orderedWrites()
+        {
+            return order == null ? 0 : order.firstSubmissions();
         }
 
         public String detail()

@@ -71,6 +71,33 @@ public interface KindRig
         return true;
     }
 
+    /**
+     * Whether this rig checks per-guest-queue order (queue-affine only: a spray promises no order
+     * across cards). When false, {@link #outOfOrder()} means nothing.
+     */
+    default boolean orderChecked()
+    {
+        return false;
+    }
+
+    /** First write submissions that reached a card after a later-posted write of the same guest queue. */
+    default long outOfOrder()
+    {
+        return 0;
+    }
+
+    /** Late first submissions of writes a fence may have stranded (replayed after later ones): allowed. */
+    default long orderExcused()
+    {
+        return 0;
+    }
+
+    /** First write submissions the order check looked at. */
+    default long orderedWrites()
+    {
+        return 0;
+    }
+
     /** Kind-specific counters for the report and the JSON (snake_case names), in a stable order. */
     default Map<String, Long> extra()
     {

@@ -52,7 +52,11 @@ public final class SoakReport
         verdict(sb, "corrupted", r.corruptedVerdict(), r.corrupted + " corrupt (blk/scsi: reads not the last completed write; " +
             "net: bad replies or rx buffers), of " + r.checked + " checked");
         verdict(sb, "leaked", r.leakedVerdict(), r.leaked + " requests still held by front queues or cards after quiesce");
-        verdict(sb, "out-of-order", r.outOfOrderVerdict(), "per-queue order is not tracked by this rig");
+        verdict(sb, "out-of-order", r.outOfOrderVerdict(), r.orderChecked ?
+            r.outOfOrder + " writes reached a card after a later-posted write of their guest queue, of " +
+            r.orderedWrites + " first submissions checked (" + r.orderExcused +
+            " stranded by a fence and replayed late: allowed)" :
+            "per-queue order is checked only for blk in queue-affine mode (a spray promises none)");
         verdict(sb, "guest-errors", r.errorsVerdict(), r.guestErrors + " error completions" +
             (r.allDownInSchedule ? " (all cards were down at some point: errors allowed)" : " while at least one card was up"));
         if (r.agentFailure != null)
@@ -88,7 +92,8 @@ public final class SoakReport
         j.field("replayed", r.replayed).field("stale_dropped", r.staleDropped).field("failed_no_path", r.failedNoPath);
         j.field("lost", r.lost).field("duplicated", r.duplicated).field("corrupted", r.corrupted)
             .field("leaked", r.leaked).field("guest_errors", r.guestErrors).field("checked", r.checked)
-            .field("out_of_order", "not_checked").field("quiesced", r.quiesced)
+            .field("out_of_order", r.outOfOrder).field("out_of_order_checked", r.orderChecked)
+            .field("out_of_order_excused", r.orderExcused).field("quiesced", r.quiesced)
             .field("invariants_ok", r.invariantsOk());
         r.extra.forEach((name, value) -> j.field(name, value.longValue()));
         final StringBuilder list = new StringBuilder("[");

@@ -47,6 +47,12 @@ public final class SoakResult
     public long corrupted;
     public long leaked;
     public long guestErrors;
+    /** Whether per-guest-queue write order was checked (queue-affine blk); else outOfOrder means nothing. */
+    public boolean orderChecked;
+    public long outOfOrder;
+    public long orderedWrites;
+    /** Writes stranded by a fence and replayed after later-posted ones: order across a failover is not promised. */
+    public long orderExcused;
     /** Kind-specific counters (net: wire_lost_replies...), reported as they are, never a verdict by themselves. */
     public Map<String, Long> extra = Map.of();
 
@@ -95,10 +101,14 @@ public final class SoakResult
         return leaked == 0 ? Verdict.PASS : Verdict.FAIL;
     }
 
-    /** Guest-visible completion order is not tracked per queue by this rig. */
+    /** Per-queue write order as the cards saw it; checked only where the kind and mode promise it. */
     public Verdict outOfOrderVerdict()
     {
-        return Verdict.NOT_CHECKED;
+        if (!orderChecked)
+        {
+            return Verdict.NOT_CHECKED;
+        }
+        return outOfOrder == 0 ? Verdict.PASS : Verdict.FAIL;
     }
 
     /** Guest errors count only when at least one card was up all along. */
@@ -120,7 +130,7 @@ public final class SoakResult
     public boolean invariantsOk()
     {
         for (final Verdict v : List.of(lostVerdict(), duplicatedVerdict(), corruptedVerdict(), leakedVerdict(),
-            errorsVerdict(), agentsVerdict()))
+            outOfOrderVerdict(), errorsVerdict(), agentsVerdict()))
         {
             if (v == Verdict.FAIL)
             {
@@ -134,7 +144,8 @@ public final class SoakResult
     public String summary()
     {
         return "lost=" + lost + (quiesced ? "" : " (not quiesced)") + " duplicated=" + duplicated + " corrupted=" +
-            corrupted + " leaked=" + leaked + " guestErrors=" + guestErrors + (allDownInSchedule ? "(all-down)" : "") +
+            corrupted + " leaked=" + leaked +
+            (orderChecked ? " outOfOrder=" + outOfOrder : "") + " guestErrors=" + guestErrors + (allDownInSchedule ? "(all-down)" : "") +
             " completed=" + requestsCompleted + " failovers=" + failovers.size() +
             (agentFailure != null ? " agentFailure=" + agentFailure : "");
     }

@@ -588,6 +588,10 @@ public final class SoakRig
         r.leaked = frontLeaks() + cardLeaks();
         r.extra = kind.extra();
         r.guestErrors = kind.errors();
+        r.orderChecked = kind.orderChecked();
+        r.outOfOrder = kind.outOfOrder();
+        r.orderedWrites = kind.orderedWrites();
+        r.orderExcused = kind.orderExcused();
         return r;
     }
 

@@ -1,0 +1,88 @@
+package dev.braid.examples.soak;
+
+import dev.braid.virtio.card.BlockCard;
+import dev.braid.virtio.card.BlockIo;
+import dev.braid.virtio.card.CardEventListener;
+import dev.braid.virtio.card.CompletionSink;
+import dev.braid.virtio.card.IoVector;
+
+/**
+ * A block card that passes everything to the card it wraps and reports each accepted write to a
+ * {@link WriteOrder}. The write id is the second little-endian long of the data, where the blk
+ * guest writes it in every sector.
+ */
+final class OrderRecordingDisk implements BlockCard
+{
+    private static final int WRITE_ID_OFFSET = 8;
+
+    private final BlockCard card;
+    private final WriteOrder order;
+
+    OrderRecordingDisk(final BlockCard card, final WriteOrder order)
+    {
+        this.card = card;
+        this.order = order;
+    }
+
+    public boolean submit(final int queue, final BlockIo io, final long token, final CompletionSink sink)
+    {
+        final boolean accepted = card.submit(queue, io, token, sink);
+        // Recorded before this worker next polls the card, so before the write can complete and the
+        // guest queue move to another card.
+        if (accepted && io.operation() == BlockIo.WRITE)
+        {
+            final IoVector data = io.data();
+            if (data.count() > 0 && data.length(0) >= WRITE_ID_OFFSET + 8)
+            {
+                order.submitted(token, data.memory().getLong(data.address(0) + WRITE_ID_OFFSET));
+            }
+        }
+        return accepted;
+    }
+
+    public long capacitySectors()
+    {
+        return card.capacitySectors();
+    }
+
+    public String name()
+    {
+        return card.name();
+    }
+
+    public int queueCount()
+    {
+        return card.queueCount();
+    }
+
+    public int queueDepth()
+    {
+        return card.queueDepth();
+    }
+
+    public int poll(final int queue)
+    {
+        return card.poll(queue);
+    }
+
+    public void fence()
+    {
+        order.fenced();
+        card.fence();
+    }
+
+    public void unfence()
+    {
+        card.unfence();
+    }
+
+    public boolean isLinkUp()
+    {
+        return card.isLinkUp();
+    }
+
+    public void setEventListener(final CardEventListener listener)
+    {
+        card.setEventListener(listener);
+    }
+}
