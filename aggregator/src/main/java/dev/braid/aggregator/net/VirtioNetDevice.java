@@ -3,7 +3,9 @@ package dev.braid.aggregator.net;
 import dev.braid.aggregator.AbstractVirtioDevice;
 import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.InterruptSink;
+import dev.braid.ha.ActiveActivePolicy;
 import dev.braid.ha.AllDownPolicy;
+import dev.braid.ha.DispatchShape;
 import dev.braid.ha.HealthConfig;
 import dev.braid.ha.MapPolicy;
 import dev.braid.mapper.DispatchPolicy;
@@ -65,6 +67,15 @@ public final class VirtioNetDevice extends AbstractVirtioDevice
         if (mac == 0 || (mac & 0x0100_0000_0000L) != 0 || (mac >>> 48) != 0)
         {
             throw new IllegalArgumentException("the device MAC must be a 48-bit unicast address: " + Long.toHexString(mac));
+        }
+        final MapPolicy probe = policy.apply(2 * maxQueuePairs + 1);
+        if (cards.size() > 1 && probe instanceof ActiveActivePolicy &&
+            ((ActiveActivePolicy)probe).shape() == DispatchShape.QUEUE_AFFINE)
+        {
+            // Each guest queue would get its own card: a pair's rx and tx would land on different
+            // NICs and replies would arrive where no rx buffer waits.
+            throw new IllegalArgumentException(
+                "virtio-net active-active needs request spray (e.g. flow-hash), not queue-affine");
         }
         this.cards = List.copyOf(cards);
         this.mac = mac;

@@ -70,6 +70,19 @@ class VirtioNetDeviceTest
         return device;
     }
 
+    @Test
+    void activeActiveQueueAffineIsRefusedWithAClearMessage()
+    {
+        final List<NetCard> cards = List.of(
+            new SimNic("a", FrameBuilder.macBytes(0x525400EE0001L), segment, clock, 1, 64, 256, 20_000),
+            new SimNic("b", FrameBuilder.macBytes(0x525400EE0002L), segment, clock, 1, 64, 256, 20_000));
+        final IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+            () -> new VirtioNetDevice(memory, cards, DEVICE_MAC, 1, 1500, 256,
+                q -> new ActiveActivePolicy(q, DispatchShape.QUEUE_AFFINE), DispatchPolicy.queueAffine(),
+                new HealthConfig(), AllDownPolicy.failFast(), q -> { }, () -> { }, a -> { }, () -> { }));
+        assertTrue(error.getMessage().contains("queue-affine"), error.getMessage());
+    }
+
     private static void negotiate(final VirtioNetDevice device, final long drop)
     {
         final VirtioDeviceCore core = device.core();
