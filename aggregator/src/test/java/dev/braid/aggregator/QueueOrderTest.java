@@ -4,8 +4,8 @@ import dev.braid.sim.LatencyModel;
 import dev.braid.sim.SimDisk;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.card.BlockIo;
-import dev.braid.virtio.card.CardEventListener;
 import dev.braid.virtio.card.CompletionSink;
+import dev.braid.virtio.card.ForwardingBlockCard;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -29,16 +29,11 @@ class QueueOrderTest
 
     static BlockCard recording(final SimDisk disk, final Log log)
     {
-        return new BlockCard()
+        return new ForwardingBlockCard(disk)
         {
-            public long capacitySectors()
-            {
-                return disk.capacitySectors();
-            }
-
             public boolean submit(final int queue, final BlockIo io, final long token, final CompletionSink sink)
             {
-                final boolean started = disk.submit(queue, io, token, sink);
+                final boolean started = card.submit(queue, io, token, sink);
                 if (started && io.operation() == BlockIo.WRITE)
                 {
                     final byte[] first = new byte[16];
@@ -51,46 +46,6 @@ class QueueOrderTest
                     log.writes.add(new long[]{ CompletionToken.guestQueue(token), writeId });
                 }
                 return started;
-            }
-
-            public String name()
-            {
-                return disk.name();
-            }
-
-            public int queueCount()
-            {
-                return disk.queueCount();
-            }
-
-            public int queueDepth()
-            {
-                return disk.queueDepth();
-            }
-
-            public int poll(final int queue)
-            {
-                return disk.poll(queue);
-            }
-
-            public void fence()
-            {
-                disk.fence();
-            }
-
-            public void unfence()
-            {
-                disk.unfence();
-            }
-
-            public boolean isLinkUp()
-            {
-                return disk.isLinkUp();
-            }
-
-            public void setEventListener(final CardEventListener listener)
-            {
-                disk.setEventListener(listener);
             }
         };
     }

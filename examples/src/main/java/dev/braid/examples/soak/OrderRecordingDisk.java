@@ -2,8 +2,8 @@ package dev.braid.examples.soak;
 
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.card.BlockIo;
-import dev.braid.virtio.card.CardEventListener;
 import dev.braid.virtio.card.CompletionSink;
+import dev.braid.virtio.card.ForwardingBlockCard;
 import dev.braid.virtio.card.IoVector;
 
 /**
@@ -11,16 +11,15 @@ import dev.braid.virtio.card.IoVector;
  * {@link WriteOrder}. The write id is the second little-endian long of the data, where the blk
  * guest writes it in every sector.
  */
-final class OrderRecordingDisk implements BlockCard
+final class OrderRecordingDisk extends ForwardingBlockCard
 {
     private static final int WRITE_ID_OFFSET = 8;
 
-    private final BlockCard card;
     private final WriteOrder order;
 
     OrderRecordingDisk(final BlockCard card, final WriteOrder order)
     {
-        this.card = card;
+        super(card);
         this.order = order;
     }
 
@@ -40,49 +39,9 @@ final class OrderRecordingDisk implements BlockCard
         return accepted;
     }
 
-    public long capacitySectors()
-    {
-        return card.capacitySectors();
-    }
-
-    public String name()
-    {
-        return card.name();
-    }
-
-    public int queueCount()
-    {
-        return card.queueCount();
-    }
-
-    public int queueDepth()
-    {
-        return card.queueDepth();
-    }
-
-    public int poll(final int queue)
-    {
-        return card.poll(queue);
-    }
-
     public void fence()
     {
         order.fenced();
         card.fence();
-    }
-
-    public void unfence()
-    {
-        card.unfence();
-    }
-
-    public boolean isLinkUp()
-    {
-        return card.isLinkUp();
-    }
-
-    public void setEventListener(final CardEventListener listener)
-    {
-        card.setEventListener(listener);
     }
 }

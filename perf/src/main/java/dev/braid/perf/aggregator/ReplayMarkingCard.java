@@ -3,8 +3,8 @@ package dev.braid.perf.aggregator;
 import dev.braid.aggregator.CompletionToken;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.card.BlockIo;
-import dev.braid.virtio.card.CardEventListener;
 import dev.braid.virtio.card.CompletionSink;
+import dev.braid.virtio.card.ForwardingBlockCard;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
@@ -14,14 +14,13 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * then knows which of its completions came from a replay. Marks are set by card worker threads and
  * read and cleared by the guest thread, hence the atomic array.
  */
-final class ReplayMarkingCard implements BlockCard
+final class ReplayMarkingCard extends ForwardingBlockCard
 {
-    private final BlockCard card;
     private final AtomicIntegerArray replayed;
 
     ReplayMarkingCard(final BlockCard card, final AtomicIntegerArray replayed)
     {
-        this.card = card;
+        super(card);
         this.replayed = replayed;
     }
 
@@ -36,50 +35,5 @@ final class ReplayMarkingCard implements BlockCard
             replayed.accumulateAndGet(CompletionToken.head(token), 1, (seen, one) -> seen == 0 ? 1 : 2);
         }
         return accepted;
-    }
-
-    public long capacitySectors()
-    {
-        return card.capacitySectors();
-    }
-
-    public String name()
-    {
-        return card.name();
-    }
-
-    public int queueCount()
-    {
-        return card.queueCount();
-    }
-
-    public int queueDepth()
-    {
-        return card.queueDepth();
-    }
-
-    public int poll(final int queue)
-    {
-        return card.poll(queue);
-    }
-
-    public void fence()
-    {
-        card.fence();
-    }
-
-    public void unfence()
-    {
-        card.unfence();
-    }
-
-    public boolean isLinkUp()
-    {
-        return card.isLinkUp();
-    }
-
-    public void setEventListener(final CardEventListener listener)
-    {
-        card.setEventListener(listener);
     }
 }
