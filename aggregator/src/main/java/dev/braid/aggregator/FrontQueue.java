@@ -185,9 +185,10 @@ public final class FrontQueue implements Agent, CompletionHandler
         final QueueMap current = maps.current();
         if (current.epoch() != seenEpoch)
         {
+            // Fences were already rechecked above; requests on cards the new map dropped without
+            // fencing them (a drain) finish where they are.
             map = current;
             seenEpoch = current.epoch();
-            work += onNewMap();
         }
 
         if (!draining)
@@ -284,12 +285,6 @@ public final class FrontQueue implements Agent, CompletionHandler
     }
 
     // ---------------------------------------------------------------- re-homing
-
-    private int onNewMap()
-    {
-        // Requests on cards the new map dropped but did not fence (a drain) finish where they are.
-        return recheckFences();
-    }
 
     /** Replays every submitted request whose card was fenced after it was submitted. */
     private int recheckFences()
