@@ -280,13 +280,10 @@ public final class AggregatedDevice
         return failovers;
     }
 
-    /**
-     * The card's health as the controller last set it, or null for a card not in the pool. Reads the
-     * controller's plain state from another thread: a diagnostic snapshot that may be stale.
-     */
+    /** The card's health as the controller last set it, or null for a card not in the pool. Any thread. */
     public HealthState health(final int card)
     {
-        return ha.pool().contains(card) ? ha.pool().health(card) : null;
+        return ha.healthOf(card);
     }
 
     public NanoClock clock()

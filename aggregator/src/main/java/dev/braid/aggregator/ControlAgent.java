@@ -193,7 +193,7 @@ final class ControlAgent implements Agent, CompletionHandler
             {
                 probeOutstanding[card] = false;
                 probeAttempt[card]++;
-                ha.onProbeResult(card, false);
+                ha.onProbeResult(card, false, now - probeSentAt[card]);
                 return 1;
             }
             return 0;
@@ -222,8 +222,9 @@ final class ControlAgent implements Agent, CompletionHandler
         }
         probeOutstanding[card] = false;
         probeAttempt[card]++;
-        // As slow as the timeout is too slow, as for a request (see CardHealth's completion timeout).
-        final boolean inTime = nowNanos - probeSentAt[card] < probeTimeoutNanos;
-        ha.onProbeResult(card, status == CardStatus.OK && inTime);
+        // As slow as the timeout is too slow, as for a request; the controller also fails a probe
+        // that took the completion timeout or longer.
+        final long latency = nowNanos - probeSentAt[card];
+        ha.onProbeResult(card, status == CardStatus.OK && latency < probeTimeoutNanos, latency);
     }
 }
