@@ -19,6 +19,10 @@ import java.util.function.Supplier;
  * onto {@link CompositeAgent}s, so two cores are enough for any number of queues and cards; agents
  * added later (hot-added cards) join a {@link DynamicCompositeAgent} on the last thread.
  *
+ * <p>Dealing never splits state that must stay on one thread: whatever must share a thread is one
+ * agent (the HA controller and the control plane are one control conductor, see
+ * {@link AggregatedDevice#agents()}), and each listed agent runs whole on one thread.
+ *
  * <p>The first error any agent throws is kept and the runner stops; {@link #failure()} reports it
  * rather than letting it escape into the VMM's threads.
  */

@@ -62,16 +62,18 @@ public final class AggregatedDevice
         handlers[guestQueues] = builder.probeHandler;
         sink = new DeviceCompletionSink(rings);
 
-        control = new ControlAgent(ports, frontQueues, failovers, clock, probeRing, builder.probeTimeoutNanos,
-            builder.controlPlaneListener);
         final CardPool pool = new CardPool(maxCards);
         final long now = clock.nanoTime();
         for (int i = 0; i < builder.cards.size(); i++)
         {
             pool.add(i, builder.cards.get(i).queueCount(), HealthState.UP, now);
         }
-        ha = new HaController(clock, builder.healthConfig, pool, builder.mapPolicy, builder.allDownPolicy, control, 256);
-        control.controller(ha);
+        final ControlAgent.ProbeRequests probeRequests = new ControlAgent.ProbeRequests(maxCards);
+        ha = new HaController(clock, builder.healthConfig, pool, builder.mapPolicy, builder.allDownPolicy, probeRequests, 256);
+        // A probe is held to the bar a request is: one slower than the completion timeout fails.
+        final long probeTimeout = Math.min(builder.probeTimeoutNanos, builder.healthConfig.completionTimeoutNanos());
+        control = new ControlAgent(ha, probeRequests, ports, frontQueues, failovers, clock, probeRing, probeTimeout,
+            builder.controlPlaneListener);
 
         final HealthReporter reporter = new HealthReporter()
         {
@@ -129,8 +131,7 @@ public final class AggregatedDevice
         }
         workerCapacity = Math.max(context.cardQueueBacklog(), capacity + maxCards * 4);
 
-        agents.add(ha);
-        agents.add(control);
+        agents.add(control); // runs the controller too: never list ha on its own
         for (final FrontQueue front : frontQueues)
         {
             agents.add(front);
@@ -175,7 +176,11 @@ public final class AggregatedDevice
         return added;
     }
 
-    /** Every agent of the device, in a stable order: controller, control plane, front queues, card workers. */
+    /**
+     * Every agent of the device, in a stable order: the control conductor (the HA controller and
+     * the control plane as one agent, which must stay on one thread), front queues, card workers.
+     * The controller is not listed on its own: {@link #controller()} is for reading, not scheduling.
+     */
     public List<Agent> agents()
     {
         return List.copyOf(agents);
@@ -251,6 +256,10 @@ public final class AggregatedDevice
         return ports.length;
     }
 
+    /**
+     * The HA controller, for its any-thread API (intake, publisher, log). Its "controller thread
+     * only" methods belong to the control conductor's thread: do not call them while the device runs.
+     */
     public HaController controller()
     {
         return ha;
@@ -271,9 +280,10 @@ public final class AggregatedDevice
         return failovers;
     }
 
+    /** The card's health as the controller last set it, or null for a card not in the pool. Any thread. */
     public HealthState health(final int card)
     {
-        return ha.pool().contains(card) ? ha.pool().health(card) : null;
+        return ha.healthOf(card);
     }
 
     public NanoClock clock()
@@ -340,6 +350,10 @@ public final class AggregatedDevice
             return this;
         }
 
+        /**
+         * How long a probe may take (default 50 ms); a probe at or past it fails. The device uses
+         * at most the health config's completion timeout: a card too slow for requests fails probes.
+         */
         public Builder probeTimeoutNanos(final long probeTimeoutNanos)
         {
             this.probeTimeoutNanos = probeTimeoutNanos;

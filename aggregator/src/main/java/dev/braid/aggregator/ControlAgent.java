@@ -11,17 +11,60 @@ import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
 
 /**
- * The control plane that runs beside the {@link HaController}, on its thread: it turns health
- * states into fencing, sends probes to cards that are coming back, and drops hot-removed cards
- * once nothing of theirs is in flight.
+ * The device's control conductor: ONE agent that runs the {@link HaController} and the control
+ * plane in its own {@link #doWork()}, controller first (intake, health ticks, probe requests, map),
+ * then the control plane (fencing, probes, hot-remove drains, device hooks). The two share plain
+ * state (the controller's {@link dev.braid.ha.CardPool}, the {@link ProbeRequests}), so they must run
+ * on one thread; being one agent makes that structural, however a scheduler deals agents. The
+ * controller is never listed as an agent of its own (see {@link AggregatedDevice#agents()}).
  *
- * <p>Fencing follows health, never the other way round: a card that is DOWN is fenced before any
- * front queue may replay its requests (replay waits for the fence generation to move); a card
- * that is PROBING or UP is unfenced so that probes and then traffic can reach it.
+ * <p>The control plane turns health states into fencing, sends probes to cards that are coming
+ * back, and drops hot-removed cards once nothing of theirs is in flight. Fencing follows health,
+ * never the other way round: a card that is DOWN is fenced before any front queue may replay its
+ * requests (replay waits for the fence generation to move); a card that is PROBING or UP is
+ * unfenced so that probes and then traffic can reach it.
+ *
+ * <p>A probe that takes as long as the probe timeout or longer fails, even when its answer arrives
+ * before the timeout is noticed: a card exactly as slow as the timeout must not pass its probes and
+ * then time out on traffic, over and over.
  */
-final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
+final class ControlAgent implements Agent, CompletionHandler
 {
-    private HaController ha;
+    /**
+     * The controller's {@link ProbeRequester}: plain flags, set inside {@link HaController#doWork()}
+     * and read by the control plane in the same {@link ControlAgent#doWork()}, on the same thread.
+     * Built before the controller, so neither needs a setter to find the other.
+     */
+    static final class ProbeRequests implements ProbeRequester
+    {
+        private final boolean[] wanted;
+
+        ProbeRequests(final int maxCards)
+        {
+            wanted = new boolean[maxCards];
+        }
+
+        public void requestProbe(final int card)
+        {
+            if (card >= 0 && card < wanted.length)
+            {
+                wanted[card] = true;
+            }
+        }
+
+        boolean isWanted(final int card)
+        {
+            return wanted[card];
+        }
+
+        void clear(final int card)
+        {
+            wanted[card] = false;
+        }
+    }
+
+    private final HaController ha;
+    private final ProbeRequests probeRequests;
     private final CardPort[] ports;
     private final FrontQueue[] frontQueues;
     private final FailoverTracker failovers;
@@ -29,13 +72,19 @@ final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
     private final ManyToOneCompletionRing probeCompletions;
     private final int probeQueue;
     private final long probeTimeoutNanos;
-    private final boolean[] probeWanted;
     private final int[] probeAttempt;
     private final long[] probeSentAt;
     private final boolean[] probeOutstanding;
     private final ControlPlaneListener listener;
+    private long nowNanos;
 
+    /**
+     * @param ha            the controller this conductor runs; built with {@code probeRequests} as its prober.
+     * @param probeTimeoutNanos how long a probe may take; at or past it the probe fails.
+     */
     ControlAgent(
+        final HaController ha,
+        final ProbeRequests probeRequests,
         final CardPort[] ports,
         final FrontQueue[] frontQueues,
         final FailoverTracker failovers,
@@ -44,6 +93,8 @@ final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
         final long probeTimeoutNanos,
         final ControlPlaneListener listener)
     {
+        this.ha = ha;
+        this.probeRequests = probeRequests;
         this.listener = listener;
         this.ports = ports;
         this.frontQueues = frontQueues;
@@ -52,16 +103,14 @@ final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
         this.probeCompletions = probeCompletions;
         this.probeQueue = frontQueues.length;
         this.probeTimeoutNanos = probeTimeoutNanos;
-        probeWanted = new boolean[ports.length];
         probeAttempt = new int[ports.length];
         probeSentAt = new long[ports.length];
         probeOutstanding = new boolean[ports.length];
     }
 
-    /** Set once, right after the controller is built (it needs this agent as its prober). */
-    void controller(final HaController ha)
+    HaController controller()
     {
-        this.ha = ha;
+        return ha;
     }
 
     public String roleName()
@@ -69,16 +118,22 @@ final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
         return "braid-control";
     }
 
-    /** Called by the controller (same thread) when a PROBING card is due for a probe. */
-    public void requestProbe(final int card)
+    public void onStart()
     {
-        probeWanted[card] = true;
+        ha.onStart();
+    }
+
+    public void onClose()
+    {
+        ha.onClose();
     }
 
     public int doWork()
     {
+        int work = ha.doWork();
         final long now = clock.nanoTime();
-        int work = probeCompletions.drain(this, 64);
+        nowNanos = now;
+        work += probeCompletions.drain(this, 64);
         for (final CardPort port : ports)
         {
             if (port == null || port.isRemoved())
@@ -138,19 +193,19 @@ final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
             {
                 probeOutstanding[card] = false;
                 probeAttempt[card]++;
-                ha.onProbeResult(card, false);
+                ha.onProbeResult(card, false, now - probeSentAt[card]);
                 return 1;
             }
             return 0;
         }
-        if (!probeWanted[card] || port.isFenced())
+        if (!probeRequests.isWanted(card) || port.isFenced())
         {
             return 0;
         }
         final long token = CompletionToken.encode(probeQueue, card, port.fenceGeneration(), probeAttempt[card]);
         if (port.submissionRing(0).offer(token))
         {
-            probeWanted[card] = false;
+            probeRequests.clear(card);
             probeOutstanding[card] = true;
             probeSentAt[card] = now;
             return 1;
@@ -167,6 +222,9 @@ final class ControlAgent implements Agent, ProbeRequester, CompletionHandler
         }
         probeOutstanding[card] = false;
         probeAttempt[card]++;
-        ha.onProbeResult(card, status == CardStatus.OK);
+        // As slow as the timeout is too slow, as for a request; the controller also fails a probe
+        // that took the completion timeout or longer.
+        final long latency = nowNanos - probeSentAt[card];
+        ha.onProbeResult(card, status == CardStatus.OK && latency < probeTimeoutNanos, latency);
     }
 }

@@ -1,7 +1,8 @@
 package dev.braid.aggregator;
 
 /**
- * Device-type hooks run by the control plane, on its thread (the HA controller's): what a device
+ * Device-type hooks run by the control plane, inside the control conductor's duty cycle and so on
+ * the HA controller's thread ({@link ControlAgent} runs both as one agent): what a device
  * does when one of its cards is fenced for good reason (net: announce itself through a survivor),
  * plus a duty cycle for work that must be retried (an announce no card could send yet).
  */

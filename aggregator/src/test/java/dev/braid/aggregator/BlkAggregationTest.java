@@ -94,8 +94,9 @@ class BlkAggregationTest
         options.requestsPerQueue = 400;
         options.customise = b -> b.allDownPolicy(dev.braid.ha.AllDownPolicy.queueUntilDeadline(50_000_000));
         final BlkRig rig = new BlkRig(19, options);
-        rig.faults.inject(300_000, rig.disks[0], CardFault.FAIL_STOP, 0);
-        rig.faults.inject(300_000, rig.disks[1], CardFault.FAIL_STOP, 0);
+        // Early enough that the 400 requests are still running (they take about 300 us in all).
+        rig.faults.inject(100_000, rig.disks[0], CardFault.FAIL_STOP, 0);
+        rig.faults.inject(100_000, rig.disks[1], CardFault.FAIL_STOP, 0);
         assertTrue(rig.run(60_000_000_000L), "every request was answered");
         assertTrue(rig.guests[0].errors() > 0, "requests failed with IOERR after the deadline");
         assertEquals(0, rig.guests[0].strays());

@@ -198,8 +198,8 @@ class FenceRaceTest
 
     private Agent worker(final int card)
     {
-        // Agents: controller, control plane, the front queue, then one worker per card (one queue each).
-        return agents.get(3 + card);
+        // Agents: the control conductor, the front queue, then one worker per card (one queue each).
+        return agents.stream().filter(a -> a instanceof CardWorker).toList().get(card);
     }
 
     private void work(final int card)

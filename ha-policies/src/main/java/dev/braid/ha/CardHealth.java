@@ -10,8 +10,17 @@ package dev.braid.ha;
  *       {@code downAfterErrors}. SUSPECT → UP once the window holds no error and a request succeeded
  *       since the last one.</li>
  *   <li>DOWN → PROBING when the link is up and the damped hold has passed; PROBING → UP after
- *       {@code upAfterProbes} consecutive good probes; a failed probe → DOWN with a doubled hold.</li>
+ *       {@code upAfterProbes} consecutive good probes; a failed probe → DOWN with a doubled hold.
+ *       A probe answered no sooner than the completion timeout is a failed probe: a card that is
+ *       too slow to serve must not pass its probes (see {@link #onProbeResult(boolean, long, long)}).</li>
  * </ul>
+ *
+ * <p>Hold-down back-off: every fall to DOWN (link, timeout, errors or a failed probe) while the
+ * card has not yet served healthily for {@code stableNanos} doubles the next hold, up to
+ * {@code maxDownNanos} (see {@link HealthConfig}). "Served healthily" means UP without a break:
+ * the stable clock starts when the card becomes UP (from probes, or recovering from SUSPECT) and
+ * stops at SUSPECT; a card that lingers SUSPECT and then fails is not forgiven. So a card that
+ * keeps failing soon after it rejoins is held down ever longer rather than flapping the map.
  *
  * <p>Errors, successes and ages reported while DOWN or PROBING are ignored: the card carries no
  * traffic then, so they are late echoes of the failure; probes alone decide. Time comes only from
@@ -77,7 +86,7 @@ public final class CardHealth
         return stateSinceNanos;
     }
 
-    /** Failures since the card last stayed UP for {@code stableNanos}; drives the damping. */
+    /** Failures since the card last stayed UP (healthy) for {@code stableNanos}; drives the damping. */
     public int flaps()
     {
         return flaps;
@@ -165,12 +174,24 @@ public final class CardHealth
 
     public void onProbeResult(final boolean ok, final long nowNanos)
     {
+        onProbeResult(ok, 0, nowNanos);
+    }
+
+    /**
+     * A probe's answer and how long it took. A probe that took the completion timeout or longer
+     * fails whatever it answered: a request that slow would have taken the card DOWN, so a probe
+     * that slow must not bring it UP (else a card exactly as slow as the timeout flaps for ever).
+     *
+     * @param latencyNanos from sending the probe to its answer; 0 when unknown.
+     */
+    public void onProbeResult(final boolean ok, final long latencyNanos, final long nowNanos)
+    {
         final long now = advance(nowNanos);
         if (state != HealthState.PROBING)
         {
             return; // a stale answer to a probe of an earlier PROBING period
         }
-        if (!ok)
+        if (!ok || latencyNanos >= config.completionTimeoutNanos())
         {
             enterDown(now, TransitionReason.PROBE_FAILED);
         }
@@ -222,6 +243,7 @@ public final class CardHealth
     {
         if (state == HealthState.SUSPECT && successSinceError && now - lastErrorNanos >= config.errorWindowNanos())
         {
+            servingSinceNanos = now; // the stable clock restarts: SUSPECT was not healthy service
             transition(HealthState.UP, now, TransitionReason.RECOVERED);
         }
     }
@@ -236,7 +258,7 @@ public final class CardHealth
 
     private void enterDown(final long now, final TransitionReason reason)
     {
-        if (state.carriesTraffic())
+        if (state == HealthState.UP)
         {
             forgiveIfStable(now);
         }

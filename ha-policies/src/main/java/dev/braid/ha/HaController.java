@@ -1,6 +1,7 @@
 package dev.braid.ha;
 
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 import dev.braid.mapper.QueueMap;
@@ -79,6 +80,9 @@ public final class HaController implements Agent
     private final AtomicLong droppedEvents = new AtomicLong();
     private volatile long pendingDrain = NO_DRAIN;
     private volatile long allDownSince = NOT_ALL_DOWN;
+    private volatile long lastServedNanos;
+    /** Each card's health ordinal as last set by the controller, -1 when not in the pool: for other threads. */
+    private final AtomicIntegerArray publishedHealth;
 
     /**
      * @param pool        the cards at start (health UP, PROBING or DOWN as given); owned by the controller from now on.
@@ -108,11 +112,13 @@ public final class HaController implements Agent
         errors = new AtomicLongArray(max);
         successes = new AtomicLongArray(max);
         ages = new AtomicLongArray(max);
+        publishedHealth = new AtomicIntegerArray(max);
         errorsSeen = new long[max];
         successesSeen = new long[max];
         for (int c = 0; c < max; c++)
         {
             ages.set(c, -1);
+            publishedHealth.set(c, -1);
         }
         // At most one transition per event and five per card per doWork; overflow flushes early.
         final int pendingCapacity = EVENT_LIMIT + 5 * max;
@@ -123,11 +129,13 @@ public final class HaController implements Agent
         pendingTime = new long[pendingCapacity];
 
         nowNanos = clock.nanoTime();
+        lastServedNanos = nowNanos;
         for (int i = 0; i < pool.size(); i++)
         {
             final int c = pool.cardAt(i);
             final HealthState h = pool.health(c) == HealthState.SUSPECT ? HealthState.UP : pool.health(c);
             pool.setHealth(c, h, nowNanos);
+            publishedHealth.set(c, h.ordinal());
             monitor.addCard(c, h, nowNanos);
         }
         final QueueMap empty = QueueMap.builder(policy.guestQueueCount()).build(0);
@@ -207,7 +215,16 @@ public final class HaController implements Agent
 
     public boolean onProbeResult(final int card, final boolean ok)
     {
-        return offer(HaEventDescriptor.PROBE_RESULT, card, ok ? 1 : 0, 0);
+        return onProbeResult(card, ok, 0);
+    }
+
+    /**
+     * A probe's answer and how long it took (0 when unknown). One that took the completion timeout
+     * or longer counts as failed, see {@link CardHealth#onProbeResult(boolean, long, long)}.
+     */
+    public boolean onProbeResult(final int card, final boolean ok, final long latencyNanos)
+    {
+        return offer(HaEventDescriptor.PROBE_RESULT, card, ok ? 1 : 0, Math.max(0, latencyNanos));
     }
 
     /** Adds a card (UP) at the lowest priority; the map is rebalanced by a drained plan. */
@@ -277,6 +294,32 @@ public final class HaController implements Agent
         return allDownSince;
     }
 
+    /**
+     * The controller-clock time of the last duty cycle that counted a good completion on any card
+     * (the controller's construction time until the first). Readable from any thread. While cards
+     * flap (UP for a moment, then DOWN again) {@link #allDownSinceNanos()} keeps resetting, but this
+     * does not move unless a request really succeeded: "no card has served since T". Resolution is
+     * one controller duty cycle.
+     */
+    public long lastServedNanos()
+    {
+        return lastServedNanos;
+    }
+
+    /**
+     * {@code card}'s health as the controller last set it, or null when it is not in the pool.
+     * Readable from any thread (a snapshot, unlike {@link #pool()}).
+     */
+    public HealthState healthOf(final int card)
+    {
+        if (!inRange(card))
+        {
+            return null;
+        }
+        final int ordinal = publishedHealth.get(card);
+        return ordinal < 0 ? null : HealthState.of(ordinal);
+    }
+
     public AllDownPolicy allDownPolicy()
     {
         return allDownPolicy;
@@ -295,7 +338,8 @@ public final class HaController implements Agent
         return droppedEvents.get();
     }
 
-    // ---- controller thread only ----
+    // ---- controller thread only: the thread that runs doWork (in Braid's aggregator, the one
+    // control conductor that runs this controller and the control plane together) ----
 
     public HealthMonitor monitor()
     {
@@ -350,7 +394,7 @@ public final class HaController implements Agent
             case HaEventDescriptor.PROBE_RESULT:
                 if (monitor.contains(card))
                 {
-                    monitor.onProbeResult(card, intArg != 0, nowNanos);
+                    monitor.onProbeResult(card, intArg != 0, longArg, nowNanos);
                 }
                 break;
             case HaEventDescriptor.HOT_ADD:
@@ -396,6 +440,7 @@ public final class HaController implements Agent
             return;
         }
         pool.add(card, queueCount, HealthState.UP, nowNanos);
+        publishedHealth.set(card, HealthState.UP.ordinal());
         monitor.addCard(card, HealthState.UP, nowNanos);
         errorsSeen[card] = errors.get(card);
         successesSeen[card] = successes.get(card);
@@ -410,6 +455,7 @@ public final class HaController implements Agent
         {
             final HealthState h = pool.health(card);
             pool.remove(card);
+            publishedHealth.set(card, -1);
             monitor.removeCard(card);
             pending(card, h, h, TransitionReason.REMOVED);
         }
@@ -437,6 +483,7 @@ public final class HaController implements Agent
             if (s != successesSeen[c])
             {
                 successesSeen[c] = s;
+                lastServedNanos = nowNanos;
                 monitor.onSuccess(c, nowNanos);
                 work++;
             }
@@ -475,6 +522,7 @@ public final class HaController implements Agent
         if (pool.contains(card))
         {
             pool.setHealth(card, to, now);
+            publishedHealth.set(card, to.ordinal());
         }
         pending(card, from, to, reason);
         dirty = true;

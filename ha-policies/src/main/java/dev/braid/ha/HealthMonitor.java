@@ -86,9 +86,15 @@ public final class HealthMonitor
         get(card).onOldestInflightAge(ageNanos, nowNanos);
     }
 
+    /** See {@link CardHealth#onProbeResult(boolean, long, long)}. */
+    public void onProbeResult(final int card, final boolean ok, final long latencyNanos, final long nowNanos)
+    {
+        get(card).onProbeResult(ok, latencyNanos, nowNanos);
+    }
+
     public void onProbeResult(final int card, final boolean ok, final long nowNanos)
     {
-        get(card).onProbeResult(ok, nowNanos);
+        get(card).onProbeResult(ok, 0, nowNanos);
     }
 
     /** Ticks every card in id order, so the order of reported transitions is deterministic. */
