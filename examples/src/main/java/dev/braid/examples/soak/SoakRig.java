@@ -587,6 +587,15 @@ public final class SoakRig
         r.corrupted = kind.corrupt();
         r.leaked = frontLeaks() + cardLeaks();
         r.extra = kind.extra();
+        final GuestModel model = kind.model();
+        if (model != null)
+        {
+            model.finish();
+            r.modelChecked = true;
+            r.model = model.violations();
+            r.modelUnits = model.checked();
+            r.modelFirst = model.firstViolations();
+        }
         r.guestErrors = kind.errors();
         r.orderChecked = kind.orderChecked();
         r.outOfOrder = kind.outOfOrder();
