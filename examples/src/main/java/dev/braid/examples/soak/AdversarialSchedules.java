@@ -148,7 +148,7 @@ public final class AdversarialSchedules
         c.faults = "adversarial:" + family.cliName();
         c.cards = 2 + rng.nextInt("ap".equals(mode) ? 2 : 3);
         c.queues = "net".equals(device) ? 1 : 1 + rng.nextInt(2);
-        c.queueDepth = new int[]{ 4, 8, 16 }[rng.nextInt(3)];
+        c.queueDepth = new int[]{ 4, 4, 8, 16 }[rng.nextInt(4)];
         c.packed = rng.nextBoolean();
         if (!"ap".equals(mode))
         {
@@ -156,17 +156,17 @@ public final class AdversarialSchedules
                 new String[]{ "least-outstanding", "round-robin", "queue-affine", "service-time" };
             c.selector = selectors[rng.nextInt(selectors.length)];
         }
-        final long latency = 50_000;
-        c.latency = family == Family.SLOW_AS_TIMEOUT || rng.nextBoolean() ? "fixed:50us" : "uniform:20us-80us";
+        final long latency = 100_000;
+        c.latency = family == Family.SLOW_AS_TIMEOUT || rng.nextBoolean() ? "fixed:100us" : "uniform:40us-160us";
         long timeout = 1_000_000;
         if (family == Family.SLOW_AS_TIMEOUT)
         {
-            timeout = 20 * latency + (rng.nextInt(3) - 1);
+            timeout = 10 * latency + (rng.nextInt(3) - 1);
         }
         c.health = new HealthConfig().completionTimeoutNanos(timeout).minDownNanos(500_000).maxDownNanos(20_000_000)
             .probeIntervalNanos(250_000).stableNanos(2_000_000).errorWindowNanos(10_000_000);
         c.failback = rng.nextBoolean() ? Failback.immediate() : Failback.delayed(1_000_000);
-        c.durationNanos = 12 * timeout;
+        c.durationNanos = 10 * timeout;
         c.requests = 0;
         c.readPercent = 30 + rng.nextInt(40);
         c.sectorsPerQueue = 128;
@@ -188,6 +188,7 @@ public final class AdversarialSchedules
         c.queueDepth = 3;
         c.latency = "fixed:10us";
         c.durationNanos = 1_250_000_000L;
+        c.health = SoakConfig.defaultHealth();
         return c;
     }
 
@@ -228,8 +229,9 @@ public final class AdversarialSchedules
 
         private long delay()
         {
+            // Zero (an answer in the same instant as the fence) a third of the time: the sharpest edge.
             final long[] d = fenceDelays(timeout);
-            return d[rng.nextInt(d.length)];
+            return rng.nextInt(3) == 0 ? 0 : d[rng.nextInt(d.length)];
         }
 
         private void note(final String s)
@@ -453,7 +455,7 @@ public final class AdversarialSchedules
                     // run's latency and step around it a quarter latency at a time.
                     final long base = Math.round(1_159_000_000.0 * latency / 10_000.0);
                     final long[] steps = { 0, -1, 1, -2, 2, -3, 3, -4, 4 };
-                    final long delay = base + steps[(int)Math.floorMod(seed, 9L)] * (latency / 4);
+                    final long delay = base + steps[(int)Math.floorMod(seed - 1, 9L)] * (latency / 4);
                     final double scale = timeout / 20_000_000.0;
                     final long armAt = Math.max(1, Math.round(1_000_000.0 * scale));
                     if (diskZombie)
