@@ -148,7 +148,7 @@ public final class AggregatedDevice
 
     private List<Agent> attach(final int index, final Card card)
     {
-        final CardPort port = new CardPort(index, card, workerCapacity);
+        final CardPort port = new CardPort(index, card, workerCapacity, sink);
         final List<Agent> added = new ArrayList<>();
         for (int q = 0; q < card.queueCount(); q++)
         {

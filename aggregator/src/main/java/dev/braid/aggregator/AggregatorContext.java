@@ -95,7 +95,7 @@ public final class AggregatorContext
         require(noPathTimeoutNanos >= 0, "no-path timeout must be >= 0 ns: " + noPathTimeoutNanos);
         require(ageReportIntervalNanos > 0, "age report interval must be > 0 ns: " + ageReportIntervalNanos);
         require(maxAttempts >= 2 && maxAttempts <= CompletionToken.MAX_ATTEMPT,
-            "max attempts must be 2..65535: " + maxAttempts);
+            "max attempts must be 2.." + CompletionToken.MAX_ATTEMPT + ": " + maxAttempts);
         require(maxSegments >= 1 && maxSegments <= 32768, "max segments must be 1..32768: " + maxSegments);
         require(cardQueueBacklog >= 16 && cardQueueBacklog <= (1 << 20),
             "card queue backlog must be 16..1048576: " + cardQueueBacklog);

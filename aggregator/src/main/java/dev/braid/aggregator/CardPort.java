@@ -2,17 +2,21 @@ package dev.braid.aggregator;
 
 import dev.braid.mapper.ring.ManyToOneSubmissionRing;
 import dev.braid.virtio.card.Card;
+import dev.braid.virtio.card.CompletionSink;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The aggregator's side of one card: its submission rings (one per card queue) and its fence
  * state, shared by every front queue and card worker.
  *
- * <p>Fencing protocol: the policy thread sets {@link #fenced}, calls {@link Card#fence()}, and only
- * when that returned bumps {@link #fenceGeneration} (volatile write, release). A front queue that
- * reads a generation newer than the one recorded at submit (volatile read, acquire) knows the
- * earlier attempt can no longer touch guest memory, and may replay it.
+ * <p>Fencing protocol: the policy thread sets {@link #fenced}, closes the generation's
+ * {@link CompletionGate} (from then on nothing the card reports for that generation is trusted),
+ * calls {@link Card#fence()}, opens the next generation's gate, and only then bumps
+ * {@link #fenceGeneration} (volatile write, release). A front queue that reads a generation newer
+ * than the one recorded at submit (volatile read, acquire) knows the earlier attempt can no longer
+ * touch guest memory nor be reported, and may replay it.
  *
  * <p>A card worker starts a token only if the card is not fenced and the token's generation is the
  * current one, so an attempt dispatched before a fence never starts after the unfence. Each worker
@@ -29,11 +33,20 @@ public final class CardPort
     private volatile boolean fenced;
     private volatile boolean removed;
     private final AtomicIntegerArray workerGeneration;
+    private final CompletionSink deviceSink;
+    private final AtomicLong gateDropped = new AtomicLong();
+    private volatile CompletionGate gate;
 
-    public CardPort(final int index, final Card card, final int ringCapacity)
+    /**
+     * @param deviceSink where trusted completions go (the device's routing sink); the card never
+     *                   sees it, only this port's current {@link CompletionGate}.
+     */
+    public CardPort(final int index, final Card card, final int ringCapacity, final CompletionSink deviceSink)
     {
         this.index = index;
         this.card = card;
+        this.deviceSink = deviceSink;
+        this.gate = new CompletionGate(deviceSink, 0, gateDropped);
         this.submissionRings = new ManyToOneSubmissionRing[card.queueCount()];
         for (int q = 0; q < submissionRings.length; q++)
         {
@@ -75,7 +88,19 @@ public final class CardPort
     /** Whether a card worker may start {@code token} now. Fenced flag first: see the class comment. */
     public boolean admits(final long token)
     {
-        return !fenced && CompletionToken.fenceGeneration(token) == (fenceGeneration & 0xFFFF);
+        return !fenced && CompletionToken.isGeneration(token, fenceGeneration);
+    }
+
+    /** The sink the card reports into for the current generation. Card workers pass it at submit. */
+    CompletionSink gate()
+    {
+        return gate;
+    }
+
+    /** Completions the card reported through a closed gate (or with a foreign token): dropped. Any thread. */
+    public long gateDropped()
+    {
+        return gateDropped.get();
     }
 
     /** The worker of {@code cardQueue} finished a duty cycle that began at {@code generation}. */
@@ -96,8 +121,11 @@ public final class CardPort
         if (!fenced)
         {
             fenced = true;
+            gate.close();
             card.fence();
-            fenceGeneration = fenceGeneration + 1;
+            final int next = fenceGeneration + 1;
+            gate = new CompletionGate(deviceSink, next, gateDropped);
+            fenceGeneration = next;
         }
     }
 

@@ -13,6 +13,10 @@ import org.agrona.concurrent.Agent;
  * <p>A request for a fenced card, or dispatched before the card's latest fence, is not started: it
  * is answered CANCELLED at once, so its front queue replays it elsewhere (or drops the answer as
  * stale). A full card queue keeps requests in a local backlog, in order.
+ *
+ * <p>The card is handed the port's current {@link CompletionGate}, not the device sink: what the
+ * card reports after a fence closed that gate is dropped. The worker's own cancels are Braid's
+ * word, not the card's, and go to the device sink directly.
  */
 public final class CardWorker implements Agent, SubmissionHandler
 {
@@ -21,6 +25,7 @@ public final class CardWorker implements Agent, SubmissionHandler
     private final int cardQueue;
     private final RequestHandler[] handlers;
     private final CompletionSink sink;
+    private CompletionSink gate;
     private final int batch;
 
     private final long[] backlog;
@@ -42,6 +47,7 @@ public final class CardWorker implements Agent, SubmissionHandler
         this.cardQueue = cardQueue;
         this.handlers = handlers;
         this.sink = sink;
+        this.gate = port.gate();
         this.batch = batch;
         int size = 1;
         while (size < capacity)
@@ -62,6 +68,8 @@ public final class CardWorker implements Agent, SubmissionHandler
     {
         // Read before any submit of this cycle, acknowledged after the last: see CardPort.
         final int generation = port.fenceGeneration();
+        // The card reports through the generation's gate, never to the device sink itself.
+        gate = port.gate();
         int work = flushCancels();
         work += retryBacklog();
         if (backlogHead == backlogTail)
@@ -87,7 +95,7 @@ public final class CardWorker implements Agent, SubmissionHandler
             pulls[pullTail++ & (pulls.length - 1)] = token;
             return;
         }
-        if (!handler.submit(card, cardQueue, CompletionToken.head(token), token, sink))
+        if (!handler.submit(card, cardQueue, CompletionToken.head(token), token, gate))
         {
             backlog[backlogTail++ & (backlog.length - 1)] = token;
         }
@@ -104,7 +112,7 @@ public final class CardWorker implements Agent, SubmissionHandler
                 cancel(token);
             }
             else if (!handlers[CompletionToken.guestQueue(token)]
-                .submit(card, cardQueue, CompletionToken.head(token), token, sink))
+                .submit(card, cardQueue, CompletionToken.head(token), token, gate))
             {
                 break;
             }
@@ -137,7 +145,7 @@ public final class CardWorker implements Agent, SubmissionHandler
             if (length > 0)
             {
                 pullHead++;
-                if (!sink.complete(token, CardStatus.OK, length))
+                if (!gate.complete(token, CardStatus.OK, length))
                 {
                     // Completion ring full: the frame is dropped, as a NIC drops on overrun, and
                     // the buffer goes back to its front queue as cancelled, to be posted again.

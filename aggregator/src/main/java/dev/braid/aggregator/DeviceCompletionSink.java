@@ -14,6 +14,12 @@ final class DeviceCompletionSink implements CompletionSink
     /** @param rings one per guest queue, then the probe ring last. */
     DeviceCompletionSink(final ManyToOneCompletionRing[] rings)
     {
+        if (rings.length > CompletionToken.MAX_GUEST_QUEUES)
+        {
+            throw new IllegalArgumentException("at most " + (CompletionToken.MAX_GUEST_QUEUES - 1) +
+                " guest queues (a completion token names " + CompletionToken.GUEST_QUEUE_BITS + " bits): " +
+                (rings.length - 1));
+        }
         this.rings = rings;
     }
 

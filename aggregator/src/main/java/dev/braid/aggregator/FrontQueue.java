@@ -21,7 +21,12 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * <p>The in-flight table, indexed by head id, is the single source of truth for what the guest is
  * still owed. Every entry is FREE, PENDING (waiting for a route or ring space) or SUBMITTED (on a
  * card, with an attempt number). A completion counts only if its token's attempt is the entry's
- * current one; anything else is stale and dropped, so the guest never sees a duplicate.
+ * current one; anything else is stale and dropped, so the guest never sees a duplicate. What a card
+ * reports after its fence never gets here: the card's {@link CompletionGate} drops it.
+ *
+ * <p>A request that meets trouble (a path error, a fence, no route) has until
+ * {@code noPathTimeout} after the first trouble to complete: replays do not restart the clock, so a
+ * card that flaps, or passes probes but cannot serve, cannot keep a request waiting for ever.
  */
 public final class FrontQueue implements Agent, CompletionHandler
 {
@@ -30,6 +35,7 @@ public final class FrontQueue implements Agent, CompletionHandler
     static final byte SUBMITTED = 2;
 
     private static final int NO_CARD = -1;
+    private static final long NO_TROUBLE = Long.MIN_VALUE;
 
     private final int guestQueue;
     private final DeviceQueue queue;
@@ -58,7 +64,8 @@ public final class FrontQueue implements Agent, CompletionHandler
     private final int[] fenceGeneration;
     private final long[] popNanos;
     private final long[] submitNanos;
-    private final long[] pendingSince;
+    // When the head first met trouble (path error, fence, no route); NO_TROUBLE until then.
+    private final long[] troubleSince;
     private final int[] avoidCard;
     private final int[] replayedFrom;
     private final int[] pending;
@@ -119,7 +126,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         fenceGeneration = new int[size];
         popNanos = new long[size];
         submitNanos = new long[size];
-        pendingSince = new long[size];
+        troubleSince = new long[size];
         avoidCard = new int[size];
         replayedFrom = new int[size];
         pending = new int[size];
@@ -226,7 +233,8 @@ public final class FrontQueue implements Agent, CompletionHandler
     {
         final int head = CompletionToken.head(token);
         if (CompletionToken.guestQueue(token) != guestQueue || head >= state.length ||
-            state[head] != SUBMITTED || !CompletionToken.isAttempt(token, attempt[head]))
+            state[head] != SUBMITTED || !CompletionToken.isAttempt(token, attempt[head]) ||
+            !CompletionToken.isGeneration(token, fenceGeneration[head]))
         {
             stats.increment(QueueStats.STALE_DROPPED);
             return;
@@ -260,7 +268,14 @@ public final class FrontQueue implements Agent, CompletionHandler
     private void replay(final int head, final int fromCard, final boolean fenced)
     {
         attempt[head]++;
-        if (attempt[head] - firstAttempt[head] >= maxAttempts)
+        if (troubleSince[head] == NO_TROUBLE)
+        {
+            troubleSince[head] = now;
+        }
+        // A request in trouble for the whole deadline has found no working path, however many
+        // cards came and went meanwhile. (Fail-fast, deadline 0, fails when the map empties.)
+        if (attempt[head] - firstAttempt[head] >= maxAttempts ||
+            (!handler.isPull() && noPathTimeoutNanos > 0 && now - troubleSince[head] >= noPathTimeoutNanos))
         {
             stats.increment(QueueStats.FAILED_NO_PATH);
             finish(head, handler.fail(head));
@@ -355,6 +370,7 @@ public final class FrontQueue implements Agent, CompletionHandler
                 firstAttempt[head] = attempt[head];
                 avoidCard[head] = NO_CARD;
                 replayedFrom[head] = NO_CARD;
+                troubleSince[head] = NO_TROUBLE;
                 final int prepared = handler.prepare(head, chain);
                 if (prepared != RequestHandler.SUBMIT)
                 {
@@ -387,7 +403,6 @@ public final class FrontQueue implements Agent, CompletionHandler
     private void toPending(final int head)
     {
         state[head] = PENDING;
-        pendingSince[head] = now;
         int tail = pendingHead + pendingCount;
         if (tail >= pending.length)
         {
@@ -412,9 +427,14 @@ public final class FrontQueue implements Agent, CompletionHandler
             final int head = pending[pendingHead];
             if (!dispatch(head))
             {
+                final boolean noRoute = map.routeCount(guestQueue) == 0;
+                if (noRoute && troubleSince[head] == NO_TROUBLE)
+                {
+                    troubleSince[head] = now;
+                }
                 // A pulled buffer (net rx) has nothing to fail: like a NIC without link it is held.
-                if (!handler.isPull() && map.routeCount(guestQueue) == 0 &&
-                    now - pendingSince[head] >= noPathTimeoutNanos)
+                if (!handler.isPull() && troubleSince[head] != NO_TROUBLE &&
+                    (noRoute || noPathTimeoutNanos > 0) && now - troubleSince[head] >= noPathTimeoutNanos)
                 {
                     popPending();
                     stats.increment(QueueStats.FAILED_NO_PATH);

@@ -628,6 +628,11 @@ public final class SoakRig
             r.failedNoPath += stats.get(QueueStats.FAILED_NO_PATH);
             r.interrupts += stats.get(QueueStats.INTERRUPTS);
         }
+        for (int c = 0; c < device.maxCards(); c++)
+        {
+            // Reports of fenced cards, dropped at their gate before any front queue saw them.
+            r.staleDropped += device.port(c) == null ? 0 : device.port(c).gateDropped();
+        }
         final List<SoakResult.CardStats> cards = new ArrayList<>();
         final List<FaultTarget> targets = kind.faultTargets();
         for (int c = 0; c < device.maxCards(); c++)
