@@ -52,4 +52,73 @@ class AggregatorFuzzTest
         assertTrue(rig.run(120_000_000_000L), "all requests answered (seed=" + seed + ")");
         rig.assertInvariants();
     }
+
+    /**
+     * Fault timings relative to the protocol's edges rather than to the clock: the fuzzer chooses,
+     * per cycle on a non-survivor card, how the card gets fenced (a hang, or a slowdown of exactly
+     * the completion timeout give or take one latency step), when it turns zombie relative to the
+     * expected fence (timeout after the fault, minus a little up to a timeout later), how long after
+     * that its stale answers come back (one of the edge delays 0, 1 ns, 1 us ... timeout + 1 ns, or
+     * any value up to two timeouts), and when it rejoins or fails again relative to those answers.
+     */
+    @FuzzTest(maxDuration = "60s")
+    void zombieDelaysAndFaultTimingsRelativeToFences(final FuzzedDataProvider data)
+    {
+        final BlkRig.Options options = new BlkRig.Options();
+        final long timeout = options.health.completionTimeoutNanos();
+        options.cards = data.consumeInt(2, 3);
+        options.queues = data.consumeInt(1, 2);
+        options.packed = data.consumeBoolean();
+        options.activePassive = data.consumeBoolean();
+        options.spray = data.consumeBoolean();
+        options.queueSize = 1 << data.consumeInt(2, 5);
+        options.requestsPerQueue = data.consumeInt(200, 2_000);
+        final long latency = new long[]{ 10_000, 20_000, 50_000 }[data.consumeInt(0, 2)];
+        options.latency = LatencyModel.fixed(latency);
+        final long seed = data.consumeLong();
+        final int survivor = data.consumeInt(0, options.cards - 1);
+        final BlkRig rig = new BlkRig(seed, options);
+        final long[] edges = { 0, 1, 1_000, 10_000, 100_000, timeout / 2, timeout - 1, timeout, timeout + 1 };
+
+        long at = data.consumeLong(0, timeout);
+        final int cycles = data.consumeInt(0, 4);
+        for (int i = 0; i < cycles; i++)
+        {
+            int card = data.consumeInt(0, options.cards - 1);
+            if (card == survivor)
+            {
+                card = (card + 1) % options.cards;
+            }
+            final boolean slow = data.consumeBoolean();
+            if (slow)
+            {
+                rig.faults.inject(at, rig.disks[card], CardFault.SLOW,
+                    Math.max(2, timeout / latency + data.consumeInt(-1, 1)));
+            }
+            else
+            {
+                rig.faults.inject(at, rig.disks[card], CardFault.HANG, 0);
+            }
+            final long zombieAt = Math.max(at, at + timeout + data.consumeLong(-timeout / 10, timeout));
+            final long delay = data.consumeBoolean() ? edges[data.consumeInt(0, edges.length - 1)] :
+                data.consumeLong(0, 2 * timeout);
+            rig.faults.inject(zombieAt, rig.disks[card], CardFault.ZOMBIE, delay);
+            final long rejoinAt = Math.max(zombieAt, zombieAt + delay + data.consumeLong(-1_000, timeout));
+            rig.faults.rejoin(rejoinAt, rig.disks[card]);
+            if (data.consumeBoolean())
+            {
+                // Fail again right after the rejoin: while probing, or just after coming back.
+                final long failAt = rejoinAt + data.consumeLong(0, 2 * timeout);
+                rig.faults.inject(failAt, rig.disks[card], data.consumeBoolean() ? CardFault.FAIL_STOP : CardFault.HANG, 0);
+                rig.faults.rejoin(failAt + data.consumeLong(1, 2 * timeout), rig.disks[card]);
+                at = failAt + 2 * timeout;
+            }
+            else
+            {
+                at = rejoinAt + data.consumeLong(0, timeout);
+            }
+        }
+        assertTrue(rig.run(120_000_000_000L), "all requests answered (seed=" + seed + ")");
+        rig.assertInvariants();
+    }
 }

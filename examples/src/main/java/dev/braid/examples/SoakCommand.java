@@ -57,7 +57,9 @@ public final class SoakCommand implements Callable<Integer>
     @Option(names = "--requests", description = "run until this many requests completed (instead of --duration)")
     Long requests;
 
-    @Option(names = "--faults", description = "none, light, heavy, demo or a schedule file (default: ${DEFAULT-VALUE})")
+    @Option(names = "--faults", description = "none, light, heavy, demo, adversarial[:family] (edge-aimed plans drawn from --seed; " +
+        "families zombie-after-fence, cycles, probing, drain, all-fail, slow-as-timeout, wrap) or a schedule file " +
+        "(default: ${DEFAULT-VALUE})")
     String faults = "demo";
 
     @Option(names = "--seed", description = "seed of workload, faults and scheduler (default: ${DEFAULT-VALUE})")
@@ -157,6 +159,10 @@ public final class SoakCommand implements Callable<Integer>
         if (!quiet)
         {
             out.println("braid soak: " + config.describe());
+            if (rig.plan() != null)
+            {
+                out.println("adversarial " + rig.plan().description() + " (replay: --seed " + config.seed + ")");
+            }
             out.flush();
         }
         final SoakResult result = rig.run();

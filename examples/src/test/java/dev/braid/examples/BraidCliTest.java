@@ -36,7 +36,7 @@ class BraidCliTest
         "--bandwidth 5            | braid: --bandwidth must look like 1GB/s, 500MB/s or 2GiB/s: 5",
         "--selector fastest       | braid: --selector must be one of round-robin, least-outstanding, service-time, flow-hash, queue-affine: fastest",
         "--device floppy          | braid: --device must be one of blk, net, scsi: floppy",
-        "--faults /no/such/file   | braid: --faults must be none, light, heavy, demo or a schedule file: /no/such/file",
+        "--faults /no/such/file   | braid: --faults must be none, light, heavy, demo, adversarial[:family] or a schedule file: /no/such/file",
         "--mode ap --selector round-robin | braid: --selector applies to --mode aa only (active-passive is queue-affine): round-robin",
         "--threaded --deterministic | braid: --threaded and --deterministic exclude each other",
         "--device net --selector queue-affine | braid: --device net --mode aa needs a spraying selector (flow-hash, round-robin, least-outstanding, service-time): queue-affine splits the rx and tx of a queue pair over cards",

@@ -62,6 +62,7 @@ public final class BlkKind implements DeviceKind
         private final AggregatedDevice device;
         /** Null unless queue-affine: then every card is wrapped to check per-queue write order. */
         private final WriteOrder order;
+        private final BlockModel model = new BlockModel(BlockModel.Format.BLK);
 
         Rig(final SoakConfig config, final NanoClock clock, final Consumer<Agent> onAgentAdded)
         {
@@ -100,7 +101,7 @@ public final class BlkKind implements DeviceKind
                     new SplitQueue(memory, ringSize, layout.descGpa(), layout.availGpa(), layout.usedGpa(), true, true);
                 handlers[q] = new BlkRequestHandler(memory, new BlkRequestParser().capacity(store.sectors()),
                     ringSize, 16, serial);
-                final GuestQueue guestQueue = new GuestQueue(driver, clock);
+                final GuestQueue guestQueue = new GuestQueue(new TappedQueue(driver, q, model), clock);
                 final long area = RingLayout.alignUp(layout.endGpa(), 64);
                 final long limit = config.requests > 0 ? Math.max(1, config.requests / queues + (q < config.requests % queues ? 1 : 0)) : 0;
                 guests.add(new BlkGuestWorkload(q, guestQueue, memory, area, (long)q * config.sectorsPerQueue,
@@ -240,6 +241,11 @@ public final class BlkKind implements DeviceKind
         {
             final SimDisk disk = card < disks.size() ? disks.get(card) : null;
             return disk == null ? 0 : disk.completed();
+        }
+
+        public GuestModel model()
+        {
+            return model;
         }
 
         public boolean orderChecked()

@@ -28,6 +28,11 @@ public final class FaultPlan
     /** Checks the value early (a file must exist and parse) so that bad usage fails before running. */
     public static void validate(final String faults, final int cards)
     {
+        if (AdversarialSchedules.isAdversarial(faults))
+        {
+            AdversarialSchedules.family(faults, 0);
+            return;
+        }
         switch (faults.toLowerCase(Locale.ROOT))
         {
             case "none":
@@ -39,7 +44,8 @@ public final class FaultPlan
                 final Path file = Path.of(faults);
                 if (!Files.isRegularFile(file))
                 {
-                    throw new UsageException("--faults must be none, light, heavy, demo or a schedule file: " + faults);
+                    throw new UsageException("--faults must be none, light, heavy, demo, adversarial[:family] or a schedule " +
+                        "file: " + faults);
                 }
                 ScheduleFile.read(file, cards);
         }
@@ -49,6 +55,11 @@ public final class FaultPlan
         final String faults, final long seed, final long horizonNanos, final List<FaultTarget> targets,
         final long completionTimeoutNanos)
     {
+        if (AdversarialSchedules.isAdversarial(faults))
+        {
+            // The rig installs the plan (it has fence-relative parts); see SoakRig.
+            return new FaultSchedule();
+        }
         switch (faults.toLowerCase(Locale.ROOT))
         {
             case "none":

@@ -98,6 +98,12 @@ public interface KindRig
         return 0;
     }
 
+    /** The reference model fed by the guests' queues, or null when this kind has none. */
+    default GuestModel model()
+    {
+        return null;
+    }
+
     /** Kind-specific counters for the report and the JSON (snake_case names), in a stable order. */
     default Map<String, Long> extra()
     {

@@ -95,6 +95,7 @@ public final class NetKind implements DeviceKind
         private final NetGuestWorkload guest;
         private final GuestQueue txQueue;
         private final DriverQueue rxDriver;
+        private final NetModel model = new NetModel(1);
 
         Rig(final SoakConfig config, final NanoClock clock, final Consumer<Agent> onAgentAdded)
         {
@@ -127,8 +128,8 @@ public final class NetKind implements DeviceKind
             }
             net = builder.build();
 
-            rxDriver = driverQueue(memory, rxLayout);
-            txQueue = new GuestQueue(driverQueue(memory, txLayout), clock);
+            rxDriver = new TappedQueue(driverQueue(memory, rxLayout), 0, model);
+            txQueue = new GuestQueue(new TappedQueue(driverQueue(memory, txLayout), 1, model), clock);
             final long limit = config.requests;
             // A reply outlives a hang's detection and replay; only later is it lost on the wire.
             final long replyTimeout = 2 * config.health.completionTimeoutNanos() + 10_000_000L;
@@ -201,6 +202,11 @@ public final class NetKind implements DeviceKind
         public List<Agent> guests()
         {
             return List.of(guest);
+        }
+
+        public GuestModel model()
+        {
+            return model;
         }
 
         public List<GuestQueue> guestQueues()

@@ -77,6 +77,7 @@ public final class ScsiKind implements DeviceKind
         private final List<ScsiGuestWorkload> guests = new ArrayList<>();
         private final List<GuestQueue> guestQueues = new ArrayList<>();
         private final ScsiDevice scsi;
+        private final BlockModel model = new BlockModel(BlockModel.Format.SCSI);
         private final AggregatedDevice device;
         private final ScsiControlQueue control;
         private final DriverQueue controlDriver;
@@ -125,7 +126,7 @@ public final class ScsiKind implements DeviceKind
             {
                 final RingLayout l = layout(gpa, ringSize);
                 requestQueues[q] = deviceQueue(l);
-                final GuestQueue guestQueue = new GuestQueue(driverQueue(l), clock);
+                final GuestQueue guestQueue = new GuestQueue(new TappedQueue(driverQueue(l), q, model), clock);
                 final long area = RingLayout.alignUp(l.endGpa(), 64);
                 final long limit = config.requests > 0 ?
                     Math.max(1, config.requests / queues + (q < config.requests % queues ? 1 : 0)) : 0;
@@ -293,6 +294,11 @@ public final class ScsiKind implements DeviceKind
             final List<Agent> agents = new ArrayList<>(guests);
             agents.add(controlGuest);
             return agents;
+        }
+
+        public GuestModel model()
+        {
+            return model;
         }
 
         public List<GuestQueue> guestQueues()

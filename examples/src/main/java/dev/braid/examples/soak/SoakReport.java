@@ -52,6 +52,13 @@ public final class SoakReport
         verdict(sb, "corrupted", r.corruptedVerdict(), r.corrupted + " corrupt (blk/scsi: reads not the last completed write; " +
             "net: bad replies or rx buffers), of " + r.checked + " checked");
         verdict(sb, "leaked", r.leakedVerdict(), r.leaked + " requests still held by front queues or cards after quiesce");
+        verdict(sb, "model", r.modelVerdict(), r.modelChecked ? r.model + " guest-visible events the reference model " +
+            "refuses, of " + r.modelUnits + " checked (each request completes once; reads return the last completed " +
+            "or a concurrently pending write; net: replies echo a sent payload once)" : "no reference model for this kind");
+        for (final String v : r.modelFirst)
+        {
+            sb.append("             ").append(v).append('\n');
+        }
         verdict(sb, "out-of-order", r.outOfOrderVerdict(), r.orderChecked ?
             r.outOfOrder + " writes reached a card after a later-posted write of their guest queue, of " +
             r.orderedWrites + " first submissions checked (" + r.orderExcused +
@@ -91,7 +98,8 @@ public final class SoakReport
         j.field("failovers", r.failovers.size()).field("max_stall_us", r.maxStallNanos() < 0 ? -1 : r.maxStallNanos() / 1e3);
         j.field("replayed", r.replayed).field("stale_dropped", r.staleDropped).field("failed_no_path", r.failedNoPath);
         j.field("lost", r.lost).field("duplicated", r.duplicated).field("corrupted", r.corrupted)
-            .field("leaked", r.leaked).field("guest_errors", r.guestErrors).field("checked", r.checked)
+            .field("leaked", r.leaked).field("model", r.model).field("model_checked", r.modelChecked)
+            .field("model_units", r.modelUnits).field("guest_errors", r.guestErrors).field("checked", r.checked)
             .field("out_of_order", r.outOfOrder).field("out_of_order_checked", r.orderChecked)
             .field("out_of_order_excused", r.orderExcused).field("quiesced", r.quiesced)
             .field("invariants_ok", r.invariantsOk());

@@ -53,6 +53,14 @@ public final class SoakResult
     public long orderedWrites;
     /** Writes stranded by a fence and replayed after later-posted ones: order across a failover is not promised. */
     public long orderExcused;
+    /** Whether a reference model ({@link GuestModel}) watched the guests' queues. */
+    public boolean modelChecked;
+    /** Guest-visible events the reference model refused (see {@link GuestModel}). */
+    public long model;
+    /** Units the model checked (sectors read, replies). */
+    public long modelUnits;
+    /** The first few model violations, described. */
+    public List<String> modelFirst = List.of();
     /** Kind-specific counters (net: wire_lost_replies...), reported as they are, never a verdict by themselves. */
     public Map<String, Long> extra = Map.of();
 
@@ -111,6 +119,16 @@ public final class SoakResult
         return outOfOrder == 0 ? Verdict.PASS : Verdict.FAIL;
     }
 
+    /** The reference model: each posted request completes once; what comes back is allowed. */
+    public Verdict modelVerdict()
+    {
+        if (!modelChecked)
+        {
+            return Verdict.NOT_CHECKED;
+        }
+        return model == 0 ? Verdict.PASS : Verdict.FAIL;
+    }
+
     /** Guest errors count only when at least one card was up all along. */
     public Verdict errorsVerdict()
     {
@@ -130,7 +148,7 @@ public final class SoakResult
     public boolean invariantsOk()
     {
         for (final Verdict v : List.of(lostVerdict(), duplicatedVerdict(), corruptedVerdict(), leakedVerdict(),
-            outOfOrderVerdict(), errorsVerdict(), agentsVerdict()))
+            modelVerdict(), outOfOrderVerdict(), errorsVerdict(), agentsVerdict()))
         {
             if (v == Verdict.FAIL)
             {
@@ -144,7 +162,7 @@ public final class SoakResult
     public String summary()
     {
         return "lost=" + lost + (quiesced ? "" : " (not quiesced)") + " duplicated=" + duplicated + " corrupted=" +
-            corrupted + " leaked=" + leaked +
+            corrupted + " leaked=" + leaked + (modelChecked ? " model=" + model : "") +
             (orderChecked ? " outOfOrder=" + outOfOrder : "") + " guestErrors=" + guestErrors + (allDownInSchedule ? "(all-down)" : "") +
             " completed=" + requestsCompleted + " failovers=" + failovers.size() +
             (agentFailure != null ? " agentFailure=" + agentFailure : "");

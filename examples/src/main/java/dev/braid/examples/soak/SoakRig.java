@@ -56,6 +56,7 @@ public final class SoakRig
     private final List<Action> actions = new ArrayList<>();
     private final long horizonNanos;
     private FaultSchedule schedule;
+    private final AdversarialSchedules.Plan plan;
     private Progress progress = Progress.NONE;
 
     private long start;
@@ -70,6 +71,20 @@ public final class SoakRig
     private long[] lastFence;
     private int[] openFailover;
     private final FailoverLog.Entry entry = new FailoverLog.Entry();
+
+    /**
+     * A fault to apply {@code delayNanos} after the first fence of card {@code card} at or after
+     * {@code afterNanos} (run time) that the rig observes; fires once. Schedules that aim at the
+     * protocol's edges use it: a fence's moment depends on the run, not only on the schedule.
+     */
+    public record FenceTrigger(int card, long afterNanos, long delayNanos, FaultAction action, CardFault fault, long param)
+    {
+    }
+
+    private final List<FenceTrigger> fenceTriggers = new ArrayList<>();
+    private final List<FaultEvent> fenceEvents = new ArrayList<>();
+    private int nextFenceEvent;
+    private final java.util.Set<FenceTrigger> firedTriggers = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
     /** A scenario step at a time since the start of the run. */
     private record Action(long atNanos, String label, Consumer<SoakRig> body)
@@ -94,6 +109,13 @@ public final class SoakRig
         horizonNanos = config.durationNanos > 0 ? config.durationNanos : estimateNanos(config);
         schedule = FaultPlan.build(config.faults, config.seed ^ 0x5DEECE66DL, horizonNanos, kind.faultTargets(),
             config.health.completionTimeoutNanos());
+        plan = AdversarialSchedules.isAdversarial(config.faults) ? AdversarialSchedules.install(this) : null;
+    }
+
+    /** The adversarial plan installed for --faults adversarial, or null. */
+    public AdversarialSchedules.Plan plan()
+    {
+        return plan;
     }
 
     /** How long a request-bounded run should take with no faults: the horizon random faults fall in. */
@@ -135,6 +157,19 @@ public final class SoakRig
     {
         this.schedule = schedule;
         return this;
+    }
+
+    /** Applies a fault relative to a fence of a card (see {@link FenceTrigger}). */
+    public SoakRig onFence(final FenceTrigger trigger)
+    {
+        fenceTriggers.add(trigger);
+        return this;
+    }
+
+    /** Fence-relative faults applied so far (for tests of the schedules themselves). */
+    public int fenceTriggersFired()
+    {
+        return fenceEvents.size();
     }
 
     /** Runs {@code body} on the driving thread at {@code atNanos} since the start. */
@@ -255,6 +290,10 @@ public final class SoakRig
         if (nextAction < actions.size())
         {
             next = Math.min(next, actions.get(nextAction).atNanos());
+        }
+        if (nextFenceEvent < fenceEvents.size())
+        {
+            next = Math.min(next, fenceEvents.get(nextFenceEvent).atNanos());
         }
         return next;
     }
@@ -455,7 +494,35 @@ public final class SoakRig
             action.body().accept(this);
         }
         watch(t);
+        while (nextFenceEvent < fenceEvents.size() && fenceEvents.get(nextFenceEvent).atNanos() <= t)
+        {
+            apply(fenceEvents.get(nextFenceEvent++), t);
+        }
         sampler.sample(t);
+    }
+
+    private void fenced(final int card, final long atNanos)
+    {
+        final List<FaultTarget> targets = kind.faultTargets();
+        if (card >= targets.size() || targets.get(card) == null)
+        {
+            return;
+        }
+        for (final FenceTrigger f : fenceTriggers)
+        {
+            if (f.card() == card && atNanos >= f.afterNanos() && !firedTriggers.contains(f))
+            {
+                firedTriggers.add(f);
+                final FaultEvent e = new FaultEvent(Math.max(0, atNanos) + f.delayNanos(), targets.get(card), f.action(),
+                    f.fault(), f.param());
+                int i = fenceEvents.size();
+                while (i > nextFenceEvent && fenceEvents.get(i - 1).atNanos() > e.atNanos())
+                {
+                    i--;
+                }
+                fenceEvents.add(i, e);
+            }
+        }
     }
 
     private void apply(final FaultEvent event, final long t)
@@ -509,6 +576,10 @@ public final class SoakRig
             if (fenced != lastFence[c])
             {
                 lastFence[c] = fenced;
+                if (fenced != 0)
+                {
+                    fenced(c, fenced - start);
+                }
             }
             final int open = openFailover[c];
             if (open >= 0 && fenced != 0)
@@ -592,6 +663,15 @@ public final class SoakRig
         r.corrupted = kind.corrupt();
         r.leaked = frontLeaks() + cardLeaks();
         r.extra = kind.extra();
+        final GuestModel model = kind.model();
+        if (model != null)
+        {
+            model.finish();
+            r.modelChecked = true;
+            r.model = model.violations();
+            r.modelUnits = model.checked();
+            r.modelFirst = model.firstViolations();
+        }
         r.guestErrors = kind.errors();
         r.orderChecked = kind.orderChecked();
         r.outOfOrder = kind.outOfOrder();
