@@ -65,7 +65,7 @@ class NoPathDeadlineTest
     {
         try
         {
-            agents.get(3).doWork();
+            agents.stream().filter(a -> a instanceof CardWorker).findFirst().orElseThrow().doWork();
         }
         catch (final Exception ex)
         {

@@ -172,8 +172,8 @@ class ZombieCompletionTest
     {
         try
         {
-            // Agents: controller, control plane, the front queue, then one worker per card.
-            agents.get(3 + card).doWork();
+            // One card worker per card, in card order.
+            agents.stream().filter(a -> a instanceof CardWorker).toList().get(card).doWork();
         }
         catch (final Exception ex)
         {
