@@ -89,6 +89,12 @@ public final class FailoverStall
          */
         long maxPause = -1;
         String maxPauseAgent = "";
+        /** The longest time in the window any one agent spent inside its own doWork calls of over 20 us. */
+        long maxOwn = -1;
+        String maxOwnAgent = "";
+        /** CPU time each agent thread got in [fault, end of wait], and that window's wall time. */
+        long[] threadCpu = new long[0];
+        long cpuWindow = -1;
         /** The same for the 20 ms before the fault. */
         long maxPauseBefore = -1;
         final long[] agentPause;
@@ -145,6 +151,8 @@ public final class FailoverStall
         final Histogram fences = new Histogram(3);
         final Histogram pauses = new Histogram(3);
         final Histogram rest = new Histogram(3);
+        final Histogram own = new Histogram(3);
+        final Histogram cpuShare = new Histogram(3);
         final int[] counts = new int[Outcome.values().length];
         int survivorFencedLater = 0;
         int nothingOnCard = 0;
@@ -160,6 +168,16 @@ public final class FailoverStall
                 }
                 pauses.recordValue(Math.max(0, trial.maxPause));
                 rest.recordValue(Math.max(0, trial.stall - trial.maxPause));
+                own.recordValue(Math.max(0, trial.maxOwn));
+                if (trial.cpuWindow > 0 && trial.threadCpu.length > 0)
+                {
+                    long sum = 0;
+                    for (final long c : trial.threadCpu)
+                    {
+                        sum += c;
+                    }
+                    cpuShare.recordValue(Math.max(0, sum * 100 / (trial.cpuWindow * trial.threadCpu.length)));
+                }
                 if (trial.survivorFencedAfter >= 0)
                 {
                     survivorFencedLater++;
@@ -188,6 +206,10 @@ public final class FailoverStall
             System.out.printf("          agents paused (descheduled) within [fault, replay]: p50 %.1f us, max %.1f us;" +
                 " stall minus that: p50 %.1f us, max %.1f us%n", pauses.getValueAtPercentile(50) / 1e3,
                 pauses.getMaxValue() / 1e3, rest.getValueAtPercentile(50) / 1e3, rest.getMaxValue() / 1e3);
+            System.out.printf("          longest own doWork time of one agent in the window: p50 %.1f us, max %.1f us;" +
+                " agent threads got %d%% (p50) / %d%% (min) of a CPU each in the window%n",
+                own.getValueAtPercentile(50) / 1e3, own.getMaxValue() / 1e3, cpuShare.getValueAtPercentile(50),
+                cpuShare.getMinValue());
             if (survivorFencedLater > 0 || nothingOnCard > 0)
             {
                 System.out.printf("          of the measured: %d had the survivor fenced after the replay;" +
@@ -200,12 +222,23 @@ public final class FailoverStall
             for (final Trial t : results)
             {
                 System.out.printf("            seed %d %s stall=%s fence=%s survivorFenced=%s replayed(fq)=%d" +
-                    " seen=%d offeredToCard0=%d held=%d outstanding=%d errors=%d paused=%s(%s) pausedBefore=%s%n",
+                    " seen=%d offeredToCard0=%d held=%d outstanding=%d errors=%d paused=%s(%s) ownCalls=%s(%s) cpu=%s/%s pausedBefore=%s%n",
                     t.seed, t.outcome, us(t.stall), us(t.faultToFence), us(t.survivorFencedAfter),
                     t.replayedByFrontQueue, t.replaysSeen, t.replaysOfferedToFailed, t.heldByFailedCard,
-                    t.outstandingOnFailed, t.guestErrors, us(t.maxPause), t.maxPauseAgent, us(t.maxPauseBefore));
+                    t.outstandingOnFailed, t.guestErrors, us(t.maxPause), t.maxPauseAgent, us(t.maxOwn), t.maxOwnAgent, cpu(t), us(t.cpuWindow),
+                    us(t.maxPauseBefore));
             }
         }
+    }
+
+    private static String cpu(final Trial t)
+    {
+        final StringBuilder b = new StringBuilder();
+        for (final long c : t.threadCpu)
+        {
+            b.append(b.length() == 0 ? "" : "+").append(us(c));
+        }
+        return b.toString();
     }
 
     private static String us(final long nanos)
@@ -341,9 +374,11 @@ public final class FailoverStall
 
     /**
      * Runs an agent and logs every pause between two of its {@code doWork} calls longer than
-     * {@link #THRESHOLD_NANOS}: on a busy-spinning thread that is time its thread did not run it
-     * (descheduled, a safepoint, or another agent of the thread taking long). Written by the agent's
-     * thread; read after the threads are joined.
+     * {@link #THRESHOLD_NANOS} (from the end of one call to the start of the next: on a busy-spinning
+     * thread that is time its thread did not run it: descheduled, a safepoint, or another agent of the
+     * thread taking long), and every call of its own that took longer than that (time Braid itself
+     * spent, or its thread lost while inside the call). Written by the agent's thread; read after
+     * the threads are joined, except {@link #thread}.
      */
     static final class PauseLog implements Agent
     {
@@ -351,8 +386,10 @@ public final class FailoverStall
         private final Agent agent;
         private final long[] ends = new long[1 << 16];
         private final long[] lengths = new long[1 << 16];
+        private final boolean[] inside = new boolean[1 << 16];
         private int count;
-        private long last = -1;
+        private long lastEnd = -1;
+        volatile Thread thread;
 
         PauseLog(final Agent agent)
         {
@@ -361,15 +398,33 @@ public final class FailoverStall
 
         public int doWork() throws Exception
         {
-            final long now = System.nanoTime();
-            if (last >= 0 && now - last > THRESHOLD_NANOS && count < ends.length)
+            final long start = System.nanoTime();
+            if (lastEnd < 0)
             {
-                ends[count] = now;
-                lengths[count] = now - last;
+                thread = Thread.currentThread();
+            }
+            else if (start - lastEnd > THRESHOLD_NANOS)
+            {
+                log(start, start - lastEnd, false);
+            }
+            final int work = agent.doWork();
+            lastEnd = System.nanoTime();
+            if (lastEnd - start > THRESHOLD_NANOS)
+            {
+                log(lastEnd, lastEnd - start, true);
+            }
+            return work;
+        }
+
+        private void log(final long end, final long length, final boolean own)
+        {
+            if (count < ends.length)
+            {
+                ends[count] = end;
+                lengths[count] = length;
+                inside[count] = own;
                 count++;
             }
-            last = now;
-            return agent.doWork();
         }
 
         public void onStart()
@@ -387,12 +442,19 @@ public final class FailoverStall
             return agent.roleName();
         }
 
-        /** Time in [from, to] that fell inside this agent's pauses (each pause clipped to the window). */
-        long pausedWithin(final long from, final long to)
+        /**
+         * Time in [from, to] this agent was not running (pauses between calls, {@code own} false) or
+         * spent inside long calls of its own ({@code own} true), each interval clipped to the window.
+         */
+        long within(final long from, final long to, final boolean own)
         {
             long total = 0;
             for (int i = 0; i < count; i++)
             {
+                if (inside[i] != own)
+                {
+                    continue;
+                }
                 final long overlap = Math.min(ends[i], to) - Math.max(ends[i] - lengths[i], from);
                 if (overlap > 0)
                 {
@@ -400,6 +462,11 @@ public final class FailoverStall
                 }
             }
             return total;
+        }
+
+        long pausedWithin(final long from, final long to)
+        {
+            return within(from, to, false);
         }
     }
 
@@ -420,6 +487,17 @@ public final class FailoverStall
                 watch.firstReplayAt.get());
         }
         return watch.firstReplayAt.get() - injector.injectedAt;
+    }
+
+    private static long[] cpuTimes(final List<Thread> threads)
+    {
+        final java.lang.management.ThreadMXBean bean = java.lang.management.ManagementFactory.getThreadMXBean();
+        final long[] times = new long[threads.size()];
+        for (int i = 0; i < times.length; i++)
+        {
+            times[i] = bean.getThreadCpuTime(threads.get(i).getId());
+        }
+        return times;
     }
 
     static Trial threadedTrial(final long seed, final CardFault fault, final long timeoutNanos, final int threadCount)
@@ -463,6 +541,15 @@ public final class FailoverStall
             replayedBefore = device.frontQueue(0).stats().get(QueueStats.REPLAYED);
             trial.outstandingOnFailed = device.frontQueue(0).outstanding(0);
             trial.heldByFailedCard = failed.submitted() - failed.completed();
+            final List<Thread> agentThreads = new ArrayList<>();
+            for (final PauseLog log : logs)
+            {
+                if (log.thread != null && !agentThreads.contains(log.thread))
+                {
+                    agentThreads.add(log.thread);
+                }
+            }
+            final long[] cpuBefore = cpuTimes(agentThreads);
             injectedAt = System.nanoTime();
             if (!disturbed)
             {
@@ -473,6 +560,13 @@ public final class FailoverStall
                 threads.failure() == null)
             {
                 Thread.sleep(0, 100_000);
+            }
+            final long[] cpuAfter = cpuTimes(agentThreads);
+            trial.cpuWindow = System.nanoTime() - injectedAt;
+            trial.threadCpu = new long[agentThreads.size()];
+            for (int i = 0; i < cpuAfter.length; i++)
+            {
+                trial.threadCpu[i] = cpuAfter[i] - cpuBefore[i];
             }
             if (threads.failure() != null)
             {
@@ -495,6 +589,16 @@ public final class FailoverStall
         trial.guestErrors = watch.errors;
         final long windowEnd = replayAt >= injectedAt ? replayAt : injectedAt + WAIT_NANOS;
         trial.maxPause = 0;
+        trial.maxOwn = 0;
+        for (final PauseLog log : logs)
+        {
+            final long own = log.within(injectedAt, windowEnd, true);
+            if (own > trial.maxOwn)
+            {
+                trial.maxOwn = own;
+                trial.maxOwnAgent = log.roleName();
+            }
+        }
         trial.maxPauseBefore = 0;
         for (int i = 0; i < logs.size(); i++)
         {
