@@ -2,6 +2,7 @@ package dev.braid.perf.aggregator;
 
 import dev.braid.aggregator.AgentThreads;
 import dev.braid.aggregator.AggregatedDevice;
+import dev.braid.aggregator.QueueStats;
 import dev.braid.ha.HealthConfig;
 import dev.braid.sim.CardFault;
 import dev.braid.sim.LatencyModel;
@@ -15,14 +16,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The guest's failover stall: from the moment a fault hits a card to the guest's first completion
- * of a request replayed from it (a request the device submitted a second time, seen through
- * {@link ReplayMarkingCard}). Two cards, one split queue, 32 x 4 KiB requests outstanding, service
- * time uniform 10..50 us, request spray; card 0 fails.
+ * of a request replayed from it (a completion whose attempt number is not its use's first, seen
+ * through {@link ReplayMarkingCard}). Two cards, one split queue, 32 x 4 KiB requests outstanding,
+ * service time uniform 10..50 us, request spray; card 0 fails.
  *
  * <ul>
  *   <li>virtual: the deterministic scheduler in virtual time, one trial per seed; the fault falls at
@@ -31,18 +32,78 @@ import java.util.concurrent.atomic.AtomicLong;
  *   system clock; the main thread injects the fault and the guest thread timestamps the replay.</li>
  * </ul>
  * Faults: LINK_DOWN and FAIL_STOP (the card reports its link down) and HANG (silent; found by the
- * completion timeout, {@code timeoutMillis}). A threaded trial in which a failover happened before the
- * fault (a request outlived the timeout because a thread was descheduled) is discarded and counted.
+ * completion timeout, {@code timeoutMillis}).
+ *
+ * <p>Every threaded trial is counted: it is either measured or a failure with its reason
+ * ({@link Outcome}); the goal is met only if every trial was measured and the max is within it.
+ * Each threaded trial also records, for the window from the fault to the first replayed completion,
+ * how long each agent was paused (gaps over 20 us between two of its {@code doWork} calls: its
+ * busy-spinning thread did not run it) and when card 0 was fenced, so the stall can be split into
+ * descheduling and Braid.
  *
  * <p>Usage: {@code java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -cp benchmarks.jar
- * dev.braid.perf.aggregator.FailoverStall [trials=200] [threadedTrials=50] [timeoutMillis=5]}
+ * dev.braid.perf.aggregator.FailoverStall [trials=200] [threadedTrials=50] [timeoutMillis=5] [threads=2]}.
+ * {@code -Dfailover.trials=true} prints one line per threaded trial.
  */
 public final class FailoverStall
 {
-    private static final long SPURIOUS = -1;
-    private static final long NO_REPLAY = -2;
-    private static int survivorFenced;
     private static final CardFault[] FAULTS = {CardFault.LINK_DOWN, CardFault.FAIL_STOP, CardFault.HANG};
+    private static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final int WARM_UP_TRIALS = 3;
+
+    /** What became of a threaded trial. Everything but MEASURED is a failure of the trial. */
+    enum Outcome
+    {
+        MEASURED("measured"),
+        FENCED_BEFORE_FAULT("a card was fenced before the fault (a request outlived the timeout)"),
+        SURVIVOR_FENCED_FIRST("the surviving card was fenced before the first replay completed"),
+        NOTHING_TO_REPLAY("no request of card 0 was replayed: it held nothing when the fault hit"),
+        NO_REPLAY("requests were replayed but none completed within 5 s"),
+        GUEST_ERRORS("the guest saw error completions");
+
+        final String reason;
+
+        Outcome(final String reason)
+        {
+            this.reason = reason;
+        }
+    }
+
+    /** One threaded trial. Times in nanos; -1 when it did not happen. */
+    static final class Trial
+    {
+        Outcome outcome;
+        long seed;
+        long stall = -1;
+        long faultToFence = -1;
+        long survivorFencedAfter = -1;
+        long replayedByFrontQueue;
+        long replaysSeen;
+        long replaysOfferedToFailed;
+        long heldByFailedCard;
+        long outstandingOnFailed;
+        long guestErrors;
+        /**
+         * The most time any one agent spent paused (not run by its thread) in [fault, first replay]
+         * (or [fault, fault + 5 s]): a lower bound of the descheduling the failover went through.
+         */
+        long maxPause = -1;
+        String maxPauseAgent = "";
+        /** The longest time in the window any one agent spent inside its own doWork calls of over 20 us. */
+        long maxOwn = -1;
+        String maxOwnAgent = "";
+        /** CPU time each agent thread got in [fault, end of wait], and that window's wall time. */
+        long[] threadCpu = new long[0];
+        long cpuWindow = -1;
+        /** The same for the 20 ms before the fault. */
+        long maxPauseBefore = -1;
+        final long[] agentPause;
+
+        Trial(final int agents)
+        {
+            agentPause = new long[agents];
+        }
+    }
 
     private FailoverStall()
     {
@@ -53,10 +114,12 @@ public final class FailoverStall
         final int trials = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         final int threadedTrials = args.length > 1 ? Integer.parseInt(args[1]) : 50;
         final long timeoutNanos = (args.length > 2 ? Long.parseLong(args[2]) : 5) * 1_000_000L;
-        System.out.printf("completion timeout %.1f ms; stall = fault -> first replayed completion seen by the guest%n",
-            timeoutNanos / 1e6);
-        System.out.printf("%-9s %-9s %7s %10s %10s %10s %12s %s%n", "mode", "fault", "trials", "p50 us", "p99 us",
-            "max us", "goal us", "met (max <= goal)");
+        final int threads = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+        final boolean perTrial = Boolean.getBoolean("failover.trials");
+        System.out.printf("completion timeout %.1f ms; %d agent threads; stall = fault -> first replayed completion" +
+            " seen by the guest%n", timeoutNanos / 1e6, threads);
+        System.out.printf("%-9s %-9s %6s %8s %6s %10s %10s %10s %10s %s%n", "mode", "fault", "trials", "measured",
+            "failed", "p50 us", "p99 us", "max us", "goal us", "met (all measured, max <= goal)");
         for (final CardFault fault : FAULTS)
         {
             final Histogram stalls = new Histogram(3);
@@ -64,56 +127,142 @@ public final class FailoverStall
             {
                 stalls.recordValue(virtualTrial(1000 + t, fault, timeoutNanos));
             }
-            print("virtual", fault, stalls, timeoutNanos);
+            print("virtual", fault, trials, stalls, timeoutNanos);
         }
         for (final CardFault fault : FAULTS)
         {
-            final Histogram stalls = new Histogram(3);
-            int disturbed = 0;
-            int unseen = 0;
-            survivorFenced = 0;
-            for (int t = -3; t < threadedTrials; t++)
+            final List<Trial> results = new ArrayList<>();
+            for (int t = -WARM_UP_TRIALS; t < threadedTrials; t++)
             {
-                final long stall = threadedTrial(2000 + t, fault, timeoutNanos);
+                final Trial trial = threadedTrial(2000 + t, fault, timeoutNanos, threads);
                 if (t >= 0)
                 {
-                    if (stall == SPURIOUS)
-                    {
-                        disturbed++;
-                    }
-                    else if (stall == NO_REPLAY)
-                    {
-                        unseen++;
-                    }
-                    else
-                    {
-                        stalls.recordValue(stall);
-                    }
+                    results.add(trial);
                 }
             }
-            print("threaded", fault, stalls, timeoutNanos);
-            if (survivorFenced > 0)
+            summarise(fault, results, timeoutNanos, perTrial);
+        }
+    }
+
+    private static void summarise(final CardFault fault, final List<Trial> results, final long timeoutNanos,
+        final boolean perTrial)
+    {
+        final Histogram stalls = new Histogram(3);
+        final Histogram fences = new Histogram(3);
+        final Histogram pauses = new Histogram(3);
+        final Histogram rest = new Histogram(3);
+        final Histogram own = new Histogram(3);
+        final Histogram cpuShare = new Histogram(3);
+        final int[] counts = new int[Outcome.values().length];
+        int survivorFencedLater = 0;
+        int nothingOnCard = 0;
+        for (final Trial trial : results)
+        {
+            counts[trial.outcome.ordinal()]++;
+            if (trial.outcome == Outcome.MEASURED)
             {
-                System.out.printf("          (in %d threaded trials the surviving card was fenced too: a timeout" +
-                    " under load)%n", survivorFenced);
+                stalls.recordValue(trial.stall);
+                if (trial.faultToFence >= 0)
+                {
+                    fences.recordValue(trial.faultToFence);
+                }
+                pauses.recordValue(Math.max(0, trial.maxPause));
+                rest.recordValue(Math.max(0, trial.stall - trial.maxPause));
+                own.recordValue(Math.max(0, trial.maxOwn));
+                if (trial.cpuWindow > 0 && trial.threadCpu.length > 0)
+                {
+                    long sum = 0;
+                    for (final long c : trial.threadCpu)
+                    {
+                        sum += c;
+                    }
+                    cpuShare.recordValue(Math.max(0, sum * 100 / (trial.cpuWindow * trial.threadCpu.length)));
+                }
+                if (trial.survivorFencedAfter >= 0)
+                {
+                    survivorFencedLater++;
+                }
+                if (trial.heldByFailedCard == 0)
+                {
+                    nothingOnCard++;
+                }
             }
-            if (disturbed + unseen > 0)
+        }
+        print("threaded", fault, results.size(), stalls, timeoutNanos);
+        for (final Outcome outcome : Outcome.values())
+        {
+            if (outcome != Outcome.MEASURED && counts[outcome.ordinal()] > 0)
             {
-                System.out.printf("          (discarded: %d trials with a spurious failover before the fault, %d with" +
-                    " no replay within 5 s)%n", disturbed, unseen);
+                System.out.printf("          FAILED %d: %s%n", counts[outcome.ordinal()], outcome.reason);
+            }
+        }
+        if (stalls.getTotalCount() > 0)
+        {
+            if (fences.getTotalCount() > 0)
+            {
+                System.out.printf("          fault -> fence of card 0: p50 %.1f us, max %.1f us (%d trials fenced it)%n",
+                    fences.getValueAtPercentile(50) / 1e3, fences.getMaxValue() / 1e3, fences.getTotalCount());
+            }
+            System.out.printf("          agents paused (descheduled) within [fault, replay]: p50 %.1f us, max %.1f us;" +
+                " stall minus that: p50 %.1f us, max %.1f us%n", pauses.getValueAtPercentile(50) / 1e3,
+                pauses.getMaxValue() / 1e3, rest.getValueAtPercentile(50) / 1e3, rest.getMaxValue() / 1e3);
+            System.out.printf("          longest own doWork time of one agent in the window: p50 %.1f us, max %.1f us;" +
+                " agent threads got %d%% (p50) / %d%% (min) of a CPU each in the window%n",
+                own.getValueAtPercentile(50) / 1e3, own.getMaxValue() / 1e3, cpuShare.getValueAtPercentile(50),
+                cpuShare.getMinValue());
+            if (survivorFencedLater > 0 || nothingOnCard > 0)
+            {
+                System.out.printf("          of the measured: %d had the survivor fenced after the replay;" +
+                    " in %d card 0 held nothing itself (the replays were of requests it had refused)%n",
+                    survivorFencedLater, nothingOnCard);
+            }
+        }
+        if (perTrial)
+        {
+            for (final Trial t : results)
+            {
+                System.out.printf("            seed %d %s stall=%s fence=%s survivorFenced=%s replayed(fq)=%d" +
+                    " seen=%d offeredToCard0=%d held=%d outstanding=%d errors=%d paused=%s(%s) ownCalls=%s(%s) cpu=%s/%s pausedBefore=%s%n",
+                    t.seed, t.outcome, us(t.stall), us(t.faultToFence), us(t.survivorFencedAfter),
+                    t.replayedByFrontQueue, t.replaysSeen, t.replaysOfferedToFailed, t.heldByFailedCard,
+                    t.outstandingOnFailed, t.guestErrors, us(t.maxPause), t.maxPauseAgent, us(t.maxOwn), t.maxOwnAgent, cpu(t), us(t.cpuWindow),
+                    us(t.maxPauseBefore));
             }
         }
     }
 
-    private static void print(final String mode, final CardFault fault, final Histogram stalls, final long timeoutNanos)
+    private static String cpu(final Trial t)
     {
-        final long goal = fault == CardFault.HANG ? timeoutNanos + 1_000_000 : 1_000_000;
-        System.out.printf("%-9s %-9s %7d %10.1f %10.1f %10.1f %12.1f %s%n", mode, fault, stalls.getTotalCount(),
-            stalls.getValueAtPercentile(50) / 1e3, stalls.getValueAtPercentile(99) / 1e3, stalls.getMaxValue() / 1e3,
-            goal / 1e3, stalls.getMaxValue() <= goal ? "yes" : "NO");
+        final StringBuilder b = new StringBuilder();
+        for (final long c : t.threadCpu)
+        {
+            b.append(b.length() == 0 ? "" : "+").append(us(c));
+        }
+        return b.toString();
     }
 
-    private static BlkBenchRig.Options options(final long timeoutNanos, final AtomicIntegerArray replayed)
+    private static String us(final long nanos)
+    {
+        return nanos < 0 ? "-" : String.format("%.1fus", nanos / 1e3);
+    }
+
+    private static void print(final String mode, final CardFault fault, final int trials, final Histogram stalls,
+        final long timeoutNanos)
+    {
+        final long goal = goalNanos(fault, timeoutNanos);
+        final long failed = trials - stalls.getTotalCount();
+        System.out.printf("%-9s %-9s %6d %8d %6d %10.1f %10.1f %10.1f %10.1f %s%n", mode, fault, trials,
+            stalls.getTotalCount(), failed, stalls.getValueAtPercentile(50) / 1e3,
+            stalls.getValueAtPercentile(99) / 1e3, stalls.getMaxValue() / 1e3, goal / 1e3,
+            failed == 0 && stalls.getMaxValue() <= goal ? "yes" : "NO");
+    }
+
+    static long goalNanos(final CardFault fault, final long timeoutNanos)
+    {
+        return fault == CardFault.HANG ? timeoutNanos + 1_000_000 : 1_000_000;
+    }
+
+    private static BlkBenchRig.Options options(final long timeoutNanos, final AtomicLongArray submissions)
     {
         final BlkBenchRig.Options options = new BlkBenchRig.Options();
         options.cards = 2;
@@ -122,22 +271,36 @@ public final class FailoverStall
         options.latency = LatencyModel.uniform(10_000, 50_000);
         options.health = new HealthConfig().completionTimeoutNanos(timeoutNanos).minDownNanos(2_000_000)
             .probeIntervalNanos(1_000_000);
-        options.wrap = disk -> new ReplayMarkingCard(disk, replayed);
+        final int[] next = {0};
+        options.wrap = disk -> new ReplayMarkingCard(disk, next[0]++, 0, submissions);
         return options;
     }
 
-    /** Records the first guest completion of a replayed request, at the time {@code clock} gives. */
-    private static final class ReplayWatch implements LeanBlkGuest.Watch
+    /**
+     * Sees every guest completion and tells those of replayed requests: the front queue gives the
+     * n-th use of a head attempt {@code last + 1} (the head's previous use ended at attempt
+     * {@code last}) and every replay the next one, so a completion whose attempt is not its use's
+     * first is a replay. Records the time of the first one. Guest thread only, except
+     * {@link #firstReplayAt}.
+     */
+    static final class ReplayWatch implements LeanBlkGuest.Watch
     {
-        private final AtomicIntegerArray replayed;
+        private final AtomicLongArray submissions;
         private final org.agrona.concurrent.NanoClock clock;
+        private final int[] expected;
         final AtomicLong firstReplayAt = new AtomicLong(-1);
+        volatile long replays;
+        volatile long replaysOfferedToCard0;
         long errors;
+        long unknown;
 
-        ReplayWatch(final AtomicIntegerArray replayed, final org.agrona.concurrent.NanoClock clock)
+        ReplayWatch(final AtomicLongArray submissions, final org.agrona.concurrent.NanoClock clock)
         {
-            this.replayed = replayed;
+            this.submissions = submissions;
             this.clock = clock;
+            expected = new int[submissions.length()];
+            // A new device starts every head at attempt 0 and gives its first use attempt 1.
+            java.util.Arrays.fill(expected, 1);
         }
 
         public void onCompleted(final int id, final int status)
@@ -146,8 +309,25 @@ public final class FailoverStall
             {
                 errors++;
             }
-            if (replayed.getAndSet(id, 0) == 2)
+            final long entry = submissions.getAndSet(id, 0);
+            final int attempt = ReplayMarkingCard.attempt(entry);
+            final int first = expected[id];
+            if (attempt == 0)
             {
+                // Completed without any card being offered it (a failed request): the next use's
+                // first attempt is unknown until it is seen.
+                unknown++;
+                expected[id] = 0;
+                return;
+            }
+            expected[id] = (attempt + 1) & ReplayMarkingCard.ATTEMPT_MASK;
+            if (first != 0 && attempt != first)
+            {
+                replays++;
+                if (ReplayMarkingCard.offeredTo(entry, 0))
+                {
+                    replaysOfferedToCard0++;
+                }
                 firstReplayAt.compareAndSet(-1, clock.nanoTime());
             }
         }
@@ -192,75 +372,269 @@ public final class FailoverStall
         }
     }
 
+    /**
+     * Runs an agent and logs every pause between two of its {@code doWork} calls longer than
+     * {@link #THRESHOLD_NANOS} (from the end of one call to the start of the next: on a busy-spinning
+     * thread that is time its thread did not run it: descheduled, a safepoint, or another agent of the
+     * thread taking long), and every call of its own that took longer than that (time Braid itself
+     * spent, or its thread lost while inside the call). Written by the agent's thread; read after
+     * the threads are joined, except {@link #thread}.
+     */
+    static final class PauseLog implements Agent
+    {
+        static final long THRESHOLD_NANOS = 20_000;
+        private final Agent agent;
+        private final long[] ends = new long[1 << 16];
+        private final long[] lengths = new long[1 << 16];
+        private final boolean[] inside = new boolean[1 << 16];
+        private int count;
+        private long lastEnd = -1;
+        volatile Thread thread;
+
+        PauseLog(final Agent agent)
+        {
+            this.agent = agent;
+        }
+
+        public int doWork() throws Exception
+        {
+            final long start = System.nanoTime();
+            if (lastEnd < 0)
+            {
+                thread = Thread.currentThread();
+            }
+            else if (start - lastEnd > THRESHOLD_NANOS)
+            {
+                log(start, start - lastEnd, false);
+            }
+            final int work = agent.doWork();
+            lastEnd = System.nanoTime();
+            if (lastEnd - start > THRESHOLD_NANOS)
+            {
+                log(lastEnd, lastEnd - start, true);
+            }
+            return work;
+        }
+
+        private void log(final long end, final long length, final boolean own)
+        {
+            if (count < ends.length)
+            {
+                ends[count] = end;
+                lengths[count] = length;
+                inside[count] = own;
+                count++;
+            }
+        }
+
+        public void onStart()
+        {
+            agent.onStart();
+        }
+
+        public void onClose()
+        {
+            agent.onClose();
+        }
+
+        public String roleName()
+        {
+            return agent.roleName();
+        }
+
+        /**
+         * Time in [from, to] this agent was not running (pauses between calls, {@code own} false) or
+         * spent inside long calls of its own ({@code own} true), each interval clipped to the window.
+         */
+        long within(final long from, final long to, final boolean own)
+        {
+            long total = 0;
+            for (int i = 0; i < count; i++)
+            {
+                if (inside[i] != own)
+                {
+                    continue;
+                }
+                final long overlap = Math.min(ends[i], to) - Math.max(ends[i] - lengths[i], from);
+                if (overlap > 0)
+                {
+                    total += overlap;
+                }
+            }
+            return total;
+        }
+
+        long pausedWithin(final long from, final long to)
+        {
+            return within(from, to, false);
+        }
+    }
+
     static long virtualTrial(final long seed, final CardFault fault, final long timeoutNanos)
     {
-        final AtomicIntegerArray replayed = new AtomicIntegerArray(128);
-        final VirtualTimeLoop loop = new VirtualTimeLoop(seed, options(timeoutNanos, replayed));
-        final ReplayWatch watch = new ReplayWatch(replayed, loop.clock);
+        final AtomicLongArray submissions = new AtomicLongArray(128);
+        final VirtualTimeLoop loop = new VirtualTimeLoop(seed, options(timeoutNanos, submissions));
+        final ReplayWatch watch = new ReplayWatch(submissions, loop.clock);
         loop.rig.guest.watch(watch);
         final long at = 2_000_000 + new SplittableRandom(seed).nextLong(1_000_000);
         final Injector injector = new Injector(loop.rig.disks[0], fault, loop.clock, at);
         loop.scheduler.addAgent(injector);
         final boolean done = loop.scheduler.runUntil(() -> watch.firstReplayAt.get() >= 0, 1_000_000_000L);
-        if (!done || watch.errors != 0)
+        if (!done || watch.errors != 0 || injector.injectedAt < 0 || watch.firstReplayAt.get() < injector.injectedAt)
         {
             throw new IllegalStateException("seed " + seed + " " + fault + ": replay seen=" + done +
-                ", guest errors=" + watch.errors);
+                ", guest errors=" + watch.errors + ", injected at " + injector.injectedAt + ", first replay at " +
+                watch.firstReplayAt.get());
         }
         return watch.firstReplayAt.get() - injector.injectedAt;
     }
 
-    static long threadedTrial(final long seed, final CardFault fault, final long timeoutNanos) throws Exception
+    private static long[] cpuTimes(final List<Thread> threads)
     {
-        final AtomicIntegerArray replayed = new AtomicIntegerArray(128);
-        final BlkBenchRig.Options options = options(timeoutNanos, replayed);
+        final java.lang.management.ThreadMXBean bean = java.lang.management.ManagementFactory.getThreadMXBean();
+        final long[] times = new long[threads.size()];
+        for (int i = 0; i < times.length; i++)
+        {
+            times[i] = bean.getThreadCpuTime(threads.get(i).getId());
+        }
+        return times;
+    }
+
+    static Trial threadedTrial(final long seed, final CardFault fault, final long timeoutNanos, final int threadCount)
+        throws Exception
+    {
+        final AtomicLongArray submissions = new AtomicLongArray(128);
+        final BlkBenchRig.Options options = options(timeoutNanos, submissions);
         options.clock = SystemNanoClock.INSTANCE;
         options.seed = seed;
         final BlkBenchRig rig = new BlkBenchRig(options);
-        final ReplayWatch watch = new ReplayWatch(replayed, SystemNanoClock.INSTANCE);
+        final ReplayWatch watch = new ReplayWatch(submissions, SystemNanoClock.INSTANCE);
         rig.guest.watch(watch);
         final AggregatedDevice device = rig.aggregated();
-        final List<Agent> agents = new ArrayList<>();
-        agents.add(rig.guest);
-        agents.addAll(device.agents());
-        try (AgentThreads threads = AgentThreads.start(agents, 2, AgentThreads.busySpin()))
+        final List<PauseLog> logs = new ArrayList<>();
+        logs.add(new PauseLog(rig.guest));
+        for (final Agent agent : device.agents())
+        {
+            logs.add(new PauseLog(agent));
+        }
+        final Trial trial = new Trial(logs.size());
+        trial.seed = seed;
+        final SimDisk failed = rig.disks[0];
+        final long injectedAt;
+        final long replayedBefore;
+        try (AgentThreads threads = AgentThreads.start(new ArrayList<>(logs), threadCount, AgentThreads.busySpin()))
         {
             final long warmUntil = System.nanoTime() + 20_000_000 + new SplittableRandom(seed).nextLong(1_000_000);
             while (System.nanoTime() < warmUntil)
             {
                 Thread.sleep(1);
             }
-            // The fault must hit a card that carries requests, or no request needs a replay.
+            // The fault must hit a card that holds requests, or no request needs a replay.
             final long busyDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-            while (device.frontQueue(0).outstanding(0) == 0 && System.nanoTime() < busyDeadline)
+            while ((device.frontQueue(0).outstanding(0) == 0 || failed.submitted() - failed.completed() == 0) &&
+                System.nanoTime() < busyDeadline)
             {
                 Thread.onSpinWait();
             }
-            if (watch.firstReplayAt.get() >= 0 || device.failovers().fencedAtNanos(0) != 0)
+            final boolean disturbed = watch.firstReplayAt.get() >= 0 || device.failovers().fencedAtNanos(0) != 0 ||
+                device.failovers().fencedAtNanos(1) != 0;
+            replayedBefore = device.frontQueue(0).stats().get(QueueStats.REPLAYED);
+            trial.outstandingOnFailed = device.frontQueue(0).outstanding(0);
+            trial.heldByFailedCard = failed.submitted() - failed.completed();
+            final List<Thread> agentThreads = new ArrayList<>();
+            for (final PauseLog log : logs)
             {
-                // A request outlived the completion timeout on this loaded machine: not this fault's stall.
-                return SPURIOUS;
+                if (log.thread != null && !agentThreads.contains(log.thread))
+                {
+                    agentThreads.add(log.thread);
+                }
             }
-            final long injectedAt = System.nanoTime();
-            rig.disks[0].inject(fault, 0);
-            final long deadline = injectedAt + TimeUnit.SECONDS.toNanos(5);
-            while (watch.firstReplayAt.get() < 0 && System.nanoTime() < deadline && threads.failure() == null)
+            final long[] cpuBefore = cpuTimes(agentThreads);
+            injectedAt = System.nanoTime();
+            if (!disturbed)
+            {
+                failed.inject(fault, 0);
+            }
+            final long deadline = injectedAt + WAIT_NANOS;
+            while (!disturbed && watch.firstReplayAt.get() < 0 && System.nanoTime() < deadline &&
+                threads.failure() == null)
             {
                 Thread.sleep(0, 100_000);
             }
-            if (device.failovers().fencedAtNanos(1) != 0 && seed >= 2000)
+            final long[] cpuAfter = cpuTimes(agentThreads);
+            trial.cpuWindow = System.nanoTime() - injectedAt;
+            trial.threadCpu = new long[agentThreads.size()];
+            for (int i = 0; i < cpuAfter.length; i++)
             {
-                survivorFenced++;
+                trial.threadCpu[i] = cpuAfter[i] - cpuBefore[i];
             }
             if (threads.failure() != null)
             {
                 throw new IllegalStateException("agent failed", threads.failure());
             }
-            if (watch.firstReplayAt.get() < 0)
+            if (disturbed)
             {
-                return NO_REPLAY;
+                trial.outcome = Outcome.FENCED_BEFORE_FAULT;
             }
-            return watch.firstReplayAt.get() - injectedAt;
         }
+        // The threads are joined: everything they wrote is visible.
+        final long replayAt = watch.firstReplayAt.get();
+        final long fenced0 = device.failovers().fencedAtNanos(0);
+        final long fenced1 = device.failovers().fencedAtNanos(1);
+        trial.faultToFence = fenced0 >= injectedAt ? fenced0 - injectedAt : -1;
+        trial.survivorFencedAfter = fenced1 >= injectedAt ? fenced1 - injectedAt : -1;
+        trial.replayedByFrontQueue = device.frontQueue(0).stats().get(QueueStats.REPLAYED) - replayedBefore;
+        trial.replaysSeen = watch.replays;
+        trial.replaysOfferedToFailed = watch.replaysOfferedToCard0;
+        trial.guestErrors = watch.errors;
+        final long windowEnd = replayAt >= injectedAt ? replayAt : injectedAt + WAIT_NANOS;
+        trial.maxPause = 0;
+        trial.maxOwn = 0;
+        for (final PauseLog log : logs)
+        {
+            final long own = log.within(injectedAt, windowEnd, true);
+            if (own > trial.maxOwn)
+            {
+                trial.maxOwn = own;
+                trial.maxOwnAgent = log.roleName();
+            }
+        }
+        trial.maxPauseBefore = 0;
+        for (int i = 0; i < logs.size(); i++)
+        {
+            final long pause = logs.get(i).pausedWithin(injectedAt, windowEnd);
+            trial.agentPause[i] = pause;
+            if (pause > trial.maxPause)
+            {
+                trial.maxPause = pause;
+                trial.maxPauseAgent = logs.get(i).roleName();
+            }
+            trial.maxPauseBefore = Math.max(trial.maxPauseBefore, logs.get(i).pausedWithin(injectedAt - 20_000_000, injectedAt));
+        }
+        if (trial.outcome != null)
+        {
+            return trial;
+        }
+        if (replayAt >= 0)
+        {
+            trial.stall = replayAt - injectedAt;
+        }
+        if (watch.errors > 0)
+        {
+            trial.outcome = Outcome.GUEST_ERRORS;
+        }
+        else if (replayAt < 0)
+        {
+            trial.outcome = trial.replayedByFrontQueue == 0 ? Outcome.NOTHING_TO_REPLAY : Outcome.NO_REPLAY;
+        }
+        else if (fenced1 >= injectedAt && fenced1 < replayAt)
+        {
+            trial.outcome = Outcome.SURVIVOR_FENCED_FIRST;
+        }
+        else
+        {
+            trial.outcome = Outcome.MEASURED;
+        }
+        return trial;
     }
 }

@@ -6,34 +6,67 @@ import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.ForwardingBlockCard;
 
-import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * A block card that passes everything to the card it wraps and marks, in a table shared by all
- * cards of a device, every head it accepts a second time within one use: a replayed request. The guest
- * then knows which of its completions came from a replay. Marks are set by card worker threads and
- * read and cleared by the guest thread, hence the atomic array.
+ * A block card that passes everything to the card it wraps and records, per head, in a table shared
+ * by all cards of a device: the attempt number of the last submission the card was <em>offered</em>
+ * (accepted or refused) and a bit for each card that was offered the head during the current use.
+ * The guest reads and clears the entry when it reaps the head ({@code FailoverStall.ReplayWatch}).
+ * Only tokens of one guest queue are recorded.
+ *
+ * <p>A replay is told by its attempt number, not by a second submission: the front queue gives each
+ * use of a head a new attempt and every re-dispatch the next one ({@link CompletionToken}), so a
+ * completion whose attempt is not the use's first came from a replay. Counting second submissions
+ * (what this card did before) misses every replay whose first attempt never reached a card: a
+ * fail-stopped card refuses submissions, the card worker keeps them in its backlog and cancels them
+ * at the fence, and the replay is then the first submission any card accepts.
+ *
+ * <p>Entries are written by card worker threads and read by the guest thread, hence the atomic array.
  */
 final class ReplayMarkingCard extends ForwardingBlockCard
 {
-    private final AtomicIntegerArray replayed;
+    static final int ATTEMPT_MASK = CompletionToken.MAX_ATTEMPT;
+    static final int CARD_SHIFT = 32;
 
-    ReplayMarkingCard(final BlockCard card, final AtomicIntegerArray replayed)
+    private final AtomicLongArray submissions;
+    private final long cardBit;
+    private final int guestQueue;
+
+    ReplayMarkingCard(final BlockCard card, final int index, final int guestQueue, final AtomicLongArray submissions)
     {
         super(card);
-        this.replayed = replayed;
+        this.guestQueue = guestQueue;
+        if (index < 0 || index >= 31)
+        {
+            throw new IllegalArgumentException("card index " + index);
+        }
+        this.submissions = submissions;
+        this.cardBit = 1L << (CARD_SHIFT + index);
     }
 
     public boolean submit(final int queue, final BlockIo io, final long token, final CompletionSink sink)
     {
-        final boolean accepted = card.submit(queue, io, token, sink);
-        if (accepted)
+        // Recorded before the card sees the request, so a completion can never overtake its record.
+        // Only the guest's queue: the control plane's probes carry their own queue and the card's
+        // index as the head, and would otherwise pass for guest heads 0 and 1.
+        if (CompletionToken.guestQueue(token) == guestQueue)
         {
-            // Attempt numbers keep counting across reuses of a head, so a replay is told by a second
-            // submission within one use: 0 = not yet submitted, 1 = submitted, 2 = replayed. The
-            // guest resets the entry when it reaps the head, before it can post it again.
-            replayed.accumulateAndGet(CompletionToken.head(token), 1, (seen, one) -> seen == 0 ? 1 : 2);
+            final long attempt = CompletionToken.attempt(token);
+            submissions.getAndUpdate(CompletionToken.head(token), seen -> (seen & ~(long)ATTEMPT_MASK) | cardBit | attempt);
         }
-        return accepted;
+        return card.submit(queue, io, token, sink);
+    }
+
+    /** The attempt of an entry (0 when no card was offered the head during this use). */
+    static int attempt(final long entry)
+    {
+        return (int)entry & ATTEMPT_MASK;
+    }
+
+    /** Whether {@code card} was offered the head during this use. */
+    static boolean offeredTo(final long entry, final int card)
+    {
+        return (entry >>> (CARD_SHIFT + card) & 1) != 0;
     }
 }
