@@ -247,9 +247,15 @@ public final class FrontQueue implements Agent, CompletionHandler
         if (handler.isPathFailure(status))
         {
             stats.onCardError(card);
-            health.onError(card, now);
+            // A cancel from a card being fenced is the failover itself, not an error of the card.
+            final CardPort port = ports[card];
+            final boolean fenced = port.isFenced() || port.fenceGeneration() != fenceGeneration[head];
+            if (!fenced)
+            {
+                health.onError(card, now);
+            }
             avoidCard[head] = card;
-            replay(head, card, false);
+            replay(head, card, fenced);
             return;
         }
         health.onSuccess(card, now);
