@@ -6,6 +6,9 @@ import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.ForwardingBlockCard;
 
+import dev.braid.sim.CardFault;
+import dev.braid.sim.SimDisk;
+
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -32,6 +35,9 @@ final class ReplayMarkingCard extends ForwardingBlockCard
     private final AtomicLongArray submissions;
     private final long cardBit;
     private final int guestQueue;
+    private volatile CardFault armed;
+    private SimDisk disk;
+    private volatile long injectedAt = -1;
 
     ReplayMarkingCard(final BlockCard card, final int index, final int guestQueue, final AtomicLongArray submissions)
     {
@@ -55,7 +61,42 @@ final class ReplayMarkingCard extends ForwardingBlockCard
             final long attempt = CompletionToken.attempt(token);
             submissions.getAndUpdate(CompletionToken.head(token), seen -> (seen & ~(long)ATTEMPT_MASK) | cardBit | attempt);
         }
-        return card.submit(queue, io, token, sink);
+        final boolean accepted = card.submit(queue, io, token, sink);
+        if (accepted && armed != null && CompletionToken.guestQueue(token) == guestQueue)
+        {
+            fire();
+        }
+        return accepted;
+    }
+
+    /**
+     * Makes the next guest submission (not a probe) this card accepts inject {@code fault} into {@code disk} (the card
+     * this one wraps) right after it, on the card worker's thread: the fault then hits a card that
+     * holds at least that request, however the threads were scheduled. {@link #injectedAt()} gives the
+     * time, taken just before the injection.
+     */
+    void armFault(final SimDisk disk, final CardFault fault)
+    {
+        this.disk = disk;
+        this.armed = fault;
+    }
+
+    /** When the armed fault was injected ({@code System.nanoTime()}), or -1. */
+    long injectedAt()
+    {
+        return injectedAt;
+    }
+
+    private void fire()
+    {
+        final CardFault fault = armed;
+        if (fault != null)
+        {
+            armed = null;
+            final long at = System.nanoTime();
+            disk.inject(fault, 0);
+            injectedAt = at;
+        }
     }
 
     /** The attempt of an entry (0 when no card was offered the head during this use). */
