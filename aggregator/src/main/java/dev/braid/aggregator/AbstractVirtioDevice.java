@@ -25,10 +25,25 @@ import java.util.function.Consumer;
  *
  * <p>Guest-programmed ring addresses are checked before use: a queue the device needs that is not
  * enabled or whose rings do not fit guest memory sets DEVICE_NEEDS_RESET (with a config interrupt)
- * instead of throwing into the VMM. Control path only: nothing here runs per request.
+ * instead of throwing into the VMM, and so does a set of queues whose sizes add up to more device
+ * state than {@link #MAX_QUEUE_ENTRIES} allows. Control path only: nothing here runs per request.
  */
 public abstract class AbstractVirtioDevice implements DeviceResetListener
 {
+    /**
+     * The most queue entries a guest may program over all its enabled queues, each queue counted as
+     * at least {@link #MIN_QUEUE_ENTRIES}. Device state grows with the sum: per entry a front queue
+     * holds about 250 bytes (in-flight table, completion ring of 4 per entry), a blk or scsi handler
+     * up to 2 KB (a 128-segment I/O vector per head), every card queue a submission ring and worker
+     * backlog of about 40 bytes; this budget is some 150 MB. 1 or 2 x 32768, 16 x 4096, 64 x 1024 and
+     * 256 x 256 fit; beyond it DRIVER_OK sets DEVICE_NEEDS_RESET rather than allocating gigabytes on
+     * a guest's word (0x8000 net pairs x 32768 entries would ask for 2^31 ring slots).
+     */
+    public static final long MAX_QUEUE_ENTRIES = 1 << 16;
+
+    /** What a queue costs however small: a front queue's completion ring has at least 64 slots. */
+    public static final int MIN_QUEUE_ENTRIES = 64;
+
     protected final GuestMemory memory;
     private final VirtioDeviceCore core;
     private final List<? extends Card> cards;
@@ -233,6 +248,21 @@ public abstract class AbstractVirtioDevice implements DeviceResetListener
 
     private void activate()
     {
+        long entries = 0;
+        for (int q = 0; q < core.queueCount(); q++)
+        {
+            final QueueConfig qc = core.queue(q);
+            if (qc.isEnabled())
+            {
+                entries += Math.max(qc.size(), MIN_QUEUE_ENTRIES);
+            }
+        }
+        if (entries > MAX_QUEUE_ENTRIES)
+        {
+            // Refused before anything is allocated: see MAX_QUEUE_ENTRIES.
+            needsReset();
+            return;
+        }
         final AggregatedDevice built = build(core.features().acked());
         if (built == null)
         {

@@ -124,12 +124,12 @@ public final class AggregatedDevice
             rings[g] = frontQueues[g].completions();
         }
 
-        int capacity = 0;
+        long capacity = 0;
         for (final DeviceQueue queue : builder.queues)
         {
             capacity += queue.size();
         }
-        workerCapacity = Math.max(context.cardQueueBacklog(), capacity + maxCards * 4);
+        workerCapacity = RingCapacity.powerOfTwoAtLeast(Math.max(context.cardQueueBacklog(), capacity + maxCards * 4L));
 
         agents.add(control); // runs the controller too: never list ha on its own
         for (final FrontQueue front : frontQueues)

@@ -35,6 +35,8 @@ import java.util.function.Function;
 public final class VirtioBlkDevice extends AbstractVirtioDevice
 {
     private static final int SEG_MAX = 128;
+    /** num_queues is a 16-bit config field. */
+    public static final int MAX_QUEUES = 0xFFFF;
 
     private final List<BlockCard> cards;
     private final BlkConfig config = new BlkConfig();
@@ -76,6 +78,10 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
 
     private static VirtioDeviceCore newCore(final int queueCount, final int queueMaxSize)
     {
+        if (queueCount < 1 || queueCount > MAX_QUEUES)
+        {
+            throw new IllegalArgumentException("a blk device needs 1.." + MAX_QUEUES + " queues: " + queueCount);
+        }
         final long deviceFeatures = bit(VirtioBlk.VIRTIO_BLK_F_SEG_MAX) | bit(VirtioBlk.VIRTIO_BLK_F_BLK_SIZE) |
             bit(VirtioBlk.VIRTIO_BLK_F_FLUSH) | bit(VirtioBlk.VIRTIO_BLK_F_MQ) |
             bit(VirtioBlk.VIRTIO_BLK_F_DISCARD) | bit(VirtioBlk.VIRTIO_BLK_F_WRITE_ZEROES);

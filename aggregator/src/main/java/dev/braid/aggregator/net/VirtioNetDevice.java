@@ -38,6 +38,12 @@ public final class VirtioNetDevice extends AbstractVirtioDevice
 {
     private static final int SEG_MAX = 64;
 
+    /**
+     * The largest max_virtqueue_pairs offered. The spec allows 0x8000, but then the control queue
+     * is virtqueue 0x10000, beyond the 16-bit queue_select (and the queue map's 65536 guest queues).
+     */
+    public static final int MAX_QUEUE_PAIRS = 0x7FFF;
+
     private final List<NetCard> cards;
     private final long mac;
     private final int maxQueuePairs;
@@ -53,7 +59,7 @@ public final class VirtioNetDevice extends AbstractVirtioDevice
 
     /**
      * @param mac           the device MAC, 48 bits, first octet high; unicast.
-     * @param maxQueuePairs max_virtqueue_pairs (1..0x8000).
+     * @param maxQueuePairs max_virtqueue_pairs (1..0x7FFF, see {@link #MAX_QUEUE_PAIRS}).
      * @param policy        makes the map policy for a given number of guest queues (2 * pairs + ctrl).
      * @param interrupts    queue interrupts by virtio queue index.
      */
@@ -99,9 +105,9 @@ public final class VirtioNetDevice extends AbstractVirtioDevice
 
     private static VirtioDeviceCore newCore(final int maxQueuePairs, final int queueMaxSize)
     {
-        if (maxQueuePairs < 1 || maxQueuePairs > 0x8000)
+        if (maxQueuePairs < 1 || maxQueuePairs > MAX_QUEUE_PAIRS)
         {
-            throw new IllegalArgumentException("max_virtqueue_pairs must be 1..0x8000: " + maxQueuePairs);
+            throw new IllegalArgumentException("max_virtqueue_pairs must be 1.." + MAX_QUEUE_PAIRS + ": " + maxQueuePairs);
         }
         final int[] sizes = new int[2 * maxQueuePairs + 1];
         Arrays.fill(sizes, queueMaxSize);

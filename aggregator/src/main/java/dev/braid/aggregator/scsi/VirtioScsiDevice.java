@@ -40,6 +40,8 @@ public final class VirtioScsiDevice extends AbstractVirtioDevice
     public static final int SEG_MAX = 128;
     /** The largest transfer offered, in 512-byte sectors. */
     public static final int MAX_SECTORS = 0xFFFF;
+    /** queue_select is 16 bits: 65536 queues, two of them control and event. */
+    public static final int MAX_REQUEST_QUEUES = 0x10000 - ScsiDevice.FIRST_REQUEST_QUEUE;
 
     private final List<ScsiCard> cards;
     private final ScsiConfig config = new ScsiConfig();
@@ -84,9 +86,10 @@ public final class VirtioScsiDevice extends AbstractVirtioDevice
 
     private static VirtioDeviceCore newCore(final int requestQueues, final int queueMaxSize)
     {
-        if (requestQueues < 1)
+        if (requestQueues < 1 || requestQueues > MAX_REQUEST_QUEUES)
         {
-            throw new IllegalArgumentException("a scsi device needs at least one request queue");
+            throw new IllegalArgumentException("a scsi device needs 1.." + MAX_REQUEST_QUEUES + " request queues: " +
+                requestQueues);
         }
         final int[] sizes = new int[requestQueues + ScsiDevice.FIRST_REQUEST_QUEUE];
         Arrays.fill(sizes, queueMaxSize);
