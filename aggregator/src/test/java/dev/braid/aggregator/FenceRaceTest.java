@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class FenceRaceTest
 {
     /** A block card that records what it started and completes it at the next poll. */
-    static final class RecordingCard implements BlockCard
+    static class RecordingCard implements BlockCard
     {
         final String name;
         final List<Long> started = new ArrayList<>();

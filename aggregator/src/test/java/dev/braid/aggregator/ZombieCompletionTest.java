@@ -8,9 +8,7 @@ import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.VirtualClock;
 import dev.braid.virtio.blk.BlkRequestParser;
-import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.card.BlockIo;
-import dev.braid.virtio.card.CardEventListener;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.driver.BufferChain;
@@ -37,41 +35,16 @@ import static org.junit.jupiter.api.Assertions.*;
 class ZombieCompletionTest
 {
     /** A block card that completes one poll after the submit; fenced, it keeps its requests to lie about later. */
-    static final class ZombieCard implements BlockCard
+    static final class ZombieCard extends FenceRaceTest.RecordingCard
     {
-        final String name;
-        final List<Long> started = new ArrayList<>();
-        final List<Long> toComplete = new ArrayList<>();
-        final List<CompletionSink> sinks = new ArrayList<>();
         final List<Long> arriving = new ArrayList<>();
         final List<CompletionSink> arrivingSinks = new ArrayList<>();
         final List<Long> zombieTokens = new ArrayList<>();
         final List<CompletionSink> zombieSinks = new ArrayList<>();
-        boolean fenced;
 
         ZombieCard(final String name)
         {
-            this.name = name;
-        }
-
-        public String name()
-        {
-            return name;
-        }
-
-        public int queueCount()
-        {
-            return 1;
-        }
-
-        public int queueDepth()
-        {
-            return 8;
-        }
-
-        public long capacitySectors()
-        {
-            return 4096;
+            super(name);
         }
 
         public boolean submit(final int queue, final BlockIo io, final long token, final CompletionSink sink)
@@ -123,20 +96,6 @@ class ZombieCompletionTest
                 zombieSinks.get(i).complete(zombieTokens.get(i), CardStatus.OK, 512);
             }
             return zombieTokens.size();
-        }
-
-        public void unfence()
-        {
-            fenced = false;
-        }
-
-        public boolean isLinkUp()
-        {
-            return true;
-        }
-
-        public void setEventListener(final CardEventListener listener)
-        {
         }
     }
 

@@ -2,9 +2,7 @@ package dev.braid.examples.soak;
 
 import dev.braid.virtio.driver.BufferChain;
 import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.UsedConsumer;
-import dev.braid.virtio.memory.GuestMemory;
+import dev.braid.virtio.driver.ForwardingDriverQueue;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.NanoClock;
 
@@ -16,20 +14,18 @@ import org.agrona.concurrent.NanoClock;
  * <p>Owned by the guest's thread like the queue it wraps. {@link #completed()} and {@link #posted()}
  * are single-writer volatiles, so the progress line may read them from another thread.
  */
-public final class GuestQueue implements DriverQueue, UsedConsumer
+public final class GuestQueue extends ForwardingDriverQueue
 {
-    private final DriverQueue inner;
     private final NanoClock clock;
     private final long[] postedAt;
     private final Histogram latency = new Histogram(60_000_000_000L, 3);
-    private UsedConsumer downstream;
     private volatile boolean stopped;
     private volatile long posted;
     private volatile long completed;
 
     public GuestQueue(final DriverQueue inner, final NanoClock clock)
     {
-        this.inner = inner;
+        super(inner);
         this.clock = clock;
         this.postedAt = new long[inner.size()];
     }
@@ -54,26 +50,6 @@ public final class GuestQueue implements DriverQueue, UsedConsumer
     public Histogram latency()
     {
         return latency;
-    }
-
-    public int size()
-    {
-        return inner.size();
-    }
-
-    public boolean eventIdx()
-    {
-        return inner.eventIdx();
-    }
-
-    public RingLayout layout()
-    {
-        return inner.layout();
-    }
-
-    public GuestMemory memory()
-    {
-        return inner.memory();
     }
 
     public int addChain(final BufferChain chain, final boolean indirect)
@@ -104,29 +80,7 @@ public final class GuestQueue implements DriverQueue, UsedConsumer
         return id;
     }
 
-    public void publish()
-    {
-        inner.publish();
-    }
-
-    public boolean needsKick()
-    {
-        return inner.needsKick();
-    }
-
-    public int reap(final UsedConsumer consumer)
-    {
-        downstream = consumer;
-        return inner.reap(this);
-    }
-
-    public int reap(final UsedConsumer consumer, final int limit)
-    {
-        downstream = consumer;
-        return inner.reap(this, limit);
-    }
-
-    public void onUsed(final int id, final int len)
+    protected void observeUsed(final int id, final int len)
     {
         if (id >= 0 && id < postedAt.length && postedAt[id] != 0)
         {
@@ -134,56 +88,6 @@ public final class GuestQueue implements DriverQueue, UsedConsumer
             postedAt[id] = 0;
             completed = completed + 1;
         }
-        downstream.onUsed(id, len);
     }
 
-    public boolean hasPendingUsed()
-    {
-        return inner.hasPendingUsed();
-    }
-
-    public void enableInterrupts()
-    {
-        inner.enableInterrupts();
-    }
-
-    public void disableInterrupts()
-    {
-        inner.disableInterrupts();
-    }
-
-    public void interruptAfter(final int n)
-    {
-        inner.interruptAfter(n);
-    }
-
-    public int numFree()
-    {
-        return inner.numFree();
-    }
-
-    public int inFlight()
-    {
-        return inner.inFlight();
-    }
-
-    public int deviceFaults()
-    {
-        return inner.deviceFaults();
-    }
-
-    public int lastDeviceFault()
-    {
-        return inner.lastDeviceFault();
-    }
-
-    public boolean broken()
-    {
-        return inner.broken();
-    }
-
-    public void reset()
-    {
-        inner.reset();
-    }
 }
