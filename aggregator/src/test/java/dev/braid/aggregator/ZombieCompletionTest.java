@@ -289,4 +289,23 @@ class ZombieCompletionTest
         assertEquals(lies, device.port(x).gateDropped());
         assertEquals(0, front.inFlight());
     }
+
+    @Test
+    void aCancelFromAFencedCardIsAFailoverReplayNotACardError()
+    {
+        postRead();
+        front.doWork();
+        final int x = cardHolding();
+        // Still in x's submission ring when x is fenced: its worker answers CANCELLED, and that
+        // answer reaches the front queue before the front queue looks at the new generation.
+        device.port(x).fence();
+        work(x);
+        front.doWork();
+        assertEquals(1, front.outstanding(1 - x), "replayed on the surviving card");
+        work(1 - x);
+        work(1 - x);
+        front.doWork();
+        assertEquals(1, reap());
+        assertEquals(1, device.failovers().replays(x), "the failover went uncounted");
+    }
 }
