@@ -63,9 +63,15 @@ public record GuestResult(
     /** One line for the test's output. */
     public String summary()
     {
-        return String.format("guest %s: accel=%s booted=%.2fs done=%.2fs rc=%d qemu-exit=%d%s log=%s",
-            name, accelerator.accelerator().name().toLowerCase(), bootedAfterSeconds(), doneAfterSeconds(), doneRc,
-            qemuExitCode, timedOut ? " TIMED-OUT" : "", consoleLog);
+        return String.format("guest %s: accel=%s booted=%s done=%s rc=%d qemu-exit=%d%s log=%s",
+            name, accelerator.accelerator().name().toLowerCase(), seconds(bootedAfterNanos), seconds(doneAfterNanos),
+            doneRc, qemuExitCode, timedOut ? " TIMED-OUT" : "", consoleLog);
+    }
+
+    /** Seconds with millisecond digits, or "never" for a marker that did not come. */
+    static String seconds(final long nanos)
+    {
+        return nanos < 0 ? "never" : String.format("%.3fs", nanos / 1e9);
     }
 
     /** Why it failed, with the last console lines. */

@@ -298,9 +298,9 @@ public final class GuestRun
             try (BufferedWriter tail = Files.newBufferedWriter(log, StandardCharsets.ISO_8859_1,
                 java.nio.file.StandardOpenOption.APPEND))
             {
-                tail.write(String.format("### qemu exit=%d%s booted=%.3fs done=%.3fs rc=%d%n", exit,
-                    timedOut ? " (killed: timeout " + timeout + ")" : "", markers.bootedAfterNanos() / 1e9,
-                    markers.doneAfterNanos() / 1e9, markers.doneRc()));
+                tail.write("### qemu exit=" + exit + (timedOut ? " (killed: timeout " + timeout + ")" : "") +
+                    " booted=" + GuestResult.seconds(markers.bootedAfterNanos()) +
+                    " done=" + GuestResult.seconds(markers.doneAfterNanos()) + " rc=" + markers.doneRc() + "\n");
             }
             final GuestResult result = new GuestResult(name, accelerator, markers.results(), markers.doneRc(),
                 markers.bootedAfterNanos(), markers.doneAfterNanos(), exit, timedOut, log);
