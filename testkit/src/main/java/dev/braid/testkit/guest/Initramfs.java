@@ -7,7 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.zip.GZIPOutputStream;
 
 /**
@@ -20,6 +22,8 @@ import java.util.zip.GZIPOutputStream;
  */
 public final class Initramfs
 {
+    private static final List<String> BASE_DIRS = List.of("bin", "dev", "proc", "sys", "tmp", "lib", "lib/modules");
+
     private Initramfs()
     {
     }
@@ -53,9 +57,27 @@ public final class Initramfs
         return init.toString();
     }
 
+    /** A host file copied into the guest at an absolute path (static binaries, data). */
+    public record GuestFile(String guestPath, Path hostFile, int permissions)
+    {
+        public GuestFile
+        {
+            if (!guestPath.matches("/[A-Za-z0-9._/+-]+") || guestPath.contains("//") || guestPath.contains("/../") ||
+                guestPath.endsWith("/") || guestPath.endsWith("/.."))
+            {
+                throw new IllegalArgumentException("guest file path must be absolute and plain: '" + guestPath + "'");
+            }
+            if (guestPath.equals("/init") || guestPath.equals("/guest.sh") || guestPath.startsWith("/bin/busybox"))
+            {
+                throw new IllegalArgumentException("guest file path is the harness's own: '" + guestPath + "'");
+            }
+        }
+    }
+
     /** Writes the initramfs to {@code out}. */
     public static void write(
-        final Path out, final Path busybox, final List<Path> modules, final String guestScript) throws IOException
+        final Path out, final Path busybox, final List<Path> modules, final String guestScript,
+        final List<GuestFile> extraFiles) throws IOException
     {
         final List<String> names = new ArrayList<>(modules.size());
         for (final Path module : modules)
@@ -66,7 +88,7 @@ public final class Initramfs
             GZIPOutputStream gzip = new GZIPOutputStream(file, 1 << 16))
         {
             final CpioNewcWriter cpio = new CpioNewcWriter(gzip);
-            for (final String dir : List.of("bin", "dev", "proc", "sys", "tmp", "lib", "lib/modules"))
+            for (final String dir : BASE_DIRS)
             {
                 cpio.directory(dir, 0755);
             }
@@ -79,6 +101,21 @@ public final class Initramfs
             }
             cpio.file("init", 0755, initScript(names).getBytes(StandardCharsets.UTF_8));
             cpio.file("guest.sh", 0644, guestScript.getBytes(StandardCharsets.UTF_8));
+            // The kernel creates no parent directories while unpacking: emit each one once, first.
+            final Set<String> dirs = new HashSet<>(BASE_DIRS);
+            for (final GuestFile extra : extraFiles)
+            {
+                final String relative = extra.guestPath().substring(1);
+                for (int slash = relative.indexOf('/'); slash > 0; slash = relative.indexOf('/', slash + 1))
+                {
+                    final String dir = relative.substring(0, slash);
+                    if (dirs.add(dir))
+                    {
+                        cpio.directory(dir, 0755);
+                    }
+                }
+                cpio.file(relative, extra.permissions(), Files.readAllBytes(extra.hostFile()));
+            }
             cpio.finish();
         }
     }

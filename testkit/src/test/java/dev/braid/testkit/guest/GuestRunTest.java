@@ -98,6 +98,16 @@ class GuestRunTest
             () -> VhostUserArgs.scsi("v", Path.of("/s/a,b.sock"), 1)).getMessage().contains("must not contain ','"));
     }
 
+    @Test
+    void guestFilesMustBeAbsolutePlainPathsOutsideTheHarnesssOwn()
+    {
+        for (final String bad : List.of("opt/x", "/opt//x", "/opt/../x", "/opt/", "/init", "/guest.sh", "/bin/busybox", "/a b"))
+        {
+            assertThrows(IllegalArgumentException.class, () -> GuestRun.builder().file(bad, Path.of("/x"), 0644), bad);
+        }
+        GuestRun.builder().file("/usr/local/bin/fio", Path.of("/x"), 0755);
+    }
+
     private static void assertMessage(final String expected, final GuestRun run)
     {
         final String message = assertThrows(IllegalArgumentException.class, run::conclude).getMessage();

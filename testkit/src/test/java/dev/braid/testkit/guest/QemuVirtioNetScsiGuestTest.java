@@ -2,6 +2,7 @@ package dev.braid.testkit.guest;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -49,6 +50,8 @@ class QemuVirtioNetScsiGuestTest
             ch.write(ByteBuffer.wrap("braid-scsi-label".getBytes(java.nio.charset.StandardCharsets.US_ASCII)), 0);
             ch.write(ByteBuffer.wrap(new byte[] {0}), (DISK_MIB << 20) - 1);
         }
+        final Path note = dir.resolve("note.txt");
+        Files.writeString(note, "shipped from the host\n");
         final String script = String.join("\n",
             "braid_wait /sys/class/net/eth0 && braid_result eth0 present",
             "braid_result eth0-mac $(cat /sys/class/net/eth0/address)",
@@ -56,6 +59,7 @@ class QemuVirtioNetScsiGuestTest
             "braid_wait /dev/sda && braid_result sda present",
             "braid_result sda-size512 $(cat /sys/block/sda/size)",
             "braid_result sda-label $(dd if=/dev/sda bs=512 count=1 2>/dev/null | head -c 16)",
+            "braid_result shipped \"$(cat /opt/braid/note.txt)\" ",
             "");
         final GuestResult result = GuestRun.builder()
             .name("qemu-virtio-net-scsi")
@@ -66,6 +70,7 @@ class QemuVirtioNetScsiGuestTest
                 "-device", "virtio-scsi-pci,id=scsi0,num_queues=1",
                 "-drive", "file=" + disk + ",if=none,id=sd0,format=raw",
                 "-device", "scsi-hd,drive=sd0,bus=scsi0.0,channel=0,scsi-id=0,lun=0")
+            .file("/opt/braid/note.txt", note, 0644)
             .script(script)
             .run()
             .assertSucceeded();
@@ -76,6 +81,7 @@ class QemuVirtioNetScsiGuestTest
         assertEquals("present", result.result("sda"));
         assertEquals(Long.toString((long)DISK_MIB << 11), result.result("sda-size512"));
         assertEquals("braid-scsi-label", result.result("sda-label"));
+        assertEquals("shipped from the host", result.result("shipped"), "GuestRun.file() reached the guest");
         assertTrue(result.doneAfterNanos() > result.bootedAfterNanos(), "BRAID-DONE after BRAID-BOOTED");
     }
 }
