@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -63,15 +64,15 @@ public record GuestResult(
     /** One line for the test's output. */
     public String summary()
     {
-        return String.format("guest %s: accel=%s booted=%s done=%s rc=%d qemu-exit=%d%s log=%s",
-            name, accelerator.accelerator().name().toLowerCase(), seconds(bootedAfterNanos), seconds(doneAfterNanos),
+        return String.format(Locale.ROOT, "guest %s: accel=%s booted=%s done=%s rc=%d qemu-exit=%d%s log=%s",
+            name, accelerator.accelerator().name().toLowerCase(Locale.ROOT), seconds(bootedAfterNanos), seconds(doneAfterNanos),
             doneRc, qemuExitCode, timedOut ? " TIMED-OUT" : "", consoleLog);
     }
 
     /** Seconds with millisecond digits, or "never" for a marker that did not come. */
     static String seconds(final long nanos)
     {
-        return nanos < 0 ? "never" : String.format("%.3fs", nanos / 1e9);
+        return nanos < 0 ? "never" : String.format(Locale.ROOT, "%.3fs", nanos / 1e9);
     }
 
     /** Why it failed, with the last console lines. */

@@ -9,10 +9,12 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -272,18 +274,26 @@ public final class GuestRun
             final List<String> cmd = command(qemu, kernel, initramfs);
 
             final BufferedWriter console = Files.newBufferedWriter(log, StandardCharsets.ISO_8859_1);
-            console.write("### braid guest run " + name + ": accel=" + accelerator.accelerator().name().toLowerCase() +
-                " (" + accelerator.reason() + "), firmware=" + firmware.name().toLowerCase() + ", kernel=" +
+            console.write("### braid guest run " + name + ": accel=" + accelerator.accelerator().name().toLowerCase(Locale.ROOT) +
+                " (" + accelerator.reason() + "), firmware=" + firmware.name().toLowerCase(Locale.ROOT) + ", kernel=" +
                 kernel.image() + " (" + kernel.version() + "), modules=" + moduleFiles.size() + ", timeout=" + timeout + "\n");
             console.write("### " + String.join(" ", cmd) + "\n");
             console.flush();
 
             final long start = System.nanoTime();
             final ConsoleMarkers markers = new ConsoleMarkers(start);
-            process = new ProcessBuilder(cmd)
-                .redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .start();
+            try
+            {
+                process = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .start();
+            }
+            catch (final IOException ex)
+            {
+                console.close();
+                throw ex;
+            }
             final Process started = process;
             hook = new Thread(() ->
             {
@@ -297,6 +307,7 @@ public final class GuestRun
 
             final long deadline = start + timeout.toNanos();
             boolean timedOut = false;
+            String killed = "";
             while (!process.waitFor(20, TimeUnit.MILLISECONDS))
             {
                 final long now = System.nanoTime();
@@ -304,16 +315,16 @@ public final class GuestRun
                 if (now - deadline > 0 || (markers.done() && now - (start + markers.doneAfterNanos()) > POWEROFF_GRACE_NANOS))
                 {
                     timedOut = !markers.done();
+                    killed = timedOut ? " (killed: timeout " + timeout + ")" : " (killed: no power-off after BRAID-DONE)";
                     break;
                 }
             }
             kill(process);
             reader.join(TimeUnit.SECONDS.toMillis(5));
-            final int exit = process.exitValue();
-            try (BufferedWriter tail = Files.newBufferedWriter(log, StandardCharsets.ISO_8859_1,
-                java.nio.file.StandardOpenOption.APPEND))
+            final int exit = process.isAlive() ? -1 : process.exitValue();
+            try (BufferedWriter tail = Files.newBufferedWriter(log, StandardCharsets.ISO_8859_1, StandardOpenOption.APPEND))
             {
-                tail.write("### qemu exit=" + exit + (timedOut ? " (killed: timeout " + timeout + ")" : "") +
+                tail.write("### qemu exit=" + exit + killed +
                     " booted=" + GuestResult.seconds(markers.bootedAfterNanos()) +
                     " done=" + GuestResult.seconds(markers.doneAfterNanos()) + " rc=" + markers.doneRc() + "\n");
             }
