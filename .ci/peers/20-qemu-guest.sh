@@ -27,7 +27,8 @@ if [ ! -f "$guest_dir/vmlinux" ] || ! ls -d "$guest_dir"/lib/modules/*/kernel >/
   cp "$work"/root/boot/vmlinuz-* "$guest_dir.new/vmlinuz"
   mv "$work/root/lib/modules" "$guest_dir.new/lib/modules"
   # The bzImage's payload is xz: cut it out at the first xz magic and decompress it to the ELF vmlinux.
-  offset=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$guest_dir.new/vmlinuz" | head -1 | cut -d: -f1)
+  offset=$(LC_ALL=C grep -obUaP -m1 '\xfd7zXZ\x00' "$guest_dir.new/vmlinuz" | head -1 | cut -d: -f1 || true)
+  [ -n "$offset" ] || { echo "20-qemu-guest: no xz payload in $pkg's bzImage" >&2; exit 1; }
   tail -c +"$((offset + 1))" "$guest_dir.new/vmlinuz" | xz -dc --single-stream > "$guest_dir.new/vmlinux" 2>/dev/null || true
   head -c 4 "$guest_dir.new/vmlinux" | grep -q 'ELF' || { echo "20-qemu-guest: no ELF vmlinux in $pkg's bzImage" >&2; exit 1; }
   rm -rf "$guest_dir" && mv "$guest_dir.new" "$guest_dir"
