@@ -1,22 +1,12 @@
 package dev.braid.testkit.guest;
 
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import dev.braid.testkit.RealPeers;
 
@@ -29,7 +19,7 @@ import dev.braid.testkit.RealPeers;
  * and stays there.
  * <p>
  * Every run has a hard timeout; QEMU, its temp directory and the shutdown hook are gone when
- * {@link #run()} returns or throws. Not thread-safe: one builder per run, on the test thread.
+ * {@link #run()} returns or throws (or when {@link #start()}'s {@link RunningGuest} closes). Not thread-safe: one builder per run, on the test thread.
  * <pre>
  *   GuestResult r = GuestRun.builder().name("blk-smoke").vhostUserBlk(socket, 2)
  *       .script("dd if=/dev/vda bs=4k count=1 | md5sum").run().assertSucceeded();
@@ -39,8 +29,6 @@ public final class GuestRun
 {
     /** Modules every guest loads: the PCI transport and the three device drivers Braid serves. */
     public static final List<String> DEFAULT_MODULES = List.of("virtio_pci", "virtio_blk", "virtio_net", "virtio_scsi", "sd_mod");
-
-    private static final long POWEROFF_GRACE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private String name;
     private String script;
@@ -54,6 +42,7 @@ public final class GuestRun
     private final List<String> modules = new ArrayList<>(DEFAULT_MODULES);
     private final List<String> qemuArgs = new ArrayList<>();
     private final List<Initramfs.GuestFile> files = new ArrayList<>();
+    private boolean vhostUserServer;
     private final List<VhostUserDevice> vhostUser = new ArrayList<>();
 
     private record VhostUserDevice(String kind, Path socket, int queues)
@@ -173,6 +162,16 @@ public final class GuestRun
         return this;
     }
 
+    /**
+     * QEMU listens on every vhost-user socket ({@code server=on,wait=on}) and starts the guest only
+     * once the backend has connected: for {@code braid serve --client}. Use {@link #start()}.
+     */
+    public GuestRun vhostUserServer(final boolean qemuListens)
+    {
+        this.vhostUserServer = qemuListens;
+        return this;
+    }
+
     /** Validates and fills defaults; one line naming the bad value. */
     GuestRun conclude()
     {
@@ -236,9 +235,9 @@ public final class GuestRun
             final int queues = device.queues();
             switch (device.kind())
             {
-                case "blk" -> cmd.addAll(VhostUserArgs.blk(id, socket, queues));
-                case "net" -> cmd.addAll(VhostUserArgs.net(id, socket, queues, !kvm));
-                default -> cmd.addAll(VhostUserArgs.scsi(id, socket, queues));
+                case "blk" -> cmd.addAll(VhostUserArgs.blk(id, socket, queues, vhostUserServer));
+                case "net" -> cmd.addAll(VhostUserArgs.net(id, socket, queues, !kvm, vhostUserServer));
+                default -> cmd.addAll(VhostUserArgs.scsi(id, socket, queues, vhostUserServer));
             }
         }
         cmd.addAll(qemuArgs);
@@ -250,6 +249,19 @@ public final class GuestRun
      * QEMU, kernel or busybox skips the test loudly (fails it under CI=true).
      */
     public GuestResult run() throws IOException, InterruptedException
+    {
+        try (RunningGuest guest = start())
+        {
+            return guest.awaitResult();
+        }
+    }
+
+    /**
+     * Boots the guest and returns at once, for a test that acts while the guest runs (a failover
+     * mid-workload, a backend that connects to a QEMU in server mode). Close the handle in a
+     * try-with-resources block: it kills QEMU and removes the temp files.
+     */
+    public RunningGuest start() throws IOException
     {
         conclude();
         final Path qemu = RealPeers.requireExecutable("qemu-system-x86_64");
@@ -264,97 +276,26 @@ public final class GuestRun
         Files.createDirectories(logDir);
         final Path log = logDir.resolve(name + ".log").toAbsolutePath();
         final Path temp = Files.createTempDirectory("braid-guest-" + name + "-");
-        Process process = null;
-        Thread hook = null;
-        Thread reader = null;
+        boolean started = false;
         try
         {
             final Path initramfs = temp.resolve("initramfs.cpio.gz");
             Initramfs.write(initramfs, busybox, moduleFiles, script, files);
             final List<String> cmd = command(qemu, kernel, initramfs);
-
-            final BufferedWriter console = Files.newBufferedWriter(log, StandardCharsets.ISO_8859_1);
-            console.write("### braid guest run " + name + ": accel=" + accelerator.accelerator().name().toLowerCase(Locale.ROOT) +
-                " (" + accelerator.reason() + "), firmware=" + firmware.name().toLowerCase(Locale.ROOT) + ", kernel=" +
-                kernel.image() + " (" + kernel.version() + "), modules=" + moduleFiles.size() + ", timeout=" + timeout + "\n");
-            console.write("### " + String.join(" ", cmd) + "\n");
-            console.flush();
-
-            final long start = System.nanoTime();
-            final ConsoleMarkers markers = new ConsoleMarkers(start);
-            try
-            {
-                process = new ProcessBuilder(cmd)
-                    .redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .start();
-            }
-            catch (final IOException ex)
-            {
-                console.close();
-                throw ex;
-            }
-            final Process started = process;
-            hook = new Thread(() ->
-            {
-                kill(started);
-                deleteTree(temp);
-            }, "braid-guest-kill-" + name);
-            Runtime.getRuntime().addShutdownHook(hook);
-            reader = new Thread(() -> copyConsole(started, console, markers), "braid-guest-console-" + name);
-            reader.setDaemon(true);
-            reader.start();
-
-            final long deadline = start + timeout.toNanos();
-            boolean timedOut = false;
-            String killed = "";
-            while (!process.waitFor(20, TimeUnit.MILLISECONDS))
-            {
-                final long now = System.nanoTime();
-                // After BRAID-DONE the guest powers off; a guest that halts instead is killed after a grace.
-                if (now - deadline > 0 || (markers.done() && now - (start + markers.doneAfterNanos()) > POWEROFF_GRACE_NANOS))
-                {
-                    timedOut = !markers.done();
-                    killed = timedOut ? " (killed: timeout " + timeout + ")" : " (killed: no power-off after BRAID-DONE)";
-                    break;
-                }
-            }
-            kill(process);
-            reader.join(TimeUnit.SECONDS.toMillis(5));
-            final int exit = process.isAlive() ? -1 : process.exitValue();
-            try (BufferedWriter tail = Files.newBufferedWriter(log, StandardCharsets.ISO_8859_1, StandardOpenOption.APPEND))
-            {
-                tail.write("### qemu exit=" + exit + killed +
-                    " booted=" + GuestResult.seconds(markers.bootedAfterNanos()) +
-                    " done=" + GuestResult.seconds(markers.doneAfterNanos()) + " rc=" + markers.doneRc() + "\n");
-            }
-            final GuestResult result = new GuestResult(name, accelerator, markers.results(), markers.doneRc(),
-                markers.bootedAfterNanos(), markers.doneAfterNanos(), exit, timedOut, log);
-            System.out.println(result.summary());
-            return result;
+            final String header = "### braid guest run " + name + ": accel=" +
+                accelerator.accelerator().name().toLowerCase(Locale.ROOT) + " (" + accelerator.reason() + "), firmware=" +
+                firmware.name().toLowerCase(Locale.ROOT) + ", kernel=" + kernel.image() + " (" + kernel.version() +
+                "), modules=" + moduleFiles.size() + ", timeout=" + timeout + "\n### " + String.join(" ", cmd) + "\n";
+            final RunningGuest guest = RunningGuest.launch(name, accelerator, cmd, header, log, temp, timeout);
+            started = true;
+            return guest;
         }
         finally
         {
-            if (process != null)
+            if (!started)
             {
-                kill(process);
+                RunningGuest.deleteTree(temp);
             }
-            if (reader != null)
-            {
-                reader.join(TimeUnit.SECONDS.toMillis(5));
-            }
-            if (hook != null)
-            {
-                try
-                {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                }
-                catch (final IllegalStateException ignored)
-                {
-                    // The JVM is already shutting down: the hook kills QEMU itself.
-                }
-            }
-            deleteTree(temp);
         }
     }
 
@@ -365,65 +306,5 @@ public final class GuestRun
             .filter(ProcessHandle::isAlive)
             .filter(p -> p.info().command().map(c -> c.contains("qemu-system")).orElse(false))
             .count();
-    }
-
-    private static void copyConsole(final Process process, final BufferedWriter console, final ConsoleMarkers markers)
-    {
-        try (BufferedReader in = new BufferedReader(
-            new InputStreamReader(process.getInputStream(), StandardCharsets.ISO_8859_1)); console)
-        {
-            String line;
-            while ((line = in.readLine()) != null)
-            {
-                markers.onLine(line, System.nanoTime());
-                console.write(line);
-                console.write('\n');
-                console.flush();
-            }
-        }
-        catch (final IOException ex)
-        {
-            // QEMU was killed mid-line, or the log cannot be written: the run's result says what it saw.
-            System.err.println("guest console copy stopped: " + ex);
-        }
-    }
-
-    private static void kill(final Process process)
-    {
-        if (!process.isAlive())
-        {
-            return;
-        }
-        process.destroy();
-        try
-        {
-            if (!process.waitFor(2, TimeUnit.SECONDS))
-            {
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
-        }
-        catch (final InterruptedException ex)
-        {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Best effort, from the finally block or the shutdown hook: a failure is one line, not a masked exception. */
-    private static void deleteTree(final Path root)
-    {
-        if (!Files.exists(root))
-        {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root))
-        {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-        catch (final IOException | UncheckedIOException ex)
-        {
-            System.err.println("guest temp dir " + root + " not fully deleted: " + ex);
-        }
     }
 }

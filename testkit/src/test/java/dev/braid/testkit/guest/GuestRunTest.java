@@ -76,6 +76,16 @@ class GuestRunTest
     }
 
     @Test
+    void inServerModeQemuListensOnEveryVhostUserSocket()
+    {
+        final List<String> cmd = command(GuestRun.builder().name("t").script("true").accelerator(Accelerator.KVM)
+            .vhostUserScsi(Path.of("/s/scsi.sock"), 4).vhostUserNet(Path.of("/s/net.sock"), 1).vhostUserServer(true));
+        assertAdjacent(cmd, "-chardev", "socket,id=vu0,path=/s/scsi.sock,server=on,wait=on");
+        assertAdjacent(cmd, "-chardev", "socket,id=vu1,path=/s/net.sock,server=on,wait=on");
+        assertAdjacent(cmd, "-device", "virtio-net-pci,netdev=vu1-net,mq=off");
+    }
+
+    @Test
     void vhostUserNetKeepsMsixUnderKvm()
     {
         assertEquals(List.of("-chardev", "socket,id=n,path=/s/n.sock", "-netdev", "vhost-user,id=n-net,chardev=n,queues=1",
