@@ -12,7 +12,6 @@ import dev.braid.virtio.queue.PackedQueue;
 import dev.braid.virtio.queue.SplitQueue;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
-import org.agrona.concurrent.SystemNanoClock;
 
 import java.util.List;
 import java.util.function.Consumer;
@@ -50,28 +49,27 @@ public abstract class AbstractVirtioDevice implements DeviceResetListener
     private final Runnable configInterrupt;
     private final Consumer<List<Agent>> onActivate;
     private final Runnable onDeactivate;
-    private NanoClock clock = SystemNanoClock.INSTANCE;
+    private final NanoClock clock;
     private AggregatedDevice device;
     private List<Agent> agents = List.of();
 
     /**
-     * @param onActivate   receives the agents to run when the driver sets DRIVER_OK.
-     * @param onDeactivate stops them again (device reset).
+     * @param context a concluded context (the subclass concludes it before making its core).
+     * @param core    the device type's feature, status and queue registers.
      */
-    protected AbstractVirtioDevice(
-        final GuestMemory memory, final VirtioDeviceCore core, final List<? extends Card> cards,
-        final Runnable configInterrupt, final Consumer<List<Agent>> onActivate, final Runnable onDeactivate)
+    protected AbstractVirtioDevice(final DeviceContext<?, ?> context, final VirtioDeviceCore core)
     {
-        if (cards.isEmpty())
+        if (!context.isConcluded())
         {
-            throw new IllegalArgumentException("a device needs at least one card");
+            throw new IllegalStateException("conclude() the context first");
         }
-        this.memory = memory;
+        this.memory = context.memory();
         this.core = core;
-        this.cards = List.copyOf(cards);
-        this.configInterrupt = configInterrupt;
-        this.onActivate = onActivate;
-        this.onDeactivate = onDeactivate;
+        this.cards = context.cards();
+        this.configInterrupt = context.configInterrupt();
+        this.onActivate = context.onActivate();
+        this.onDeactivate = context.onDeactivate();
+        this.clock = context.clock();
         core.addResetListener(this);
     }
 
@@ -81,15 +79,7 @@ public abstract class AbstractVirtioDevice implements DeviceResetListener
         return core;
     }
 
-    /**
-     * The clock the next activation's device runs on (health timeouts, TMF timeouts); the system
-     * clock unless a test or a deterministic runner gives its virtual one. Takes effect at DRIVER_OK.
-     */
-    public final void clock(final NanoClock clock)
-    {
-        this.clock = clock;
-    }
-
+    /** The clock the device runs on (health timeouts, TMF timeouts): the context's. */
     protected final NanoClock clock()
     {
         return clock;

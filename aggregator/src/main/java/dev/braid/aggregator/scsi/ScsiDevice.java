@@ -41,6 +41,7 @@ public final class ScsiDevice
     private final ScsiTmfRelay relay;
     private final ScsiProbeHandler probe;
     private ScsiControlQueue controlQueue;
+    private AggregatedDevice device;
 
     private ScsiDevice(final Builder config)
     {
@@ -100,10 +101,17 @@ public final class ScsiDevice
                 throw new IllegalArgumentException("card " + port.card().name() + " is not a ScsiCard");
             }
         }
+        this.device = device;
         controlQueue = new ScsiControlQueue(
             config.memory, config.controlQueue, config.eventQueue, 0, config.newParser(), tasks, relay, device,
             config.interrupts, device.clock(), config.tmfTimeoutNanos);
         return controlQueue;
+    }
+
+    /** The aggregated device, once {@link #attach}ed. */
+    public AggregatedDevice device()
+    {
+        return device;
     }
 
     public int requestQueueCount()

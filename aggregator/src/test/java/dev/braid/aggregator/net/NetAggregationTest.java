@@ -6,7 +6,7 @@ import dev.braid.aggregator.QueueStats;
 import dev.braid.aggregator.guest.NetGuestWorkload;
 import dev.braid.ha.ActiveActivePolicy;
 import dev.braid.ha.ActivePassivePolicy;
-import dev.braid.ha.DispatchShape;
+import dev.braid.mapper.DispatchMode;
 import dev.braid.ha.Failback;
 import dev.braid.ha.HealthConfig;
 import dev.braid.mapper.DispatchPolicy;
@@ -241,7 +241,7 @@ class NetAggregationTest
             final int guestQueues = 2 * pairs + 1;
             if (activeActive)
             {
-                base.mapPolicy(new ActiveActivePolicy(guestQueues, DispatchShape.REQUEST_SPRAY))
+                base.mapPolicy(new ActiveActivePolicy(guestQueues, DispatchMode.REQUEST_SPRAY))
                     .dispatchPolicy(DispatchPolicy.requestSpray(SelectorKind.FLOW_HASH));
             }
             else

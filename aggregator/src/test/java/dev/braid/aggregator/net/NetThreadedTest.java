@@ -5,7 +5,7 @@ import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.InterruptSink;
 import dev.braid.aggregator.guest.NetGuestWorkload;
 import dev.braid.ha.ActiveActivePolicy;
-import dev.braid.ha.DispatchShape;
+import dev.braid.mapper.DispatchMode;
 import dev.braid.ha.HealthConfig;
 import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
@@ -54,7 +54,7 @@ class NetThreadedTest
         final AggregatedDevice.Builder base = AggregatedDevice.builder().seed(seed)
             .healthConfig(new HealthConfig().completionTimeoutNanos(20_000_000).minDownNanos(10_000_000)
                 .probeIntervalNanos(5_000_000))
-            .mapPolicy(new ActiveActivePolicy(3, DispatchShape.REQUEST_SPRAY))
+            .mapPolicy(new ActiveActivePolicy(3, DispatchMode.REQUEST_SPRAY))
             .dispatchPolicy(DispatchPolicy.requestSpray(SelectorKind.FLOW_HASH));
         final NetAggregation builder = NetAggregation.builder(base).memory(memory).mac(NetAggregationTest.DEVICE_MAC)
             .features(NetAggregation.defaultFeatures())

@@ -4,7 +4,7 @@ import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.guest.ScsiGuestWorkload;
 import dev.braid.ha.ActiveActivePolicy;
 import dev.braid.ha.ActivePassivePolicy;
-import dev.braid.ha.DispatchShape;
+import dev.braid.mapper.DispatchMode;
 import dev.braid.ha.Failback;
 import dev.braid.ha.HealthConfig;
 import dev.braid.mapper.DispatchPolicy;
@@ -103,7 +103,7 @@ final class ScsiRig
         }
         else
         {
-            builder.mapPolicy(new ActiveActivePolicy(1, DispatchShape.REQUEST_SPRAY))
+            builder.mapPolicy(new ActiveActivePolicy(1, DispatchMode.REQUEST_SPRAY))
                 .dispatchPolicy(DispatchPolicy.requestSpray(SelectorKind.LEAST_OUTSTANDING));
         }
         builder.onAgentAdded(scheduler::addAgent);

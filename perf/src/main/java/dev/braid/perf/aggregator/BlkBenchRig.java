@@ -5,7 +5,7 @@ import dev.braid.aggregator.RequestHandler;
 import dev.braid.aggregator.blk.BlkProbeHandler;
 import dev.braid.aggregator.blk.BlkRequestHandler;
 import dev.braid.ha.ActiveActivePolicy;
-import dev.braid.ha.DispatchShape;
+import dev.braid.mapper.DispatchMode;
 import dev.braid.ha.HealthConfig;
 import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
@@ -98,7 +98,7 @@ public final class BlkBenchRig
         return builder.queues(new DeviceQueue[] {deviceQueue}, new RequestHandler[] {handler})
             .probeHandler(new BlkProbeHandler(8))
             .healthConfig(options.health)
-            .mapPolicy(new ActiveActivePolicy(1, DispatchShape.REQUEST_SPRAY))
+            .mapPolicy(new ActiveActivePolicy(1, DispatchMode.REQUEST_SPRAY))
             .dispatchPolicy(DispatchPolicy.requestSpray(SelectorKind.LEAST_OUTSTANDING))
             .build();
     }
