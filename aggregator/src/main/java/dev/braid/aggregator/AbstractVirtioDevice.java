@@ -11,7 +11,6 @@ import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.PackedQueue;
 import dev.braid.virtio.queue.SplitQueue;
 import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.NanoClock;
 
 import java.util.List;
 import java.util.function.Consumer;
@@ -49,7 +48,6 @@ public abstract class AbstractVirtioDevice implements DeviceResetListener
     private final Runnable configInterrupt;
     private final Consumer<List<Agent>> onActivate;
     private final Runnable onDeactivate;
-    private final NanoClock clock;
     private AggregatedDevice device;
     private List<Agent> agents = List.of();
 
@@ -69,7 +67,6 @@ public abstract class AbstractVirtioDevice implements DeviceResetListener
         this.configInterrupt = context.configInterrupt();
         this.onActivate = context.onActivate();
         this.onDeactivate = context.onDeactivate();
-        this.clock = context.clock();
         core.addResetListener(this);
     }
 
@@ -77,12 +74,6 @@ public abstract class AbstractVirtioDevice implements DeviceResetListener
     public final VirtioDeviceCore core()
     {
         return core;
-    }
-
-    /** The clock the device runs on (health timeouts, TMF timeouts): the context's. */
-    protected final NanoClock clock()
-    {
-        return clock;
     }
 
     /** A config space read of {@code width} bytes at {@code offset}; 0 outside the config space. */

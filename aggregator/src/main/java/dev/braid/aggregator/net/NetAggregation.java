@@ -139,10 +139,7 @@ public final class NetAggregation
         {
             throw new IllegalArgumentException("the device MAC must be a 48-bit unicast address: " + Long.toHexString(mac));
         }
-        if (cards.isEmpty())
-        {
-            throw new IllegalArgumentException("a net device needs at least one NIC");
-        }
+        // No NIC at all is refused by the base builder: cards may come through it or through card().
         final int pairs = rxQueues.length;
         final NetDeviceState state = new NetDeviceState(mac, pairs, mtu).features(features);
         final NetCardFilter filter = new NetCardFilter(state);
