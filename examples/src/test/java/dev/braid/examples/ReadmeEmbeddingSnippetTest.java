@@ -95,8 +95,9 @@ class ReadmeEmbeddingSnippetTest
 
     private static String snippetOfTest(final String source)
     {
-        final int begin = source.indexOf(BEGIN);
-        final int end = source.indexOf(END);
+        // The last occurrences: the first ones are these constants.
+        final int begin = source.lastIndexOf(BEGIN);
+        final int end = source.lastIndexOf(END);
         assertTrue(begin >= 0 && end > begin, "markers missing");
         final String[] lines = source.substring(source.indexOf('\n', begin) + 1, source.lastIndexOf('\n', end)).split("\n");
         int indent = Integer.MAX_VALUE;

@@ -16,6 +16,7 @@ import dev.braid.virtio.queue.DeviceQueue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * What a VMM attaches to its virtio-pci or virtio-mmio transport: one virtio-blk device served by
