@@ -25,6 +25,11 @@ import java.util.function.Consumer;
  * enabled or whose rings do not fit guest memory sets DEVICE_NEEDS_RESET (with a config interrupt)
  * instead of throwing into the VMM, and so does a set of queues whose sizes add up to more device
  * state than {@link #MAX_QUEUE_ENTRIES} allows. Control path only: nothing here runs per request.
+ *
+ * <p>What a transport (virtio-pci, virtio-mmio, vhost-user) uses, the same on every device type:
+ * {@link #core()}, {@link #writeStatus}, {@link #readConfig}/{@link #writeConfig}, {@link #kick},
+ * {@link #checkHealth}, and the agents handed to the context's {@code onActivate} ({@link #agents()}).
+ * Every device is built from one {@link DeviceContext} subclass, its only constructor parameter.
  */
 public abstract class AbstractVirtioDevice implements DeviceResetListener
 {

@@ -20,7 +20,7 @@ import java.util.function.Consumer;
  * a setter called after it throws, so a value can never be silently dropped by the order of calls.
  * Each device type extends it with its own settings ({@code VirtioBlkDevice.Context}, ...).
  *
- * <p>Only {@link #memory} and {@link #cards} are required. Interrupt sinks, the activation hooks
+ * <p>Only {@link #memory} and {@link #cards} are required here (net adds its MAC). Interrupt sinks, the activation hooks
  * and the agent-added hook default to doing nothing, the clock to the system clock.
  *
  * @param <C> the concrete context, returned by every setter.

@@ -191,6 +191,7 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
                 smallest = Math.min(smallest, card.capacitySectors());
             }
             capacity = smallest;
+            // The front queues' chains hold seg_max segments (or the queue size, if larger), as before.
             tunables().maxSegments(maxSegments);
         }
 

@@ -271,7 +271,6 @@ public final class VirtioNetDevice extends AbstractVirtioDevice
             require(cards().size() == 1 || aggregation().isActivePassive() ||
                 aggregation().mode() == DispatchMode.REQUEST_SPRAY,
                 "virtio-net active-active needs request spray (e.g. flow-hash), not queue-affine: " + aggregation());
-            tunables().maxSegments(maxSegments);
         }
     }
 }

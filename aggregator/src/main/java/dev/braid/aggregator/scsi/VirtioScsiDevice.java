@@ -241,7 +241,6 @@ public final class VirtioScsiDevice extends AbstractVirtioDevice
             require(maxLun >= 0 && maxLun <= ScsiLun.MAX_LUN, "max lun must be 0.." + ScsiLun.MAX_LUN + ": " + maxLun);
             require(maxSegments >= 1 && maxSegments <= 32768, "max segments must be 1..32768: " + maxSegments);
             require(tmfTimeoutNanos > 0, "TMF timeout must be > 0 ns: " + tmfTimeoutNanos);
-            tunables().maxSegments(maxSegments);
         }
     }
 }
