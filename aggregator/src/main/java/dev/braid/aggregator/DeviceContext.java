@@ -51,6 +51,8 @@ public abstract class DeviceContext<C extends DeviceContext<C, K>, K extends Car
     private long seed = 1;
     private int maxCards;
     private long probeTimeoutNanos = 50_000_000L;
+    private boolean maxSegmentsSet;
+    private int maxSegments;
     private final AggregatorContext tunables = new AggregatorContext();
 
     @SuppressWarnings("unchecked")
@@ -182,6 +184,17 @@ public abstract class DeviceContext<C extends DeviceContext<C, K>, K extends Car
         return self();
     }
 
+    /**
+     * Most data segments one request may have: blk and scsi seg_max, net the segments of one rx or
+     * tx chain a card is handed (1..32768; defaults blk and scsi 128, net 64).
+     */
+    public C maxSegments(final int maxSegments)
+    {
+        open().maxSegments = maxSegments;
+        this.maxSegmentsSet = true;
+        return self();
+    }
+
     /** Most chains popped, or completions drained, per duty cycle (1..65536, default 64). */
     public C batchSize(final int batchSize)
     {
@@ -245,12 +258,20 @@ public abstract class DeviceContext<C extends DeviceContext<C, K>, K extends Car
         require(onActivate != null && onDeactivate != null && onAgentAdded != null, "hooks must not be null");
         require(clock != null, "clock is required: null");
         require(probeTimeoutNanos > 0, "probe timeout must be > 0 ns: " + probeTimeoutNanos);
+        if (!maxSegmentsSet)
+        {
+            maxSegments = defaultMaxSegments();
+        }
+        require(maxSegments >= 1 && maxSegments <= 32768, "max segments must be 1..32768: " + maxSegments);
         tunables.noPathTimeoutNanos(allDown.mode() == AllDownPolicy.Mode.FAIL_FAST ? 0 : allDown.deadlineNanos());
         concludeDevice();
         tunables.validate();
         concluded = true;
         return self();
     }
+
+    /** The device type's max segments when none is set. */
+    protected abstract int defaultMaxSegments();
 
     /** The device type's aggregation when none is set. */
     protected abstract Aggregation defaultAggregation();
@@ -325,6 +346,11 @@ public abstract class DeviceContext<C extends DeviceContext<C, K>, K extends Car
     public final NanoClock clock()
     {
         return clock;
+    }
+
+    public final int maxSegments()
+    {
+        return maxSegments;
     }
 
     public final long seed()

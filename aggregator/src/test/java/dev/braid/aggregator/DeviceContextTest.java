@@ -52,6 +52,7 @@ class DeviceContextTest
         assertEquals(Aggregation.activeActive(SelectorKind.QUEUE_AFFINE), context.aggregation());
         assertEquals(8, context.maxCards());
         assertEquals(1024, context.capacitySectors());
+        assertEquals(VirtioBlkDevice.SEG_MAX, context.maxSegments());
         assertEquals(1, new VirtioBlkDevice(context).core().queueCount());
     }
 
@@ -66,6 +67,7 @@ class DeviceContextTest
         assertEquals("queue max size must be 1..32768: 65536",
             refusal(() -> new VirtioBlkDevice(blk().queueMaxSize(65536))));
         assertEquals("max cards must be 2..64: 1", refusal(() -> new VirtioBlkDevice(blk().maxCards(1))));
+        assertEquals("max segments must be 1..32768: 0", refusal(() -> new VirtioBlkDevice(blk().maxSegments(0))));
         assertEquals("batch size must be 1..65536: 0", refusal(() -> new VirtioBlkDevice(blk().batchSize(0))));
         assertEquals("probe timeout must be > 0 ns: 0", refusal(() -> new VirtioBlkDevice(blk().probeTimeoutNanos(0))));
         assertEquals("the serial must be at most 20 ASCII characters: braid-serial-longer-than-20",
@@ -145,5 +147,6 @@ class DeviceContextTest
         new VirtioNetDevice(net.get().cards(nics.subList(0, 1)).aggregation(Aggregation.activeActive(SelectorKind.QUEUE_AFFINE)));
         new VirtioNetDevice(net.get().aggregation(Aggregation.activePassive(Failback.immediate())));
         assertEquals(Aggregation.activeActive(SelectorKind.FLOW_HASH), net.get().conclude().aggregation());
+        assertEquals(64, net.get().conclude().maxSegments());
     }
 }

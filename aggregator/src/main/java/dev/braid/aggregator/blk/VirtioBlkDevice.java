@@ -127,7 +127,6 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
     public static final class Context extends DeviceContext<Context, BlockCard>
     {
         private int queueCount = 1;
-        private int maxSegments = SEG_MAX;
         private String serial = "braid-blk";
         private long capacity;
 
@@ -141,18 +140,6 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
         public int queueCount()
         {
             return queueCount;
-        }
-
-        /** seg_max: most data segments of one request (1..32768). */
-        public Context maxSegments(final int maxSegments)
-        {
-            set().maxSegments = maxSegments;
-            return this;
-        }
-
-        public int maxSegments()
-        {
-            return maxSegments;
         }
 
         /** What GET_ID answers (at most 20 ASCII bytes). */
@@ -173,6 +160,11 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
             return capacity;
         }
 
+        protected int defaultMaxSegments()
+        {
+            return SEG_MAX;
+        }
+
         protected Aggregation defaultAggregation()
         {
             return Aggregation.activeActive(SelectorKind.QUEUE_AFFINE);
@@ -182,7 +174,6 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
         {
             require(queueCount >= 1 && queueCount <= MAX_QUEUES,
                 "a blk device needs 1.." + MAX_QUEUES + " queues: " + queueCount);
-            require(maxSegments >= 1 && maxSegments <= 32768, "max segments must be 1..32768: " + maxSegments);
             require(serial != null && serial.length() <= 20 && StandardCharsets.US_ASCII.newEncoder().canEncode(serial),
                 "the serial must be at most 20 ASCII characters: " + serial);
             long smallest = Long.MAX_VALUE;
@@ -192,12 +183,12 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
             }
             capacity = smallest;
             // The front queues' chains hold seg_max segments (or the queue size, if larger), as before.
-            tunables().maxSegments(maxSegments);
+            tunables().maxSegments(maxSegments());
         }
 
         BlkConfig newConfig()
         {
-            return new BlkConfig().capacity(capacity).segMax(maxSegments).blkSize(512).numQueues(queueCount)
+            return new BlkConfig().capacity(capacity).segMax(maxSegments()).blkSize(512).numQueues(queueCount)
                 .maxDiscardSectors(capacity).maxDiscardSeg(1).discardSectorAlignment(1)
                 .maxWriteZeroesSectors(capacity).maxWriteZeroesSeg(1).writeZeroesMayUnmap(1);
         }

@@ -194,7 +194,6 @@ public final class VirtioNetDevice extends AbstractVirtioDevice
         private int maxQueuePairs = 1;
         private int mtu = VirtioNet.DEFAULT_MTU;
         private int guestIpv4;
-        private int maxSegments = SEG_MAX;
 
         /** The device MAC, 48 bits, first octet high ({@code 0x525400123456L}); unicast. Required. */
         public Context mac(final long mac)
@@ -243,16 +242,9 @@ public final class VirtioNetDevice extends AbstractVirtioDevice
             return guestIpv4;
         }
 
-        /** Most segments of one rx or tx chain a card is handed (default 64). */
-        public Context maxSegments(final int maxSegments)
+        protected int defaultMaxSegments()
         {
-            set().maxSegments = maxSegments;
-            return this;
-        }
-
-        public int maxSegments()
-        {
-            return maxSegments;
+            return SEG_MAX;
         }
 
         protected Aggregation defaultAggregation()
@@ -267,7 +259,6 @@ public final class VirtioNetDevice extends AbstractVirtioDevice
             require(maxQueuePairs >= 1 && maxQueuePairs <= MAX_QUEUE_PAIRS,
                 "max_virtqueue_pairs must be 1.." + MAX_QUEUE_PAIRS + ": " + maxQueuePairs);
             require(mtu >= 68 && mtu <= 65535, "mtu must be 68..65535: " + mtu);
-            require(maxSegments >= 1 && maxSegments <= 32768, "max segments must be 1..32768: " + maxSegments);
             require(cards().size() == 1 || aggregation().isActivePassive() ||
                 aggregation().mode() == DispatchMode.REQUEST_SPRAY,
                 "virtio-net active-active needs request spray (e.g. flow-hash), not queue-affine: " + aggregation());

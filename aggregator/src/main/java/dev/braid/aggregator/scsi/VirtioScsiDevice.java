@@ -165,7 +165,6 @@ public final class VirtioScsiDevice extends AbstractVirtioDevice
         private int requestQueues = 1;
         private int maxTarget;
         private int maxLun;
-        private int maxSegments = SEG_MAX;
         private long tmfTimeoutNanos = 30_000_000_000L;
 
         /** num_queues: request queues, not counting control and event. */
@@ -204,18 +203,6 @@ public final class VirtioScsiDevice extends AbstractVirtioDevice
             return maxLun;
         }
 
-        /** seg_max: most data segments of one command in each direction. */
-        public Context maxSegments(final int maxSegments)
-        {
-            set().maxSegments = maxSegments;
-            return this;
-        }
-
-        public int maxSegments()
-        {
-            return maxSegments;
-        }
-
         /** How long a TMF may wait for cards and affected tasks before it answers FAILURE. */
         public Context tmfTimeoutNanos(final long tmfTimeoutNanos)
         {
@@ -226,6 +213,11 @@ public final class VirtioScsiDevice extends AbstractVirtioDevice
         public long tmfTimeoutNanos()
         {
             return tmfTimeoutNanos;
+        }
+
+        protected int defaultMaxSegments()
+        {
+            return SEG_MAX;
         }
 
         protected Aggregation defaultAggregation()
@@ -239,7 +231,6 @@ public final class VirtioScsiDevice extends AbstractVirtioDevice
                 "a scsi device needs 1.." + MAX_REQUEST_QUEUES + " request queues: " + requestQueues);
             require(maxTarget >= 0 && maxTarget <= 255, "max target must be 0..255: " + maxTarget);
             require(maxLun >= 0 && maxLun <= ScsiLun.MAX_LUN, "max lun must be 0.." + ScsiLun.MAX_LUN + ": " + maxLun);
-            require(maxSegments >= 1 && maxSegments <= 32768, "max segments must be 1..32768: " + maxSegments);
             require(tmfTimeoutNanos > 0, "TMF timeout must be > 0 ns: " + tmfTimeoutNanos);
         }
     }
