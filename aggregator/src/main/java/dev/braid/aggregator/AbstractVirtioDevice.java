@@ -11,8 +11,6 @@ import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.PackedQueue;
 import dev.braid.virtio.queue.SplitQueue;
 import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.NanoClock;
-import org.agrona.concurrent.SystemNanoClock;
 
 import java.util.List;
 import java.util.function.Consumer;
@@ -27,6 +25,11 @@ import java.util.function.Consumer;
  * enabled or whose rings do not fit guest memory sets DEVICE_NEEDS_RESET (with a config interrupt)
  * instead of throwing into the VMM, and so does a set of queues whose sizes add up to more device
  * state than {@link #MAX_QUEUE_ENTRIES} allows. Control path only: nothing here runs per request.
+ *
+ * <p>What a transport (virtio-pci, virtio-mmio, vhost-user) uses, the same on every device type:
+ * {@link #core()}, {@link #writeStatus}, {@link #readConfig}/{@link #writeConfig}, {@link #kick},
+ * {@link #checkHealth}, and the agents handed to the context's {@code onActivate} ({@link #agents()}).
+ * Every device is built from one {@link DeviceContext} subclass, its only constructor parameter.
  */
 public abstract class AbstractVirtioDevice implements DeviceResetListener
 {
@@ -50,28 +53,25 @@ public abstract class AbstractVirtioDevice implements DeviceResetListener
     private final Runnable configInterrupt;
     private final Consumer<List<Agent>> onActivate;
     private final Runnable onDeactivate;
-    private NanoClock clock = SystemNanoClock.INSTANCE;
     private AggregatedDevice device;
     private List<Agent> agents = List.of();
 
     /**
-     * @param onActivate   receives the agents to run when the driver sets DRIVER_OK.
-     * @param onDeactivate stops them again (device reset).
+     * @param context a concluded context (the subclass concludes it before making its core).
+     * @param core    the device type's feature, status and queue registers.
      */
-    protected AbstractVirtioDevice(
-        final GuestMemory memory, final VirtioDeviceCore core, final List<? extends Card> cards,
-        final Runnable configInterrupt, final Consumer<List<Agent>> onActivate, final Runnable onDeactivate)
+    protected AbstractVirtioDevice(final DeviceContext<?, ?> context, final VirtioDeviceCore core)
     {
-        if (cards.isEmpty())
+        if (!context.isConcluded())
         {
-            throw new IllegalArgumentException("a device needs at least one card");
+            throw new IllegalStateException("conclude() the context first");
         }
-        this.memory = memory;
+        this.memory = context.memory();
         this.core = core;
-        this.cards = List.copyOf(cards);
-        this.configInterrupt = configInterrupt;
-        this.onActivate = onActivate;
-        this.onDeactivate = onDeactivate;
+        this.cards = context.cards();
+        this.configInterrupt = context.configInterrupt();
+        this.onActivate = context.onActivate();
+        this.onDeactivate = context.onDeactivate();
         core.addResetListener(this);
     }
 
@@ -79,20 +79,6 @@ public abstract class AbstractVirtioDevice implements DeviceResetListener
     public final VirtioDeviceCore core()
     {
         return core;
-    }
-
-    /**
-     * The clock the next activation's device runs on (health timeouts, TMF timeouts); the system
-     * clock unless a test or a deterministic runner gives its virtual one. Takes effect at DRIVER_OK.
-     */
-    public final void clock(final NanoClock clock)
-    {
-        this.clock = clock;
-    }
-
-    protected final NanoClock clock()
-    {
-        return clock;
     }
 
     /** A config space read of {@code width} bytes at {@code offset}; 0 outside the config space. */

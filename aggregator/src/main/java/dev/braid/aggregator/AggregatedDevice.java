@@ -372,12 +372,13 @@ public final class AggregatedDevice
             return this;
         }
 
-        /** What requests do when no card is usable: wait up to a deadline, or fail at once. */
+        /**
+         * What requests do when no card is usable: wait up to a deadline, or fail at once. It sets
+         * the context's no-path timeout at {@link #build()}, whichever context is given.
+         */
         public Builder allDownPolicy(final AllDownPolicy allDownPolicy)
         {
             this.allDownPolicy = allDownPolicy;
-            context.noPathTimeoutNanos(
-                allDownPolicy.mode() == AllDownPolicy.Mode.FAIL_FAST ? 0 : allDownPolicy.deadlineNanos());
             return this;
         }
 
@@ -440,6 +441,9 @@ public final class AggregatedDevice
                 throw new IllegalArgumentException("a probe handler is required");
             }
             healthConfig.validate();
+            // Derived here, not in the setter: the deadline holds whatever order context() came in.
+            context.noPathTimeoutNanos(
+                allDownPolicy.mode() == AllDownPolicy.Mode.FAIL_FAST ? 0 : allDownPolicy.deadlineNanos());
             return new AggregatedDevice(this);
         }
     }

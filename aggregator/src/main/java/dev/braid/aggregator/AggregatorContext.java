@@ -32,9 +32,10 @@ public final class AggregatorContext
 
     /**
      * How long a request waits when no card can take it, before it fails with IOERR (like
-     * dm-multipath's no_path_retry). 0 fails at once. It is never infinite: no silent hang.
+     * dm-multipath's no_path_retry). 0 fails at once. It is never infinite: no silent hang. Set
+     * only from the all-down policy (AggregatedDevice.Builder, DeviceContext): one source, no order trap.
      */
-    public AggregatorContext noPathTimeoutNanos(final long noPathTimeoutNanos)
+    AggregatorContext noPathTimeoutNanos(final long noPathTimeoutNanos)
     {
         this.noPathTimeoutNanos = noPathTimeoutNanos;
         return this;

@@ -92,7 +92,7 @@ class BlkAggregationTest
         final BlkRig.Options options = new BlkRig.Options();
         options.cards = 2;
         options.requestsPerQueue = 400;
-        options.customise = b -> b.allDownPolicy(dev.braid.ha.AllDownPolicy.queueUntilDeadline(50_000_000));
+        options.customise = c -> c.allDown(dev.braid.ha.AllDownPolicy.queueUntilDeadline(50_000_000));
         final BlkRig rig = new BlkRig(19, options);
         // Early enough that the 400 requests are still running (they take about 300 us in all).
         rig.faults.inject(100_000, rig.disks[0], CardFault.FAIL_STOP, 0);

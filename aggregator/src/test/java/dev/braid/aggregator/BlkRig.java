@@ -1,14 +1,10 @@
 package dev.braid.aggregator;
 
-import dev.braid.aggregator.blk.BlkProbeHandler;
-import dev.braid.aggregator.blk.BlkRequestHandler;
+import dev.braid.aggregator.blk.VirtioBlkDevice;
 import dev.braid.aggregator.guest.BlkGuestWorkload;
-import dev.braid.ha.ActiveActivePolicy;
-import dev.braid.ha.ActivePassivePolicy;
-import dev.braid.ha.DispatchShape;
+import dev.braid.ha.Aggregation;
 import dev.braid.ha.Failback;
 import dev.braid.ha.HealthConfig;
-import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.DeterministicScheduler;
 import dev.braid.sim.FaultSchedule;
@@ -18,7 +14,7 @@ import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
 import dev.braid.sim.TimerSource;
 import dev.braid.sim.VirtualClock;
-import dev.braid.virtio.blk.BlkRequestParser;
+import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.driver.DriverQueue;
 import dev.braid.virtio.driver.PackedDriverQueue;
 import dev.braid.virtio.driver.RingLayout;
@@ -29,7 +25,8 @@ import dev.braid.virtio.queue.PackedQueue;
 import dev.braid.virtio.queue.SplitQueue;
 import org.agrona.concurrent.Agent;
 
-import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -59,8 +56,14 @@ final class BlkRig
         LatencyModel latency = LatencyModel.uniform(10_000, 50_000);
         HealthConfig health = new HealthConfig().completionTimeoutNanos(5_000_000).minDownNanos(2_000_000)
             .probeIntervalNanos(1_000_000);
-        Consumer<AggregatedDevice.Builder> customise = b -> {};
+        Consumer<VirtioBlkDevice.Context> customise = c -> {};
         java.util.function.Function<SimDisk, dev.braid.virtio.card.BlockCard> wrap = d -> d;
+
+        Aggregation aggregation()
+        {
+            return activePassive ? Aggregation.activePassive(Failback.immediate()) :
+                Aggregation.activeActive(spray ? SelectorKind.LEAST_OUTSTANDING : SelectorKind.QUEUE_AFFINE);
+        }
     }
 
     BlkRig(final long seed, final Options options)
@@ -72,16 +75,15 @@ final class BlkRig
         final GuestMemory memory = GuestMemory.allocate(perQueue * options.queues + (1 << 20));
         final SharedBlockStore store = new SharedBlockStore((long)options.sectorsPerQueue * options.queues);
         disks = new SimDisk[options.cards];
-        final AggregatedDevice.Builder builder = AggregatedDevice.builder().clock(clock).seed(seed);
+        final List<BlockCard> cards = new ArrayList<>();
         for (int i = 0; i < options.cards; i++)
         {
             disks[i] = SimDisk.builder("disk" + i, store).clock(clock).latency(options.latency)
                 .queues(2, 32).seed(seed * 31 + i).build();
-            builder.card(options.wrap.apply(disks[i]));
+            cards.add(options.wrap.apply(disks[i]));
             scheduler.addTimerSource(disks[i]);
         }
         final DeviceQueue[] queues = new DeviceQueue[options.queues];
-        final RequestHandler[] handlers = new RequestHandler[options.queues];
         guests = new BlkGuestWorkload[options.queues];
         for (int q = 0; q < options.queues; q++)
         {
@@ -95,33 +97,15 @@ final class BlkRig
                     layout.deviceEventGpa(), true, true) :
                 new SplitQueue(memory, options.queueSize, layout.descGpa(), layout.availGpa(),
                     layout.usedGpa(), true, true);
-            handlers[q] = new BlkRequestHandler(memory, new BlkRequestParser().capacity(store.sectors()),
-                options.queueSize, 16, "braid-test".getBytes(StandardCharsets.US_ASCII));
             guests[q] = new BlkGuestWorkload(q, driver, memory, RingLayout.alignUp(layout.endGpa(), 64),
                 (long)q * options.sectorsPerQueue, options.sectorsPerQueue, 8, 50, true,
                 options.requestsPerQueue, options.queueSize, seed + q, x -> {});
         }
-        builder.queues(queues, handlers)
-            .probeHandler(new BlkProbeHandler(8))
-            .healthConfig(options.health);
-        if (options.activePassive)
-        {
-            builder.mapPolicy(new ActivePassivePolicy(options.queues, Failback.immediate()))
-                .dispatchPolicy(DispatchPolicy.queueAffine());
-        }
-        else if (options.spray)
-        {
-            builder.mapPolicy(new ActiveActivePolicy(options.queues, DispatchShape.REQUEST_SPRAY))
-                .dispatchPolicy(DispatchPolicy.requestSpray(SelectorKind.LEAST_OUTSTANDING));
-        }
-        else
-        {
-            builder.mapPolicy(new ActiveActivePolicy(options.queues, DispatchShape.QUEUE_AFFINE))
-                .dispatchPolicy(DispatchPolicy.queueAffine());
-        }
-        builder.onAgentAdded(scheduler::addAgent);
-        options.customise.accept(builder);
-        device = builder.build();
+        final VirtioBlkDevice.Context context = new VirtioBlkDevice.Context().memory(memory).cards(cards)
+            .queueCount(options.queues).maxSegments(16).aggregation(options.aggregation()).health(options.health)
+            .clock(clock).seed(seed).onAgentAdded(scheduler::addAgent);
+        options.customise.accept(context);
+        device = VirtioBlkDevice.aggregate(context, queues, VirtioBlkDevice.offeredFeatures());
         for (final Agent agent : device.agents())
         {
             scheduler.addAgent(agent);

@@ -1,20 +1,15 @@
 package dev.braid.aggregator;
 
-import dev.braid.aggregator.blk.BlkProbeHandler;
-import dev.braid.aggregator.blk.BlkRequestHandler;
+import dev.braid.aggregator.blk.VirtioBlkDevice;
 import dev.braid.aggregator.guest.BlkGuestWorkload;
-import dev.braid.ha.ActiveActivePolicy;
-import dev.braid.ha.ActivePassivePolicy;
-import dev.braid.ha.DispatchShape;
+import dev.braid.ha.Aggregation;
 import dev.braid.ha.Failback;
 import dev.braid.ha.HealthConfig;
-import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.CardFault;
 import dev.braid.sim.LatencyModel;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
-import dev.braid.virtio.blk.BlkRequestParser;
 import dev.braid.virtio.driver.RingLayout;
 import dev.braid.virtio.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
@@ -26,7 +21,7 @@ import org.agrona.concurrent.SleepingIdleStrategy;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -53,15 +48,12 @@ class BlkThreadedTest
         final int queueSize = 128;
         final SharedBlockStore store = new SharedBlockStore(16384);
         final SimDisk[] disks = new SimDisk[cards];
-        final AggregatedDevice.Builder builder = AggregatedDevice.builder().seed(seed);
         for (int i = 0; i < cards; i++)
         {
             disks[i] = SimDisk.builder("disk" + i, store).latency(LatencyModel.uniform(5_000, 40_000))
                 .queues(2, 32).seed(seed + i).build();
-            builder.card(disks[i]);
         }
         final DeviceQueue[] deviceQueues = new DeviceQueue[queues];
-        final RequestHandler[] handlers = new RequestHandler[queues];
         final BlkGuestWorkload[] guests = new BlkGuestWorkload[queues];
         long gpa = 0;
         for (int q = 0; q < queues; q++)
@@ -70,22 +62,17 @@ class BlkThreadedTest
             final SplitDriverQueue driver = new SplitDriverQueue(memory, layout, true);
             deviceQueues[q] = new SplitQueue(memory, queueSize, layout.descGpa(), layout.availGpa(),
                 layout.usedGpa(), true, true);
-            handlers[q] = new BlkRequestHandler(memory, new BlkRequestParser().capacity(store.sectors()),
-                queueSize, 16, "braid-threaded".getBytes(StandardCharsets.US_ASCII));
             final long area = RingLayout.alignUp(layout.endGpa(), 64);
             guests[q] = new BlkGuestWorkload(q, driver, memory, area, q * 8192L, 8192, 8, 50, true,
                 20_000, 64, seed + q, x -> {});
             gpa = RingLayout.alignUp(area + (long)queueSize * BlkGuestWorkload.slotBytes(8), 4096);
         }
-        final AggregatedDevice device = builder
-            .queues(deviceQueues, handlers)
-            .probeHandler(new BlkProbeHandler(8))
-            .mapPolicy(activePassive ? new ActivePassivePolicy(queues, Failback.immediate()) :
-                new ActiveActivePolicy(queues, DispatchShape.QUEUE_AFFINE))
-            .dispatchPolicy(DispatchPolicy.queueAffine())
-            .healthConfig(new HealthConfig().completionTimeoutNanos(20_000_000).minDownNanos(10_000_000)
-                .probeIntervalNanos(5_000_000))
-            .build();
+        final AggregatedDevice device = VirtioBlkDevice.aggregate(new VirtioBlkDevice.Context()
+            .memory(memory).cards(List.of(disks)).queueCount(queues).maxSegments(16).seed(seed)
+            .aggregation(activePassive ? Aggregation.activePassive(Failback.immediate()) :
+                Aggregation.activeActive(SelectorKind.QUEUE_AFFINE))
+            .health(new HealthConfig().completionTimeoutNanos(20_000_000).minDownNanos(10_000_000)
+                .probeIntervalNanos(5_000_000)), deviceQueues, VirtioBlkDevice.offeredFeatures());
 
         final AgentThreads threads = AgentThreads.start(device.agents(), 2, AgentThreads.backoff());
         final Agent[] guestAgents = guests;

@@ -4,7 +4,7 @@ import dev.braid.aggregator.blk.BlkProbeHandler;
 import dev.braid.aggregator.blk.BlkRequestHandler;
 import dev.braid.ha.ActiveActivePolicy;
 import dev.braid.ha.CardPool;
-import dev.braid.ha.DispatchShape;
+import dev.braid.mapper.DispatchMode;
 import dev.braid.ha.HaController;
 import dev.braid.ha.HealthConfig;
 import dev.braid.ha.MapPolicy;
@@ -66,7 +66,7 @@ class ControlColocationTest
         final RequestHandler[] handlers = {
             new BlkRequestHandler(memory, new BlkRequestParser().capacity(store.sectors()), 16, 16,
                 "braid-colocation".getBytes(StandardCharsets.US_ASCII)) };
-        final MapPolicy inner = new ActiveActivePolicy(1, DispatchShape.QUEUE_AFFINE);
+        final MapPolicy inner = new ActiveActivePolicy(1, DispatchMode.QUEUE_AFFINE);
         final MapPolicy recordingPolicy = new MapPolicy()
         {
             public int guestQueueCount()

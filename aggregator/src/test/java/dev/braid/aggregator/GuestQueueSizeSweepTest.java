@@ -3,11 +3,9 @@ package dev.braid.aggregator;
 import dev.braid.aggregator.blk.VirtioBlkDevice;
 import dev.braid.aggregator.net.VirtioNetDevice;
 import dev.braid.aggregator.scsi.VirtioScsiDevice;
-import dev.braid.ha.ActiveActivePolicy;
+import dev.braid.ha.Aggregation;
 import dev.braid.ha.AllDownPolicy;
-import dev.braid.ha.DispatchShape;
 import dev.braid.ha.HealthConfig;
-import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.DeterministicScheduler;
 import dev.braid.sim.LatencyModel;
@@ -22,6 +20,7 @@ import dev.braid.sim.scsi.ScsiDiskEmulator;
 import dev.braid.sim.scsi.ScsiTarget;
 import dev.braid.sim.scsi.SimHba;
 import dev.braid.virtio.card.BlockCard;
+import dev.braid.virtio.card.Card;
 import dev.braid.virtio.card.NetCard;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.device.DeviceStatus;
@@ -104,10 +103,8 @@ class GuestQueueSizeSweepTest
                     final List<BlockCard> cards = List.of(
                         SimDisk.builder("a", store).clock(clock).latency(LatencyModel.ZERO).build(),
                         SimDisk.builder("b", store).clock(clock).latency(LatencyModel.ZERO).build());
-                    device = new VirtioBlkDevice(memory, cards, count, MAX_SIZE,
-                        q -> new ActiveActivePolicy(q, DispatchShape.QUEUE_AFFINE), DispatchPolicy.queueAffine(),
-                        health, AllDownPolicy.failFast(), q -> { }, configInterrupts::incrementAndGet,
-                        agents::addAll, agents::clear);
+                    device = new VirtioBlkDevice(common(new VirtioBlkDevice.Context(), cards).queueCount(count)
+                        .aggregation(Aggregation.activeActive(SelectorKind.QUEUE_AFFINE)));
                     break;
                 }
                 case NET:
@@ -116,10 +113,8 @@ class GuestQueueSizeSweepTest
                     final List<NetCard> cards = List.of(
                         new SimNic("n0", FrameBuilder.macBytes(0x525400CC0000L), segment, clock, 1, 64, 256, 20_000),
                         new SimNic("n1", FrameBuilder.macBytes(0x525400CC0001L), segment, clock, 1, 64, 256, 20_000));
-                    device = new VirtioNetDevice(memory, cards, 0x525400AA0001L, count, 1500, MAX_SIZE,
-                        q -> new ActiveActivePolicy(q, DispatchShape.REQUEST_SPRAY),
-                        DispatchPolicy.requestSpray(SelectorKind.FLOW_HASH), health, AllDownPolicy.failFast(),
-                        q -> { }, configInterrupts::incrementAndGet, agents::addAll, agents::clear);
+                    device = new VirtioNetDevice(common(new VirtioNetDevice.Context(), cards).mac(0x525400AA0001L)
+                        .maxQueuePairs(count).aggregation(Aggregation.activeActive(SelectorKind.FLOW_HASH)));
                     break;
                 }
                 default:
@@ -129,14 +124,19 @@ class GuestQueueSizeSweepTest
                     final List<ScsiCard> cards = List.of(
                         new SimHba("h0", clock, new ScsiTarget[]{ target }, 2, 32, 20_000),
                         new SimHba("h1", clock, new ScsiTarget[]{ target }, 2, 32, 20_000));
-                    device = new VirtioScsiDevice(memory, cards, count, MAX_SIZE, 0, 0,
-                        q -> new ActiveActivePolicy(q, DispatchShape.REQUEST_SPRAY),
-                        DispatchPolicy.requestSpray(SelectorKind.LEAST_OUTSTANDING), health, AllDownPolicy.failFast(),
-                        q -> { }, configInterrupts::incrementAndGet, agents::addAll, agents::clear);
+                    device = new VirtioScsiDevice(common(new VirtioScsiDevice.Context(), cards).requestQueues(count)
+                        .aggregation(Aggregation.activeActive(SelectorKind.LEAST_OUTSTANDING)));
                     break;
                 }
             }
-            device.clock(clock);
+        }
+
+        /** What the three device types share here: one context base, set once. */
+        private <C extends DeviceContext<C, K>, K extends Card> C common(final C context, final List<? extends K> cards)
+        {
+            return context.memory(memory).cards(cards).queueMaxSize(MAX_SIZE).health(new HealthConfig())
+                .allDown(AllDownPolicy.failFast()).configInterrupt(configInterrupts::incrementAndGet)
+                .onActivate(agents::addAll).onDeactivate(agents::clear).clock(clock);
         }
     }
 

@@ -4,7 +4,7 @@ import dev.braid.aggregator.blk.BlkProbeHandler;
 import dev.braid.aggregator.blk.BlkRequestHandler;
 import dev.braid.ha.ActiveActivePolicy;
 import dev.braid.ha.AllDownPolicy;
-import dev.braid.ha.DispatchShape;
+import dev.braid.mapper.DispatchMode;
 import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.VirtualClock;
@@ -53,7 +53,7 @@ class NoPathDeadlineTest
         device = AggregatedDevice.builder().clock(clock).card(card)
             .queues(new DeviceQueue[]{queue}, new RequestHandler[]{handler})
             .probeHandler(new BlkProbeHandler(8))
-            .mapPolicy(new ActiveActivePolicy(1, DispatchShape.REQUEST_SPRAY))
+            .mapPolicy(new ActiveActivePolicy(1, DispatchMode.REQUEST_SPRAY))
             .dispatchPolicy(DispatchPolicy.requestSpray(SelectorKind.ROUND_ROBIN))
             .allDownPolicy(AllDownPolicy.queueUntilDeadline(DEADLINE))
             .build();

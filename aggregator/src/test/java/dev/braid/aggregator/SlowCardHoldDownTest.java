@@ -33,7 +33,7 @@ class SlowCardHoldDownTest
         options.health = new HealthConfig().completionTimeoutNanos(TIMEOUT).minDownNanos(2 * MS)
             .probeIntervalNanos(MS).maxDownNanos(1000 * MS);
         // The builder's default probe timeout (50 ms) is far above the completion timeout.
-        options.customise = b -> b.allDownPolicy(AllDownPolicy.queueUntilDeadline(DEADLINE));
+        options.customise = c -> c.allDown(AllDownPolicy.queueUntilDeadline(DEADLINE));
         final BlkRig rig = new BlkRig(7, options);
 
         final boolean failed = rig.scheduler.runUntil(() -> rig.guests[0].errors() > 0, 120_000 * MS, 50_000_000L);

@@ -2,11 +2,9 @@ package dev.braid.aggregator;
 
 import dev.braid.aggregator.blk.VirtioBlkDevice;
 import dev.braid.aggregator.guest.BlkGuestWorkload;
-import dev.braid.ha.ActiveActivePolicy;
+import dev.braid.ha.Aggregation;
 import dev.braid.ha.AllDownPolicy;
-import dev.braid.ha.DispatchShape;
-import dev.braid.ha.HealthConfig;
-import dev.braid.mapper.DispatchPolicy;
+import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.DeterministicScheduler;
 import dev.braid.sim.LatencyModel;
 import dev.braid.sim.SharedBlockStore;
@@ -41,10 +39,10 @@ class VirtioBlkDeviceTest
         final List<BlockCard> cards = List.of(
             SimDisk.builder("a", store).latency(LatencyModel.ZERO).build(),
             SimDisk.builder("b", store).latency(LatencyModel.ZERO).build());
-        return new VirtioBlkDevice(memory, cards, 1, 256,
-            q -> new ActiveActivePolicy(q, DispatchShape.QUEUE_AFFINE), DispatchPolicy.queueAffine(),
-            new HealthConfig(), AllDownPolicy.failFast(), q -> interrupts.incrementAndGet(),
-            configInterrupts::incrementAndGet, agents::addAll, agents::clear);
+        return new VirtioBlkDevice(new VirtioBlkDevice.Context().memory(memory).cards(cards)
+            .aggregation(Aggregation.activeActive(SelectorKind.QUEUE_AFFINE)).allDown(AllDownPolicy.failFast())
+            .interrupts(q -> interrupts.incrementAndGet()).configInterrupt(configInterrupts::incrementAndGet)
+            .onActivate(agents::addAll).onDeactivate(agents::clear));
     }
 
     private static void negotiate(final VirtioBlkDevice device)

@@ -3,7 +3,7 @@ package dev.braid.aggregator;
 import dev.braid.aggregator.blk.BlkProbeHandler;
 import dev.braid.aggregator.blk.BlkRequestHandler;
 import dev.braid.ha.ActiveActivePolicy;
-import dev.braid.ha.DispatchShape;
+import dev.braid.mapper.DispatchMode;
 import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.VirtualClock;
@@ -120,7 +120,7 @@ class ZombieCompletionTest
         device = AggregatedDevice.builder().clock(clock).card(cards[0]).card(cards[1])
             .queues(new DeviceQueue[]{queue}, new RequestHandler[]{handler})
             .probeHandler(new BlkProbeHandler(8))
-            .mapPolicy(new ActiveActivePolicy(1, DispatchShape.REQUEST_SPRAY))
+            .mapPolicy(new ActiveActivePolicy(1, DispatchMode.REQUEST_SPRAY))
             .dispatchPolicy(DispatchPolicy.requestSpray(SelectorKind.ROUND_ROBIN))
             .build();
         agents = device.agents();

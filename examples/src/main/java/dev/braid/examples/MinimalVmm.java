@@ -4,11 +4,8 @@ import dev.braid.aggregator.AgentThreads;
 import dev.braid.aggregator.QueueStats;
 import dev.braid.aggregator.blk.VirtioBlkDevice;
 import dev.braid.aggregator.guest.BlkGuestWorkload;
-import dev.braid.ha.ActiveActivePolicy;
+import dev.braid.ha.Aggregation;
 import dev.braid.ha.AllDownPolicy;
-import dev.braid.ha.DispatchShape;
-import dev.braid.ha.HealthConfig;
-import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.LatencyModel;
 import dev.braid.sim.SharedBlockStore;
@@ -74,14 +71,14 @@ public final class MinimalVmm
         final AtomicLong interrupts = new AtomicLong();
         final AtomicLong kicks = new AtomicLong();
         final AtomicReference<AgentThreads> threads = new AtomicReference<>();
-        final VirtioBlkDevice blk = new VirtioBlkDevice(memory, cards, 1, QUEUE_SIZE,
-            queues -> new ActiveActivePolicy(queues, DispatchShape.REQUEST_SPRAY),
-            DispatchPolicy.requestSpray(SelectorKind.LEAST_OUTSTANDING),
-            new HealthConfig(), AllDownPolicy.queueUntilDeadline(5_000_000_000L),
-            queue -> interrupts.incrementAndGet(),
-            () -> out.println("config interrupt (device needs reset)"),
-            agents -> threads.set(AgentThreads.start(agents, 1, AgentThreads.backoff())),
-            () -> threads.getAndSet(null).close());
+        final VirtioBlkDevice blk = new VirtioBlkDevice(new VirtioBlkDevice.Context()
+            .memory(memory).cards(cards).queueCount(1).queueMaxSize(QUEUE_SIZE)
+            .aggregation(Aggregation.activeActive(SelectorKind.LEAST_OUTSTANDING))
+            .allDown(AllDownPolicy.queueUntilDeadline(5_000_000_000L))
+            .interrupts(queue -> interrupts.incrementAndGet())
+            .configInterrupt(() -> out.println("config interrupt (device needs reset)"))
+            .onActivate(agents -> threads.set(AgentThreads.start(agents, 1, AgentThreads.backoff())))
+            .onDeactivate(() -> threads.getAndSet(null).close()));
         out.println("capacity " + blk.readConfig(0, 8) + " sectors (the smallest card's)");
 
         // 4. The transport: the driver's status dance and feature negotiation, forwarded register by register.

@@ -1,11 +1,12 @@
 package dev.braid.ha;
 
+import dev.braid.mapper.DispatchMode;
 import dev.braid.mapper.QueueMap;
 
 /**
  * Active-active: every usable card serves.
  *
- * <p>{@link DispatchShape#QUEUE_AFFINE}: each guest queue has one route. {@link #repair} gives each
+ * <p>{@link DispatchMode#QUEUE_AFFINE}: each guest queue has one route. {@link #repair} gives each
  * orphaned guest queue (its card unusable, or no route) to the usable card with the fewest guest
  * queues (ties: higher priority), on that card's least-loaded card queue (ties: lowest index), in
  * guest-queue order. Guest queues on surviving cards never move, and a map balanced within one
@@ -13,23 +14,27 @@ import dev.braid.mapper.QueueMap;
  * moves: the most-loaded cards keep the {@code G mod n} extra guest queues, every other excess guest
  * queue (highest index first, from its card's busiest card queue) moves to the card short the most.
  *
- * <p>{@link DispatchShape#REQUEST_SPRAY}: guest queue {@code g} gets route {@code (c, g mod q(c))} on
+ * <p>{@link DispatchMode#REQUEST_SPRAY}: guest queue {@code g} gets route {@code (c, g mod q(c))} on
  * every usable card {@code c}, in priority order. Adding or dropping a route moves no guest queue,
  * so {@link #repair} does it all and {@link #plan} is always empty.
  */
 public final class ActiveActivePolicy implements MapPolicy
 {
     private final int guestQueueCount;
-    private final DispatchShape shape;
+    private final DispatchMode mode;
 
-    public ActiveActivePolicy(final int guestQueueCount, final DispatchShape shape)
+    public ActiveActivePolicy(final int guestQueueCount, final DispatchMode mode)
     {
         if (guestQueueCount <= 0 || guestQueueCount > 0x10000)
         {
             throw new IllegalArgumentException("guest queue count must be in [1, 65536]: " + guestQueueCount);
         }
+        if (mode == null)
+        {
+            throw new IllegalArgumentException("active-active needs a dispatch mode: null");
+        }
         this.guestQueueCount = guestQueueCount;
-        this.shape = shape;
+        this.mode = mode;
     }
 
     public int guestQueueCount()
@@ -37,21 +42,21 @@ public final class ActiveActivePolicy implements MapPolicy
         return guestQueueCount;
     }
 
-    public DispatchShape shape()
+    public DispatchMode mode()
     {
-        return shape;
+        return mode;
     }
 
     public QueueMap repair(final QueueMap current, final CardPool pool, final long nowNanos)
     {
         Routes.checkGuestQueues(current, guestQueueCount);
-        return shape == DispatchShape.REQUEST_SPRAY ? spray(current, pool) : repairAffine(current, pool);
+        return mode == DispatchMode.REQUEST_SPRAY ? spray(current, pool) : repairAffine(current, pool);
     }
 
     public RebalancePlan plan(final QueueMap current, final CardPool pool, final long nowNanos)
     {
         Routes.checkGuestQueues(current, guestQueueCount);
-        if (shape == DispatchShape.REQUEST_SPRAY || Routes.needsRepair(current, pool) || pool.usableCount() == 0)
+        if (mode == DispatchMode.REQUEST_SPRAY || Routes.needsRepair(current, pool) || pool.usableCount() == 0)
         {
             return RebalancePlan.empty(current);
         }
@@ -295,6 +300,6 @@ public final class ActiveActivePolicy implements MapPolicy
 
     public String toString()
     {
-        return "ActiveActivePolicy{guestQueues=" + guestQueueCount + ", shape=" + shape + '}';
+        return "ActiveActivePolicy{guestQueues=" + guestQueueCount + ", mode=" + mode + '}';
     }
 }

@@ -1,5 +1,6 @@
 package dev.braid.ha;
 
+import dev.braid.mapper.DispatchMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -18,7 +19,7 @@ class ActiveActivePolicyTest
     void affineSpreadsRoundRobinOverCardQueues()
     {
         final CardPool pool = new CardPool(8).add(0, 2, 0).add(1, 2, 0).add(2, 2, 0);
-        final ActiveActivePolicy p = new ActiveActivePolicy(12, DispatchShape.QUEUE_AFFINE);
+        final ActiveActivePolicy p = new ActiveActivePolicy(12, DispatchMode.QUEUE_AFFINE);
         final QueueMap m = p.repair(QueueMap.builder(12).build(0), pool, 0);
         System.out.println(m);
         for (int g = 0; g < 12; g++)
@@ -33,7 +34,7 @@ class ActiveActivePolicyTest
     void failureSpreadsTheDeadCardsQueuesWithoutMovingSurvivors()
     {
         final CardPool pool = new CardPool(8).add(0, 4, 0).add(1, 4, 0).add(2, 4, 0).add(3, 4, 0);
-        final ActiveActivePolicy p = new ActiveActivePolicy(8, DispatchShape.QUEUE_AFFINE);
+        final ActiveActivePolicy p = new ActiveActivePolicy(8, DispatchMode.QUEUE_AFFINE);
         final QueueMap before = p.repair(QueueMap.builder(8).build(0), pool, 0);
         pool.setHealth(1, HealthState.DOWN, 1);
         final QueueMap after = p.repair(before, pool, 1);
@@ -59,7 +60,7 @@ class ActiveActivePolicyTest
     void hotAddRebalancesByPlanAndHotRemoveDrainsFirst()
     {
         final CardPool pool = new CardPool(8).add(0, 2, 0).add(1, 2, 0);
-        final ActiveActivePolicy p = new ActiveActivePolicy(9, DispatchShape.QUEUE_AFFINE);
+        final ActiveActivePolicy p = new ActiveActivePolicy(9, DispatchMode.QUEUE_AFFINE);
         QueueMap m = p.repair(QueueMap.builder(9).build(0), pool, 0);
 
         pool.add(6, 3, 10);
@@ -85,7 +86,7 @@ class ActiveActivePolicyTest
     void sprayGivesEveryGuestQueueARouteOnEveryUsableCard()
     {
         final CardPool pool = new CardPool(8).add(2, 4, 0).add(4, 2, 0).add(7, 3, 0);
-        final ActiveActivePolicy p = new ActiveActivePolicy(5, DispatchShape.REQUEST_SPRAY);
+        final ActiveActivePolicy p = new ActiveActivePolicy(5, DispatchMode.REQUEST_SPRAY);
         QueueMap m = p.repair(QueueMap.builder(5).build(0), pool, 0);
         System.out.println(m);
         for (int g = 0; g < 5; g++)
@@ -129,7 +130,7 @@ class ActiveActivePolicyTest
         final int maxCards = 12;
         final int initialCards = 2 + rnd.nextInt(7);
         final int g = 1 + rnd.nextInt(48);
-        final DispatchShape shape = rnd.nextInt(4) == 0 ? DispatchShape.REQUEST_SPRAY : DispatchShape.QUEUE_AFFINE;
+        final DispatchMode shape = rnd.nextInt(4) == 0 ? DispatchMode.REQUEST_SPRAY : DispatchMode.QUEUE_AFFINE;
         final CardPool pool = new CardPool(maxCards);
         for (int c = 0; c < initialCards; c++)
         {
@@ -186,7 +187,7 @@ class ActiveActivePolicyTest
             final Supplier<String> ctx = () -> what + " " + pool + "\n" + before + "\n" + repaired;
             assertTrue(m == before || m.epoch() == before.epoch() + 1, ctx);
             assertSurvivorsKept(before, m, pool);
-            if (shape == DispatchShape.QUEUE_AFFINE)
+            if (shape == DispatchMode.QUEUE_AFFINE)
             {
                 assertSameBalanceOrBetter(before, m, pool, ctx);
             }
@@ -199,7 +200,7 @@ class ActiveActivePolicyTest
         }
     }
 
-    static void check(final QueueMap m, final CardPool pool, final DispatchShape shape, final Supplier<String> ctx)
+    static void check(final QueueMap m, final CardPool pool, final DispatchMode shape, final Supplier<String> ctx)
     {
         final boolean anyUsable = pool.usableCount() > 0;
         for (int g = 0; g < m.guestQueueCount(); g++)
@@ -212,7 +213,7 @@ class ActiveActivePolicyTest
                 assertTrue(QueueMap.queueOf(r) < pool.queueCount(QueueMap.cardOf(r)), ctx);
             }
         }
-        if (shape == DispatchShape.REQUEST_SPRAY)
+        if (shape == DispatchMode.REQUEST_SPRAY)
         {
             assertSprayed(m, pool);
         }

@@ -1,5 +1,6 @@
 package dev.braid.ha;
 
+import dev.braid.mapper.DispatchMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -49,7 +50,7 @@ class HaControllerSimulationTest
         }
         final int g = 1 + rnd.nextInt(16);
         final MapPolicy policy = rnd.nextBoolean() ?
-            new ActiveActivePolicy(g, rnd.nextInt(3) == 0 ? DispatchShape.REQUEST_SPRAY : DispatchShape.QUEUE_AFFINE) :
+            new ActiveActivePolicy(g, rnd.nextInt(3) == 0 ? DispatchMode.REQUEST_SPRAY : DispatchMode.QUEUE_AFFINE) :
             new ActivePassivePolicy(g, rnd.nextBoolean() ? Failback.immediate() : Failback.delayed(30 * MS));
         final long[] now = {0};
         final List<Integer> probes = new ArrayList<>();

@@ -1,5 +1,6 @@
 package dev.braid.ha;
 
+import dev.braid.mapper.DispatchMode;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,7 +84,7 @@ class HaControllerTest
         {
             pool.add(c, 4, 0);
         }
-        return new Harness(pool, new ActiveActivePolicy(guestQueues, DispatchShape.QUEUE_AFFINE),
+        return new Harness(pool, new ActiveActivePolicy(guestQueues, DispatchMode.QUEUE_AFFINE),
             AllDownPolicy.queueUntilDeadline(1000 * MS));
     }
 

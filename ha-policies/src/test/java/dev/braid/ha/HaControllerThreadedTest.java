@@ -1,5 +1,6 @@
 package dev.braid.ha;
 
+import dev.braid.mapper.DispatchMode;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -21,7 +22,7 @@ class HaControllerThreadedTest
     {
         final CardPool pool = new CardPool(8).add(0, 2, 0).add(1, 2, 0).add(2, 2, 0);
         final HaController ha = new HaController(SystemNanoClock.INSTANCE, new HealthConfig(), pool,
-            new ActiveActivePolicy(6, DispatchShape.QUEUE_AFFINE), AllDownPolicy.failFast(), ProbeRequester.NONE, 64);
+            new ActiveActivePolicy(6, DispatchMode.QUEUE_AFFINE), AllDownPolicy.failFast(), ProbeRequester.NONE, 64);
         final AgentRunner runner = new AgentRunner(new SleepingMillisIdleStrategy(1), Throwable::printStackTrace, null, ha);
         final Thread[] producers = new Thread[3];
         final CountDownLatch go = new CountDownLatch(1);

@@ -1,5 +1,6 @@
 package dev.braid.ha;
 
+import dev.braid.mapper.DispatchMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -164,7 +165,7 @@ class HoldDownBackoffTest
         pool.add(1, 1, 0);
         final List<Integer> probes = new ArrayList<>();
         final HaController ha = new HaController(() -> clock[0], config(), pool,
-            new ActiveActivePolicy(1, DispatchShape.QUEUE_AFFINE), AllDownPolicy.queueUntilDeadline(1000 * MS),
+            new ActiveActivePolicy(1, DispatchMode.QUEUE_AFFINE), AllDownPolicy.queueUntilDeadline(1000 * MS),
             probes::add, 64);
         assertEquals(HealthState.UP, ha.healthOf(1));
         ha.onLinkChange(1, false);
@@ -187,7 +188,7 @@ class HoldDownBackoffTest
         final CardPool pool = new CardPool(2);
         pool.add(0, 1, 0);
         final HaController ha = new HaController(() -> clock[0], config(), pool,
-            new ActiveActivePolicy(1, DispatchShape.QUEUE_AFFINE), AllDownPolicy.queueUntilDeadline(1000 * MS),
+            new ActiveActivePolicy(1, DispatchMode.QUEUE_AFFINE), AllDownPolicy.queueUntilDeadline(1000 * MS),
             card -> { }, 64);
         assertEquals(5 * MS, ha.lastServedNanos(), "construction time until the first success");
         step(ha, clock, 10 * MS);

@@ -16,19 +16,13 @@ package dev.braid.mapper;
  */
 public final class DispatchPolicy
 {
-    public enum Mode
-    {
-        QUEUE_AFFINE,
-        REQUEST_SPRAY
-    }
-
     private static final String SPRAY_PREFIX = "spray:";
-    private static final DispatchPolicy QUEUE_AFFINE = new DispatchPolicy(Mode.QUEUE_AFFINE, SelectorKind.QUEUE_AFFINE);
+    private static final DispatchPolicy QUEUE_AFFINE = new DispatchPolicy(DispatchMode.QUEUE_AFFINE, SelectorKind.QUEUE_AFFINE);
 
-    private final Mode mode;
+    private final DispatchMode mode;
     private final SelectorKind selectorKind;
 
-    private DispatchPolicy(final Mode mode, final SelectorKind selectorKind)
+    private DispatchPolicy(final DispatchMode mode, final SelectorKind selectorKind)
     {
         this.mode = mode;
         this.selectorKind = selectorKind;
@@ -46,7 +40,7 @@ public final class DispatchPolicy
         {
             throw new IllegalArgumentException("request-spray needs a spreading selector, not " + selectorKind);
         }
-        return new DispatchPolicy(Mode.REQUEST_SPRAY, selectorKind);
+        return new DispatchPolicy(DispatchMode.REQUEST_SPRAY, selectorKind);
     }
 
     public static DispatchPolicy defaultPolicy()
@@ -74,7 +68,7 @@ public final class DispatchPolicy
             "unknown dispatch policy '" + text + "' (valid: queue-affine, spray:<selector>)");
     }
 
-    public Mode mode()
+    public DispatchMode mode()
     {
         return mode;
     }
@@ -87,13 +81,13 @@ public final class DispatchPolicy
     /** Whether requests of one guest queue reach the card in guest order. */
     public boolean preservesQueueOrder()
     {
-        return mode == Mode.QUEUE_AFFINE;
+        return mode == DispatchMode.QUEUE_AFFINE;
     }
 
     /** Whether requests of one flow (same flow hash) reach the card in guest order. */
     public boolean preservesFlowOrder()
     {
-        return mode == Mode.QUEUE_AFFINE || selectorKind == SelectorKind.FLOW_HASH;
+        return mode == DispatchMode.QUEUE_AFFINE || selectorKind == SelectorKind.FLOW_HASH;
     }
 
     /** A selector for one front queue under this policy. */
@@ -115,6 +109,6 @@ public final class DispatchPolicy
 
     public String toString()
     {
-        return mode == Mode.QUEUE_AFFINE ? selectorKind.externalName() : SPRAY_PREFIX + selectorKind.externalName();
+        return mode == DispatchMode.QUEUE_AFFINE ? selectorKind.externalName() : SPRAY_PREFIX + selectorKind.externalName();
     }
 }

@@ -43,10 +43,10 @@ class SelectorKindTest
     {
         assertEquals(DispatchPolicy.queueAffine(), DispatchPolicy.defaultPolicy());
         assertTrue(DispatchPolicy.queueAffine().preservesQueueOrder());
-        assertEquals(DispatchPolicy.Mode.QUEUE_AFFINE, DispatchPolicy.parse("queue-affine").mode());
+        assertEquals(DispatchMode.QUEUE_AFFINE, DispatchPolicy.parse("queue-affine").mode());
 
         final DispatchPolicy spray = DispatchPolicy.parse("spray:least-outstanding");
-        assertEquals(DispatchPolicy.Mode.REQUEST_SPRAY, spray.mode());
+        assertEquals(DispatchMode.REQUEST_SPRAY, spray.mode());
         assertEquals(SelectorKind.LEAST_OUTSTANDING, spray.selectorKind());
         assertFalse(spray.preservesQueueOrder());
         assertFalse(spray.preservesFlowOrder());

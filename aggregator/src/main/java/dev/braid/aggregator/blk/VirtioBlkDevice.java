@@ -2,92 +2,67 @@ package dev.braid.aggregator.blk;
 
 import dev.braid.aggregator.AbstractVirtioDevice;
 import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.aggregator.AggregatorContext;
-import dev.braid.aggregator.InterruptSink;
+import dev.braid.aggregator.DeviceContext;
 import dev.braid.aggregator.RequestHandler;
-import dev.braid.ha.AllDownPolicy;
-import dev.braid.ha.HealthConfig;
-import dev.braid.ha.MapPolicy;
-import dev.braid.mapper.DispatchPolicy;
+import dev.braid.ha.Aggregation;
+import dev.braid.mapper.SelectorKind;
 import dev.braid.virtio.blk.BlkConfig;
 import dev.braid.virtio.blk.BlkRequestParser;
 import dev.braid.virtio.blk.VirtioBlk;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.device.FeatureNegotiation;
 import dev.braid.virtio.device.VirtioDeviceCore;
-import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
-import org.agrona.concurrent.Agent;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * What a VMM attaches to its virtio-pci or virtio-mmio transport: one virtio-blk device served by
- * several block cards. The transport forwards feature and status registers, queue setup, config
- * reads and kicks through {@link #core()} and the methods of {@link AbstractVirtioDevice}; when the
- * driver sets DRIVER_OK the device builds its queues from the programmed addresses and its
- * {@link AggregatedDevice}, whose agents the VMM runs (or hands to {@link dev.braid.aggregator.AgentThreads}).
+ * several block cards, built from one {@link Context}. The transport forwards feature and status
+ * registers, queue setup, config reads and kicks through {@link #core()} and the methods of
+ * {@link AbstractVirtioDevice}; when the driver sets DRIVER_OK the device builds its queues from the
+ * programmed addresses and its {@link AggregatedDevice} ({@link #aggregate}), whose agents the VMM
+ * runs (or hands to {@link dev.braid.aggregator.AgentThreads}).
+ *
+ * <pre>
+ * VirtioBlkDevice blk = new VirtioBlkDevice(new VirtioBlkDevice.Context()
+ *     .memory(memory).cards(List.of(diskA, diskB)).queueCount(4)
+ *     .aggregation(Aggregation.activeActive(SelectorKind.LEAST_OUTSTANDING))
+ *     .interrupts(vmm::injectQueueInterrupt).onActivate(vmm::runAgents));
+ * </pre>
  */
 public final class VirtioBlkDevice extends AbstractVirtioDevice
 {
-    private static final int SEG_MAX = 128;
+    /** seg_max offered by default. */
+    public static final int SEG_MAX = 128;
     /** num_queues is a 16-bit config field. */
     public static final int MAX_QUEUES = 0xFFFF;
 
-    private final List<BlockCard> cards;
-    private final BlkConfig config = new BlkConfig();
-    private final InterruptSink interrupts;
-    private final Function<Integer, MapPolicy> policy;
-    private final DispatchPolicy dispatch;
-    private final HealthConfig health;
-    private final AllDownPolicy allDown;
-    private final AggregatorContext context = new AggregatorContext().maxSegments(SEG_MAX);
+    private final Context context;
+    private final BlkConfig config;
 
-    /**
-     * @param policy       makes the map policy for a given number of guest queues.
-     * @param onActivate   receives the agents to run when the driver sets DRIVER_OK.
-     * @param onDeactivate stops them again (device reset).
-     */
-    public VirtioBlkDevice(
-        final GuestMemory memory, final List<BlockCard> cards, final int queueCount, final int queueMaxSize,
-        final Function<Integer, MapPolicy> policy, final DispatchPolicy dispatch, final HealthConfig health,
-        final AllDownPolicy allDown, final InterruptSink interrupts, final Runnable configInterrupt,
-        final Consumer<List<Agent>> onActivate, final Runnable onDeactivate)
+    public VirtioBlkDevice(final Context context)
     {
-        super(memory, newCore(queueCount, queueMaxSize), cards, configInterrupt, onActivate, onDeactivate);
-        long capacity = Long.MAX_VALUE;
-        for (final BlockCard card : cards)
-        {
-            capacity = Math.min(capacity, card.capacitySectors());
-        }
-        this.cards = List.copyOf(cards);
-        this.policy = policy;
-        this.dispatch = dispatch;
-        this.health = health;
-        this.allDown = allDown;
-        this.interrupts = interrupts;
-
-        config.capacity(capacity).segMax(SEG_MAX).blkSize(512).numQueues(queueCount)
-            .maxDiscardSectors(capacity).maxDiscardSeg(1).discardSectorAlignment(1)
-            .maxWriteZeroesSectors(capacity).maxWriteZeroesSeg(1).writeZeroesMayUnmap(1);
+        super(context.conclude(), newCore(context));
+        this.context = context;
+        this.config = context.newConfig();
     }
 
-    private static VirtioDeviceCore newCore(final int queueCount, final int queueMaxSize)
+    /** The device-type features offered (the ring features are added by the core). */
+    public static long offeredFeatures()
     {
-        if (queueCount < 1 || queueCount > MAX_QUEUES)
-        {
-            throw new IllegalArgumentException("a blk device needs 1.." + MAX_QUEUES + " queues: " + queueCount);
-        }
-        final long deviceFeatures = bit(VirtioBlk.VIRTIO_BLK_F_SEG_MAX) | bit(VirtioBlk.VIRTIO_BLK_F_BLK_SIZE) |
+        return bit(VirtioBlk.VIRTIO_BLK_F_SEG_MAX) | bit(VirtioBlk.VIRTIO_BLK_F_BLK_SIZE) |
             bit(VirtioBlk.VIRTIO_BLK_F_FLUSH) | bit(VirtioBlk.VIRTIO_BLK_F_MQ) |
             bit(VirtioBlk.VIRTIO_BLK_F_DISCARD) | bit(VirtioBlk.VIRTIO_BLK_F_WRITE_ZEROES);
-        final int[] sizes = new int[queueCount];
-        Arrays.fill(sizes, queueMaxSize);
-        return new VirtioDeviceCore(VirtioBlk.VIRTIO_ID_BLOCK, FeatureNegotiation.offer(deviceFeatures, false, false), sizes);
+    }
+
+    private static VirtioDeviceCore newCore(final Context context)
+    {
+        final int[] sizes = new int[context.queueCount()];
+        Arrays.fill(sizes, context.queueMaxSize());
+        return new VirtioDeviceCore(VirtioBlk.VIRTIO_ID_BLOCK, FeatureNegotiation.offer(offeredFeatures(), false, false), sizes);
     }
 
     private static long bit(final int feature)
@@ -102,30 +77,120 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
 
     protected AggregatedDevice build(final long features)
     {
-        final int queueCount = core().queueCount();
-        final DeviceQueue[] queues = new DeviceQueue[queueCount];
-        final RequestHandler[] handlers = new RequestHandler[queueCount];
-        final byte[] id = "braid-blk".getBytes(StandardCharsets.US_ASCII);
-        for (int q = 0; q < queueCount; q++)
+        final DeviceQueue[] queues = new DeviceQueue[core().queueCount()];
+        for (int q = 0; q < queues.length; q++)
         {
             queues[q] = queue(q, features);
             if (queues[q] == null)
             {
                 return null;
             }
-            handlers[q] = new BlkRequestHandler(memory, new BlkRequestParser().configure(config, features),
-                queues[q].size(), SEG_MAX, id);
         }
-        final int maxCards = Math.max(8, cards.size());
-        final AggregatedDevice.Builder builder = AggregatedDevice.builder()
-            .clock(clock()).context(context).maxCards(maxCards)
-            .queues(queues, handlers).probeHandler(new BlkProbeHandler(maxCards))
-            .mapPolicy(policy.apply(queueCount)).dispatchPolicy(dispatch).healthConfig(health)
-            .allDownPolicy(allDown).interrupts(interrupts);
-        for (final BlockCard card : cards)
+        return aggregate(context, queues, features);
+    }
+
+    /**
+     * The aggregated device over device-side rings that are already set up: what DRIVER_OK builds,
+     * and what a rig without a transport (tests, soak, benchmarks) builds over its driver model's
+     * rings. Guest queue {@code q} is virtio queue {@code q}; its agents are not started.
+     *
+     * @param features the negotiated features (the request parser honours DISCARD and WRITE_ZEROES by them).
+     */
+    public static AggregatedDevice aggregate(final Context context, final DeviceQueue[] queues, final long features)
+    {
+        context.conclude();
+        if (queues.length != context.queueCount())
         {
-            builder.card(card);
+            throw new IllegalArgumentException("the context says " + context.queueCount() + " queues: " +
+                queues.length + " rings given");
         }
-        return builder.build();
+        final BlkConfig config = context.newConfig();
+        final RequestHandler[] handlers = new RequestHandler[queues.length];
+        final byte[] id = context.serial();
+        for (int q = 0; q < queues.length; q++)
+        {
+            handlers[q] = new BlkRequestHandler(context.memory(), new BlkRequestParser().configure(config, features),
+                queues[q].size(), context.maxSegments(), id);
+        }
+        return context.deviceBuilder(queues.length)
+            .queues(queues, handlers)
+            .probeHandler(new BlkProbeHandler(context.maxCards()))
+            .interrupts(context.interrupts())
+            .build();
+    }
+
+    /**
+     * Everything a virtio-blk device is made of: the {@link DeviceContext} settings plus the queue
+     * count, seg_max and the serial GET_ID answers. Defaults: 1 queue, seg_max 128, active-active
+     * queue-affine.
+     */
+    public static final class Context extends DeviceContext<Context, BlockCard>
+    {
+        private int queueCount = 1;
+        private String serial = "braid-blk";
+        private long capacity;
+
+        /** num_queues (1..65535). */
+        public Context queueCount(final int queueCount)
+        {
+            set().queueCount = queueCount;
+            return this;
+        }
+
+        public int queueCount()
+        {
+            return queueCount;
+        }
+
+        /** What GET_ID answers (at most 20 ASCII bytes). */
+        public Context serial(final String serial)
+        {
+            set().serial = serial;
+            return this;
+        }
+
+        byte[] serial()
+        {
+            return serial.getBytes(StandardCharsets.US_ASCII);
+        }
+
+        /** The capacity offered: the smallest card's, in 512-byte sectors (known once concluded). */
+        public long capacitySectors()
+        {
+            return capacity;
+        }
+
+        protected int defaultMaxSegments()
+        {
+            return SEG_MAX;
+        }
+
+        protected Aggregation defaultAggregation()
+        {
+            return Aggregation.activeActive(SelectorKind.QUEUE_AFFINE);
+        }
+
+        protected void concludeDevice()
+        {
+            require(queueCount >= 1 && queueCount <= MAX_QUEUES,
+                "a blk device needs 1.." + MAX_QUEUES + " queues: " + queueCount);
+            require(serial != null && serial.length() <= 20 && StandardCharsets.US_ASCII.newEncoder().canEncode(serial),
+                "the serial must be at most 20 ASCII characters: " + serial);
+            long smallest = Long.MAX_VALUE;
+            for (final BlockCard card : cards())
+            {
+                smallest = Math.min(smallest, card.capacitySectors());
+            }
+            capacity = smallest;
+            // The front queues' chains hold seg_max segments (or the queue size, if larger), as before.
+            tunables().maxSegments(maxSegments());
+        }
+
+        BlkConfig newConfig()
+        {
+            return new BlkConfig().capacity(capacity).segMax(maxSegments()).blkSize(512).numQueues(queueCount)
+                .maxDiscardSectors(capacity).maxDiscardSeg(1).discardSectorAlignment(1)
+                .maxWriteZeroesSectors(capacity).maxWriteZeroesSeg(1).writeZeroesMayUnmap(1);
+        }
     }
 }

@@ -3,31 +3,26 @@ package dev.braid.aggregator.net;
 import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.InterruptSink;
 import dev.braid.aggregator.RequestHandler;
-import dev.braid.virtio.card.NetCard;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.net.NetCtrlParser;
 import dev.braid.virtio.net.NetTxParser;
 import dev.braid.virtio.net.VirtioNet;
 import dev.braid.virtio.queue.DeviceQueue;
 
-import java.util.ArrayList;
-import java.util.List;
 
 /**
- * Builds an aggregated virtio-net device: the rx/tx queue pairs and the control queue with their
- * handlers, the probe, the announcer and the shared {@link NetDeviceState}, on top of an
- * {@link AggregatedDevice.Builder} that carries the generic settings (clock, map and dispatch
- * policy, health, seed, context).
+ * The net part of {@link VirtioNetDevice#aggregate}: the rx/tx queue pairs and the control queue
+ * with their handlers, the probe, the announcer and the shared {@link NetDeviceState}, on top of an
+ * {@link AggregatedDevice.Builder} that carries the generic settings
+ * ({@link dev.braid.aggregator.DeviceContext#deviceBuilder}).
  *
- * <p>Guest queue order is the spec's: rx0, tx0, rx1, tx1, ..., then the control queue. For
- * active-active use a REQUEST_SPRAY map with {@code DispatchPolicy.requestSpray(FLOW_HASH)}, so
- * each flow stays on one card. Cards are reached on card queue {@code guestQueue mod queueCount};
+ * <p>Guest queue order is the spec's: rx0, tx0, rx1, tx1, ..., then the control queue. Active-active
+ * sprays by flow hash by default, so each flow stays on one card. Cards are reached on card queue {@code guestQueue mod queueCount};
  * cards with one queue pair (or as many as the guest uses) keep rx and tx of a pair together.
  */
 public final class NetAggregation
 {
     private final AggregatedDevice.Builder base;
-    private final List<NetCard> cards = new ArrayList<>();
     private GuestMemory memory;
     private long mac;
     private int mtu = VirtioNet.DEFAULT_MTU;
@@ -44,8 +39,8 @@ public final class NetAggregation
         this.base = base;
     }
 
-    /** A net builder over {@code base}; do not add cards, queues, handlers or a probe to base directly. */
-    public static NetAggregation builder(final AggregatedDevice.Builder base)
+    /** A net builder over {@code base}; do not add queues, handlers or a probe to base directly. */
+    static NetAggregation builder(final AggregatedDevice.Builder base)
     {
         return new NetAggregation(base);
     }
@@ -100,12 +95,6 @@ public final class NetAggregation
         return this;
     }
 
-    public NetAggregation card(final NetCard card)
-    {
-        cards.add(card);
-        return this;
-    }
-
     /**
      * The device-side queues: one rx and one tx queue per pair (same count), and the control
      * queue, or null without VIRTIO_NET_F_CTRL_VQ.
@@ -139,10 +128,6 @@ public final class NetAggregation
         {
             throw new IllegalArgumentException("the device MAC must be a 48-bit unicast address: " + Long.toHexString(mac));
         }
-        if (cards.isEmpty())
-        {
-            throw new IllegalArgumentException("a net device needs at least one NIC");
-        }
         final int pairs = rxQueues.length;
         final NetDeviceState state = new NetDeviceState(mac, pairs, mtu).features(features);
         final NetCardFilter filter = new NetCardFilter(state);
@@ -174,10 +159,6 @@ public final class NetAggregation
             control = new NetControlHandler(memory, parser, state, filter);
             queues[queueCount - 1] = controlQueue;
             handlers[queueCount - 1] = control;
-        }
-        for (final NetCard card : cards)
-        {
-            base.card(card);
         }
         final AggregatedDevice device = base
             .queues(queues, handlers)

@@ -12,19 +12,11 @@ import dev.braid.virtio.scsi.ScsiRequestParser;
 import dev.braid.virtio.scsi.VirtioScsi;
 
 /**
- * Builds the pieces of an aggregated virtio-scsi device: a {@link ScsiRequestHandler} per request
- * queue (each becomes a front queue of the {@link AggregatedDevice}), the shared
- * {@link ScsiTaskTable}, the control-plane slot ({@link ScsiProbeHandler} with its
- * {@link ScsiTmfRelay}), and, once the device is built, the {@link ScsiControlQueue} agent that
- * serves the control and event queues.
- *
- * <pre>
- * ScsiDevice scsi = ScsiDevice.builder().memory(mem).controlQueue(q0).eventQueue(q1)
- *     .requestQueues(q2, q3).interrupts(vmm).build();
- * AggregatedDevice device = scsi.configure(AggregatedDevice.builder().card(hbaA).card(hbaB))
- *     .mapPolicy(new ActivePassivePolicy(scsi.requestQueueCount(), Failback.IMMEDIATE)).build();
- * ScsiControlQueue control = scsi.attach(device);   // schedule it beside device.agents()
- * </pre>
+ * An aggregated virtio-scsi device as {@link VirtioScsiDevice#aggregate} builds it: a
+ * {@link ScsiRequestHandler} per request queue (each becomes a front queue of the
+ * {@link AggregatedDevice}), the shared {@link ScsiTaskTable}, the control-plane slot
+ * ({@link ScsiProbeHandler} with its {@link ScsiTmfRelay}), and the {@link ScsiControlQueue} agent
+ * that serves the control and event queues (run it beside {@link #device()}'s agents).
  *
  * Aggregator guest queue {@code i} is virtio queue {@code i + 2}; {@link #configure} maps interrupts.
  * The cdb_size and sense_size given here are fixed for the device's life: a driver that writes other
@@ -41,6 +33,7 @@ public final class ScsiDevice
     private final ScsiTmfRelay relay;
     private final ScsiProbeHandler probe;
     private ScsiControlQueue controlQueue;
+    private AggregatedDevice device;
 
     private ScsiDevice(final Builder config)
     {
@@ -62,13 +55,13 @@ public final class ScsiDevice
         probe = new ScsiProbeHandler(config.maxCards, relay);
     }
 
-    public static Builder builder()
+    static Builder builder()
     {
         return new Builder();
     }
 
     /** Gives the device builder its guest queues, handlers, control-plane slot, card limit and interrupts. */
-    public AggregatedDevice.Builder configure(final AggregatedDevice.Builder builder)
+    AggregatedDevice.Builder configure(final AggregatedDevice.Builder builder)
     {
         final InterruptSink interrupts = config.interrupts;
         return builder
@@ -82,7 +75,7 @@ public final class ScsiDevice
      * Builds the control queue agent over a device built with {@link #configure}. Every card of the
      * device must be a {@link ScsiCard}.
      */
-    public ScsiControlQueue attach(final AggregatedDevice device)
+    ScsiControlQueue attach(final AggregatedDevice device)
     {
         if (controlQueue != null)
         {
@@ -100,10 +93,17 @@ public final class ScsiDevice
                 throw new IllegalArgumentException("card " + port.card().name() + " is not a ScsiCard");
             }
         }
+        this.device = device;
         controlQueue = new ScsiControlQueue(
             config.memory, config.controlQueue, config.eventQueue, 0, config.newParser(), tasks, relay, device,
             config.interrupts, device.clock(), config.tmfTimeoutNanos);
         return controlQueue;
+    }
+
+    /** The aggregated device, once {@link #attach}ed. */
+    public AggregatedDevice device()
+    {
+        return device;
     }
 
     public int requestQueueCount()
@@ -133,7 +133,7 @@ public final class ScsiDevice
     }
 
     /** Everything a scsi device is made of; {@link #build()} validates it. */
-    public static final class Builder
+    static final class Builder
     {
         private GuestMemory memory;
         private DeviceQueue controlQueue;

@@ -2,15 +2,12 @@ package dev.braid.aggregator.scsi;
 
 import dev.braid.aggregator.AbstractVirtioDevice;
 import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.aggregator.InterruptSink;
-import dev.braid.ha.AllDownPolicy;
-import dev.braid.ha.HealthConfig;
-import dev.braid.ha.MapPolicy;
-import dev.braid.mapper.DispatchPolicy;
+import dev.braid.aggregator.DeviceContext;
+import dev.braid.ha.Aggregation;
+import dev.braid.mapper.SelectorKind;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.device.FeatureNegotiation;
 import dev.braid.virtio.device.VirtioDeviceCore;
-import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.scsi.ScsiConfig;
 import dev.braid.virtio.scsi.ScsiDescriptor;
@@ -21,13 +18,11 @@ import org.agrona.concurrent.Agent;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * What a VMM attaches to its transport for a virtio-scsi device served by several HBAs (multipath).
- * Virtio queues are control (0), event (1) and request queues 2..num_queues+1. DRIVER_OK builds a
- * {@link ScsiDevice} over the programmed rings, its {@link AggregatedDevice} and the
+ * Virtio queues are control (0), event (1) and request queues 2..num_queues+1. The device is built
+ * from one {@link Context}; DRIVER_OK builds a {@link ScsiDevice} ({@link #aggregate}) over the programmed rings, its {@link AggregatedDevice} and the
  * {@link ScsiControlQueue} agent; the VMM runs all of them.
  *
  * <p>Config space: num_queues, seg_max, max_sectors, cmd_per_lun, event_info_size, sense_size and
@@ -43,56 +38,24 @@ public final class VirtioScsiDevice extends AbstractVirtioDevice
     /** queue_select is 16 bits: 65536 queues, two of them control and event. */
     public static final int MAX_REQUEST_QUEUES = 0x10000 - ScsiDevice.FIRST_REQUEST_QUEUE;
 
-    private final List<ScsiCard> cards;
+    private final Context context;
     private final ScsiConfig config = new ScsiConfig();
-    private final int requestQueues;
-    private final Function<Integer, MapPolicy> policy;
-    private final DispatchPolicy dispatch;
-    private final HealthConfig health;
-    private final AllDownPolicy allDown;
-    private final InterruptSink interrupts;
     private volatile ScsiDevice scsi;
     private volatile ScsiControlQueue control;
 
-    /**
-     * @param requestQueues num_queues: request queues, not counting control and event.
-     * @param maxTarget     max_target of the config space (targets 0..maxTarget).
-     * @param maxLun        max_lun of the config space.
-     * @param policy        makes the map policy for a given number of request queues.
-     * @param interrupts    queue interrupts by virtio queue index.
-     */
-    public VirtioScsiDevice(
-        final GuestMemory memory, final List<ScsiCard> cards, final int requestQueues, final int queueMaxSize,
-        final int maxTarget, final int maxLun, final Function<Integer, MapPolicy> policy,
-        final DispatchPolicy dispatch, final HealthConfig health, final AllDownPolicy allDown,
-        final InterruptSink interrupts, final Runnable configInterrupt, final Consumer<List<Agent>> onActivate,
-        final Runnable onDeactivate)
+    public VirtioScsiDevice(final Context context)
     {
-        super(memory, newCore(requestQueues, queueMaxSize), cards, configInterrupt, onActivate, onDeactivate);
-        if (maxTarget < 0 || maxTarget > 255 || maxLun < 0 || maxLun > ScsiLun.MAX_LUN)
-        {
-            throw new IllegalArgumentException("max target must be 0..255 and max lun 0.." + ScsiLun.MAX_LUN);
-        }
-        this.cards = List.copyOf(cards);
-        this.requestQueues = requestQueues;
-        this.policy = policy;
-        this.dispatch = dispatch;
-        this.health = health;
-        this.allDown = allDown;
-        this.interrupts = interrupts;
-        config.numQueues(requestQueues).segMax(SEG_MAX).maxSectors(MAX_SECTORS).cmdPerLun(queueMaxSize)
-            .eventInfoSize(ScsiDescriptor.EVENT_LENGTH).maxChannel(0).maxTarget(maxTarget).maxLun(maxLun);
+        super(context.conclude(), newCore(context));
+        this.context = context;
+        config.numQueues(context.requestQueues()).segMax(context.maxSegments()).maxSectors(MAX_SECTORS)
+            .cmdPerLun(context.queueMaxSize()).eventInfoSize(ScsiDescriptor.EVENT_LENGTH).maxChannel(0)
+            .maxTarget(context.maxTarget()).maxLun(context.maxLun());
     }
 
-    private static VirtioDeviceCore newCore(final int requestQueues, final int queueMaxSize)
+    private static VirtioDeviceCore newCore(final Context context)
     {
-        if (requestQueues < 1 || requestQueues > MAX_REQUEST_QUEUES)
-        {
-            throw new IllegalArgumentException("a scsi device needs 1.." + MAX_REQUEST_QUEUES + " request queues: " +
-                requestQueues);
-        }
-        final int[] sizes = new int[requestQueues + ScsiDevice.FIRST_REQUEST_QUEUE];
-        Arrays.fill(sizes, queueMaxSize);
+        final int[] sizes = new int[context.requestQueues() + ScsiDevice.FIRST_REQUEST_QUEUE];
+        Arrays.fill(sizes, context.queueMaxSize());
         return new VirtioDeviceCore(VirtioScsi.VIRTIO_ID_SCSI, FeatureNegotiation.offer(0, false, false), sizes);
     }
 
@@ -135,8 +98,8 @@ public final class VirtioScsiDevice extends AbstractVirtioDevice
         {
             return null;
         }
-        final DeviceQueue[] request = new DeviceQueue[requestQueues];
-        for (int i = 0; i < requestQueues; i++)
+        final DeviceQueue[] request = new DeviceQueue[context.requestQueues()];
+        for (int i = 0; i < request.length; i++)
         {
             request[i] = queue(ScsiDevice.FIRST_REQUEST_QUEUE + i, features);
             if (request[i] == null)
@@ -144,22 +107,33 @@ public final class VirtioScsiDevice extends AbstractVirtioDevice
                 return null;
             }
         }
-        final int maxCards = Math.max(8, cards.size());
-        final ScsiDevice built = ScsiDevice.builder().memory(memory).controlQueue(controlQueue).eventQueue(eventQueue)
-            .requestQueues(request).sizes((int)cdbSize, (int)senseSize)
-            .limits(config.maxTarget(), (int)config.maxLun()).maxCards(maxCards).maxSegments(SEG_MAX)
-            .interrupts(interrupts).build();
-        final AggregatedDevice.Builder builder = built.configure(AggregatedDevice.builder().clock(clock()))
-            .mapPolicy(policy.apply(requestQueues)).dispatchPolicy(dispatch).healthConfig(health)
-            .allDownPolicy(allDown);
-        for (final ScsiCard card : cards)
-        {
-            builder.card(card);
-        }
-        final AggregatedDevice device = builder.build();
-        control = built.attach(device);
+        final ScsiDevice built = aggregate(context, controlQueue, eventQueue, request, (int)cdbSize, (int)senseSize);
+        control = built.controlQueue();
         scsi = built;
-        return device;
+        return built.device();
+    }
+
+    /**
+     * The aggregated scsi device over device-side rings that are already set up: what DRIVER_OK
+     * builds, and what a rig without a transport builds over its driver model's rings. Request queue
+     * {@code i} is virtio queue {@code i + 2}. Run {@link ScsiDevice#controlQueue()} beside the
+     * device's agents.
+     *
+     * @param cdbSize   cdb_size as the driver left it (default {@link VirtioScsi#VIRTIO_SCSI_CDB_DEFAULT_SIZE}).
+     * @param senseSize sense_size as the driver left it.
+     */
+    public static ScsiDevice aggregate(
+        final Context context, final DeviceQueue controlQueue, final DeviceQueue eventQueue,
+        final DeviceQueue[] requestQueues, final int cdbSize, final int senseSize)
+    {
+        context.conclude();
+        final ScsiDevice scsi = ScsiDevice.builder().memory(context.memory()).controlQueue(controlQueue)
+            .eventQueue(eventQueue).requestQueues(requestQueues).sizes(cdbSize, senseSize)
+            .limits(context.maxTarget(), context.maxLun()).maxCards(context.maxCards())
+            .maxSegments(context.maxSegments()).tmfTimeoutNanos(context.tmfTimeoutNanos())
+            .interrupts(context.interrupts()).build();
+        scsi.attach(scsi.configure(context.deviceBuilder(requestQueues.length)).build());
+        return scsi;
     }
 
     protected List<Agent> agentsOf(final AggregatedDevice device)
@@ -179,5 +153,85 @@ public final class VirtioScsiDevice extends AbstractVirtioDevice
     {
         scsi = null;
         control = null;
+    }
+
+    /**
+     * Everything a virtio-scsi device is made of: the {@link DeviceContext} settings plus num_queues,
+     * max_target, max_lun, seg_max and the TMF timeout. Defaults: 1 request queue, target 0 LUN 0,
+     * seg_max 128, TMF timeout 30 s, active-active queue-affine.
+     */
+    public static final class Context extends DeviceContext<Context, ScsiCard>
+    {
+        private int requestQueues = 1;
+        private int maxTarget;
+        private int maxLun;
+        private long tmfTimeoutNanos = 30_000_000_000L;
+
+        /** num_queues: request queues, not counting control and event. */
+        public Context requestQueues(final int requestQueues)
+        {
+            set().requestQueues = requestQueues;
+            return this;
+        }
+
+        public int requestQueues()
+        {
+            return requestQueues;
+        }
+
+        /** max_target of the config space (targets 0..maxTarget, at most 255). */
+        public Context maxTarget(final int maxTarget)
+        {
+            set().maxTarget = maxTarget;
+            return this;
+        }
+
+        public int maxTarget()
+        {
+            return maxTarget;
+        }
+
+        /** max_lun of the config space. */
+        public Context maxLun(final int maxLun)
+        {
+            set().maxLun = maxLun;
+            return this;
+        }
+
+        public int maxLun()
+        {
+            return maxLun;
+        }
+
+        /** How long a TMF may wait for cards and affected tasks before it answers FAILURE. */
+        public Context tmfTimeoutNanos(final long tmfTimeoutNanos)
+        {
+            set().tmfTimeoutNanos = tmfTimeoutNanos;
+            return this;
+        }
+
+        public long tmfTimeoutNanos()
+        {
+            return tmfTimeoutNanos;
+        }
+
+        protected int defaultMaxSegments()
+        {
+            return SEG_MAX;
+        }
+
+        protected Aggregation defaultAggregation()
+        {
+            return Aggregation.activeActive(SelectorKind.QUEUE_AFFINE);
+        }
+
+        protected void concludeDevice()
+        {
+            require(requestQueues >= 1 && requestQueues <= MAX_REQUEST_QUEUES,
+                "a scsi device needs 1.." + MAX_REQUEST_QUEUES + " request queues: " + requestQueues);
+            require(maxTarget >= 0 && maxTarget <= 255, "max target must be 0..255: " + maxTarget);
+            require(maxLun >= 0 && maxLun <= ScsiLun.MAX_LUN, "max lun must be 0.." + ScsiLun.MAX_LUN + ": " + maxLun);
+            require(tmfTimeoutNanos > 0, "TMF timeout must be > 0 ns: " + tmfTimeoutNanos);
+        }
     }
 }

@@ -1,15 +1,10 @@
 package dev.braid.aggregator.net;
 
-import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.aggregator.InterruptSink;
 import dev.braid.aggregator.QueueStats;
 import dev.braid.aggregator.guest.NetGuestWorkload;
-import dev.braid.ha.ActiveActivePolicy;
-import dev.braid.ha.ActivePassivePolicy;
-import dev.braid.ha.DispatchShape;
+import dev.braid.ha.Aggregation;
 import dev.braid.ha.Failback;
 import dev.braid.ha.HealthConfig;
-import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.CardFault;
 import dev.braid.sim.DeterministicScheduler;
@@ -19,6 +14,7 @@ import dev.braid.sim.net.FrameBuilder;
 import dev.braid.sim.net.L2Segment;
 import dev.braid.sim.net.PeerHost;
 import dev.braid.sim.net.SimNic;
+import dev.braid.virtio.card.NetCard;
 import dev.braid.virtio.driver.BufferChain;
 import dev.braid.virtio.driver.RingLayout;
 import dev.braid.virtio.driver.SplitDriverQueue;
@@ -29,6 +25,8 @@ import dev.braid.virtio.queue.SplitQueue;
 import org.agrona.concurrent.Agent;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -235,40 +233,20 @@ class NetAggregationTest
             ctrlDriver = new SplitDriverQueue(memory, ctrlLayout, true);
 
             nics = new SimNic[cards];
-            final AggregatedDevice.Builder base = AggregatedDevice.builder().clock(clock).seed(seed)
-                .healthConfig(new HealthConfig().completionTimeoutNanos(5_000_000).minDownNanos(2_000_000)
-                    .probeIntervalNanos(1_000_000));
-            final int guestQueues = 2 * pairs + 1;
-            if (activeActive)
-            {
-                base.mapPolicy(new ActiveActivePolicy(guestQueues, DispatchShape.REQUEST_SPRAY))
-                    .dispatchPolicy(DispatchPolicy.requestSpray(SelectorKind.FLOW_HASH));
-            }
-            else
-            {
-                base.mapPolicy(new ActivePassivePolicy(guestQueues, Failback.manual()));
-            }
-            final NetAggregation builder = NetAggregation.builder(base).memory(memory).mac(DEVICE_MAC)
-                .features(NetAggregation.defaultFeatures())
-                .queues(rx, tx, deviceQueue(ctrlLayout))
-                .interrupts(new InterruptSink()
-                {
-                    public void interrupt(final int guestQueue)
-                    {
-                    }
-
-                    public void onConfigChange()
-                    {
-                        configInterrupts.incrementAndGet();
-                    }
-                });
+            final List<NetCard> cardList = new ArrayList<>();
             for (int i = 0; i < cards; i++)
             {
                 nics[i] = new SimNic("nic" + i, FrameBuilder.macBytes(0x525400CC0000L + i), segment, clock,
                     1, 64, 256, 20_000);
-                builder.card(nics[i]);
+                cardList.add(nics[i]);
             }
-            net = builder.build();
+            net = VirtioNetDevice.aggregate(new VirtioNetDevice.Context().memory(memory).cards(cardList).mac(DEVICE_MAC)
+                .aggregation(activeActive ? Aggregation.activeActive(SelectorKind.FLOW_HASH) :
+                    Aggregation.activePassive(Failback.manual()))
+                .health(new HealthConfig().completionTimeoutNanos(5_000_000).minDownNanos(2_000_000)
+                    .probeIntervalNanos(1_000_000))
+                .configInterrupt(configInterrupts::incrementAndGet).clock(clock).seed(seed),
+                rx, tx, deviceQueue(ctrlLayout), NetAggregation.defaultFeatures());
             for (final Agent agent : net.agents())
             {
                 scheduler.addAgent(agent);

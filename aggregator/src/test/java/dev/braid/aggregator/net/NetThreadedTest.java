@@ -1,13 +1,9 @@
 package dev.braid.aggregator.net;
 
 import dev.braid.aggregator.AgentThreads;
-import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.aggregator.InterruptSink;
 import dev.braid.aggregator.guest.NetGuestWorkload;
-import dev.braid.ha.ActiveActivePolicy;
-import dev.braid.ha.DispatchShape;
+import dev.braid.ha.Aggregation;
 import dev.braid.ha.HealthConfig;
-import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.CardFault;
 import dev.braid.sim.net.FrameBuilder;
@@ -24,6 +20,7 @@ import org.agrona.concurrent.SleepingIdleStrategy;
 import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -51,24 +48,18 @@ class NetThreadedTest
         final RingLayout ctrlLayout = RingLayout.split(RingLayout.alignUp(txLayout.endGpa(), 4096), 8, 4);
         final long area = RingLayout.alignUp(ctrlLayout.endGpa(), 4096);
 
-        final AggregatedDevice.Builder base = AggregatedDevice.builder().seed(seed)
-            .healthConfig(new HealthConfig().completionTimeoutNanos(20_000_000).minDownNanos(10_000_000)
-                .probeIntervalNanos(5_000_000))
-            .mapPolicy(new ActiveActivePolicy(3, DispatchShape.REQUEST_SPRAY))
-            .dispatchPolicy(DispatchPolicy.requestSpray(SelectorKind.FLOW_HASH));
-        final NetAggregation builder = NetAggregation.builder(base).memory(memory).mac(NetAggregationTest.DEVICE_MAC)
-            .features(NetAggregation.defaultFeatures())
-            .queues(new DeviceQueue[]{ queue(memory, rxLayout) }, new DeviceQueue[]{ queue(memory, txLayout) },
-                queue(memory, ctrlLayout))
-            .interrupts(q -> {});
         final SimNic[] nics = new SimNic[3];
         for (int i = 0; i < nics.length; i++)
         {
             nics[i] = new SimNic("nic" + i, FrameBuilder.macBytes(0x525400DD0000L + i), segment,
                 SystemNanoClock.INSTANCE, 1, 64, 256, 10_000);
-            builder.card(nics[i]);
         }
-        final NetDevice net = builder.build();
+        final NetDevice net = VirtioNetDevice.aggregate(new VirtioNetDevice.Context().memory(memory).cards(List.of(nics))
+            .mac(NetAggregationTest.DEVICE_MAC).seed(seed).aggregation(Aggregation.activeActive(SelectorKind.FLOW_HASH))
+            .health(new HealthConfig().completionTimeoutNanos(20_000_000).minDownNanos(10_000_000)
+                .probeIntervalNanos(5_000_000)),
+            new DeviceQueue[]{ queue(memory, rxLayout) }, new DeviceQueue[]{ queue(memory, txLayout) },
+            queue(memory, ctrlLayout), NetAggregation.defaultFeatures());
         final NetGuestWorkload guest = new NetGuestWorkload(new SplitDriverQueue(memory, rxLayout, true),
             new SplitDriverQueue(memory, txLayout, true), new SplitDriverQueue(memory, ctrlLayout, true), memory,
             area, NetAggregationTest.DEVICE_MAC, NetAggregationTest.GUEST_IP, NetAggregationTest.PEER_MAC,

@@ -1,11 +1,9 @@
 package dev.braid.aggregator.net;
 
 import dev.braid.aggregator.guest.NetGuestWorkload;
-import dev.braid.ha.ActiveActivePolicy;
+import dev.braid.ha.Aggregation;
 import dev.braid.ha.AllDownPolicy;
-import dev.braid.ha.DispatchShape;
 import dev.braid.ha.HealthConfig;
-import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.CardFault;
 import dev.braid.sim.DeterministicScheduler;
@@ -61,13 +59,12 @@ class VirtioNetDeviceTest
             nics[i] = new SimNic("nic" + i, FrameBuilder.macBytes(0x525400CC0000L + i), segment, clock, 1, 64, 256, 20_000);
             cards.add(nics[i]);
         }
-        final VirtioNetDevice device = new VirtioNetDevice(memory, cards, DEVICE_MAC, maxPairs, 1500, 256,
-            q -> new ActiveActivePolicy(q, DispatchShape.REQUEST_SPRAY), DispatchPolicy.requestSpray(SelectorKind.FLOW_HASH),
-            new HealthConfig().completionTimeoutNanos(5_000_000).minDownNanos(2_000_000).probeIntervalNanos(1_000_000),
-            AllDownPolicy.failFast(), q -> interrupts.incrementAndGet(), configInterrupts::incrementAndGet,
-            agents::addAll, agents::clear);
-        device.clock(clock);
-        return device;
+        return new VirtioNetDevice(new VirtioNetDevice.Context().memory(memory).cards(cards).mac(DEVICE_MAC)
+            .maxQueuePairs(maxPairs).aggregation(Aggregation.activeActive(SelectorKind.FLOW_HASH))
+            .health(new HealthConfig().completionTimeoutNanos(5_000_000).minDownNanos(2_000_000).probeIntervalNanos(1_000_000))
+            .allDown(AllDownPolicy.failFast()).interrupts(q -> interrupts.incrementAndGet())
+            .configInterrupt(configInterrupts::incrementAndGet).onActivate(agents::addAll).onDeactivate(agents::clear)
+            .clock(clock));
     }
 
     @Test
@@ -77,10 +74,10 @@ class VirtioNetDeviceTest
             new SimNic("a", FrameBuilder.macBytes(0x525400EE0001L), segment, clock, 1, 64, 256, 20_000),
             new SimNic("b", FrameBuilder.macBytes(0x525400EE0002L), segment, clock, 1, 64, 256, 20_000));
         final IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
-            () -> new VirtioNetDevice(memory, cards, DEVICE_MAC, 1, 1500, 256,
-                q -> new ActiveActivePolicy(q, DispatchShape.QUEUE_AFFINE), DispatchPolicy.queueAffine(),
-                new HealthConfig(), AllDownPolicy.failFast(), q -> { }, () -> { }, a -> { }, () -> { }));
-        assertTrue(error.getMessage().contains("queue-affine"), error.getMessage());
+            () -> new VirtioNetDevice(new VirtioNetDevice.Context().memory(memory).cards(cards).mac(DEVICE_MAC)
+                .aggregation(Aggregation.activeActive(SelectorKind.QUEUE_AFFINE))));
+        assertEquals("virtio-net active-active needs request spray (e.g. flow-hash), not queue-affine: aa:queue-affine",
+            error.getMessage());
     }
 
     private static void negotiate(final VirtioNetDevice device, final long drop)

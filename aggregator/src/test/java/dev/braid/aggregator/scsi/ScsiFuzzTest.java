@@ -2,9 +2,8 @@ package dev.braid.aggregator.scsi;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.ha.ActivePassivePolicy;
+import dev.braid.ha.Aggregation;
 import dev.braid.ha.Failback;
-import dev.braid.mapper.DispatchPolicy;
 import dev.braid.sim.DeterministicScheduler;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.TimerSource;
@@ -15,6 +14,7 @@ import dev.braid.sim.scsi.SimHba;
 import dev.braid.virtio.driver.RingLayout;
 import dev.braid.virtio.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
+import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.SplitQueue;
 import dev.braid.virtio.scsi.ScsiDescriptor;
 import dev.braid.virtio.scsi.ScsiLun;
@@ -22,6 +22,7 @@ import dev.braid.virtio.scsi.VirtioScsi;
 import org.agrona.concurrent.Agent;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.braid.virtio.queue.SplitRingDescriptor.*;
@@ -104,14 +105,12 @@ class ScsiFuzzTest
         final VirtualClock clock = new VirtualClock();
         final ScsiTarget target = new ScsiTarget(new ScsiDiskEmulator(new SharedBlockStore(64), new AtomicLong(), "F", 1));
         final SimHba hba = new SimHba("hba", clock, new ScsiTarget[]{ target }, 1, 8, 1_000);
-        final ScsiDevice scsi = ScsiDevice.builder().memory(memory)
-            .controlQueue(deviceQueue(memory, control)).eventQueue(deviceQueue(memory, event))
-            .requestQueues(deviceQueue(memory, request)).sizes(32, 96).limits(0, 0).maxCards(2).maxSegments(8)
-            .tmfTimeoutNanos(5_000_000).build();
-        final AggregatedDevice device = scsi.configure(AggregatedDevice.builder().clock(clock).seed(1)).card(hba)
-            .mapPolicy(new ActivePassivePolicy(1, Failback.immediate())).dispatchPolicy(DispatchPolicy.queueAffine())
-            .build();
-        final ScsiControlQueue controlQueue = scsi.attach(device);
+        final ScsiDevice scsi = VirtioScsiDevice.aggregate(new VirtioScsiDevice.Context().memory(memory).cards(List.of(hba))
+            .maxCards(2).maxSegments(8).tmfTimeoutNanos(5_000_000).aggregation(Aggregation.activePassive(Failback.immediate()))
+            .clock(clock).seed(1), deviceQueue(memory, control), deviceQueue(memory, event),
+            new DeviceQueue[]{ deviceQueue(memory, request) }, 32, 96);
+        final AggregatedDevice device = scsi.device();
+        final ScsiControlQueue controlQueue = scsi.controlQueue();
         final DeterministicScheduler scheduler = new DeterministicScheduler(1, clock);
         for (final Agent agent : device.agents())
         {

@@ -2,12 +2,9 @@ package dev.braid.aggregator.scsi;
 
 import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.guest.ScsiGuestWorkload;
-import dev.braid.ha.ActiveActivePolicy;
-import dev.braid.ha.ActivePassivePolicy;
-import dev.braid.ha.DispatchShape;
+import dev.braid.ha.Aggregation;
 import dev.braid.ha.Failback;
 import dev.braid.ha.HealthConfig;
-import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.DeterministicScheduler;
 import dev.braid.sim.SharedBlockStore;
@@ -16,6 +13,7 @@ import dev.braid.sim.VirtualClock;
 import dev.braid.sim.scsi.ScsiDiskEmulator;
 import dev.braid.sim.scsi.ScsiTarget;
 import dev.braid.sim.scsi.SimHba;
+import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.driver.BufferChain;
 import dev.braid.virtio.driver.DriverQueue;
 import dev.braid.virtio.driver.RingLayout;
@@ -27,6 +25,9 @@ import dev.braid.virtio.scsi.ScsiDescriptor;
 import dev.braid.virtio.scsi.ScsiLun;
 import dev.braid.virtio.scsi.VirtioScsi;
 import org.agrona.concurrent.Agent;
+
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -86,29 +87,21 @@ final class ScsiRig
         final ScsiTarget target = new ScsiTarget(new ScsiDiskEmulator(store, new java.util.concurrent.atomic.AtomicLong(),
             "BRAID0001", 0x1234));
         hbas = new ObservedHba[cards];
-        scsi = ScsiDevice.builder().memory(memory).controlQueue(controlQueue).eventQueue(eventQueue)
-            .requestQueues(requestQueue).sizes(CDB, SENSE).limits(0, 0).maxCards(8).maxSegments(16).build();
-        final AggregatedDevice.Builder builder = scsi.configure(AggregatedDevice.builder().clock(clock).seed(seed));
+        final List<ScsiCard> cardList = new ArrayList<>();
         for (int i = 0; i < cards; i++)
         {
             // Slightly different latencies per path, so completions interleave across cards.
             hbas[i] = new ObservedHba(new SimHba("hba" + i, clock, new ScsiTarget[]{ target }, 2, 32, latency + i * latency / 7));
-            builder.card(hbas[i]);
+            cardList.add(hbas[i]);
         }
-        builder.healthConfig(new HealthConfig().completionTimeoutNanos(5_000_000).minDownNanos(2_000_000)
-            .probeIntervalNanos(1_000_000));
-        if (activePassive)
-        {
-            builder.mapPolicy(new ActivePassivePolicy(1, Failback.immediate())).dispatchPolicy(DispatchPolicy.queueAffine());
-        }
-        else
-        {
-            builder.mapPolicy(new ActiveActivePolicy(1, DispatchShape.REQUEST_SPRAY))
-                .dispatchPolicy(DispatchPolicy.requestSpray(SelectorKind.LEAST_OUTSTANDING));
-        }
-        builder.onAgentAdded(scheduler::addAgent);
-        device = builder.build();
-        control = scsi.attach(device);
+        scsi = VirtioScsiDevice.aggregate(new VirtioScsiDevice.Context().memory(memory).cards(cardList).maxSegments(16)
+            .aggregation(activePassive ? Aggregation.activePassive(Failback.immediate()) :
+                Aggregation.activeActive(SelectorKind.LEAST_OUTSTANDING))
+            .health(new HealthConfig().completionTimeoutNanos(5_000_000).minDownNanos(2_000_000).probeIntervalNanos(1_000_000))
+            .clock(clock).seed(seed).onAgentAdded(scheduler::addAgent),
+            controlQueue, eventQueue, new DeviceQueue[]{ requestQueue }, CDB, SENSE);
+        device = scsi.device();
+        control = scsi.controlQueue();
         for (final Agent agent : device.agents())
         {
             scheduler.addAgent(agent);

@@ -1,11 +1,8 @@
 package dev.braid.aggregator.scsi;
 
 import dev.braid.aggregator.guest.ScsiGuestWorkload;
-import dev.braid.ha.ActiveActivePolicy;
+import dev.braid.ha.Aggregation;
 import dev.braid.ha.AllDownPolicy;
-import dev.braid.ha.DispatchShape;
-import dev.braid.ha.HealthConfig;
-import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.DeterministicScheduler;
 import dev.braid.sim.SharedBlockStore;
@@ -53,12 +50,11 @@ class VirtioScsiDeviceTest
 
     private VirtioScsiDevice newDevice()
     {
-        final VirtioScsiDevice device = new VirtioScsiDevice(memory, List.<ScsiCard>of(hbas[0], hbas[1]), 1, 128, 0, 0,
-            q -> new ActiveActivePolicy(q, DispatchShape.REQUEST_SPRAY),
-            DispatchPolicy.requestSpray(SelectorKind.LEAST_OUTSTANDING), new HealthConfig(), AllDownPolicy.failFast(),
-            q -> interrupts.incrementAndGet(), configInterrupts::incrementAndGet, agents::addAll, agents::clear);
-        device.clock(clock);
-        return device;
+        return new VirtioScsiDevice(new VirtioScsiDevice.Context().memory(memory)
+            .cards(List.<ScsiCard>of(hbas[0], hbas[1])).queueMaxSize(128)
+            .aggregation(Aggregation.activeActive(SelectorKind.LEAST_OUTSTANDING)).allDown(AllDownPolicy.failFast())
+            .interrupts(q -> interrupts.incrementAndGet()).configInterrupt(configInterrupts::incrementAndGet)
+            .onActivate(agents::addAll).onDeactivate(agents::clear).clock(clock));
     }
 
     private static void negotiate(final VirtioScsiDevice device)

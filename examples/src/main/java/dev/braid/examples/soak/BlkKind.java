@@ -1,9 +1,7 @@
 package dev.braid.examples.soak;
 
 import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.aggregator.RequestHandler;
-import dev.braid.aggregator.blk.BlkProbeHandler;
-import dev.braid.aggregator.blk.BlkRequestHandler;
+import dev.braid.aggregator.blk.VirtioBlkDevice;
 import dev.braid.aggregator.guest.BlkGuestWorkload;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.FaultTarget;
@@ -11,7 +9,6 @@ import dev.braid.sim.LatencyModel;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
 import dev.braid.sim.TimerSource;
-import dev.braid.virtio.blk.BlkRequestParser;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.driver.DriverQueue;
 import dev.braid.virtio.driver.PackedDriverQueue;
@@ -24,7 +21,6 @@ import dev.braid.virtio.queue.SplitQueue;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -78,18 +74,15 @@ public final class BlkKind implements DeviceKind
             order = Policies.selector(config, "least-outstanding") == SelectorKind.QUEUE_AFFINE ?
                 new WriteOrder(queues, ringSize) : null;
 
-            final AggregatedDevice.Builder builder = AggregatedDevice.builder()
-                .clock(clock).seed(config.seed).maxCards(SoakConfig.MAX_CARDS).onAgentAdded(onAgentAdded);
+            final List<BlockCard> cards = new ArrayList<>();
             for (int i = 0; i < config.cards; i++)
             {
                 final SimDisk disk = newDisk(i);
                 disks.add(disk);
-                builder.card(recorded(disk));
+                cards.add(recorded(disk));
             }
 
             final DeviceQueue[] deviceQueues = new DeviceQueue[queues];
-            final RequestHandler[] handlers = new RequestHandler[queues];
-            final byte[] serial = "braid-soak".getBytes(StandardCharsets.US_ASCII);
             long gpa = 0;
             for (int q = 0; q < queues; q++)
             {
@@ -99,8 +92,6 @@ public final class BlkKind implements DeviceKind
                 deviceQueues[q] = config.packed ?
                     new PackedQueue(memory, ringSize, layout.descGpa(), layout.driverAreaGpa(), layout.deviceAreaGpa(), true, true) :
                     new SplitQueue(memory, ringSize, layout.descGpa(), layout.availGpa(), layout.usedGpa(), true, true);
-                handlers[q] = new BlkRequestHandler(memory, new BlkRequestParser().capacity(store.sectors()),
-                    ringSize, 16, serial);
                 final GuestQueue guestQueue = new GuestQueue(new TappedQueue(driver, q, model), clock);
                 final long area = RingLayout.alignUp(layout.endGpa(), 64);
                 final long limit = config.requests > 0 ? Math.max(1, config.requests / queues + (q < config.requests % queues ? 1 : 0)) : 0;
@@ -110,13 +101,11 @@ public final class BlkKind implements DeviceKind
                 guestQueues.add(guestQueue);
                 gpa = RingLayout.alignUp(area + (long)ringSize * slot, 4096);
             }
-            device = builder
-                .queues(deviceQueues, handlers)
-                .probeHandler(new BlkProbeHandler(SoakConfig.MAX_CARDS))
-                .mapPolicy(Policies.mapPolicy(config, queues, "least-outstanding"))
-                .dispatchPolicy(Policies.dispatch(config, "least-outstanding"))
-                .healthConfig(config.health)
-                .build();
+            device = VirtioBlkDevice.aggregate(new VirtioBlkDevice.Context().memory(memory).cards(cards)
+                .queueCount(queues).maxSegments(16).serial("braid-soak")
+                .aggregation(Policies.aggregation(config, "least-outstanding")).health(config.health)
+                .clock(clock).seed(config.seed).maxCards(SoakConfig.MAX_CARDS).onAgentAdded(onAgentAdded),
+                deviceQueues, VirtioBlkDevice.offeredFeatures());
         }
 
         private BlockCard recorded(final SimDisk disk)

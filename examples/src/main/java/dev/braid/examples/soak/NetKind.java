@@ -4,6 +4,7 @@ import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.guest.NetGuestWorkload;
 import dev.braid.aggregator.net.NetAggregation;
 import dev.braid.aggregator.net.NetDevice;
+import dev.braid.aggregator.net.VirtioNetDevice;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.FaultTarget;
 import dev.braid.sim.TimerSource;
@@ -11,6 +12,7 @@ import dev.braid.sim.net.FrameBuilder;
 import dev.braid.sim.net.L2Segment;
 import dev.braid.sim.net.PeerHost;
 import dev.braid.sim.net.SimNic;
+import dev.braid.virtio.card.NetCard;
 import dev.braid.virtio.driver.DriverQueue;
 import dev.braid.virtio.driver.PackedDriverQueue;
 import dev.braid.virtio.driver.RingLayout;
@@ -114,19 +116,16 @@ public final class NetKind implements DeviceKind
             final RingLayout ctrlLayout = layout(RingLayout.alignUp(txLayout.endGpa(), 4096), 8);
             final long area = RingLayout.alignUp(ctrlLayout.endGpa(), 4096);
 
-            final AggregatedDevice.Builder base = AggregatedDevice.builder().clock(clock).seed(config.seed)
-                .maxCards(SoakConfig.MAX_CARDS).onAgentAdded(onAgentAdded).healthConfig(config.health)
-                .mapPolicy(Policies.mapPolicy(config, 3, defaultSelectorOf()))
-                .dispatchPolicy(Policies.dispatch(config, defaultSelectorOf()));
-            final NetAggregation builder = NetAggregation.builder(base).memory(memory).mac(DEVICE_MAC)
-                .features(NetAggregation.defaultFeatures())
-                .queues(new DeviceQueue[]{ deviceQueue(memory, rxLayout) },
-                    new DeviceQueue[]{ deviceQueue(memory, txLayout) }, deviceQueue(memory, ctrlLayout));
+            final List<NetCard> cards = new ArrayList<>();
             for (int i = 0; i < config.cards; i++)
             {
-                builder.card(newNic(i));
+                cards.add(newNic(i));
             }
-            net = builder.build();
+            net = VirtioNetDevice.aggregate(new VirtioNetDevice.Context().memory(memory).cards(cards).mac(DEVICE_MAC)
+                .aggregation(Policies.aggregation(config, defaultSelectorOf())).health(config.health)
+                .clock(clock).seed(config.seed).maxCards(SoakConfig.MAX_CARDS).onAgentAdded(onAgentAdded),
+                new DeviceQueue[]{ deviceQueue(memory, rxLayout) }, new DeviceQueue[]{ deviceQueue(memory, txLayout) },
+                deviceQueue(memory, ctrlLayout), NetAggregation.defaultFeatures());
 
             rxDriver = new TappedQueue(driverQueue(memory, rxLayout), 0, model);
             txQueue = new GuestQueue(new TappedQueue(driverQueue(memory, txLayout), 1, model), clock);

@@ -1,13 +1,9 @@
 package dev.braid.examples.soak;
 
-import dev.braid.ha.ActiveActivePolicy;
-import dev.braid.ha.ActivePassivePolicy;
-import dev.braid.ha.DispatchShape;
-import dev.braid.ha.MapPolicy;
-import dev.braid.mapper.DispatchPolicy;
+import dev.braid.ha.Aggregation;
 import dev.braid.mapper.SelectorKind;
 
-/** Maps the CLI's --mode and --selector onto a map policy and a dispatch policy. */
+/** Maps the CLI's --mode, --selector and --failback onto one {@link Aggregation}. */
 public final class Policies
 {
     private Policies()
@@ -31,19 +27,10 @@ public final class Policies
         }
     }
 
-    public static MapPolicy mapPolicy(final SoakConfig config, final int queues, final String kindDefault)
+    /** The aggregation --mode and --selector say: active-passive with --failback, or active-active over the selector. */
+    public static Aggregation aggregation(final SoakConfig config, final String kindDefault)
     {
-        if (config.activePassive())
-        {
-            return new ActivePassivePolicy(queues, config.failback);
-        }
-        return new ActiveActivePolicy(queues, selector(config, kindDefault) == SelectorKind.QUEUE_AFFINE ?
-            DispatchShape.QUEUE_AFFINE : DispatchShape.REQUEST_SPRAY);
-    }
-
-    public static DispatchPolicy dispatch(final SoakConfig config, final String kindDefault)
-    {
-        final SelectorKind kind = selector(config, kindDefault);
-        return kind == SelectorKind.QUEUE_AFFINE ? DispatchPolicy.queueAffine() : DispatchPolicy.requestSpray(kind);
+        return config.activePassive() ? Aggregation.activePassive(config.failback) :
+            Aggregation.activeActive(selector(config, kindDefault));
     }
 }

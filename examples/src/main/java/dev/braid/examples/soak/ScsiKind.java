@@ -5,12 +5,14 @@ import dev.braid.aggregator.guest.ScsiGuestWorkload;
 import dev.braid.aggregator.scsi.ScsiControlQueue;
 import dev.braid.aggregator.scsi.ScsiDevice;
 import dev.braid.aggregator.scsi.ScsiTaskTable;
+import dev.braid.aggregator.scsi.VirtioScsiDevice;
 import dev.braid.sim.FaultTarget;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.TimerSource;
 import dev.braid.sim.scsi.ScsiDiskEmulator;
 import dev.braid.sim.scsi.ScsiTarget;
 import dev.braid.sim.scsi.SimHba;
+import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.driver.BufferChain;
 import dev.braid.virtio.driver.DriverQueue;
 import dev.braid.virtio.driver.PackedDriverQueue;
@@ -137,20 +139,17 @@ public final class ScsiKind implements DeviceKind
                 gpa = RingLayout.alignUp(area + (long)ringSize * slot, 4096);
             }
 
-            scsi = ScsiDevice.builder().memory(memory).controlQueue(deviceQueue(controlLayout))
-                .eventQueue(deviceQueue(eventLayout)).requestQueues(requestQueues).sizes(CDB, SENSE).limits(0, 0)
-                .maxCards(SoakConfig.MAX_CARDS).maxSegments(16).build();
-            final AggregatedDevice.Builder builder = scsi.configure(AggregatedDevice.builder().clock(clock)
-                .seed(config.seed).onAgentAdded(onAgentAdded));
+            final List<ScsiCard> cards = new ArrayList<>();
             for (int i = 0; i < config.cards; i++)
             {
-                builder.card(newHba(i));
+                cards.add(newHba(i));
             }
-            device = builder.healthConfig(config.health)
-                .mapPolicy(Policies.mapPolicy(config, queues, "least-outstanding"))
-                .dispatchPolicy(Policies.dispatch(config, "least-outstanding"))
-                .build();
-            control = scsi.attach(device);
+            scsi = VirtioScsiDevice.aggregate(new VirtioScsiDevice.Context().memory(memory).cards(cards)
+                .requestQueues(queues).maxSegments(16).aggregation(Policies.aggregation(config, "least-outstanding"))
+                .health(config.health).clock(clock).seed(config.seed).maxCards(SoakConfig.MAX_CARDS)
+                .onAgentAdded(onAgentAdded), deviceQueue(controlLayout), deviceQueue(eventLayout), requestQueues, CDB, SENSE);
+            device = scsi.device();
+            control = scsi.controlQueue();
             for (int i = 0; i < EVENT_BUFFERS; i++)
             {
                 eventDriver.addBuffer(eventArea + i * 64L, ScsiDescriptor.EVENT_LENGTH, true);

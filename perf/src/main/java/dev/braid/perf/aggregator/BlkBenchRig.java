@@ -1,13 +1,10 @@
 package dev.braid.perf.aggregator;
 
 import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.aggregator.RequestHandler;
-import dev.braid.aggregator.blk.BlkProbeHandler;
 import dev.braid.aggregator.blk.BlkRequestHandler;
-import dev.braid.ha.ActiveActivePolicy;
-import dev.braid.ha.DispatchShape;
+import dev.braid.aggregator.blk.VirtioBlkDevice;
+import dev.braid.ha.Aggregation;
 import dev.braid.ha.HealthConfig;
-import dev.braid.mapper.DispatchPolicy;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.BandwidthCap;
 import dev.braid.sim.LatencyModel;
@@ -90,17 +87,10 @@ public final class BlkBenchRig
     /** The aggregated device over every card; its agents are not started. */
     public AggregatedDevice aggregated()
     {
-        final AggregatedDevice.Builder builder = AggregatedDevice.builder().clock(options.clock).seed(options.seed);
-        for (final BlockCard card : cards)
-        {
-            builder.card(card);
-        }
-        return builder.queues(new DeviceQueue[] {deviceQueue}, new RequestHandler[] {handler})
-            .probeHandler(new BlkProbeHandler(8))
-            .healthConfig(options.health)
-            .mapPolicy(new ActiveActivePolicy(1, DispatchShape.REQUEST_SPRAY))
-            .dispatchPolicy(DispatchPolicy.requestSpray(SelectorKind.LEAST_OUTSTANDING))
-            .build();
+        return VirtioBlkDevice.aggregate(new VirtioBlkDevice.Context().memory(memory).cards(List.of(cards))
+            .maxSegments(16).aggregation(Aggregation.activeActive(SelectorKind.LEAST_OUTSTANDING))
+            .health(options.health).clock(options.clock).seed(options.seed),
+            new DeviceQueue[] {deviceQueue}, VirtioBlkDevice.offeredFeatures());
     }
 
     /** The baseline without aggregation: the guest queue served by the first card alone. */
