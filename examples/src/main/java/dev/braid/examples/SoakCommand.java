@@ -141,35 +141,13 @@ public final class SoakCommand implements Callable<Integer>
         Policies.selector(c, kind.defaultSelector());
         kind.validate(c);
         FaultPlan.validate(c.faults, c.cards);
-        checkOutput("--json", json);
-        checkOutput("--chart", chart);
+        Specs.outputFile("--json", json);
+        Specs.outputFile("--chart", chart);
         if (json != null && chart != null && json.toAbsolutePath().normalize().equals(chart.toAbsolutePath().normalize()))
         {
             throw new UsageException("--json and --chart must name different files: " + json);
         }
         return c;
-    }
-
-    /** An output file's directory must exist now: finding out after a long soak would lose its result. */
-    private static void checkOutput(final String option, final Path file)
-    {
-        if (file == null)
-        {
-            return;
-        }
-        final Path parent = file.toAbsolutePath().normalize().getParent();
-        if (Files.isDirectory(file))
-        {
-            throw new UsageException(option + " names a directory, not a file: " + file);
-        }
-        if (parent == null || !Files.isDirectory(parent))
-        {
-            throw new UsageException(option + " needs an existing directory: " + file);
-        }
-        if (!Files.isWritable(parent))
-        {
-            throw new UsageException(option + " needs a writable directory: " + file);
-        }
     }
 
     public Integer call() throws IOException

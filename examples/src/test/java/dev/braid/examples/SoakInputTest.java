@@ -17,10 +17,10 @@ import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Bad input to {@code braid soak} and to schedule files: one line naming the value, exit 2, and
- * nothing printed on stdout (the soak never started). Every case runs under a preemptive timeout:
- * a value that slips through can start a run that never ends (virtual time that cannot move), and
- * must fail this test rather than hang the build.
+ * Bad input to {@code braid soak}, to schedule files and to the other commands' files: one line
+ * naming the value, exit 2, and nothing on stdout (no run started). Every case runs under a
+ * preemptive timeout: a value that slips through can start a run that never ends (virtual time
+ * that cannot move), and must fail this test rather than hang the build.
  */
 class SoakInputTest
 {
@@ -34,8 +34,9 @@ class SoakInputTest
     private final StringWriter err = new StringWriter();
 
     /**
-     * Columns: schedule file lines (';' separates lines, empty for none: null), soak args ({@code @plan} is
-     * the schedule file, {@code @dir} a temporary directory), a substring of the one-line message.
+     * Columns: schedule file lines (';' separates lines, empty for none: null), soak args (or another
+     * command's; {@code @plan} is the schedule file, {@code @dir} a temporary directory), a substring
+     * of the one-line message.
      */
     @ParameterizedTest(name = "[{index}] {1} / {0}")
     @CsvSource(delimiter = '|', value = {
@@ -87,13 +88,20 @@ class SoakInputTest
         "10 0 slow 2 3                 | --deterministic --duration 5ms --faults @plan | :1: expected '<time_ms> <card> <action> [param]'",
         "| --deterministic --duration 5ms --faults @dir                   | --faults must be none, light, heavy, demo",
         "| --deterministic --duration 5ms --faults adversarial:nope       | nope",
+        // The other commands that write files check them the same way, before running anything.
+        "| bench --quick --out @dir/missing/r.md                          | --out needs an existing directory",
+        "| bench --quick --json @dir/missing/r.json                       | --json needs an existing directory",
+        "| bench --quick --chart @plan                                    | --chart must be a directory",
+        "| faults --seed x                                                | '--seed'",
+        "| faults no-such-scenario                                        | unknown scenario 'no-such-scenario'",
     })
     void badInputIsOneLineAndExitTwoBeforeAnyWork(final String schedule, final String args, final String message)
         throws Exception
     {
         final Path plan = dir.resolve("plan.txt");
         Files.write(plan, schedule == null ? new byte[0] : String.join("\n", schedule.split(";")).getBytes());
-        final String[] argv = ("soak " + args.trim().replace("@plan", plan.toString()).replace("@dir", dir.toString()))
+        final String command = args.trim().startsWith("bench ") || args.trim().startsWith("faults ") ? "" : "soak ";
+        final String[] argv = (command + args.trim().replace("@plan", plan.toString()).replace("@dir", dir.toString()))
             .split("\\s+");
 
         final int rc = assertTimeoutPreemptively(LIMIT, () -> run(argv), () -> "still running: " + Arrays.toString(argv));

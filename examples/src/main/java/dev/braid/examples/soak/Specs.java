@@ -3,13 +3,15 @@ package dev.braid.examples.soak;
 import dev.braid.sim.BandwidthCap;
 import dev.braid.sim.LatencyModel;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
  * Parsers for the CLI's value syntaxes: durations ({@code 30s}, {@code 10m}, {@code 500ms}),
- * latency models ({@code fixed:20us}, {@code uniform:10us-50us}, {@code lognormal:30us,0.5}) and
- * bandwidths ({@code 1GB/s}, {@code 500MB/s}). Every failure is a one-line {@link UsageException}
- * naming the option.
+ * latency models ({@code fixed:20us}, {@code uniform:10us-50us}, {@code lognormal:30us,0.5}),
+ * bandwidths ({@code 1GB/s}, {@code 500MB/s}) and output files. Every failure is a one-line
+ * {@link UsageException} naming the option.
  */
 public final class Specs
 {
@@ -239,6 +241,31 @@ public final class Specs
         catch (final NumberFormatException ex)
         {
             throw new UsageException(bad + text);
+        }
+    }
+
+    /**
+     * Checks an output file option (null: not given) before any work: its directory must exist and
+     * be writable, and it must not be a directory; finding out after a long run would lose the result.
+     */
+    public static void outputFile(final String option, final Path file)
+    {
+        if (file == null)
+        {
+            return;
+        }
+        final Path parent = file.toAbsolutePath().normalize().getParent();
+        if (Files.isDirectory(file))
+        {
+            throw new UsageException(option + " names a directory, not a file: " + file);
+        }
+        if (parent == null || !Files.isDirectory(parent))
+        {
+            throw new UsageException(option + " needs an existing directory: " + file);
+        }
+        if (!Files.isWritable(parent))
+        {
+            throw new UsageException(option + " needs a writable directory: " + file);
         }
     }
 
