@@ -129,7 +129,6 @@ public final class SoakCommand implements Callable<Integer>
         }
         c.faults = faults;
         c.seed = seed;
-        Specs.latency(latency);
         c.latency = latency;
         c.bandwidth = bandwidth == null ? 0 : Specs.bandwidthBytesPerSecond(bandwidth);
         c.readPercent = readPercent;
@@ -142,6 +141,12 @@ public final class SoakCommand implements Callable<Integer>
         Policies.selector(c, kind.defaultSelector());
         kind.validate(c);
         FaultPlan.validate(c.faults, c.cards);
+        Specs.outputFile("--json", json);
+        Specs.outputFile("--chart", chart);
+        if (json != null && chart != null && json.toAbsolutePath().normalize().equals(chart.toAbsolutePath().normalize()))
+        {
+            throw new UsageException("--json and --chart must name different files: " + json);
+        }
         return c;
     }
 

@@ -1,6 +1,7 @@
 package dev.braid.examples.bench;
 
 import dev.braid.examples.BraidCli;
+import dev.braid.examples.soak.Specs;
 import dev.braid.examples.soak.UsageException;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
@@ -44,6 +45,11 @@ public final class BenchRunner
     public int run(final List<String> patterns, final Path md, final Path jsonOption, final Path fromJson,
         final Path chartDir, final boolean quick, final String jmhArgs) throws IOException, InterruptedException
     {
+        Specs.outputFile("--out", md);
+        if (chartDir != null && Files.exists(chartDir) && !Files.isDirectory(chartDir))
+        {
+            throw new UsageException("--chart must be a directory: " + chartDir);
+        }
         final Path json;
         if (fromJson != null)
         {
@@ -56,6 +62,7 @@ public final class BenchRunner
         else
         {
             json = jsonOption != null ? jsonOption : Path.of(stripExtension(md.toString()) + ".json");
+            Specs.outputFile("--json", json);
             final Path home = home();
             final Path jar = home.resolve("perf/target/benchmarks.jar");
             if (!Files.isRegularFile(jar))

@@ -25,10 +25,14 @@ import java.util.Locale;
  * 6000     1    heal
  * </pre>
  *
- * A bad line gives one {@link UsageException}: {@code file:line: problem}.
+ * Times and params are at most {@link #MAX_VALUE} (ms: 11.6 days), so that no conversion to
+ * nanoseconds overflows. A bad line gives one {@link UsageException}: {@code file:line: problem}.
  */
 public final class ScheduleFile
 {
+    /** The largest time (ms) or param accepted: 1e9 ms is 1e15 ns, far from a long's range. */
+    public static final long MAX_VALUE = 1_000_000_000L;
+
     /** One parsed line. */
     public record Entry(long atNanos, int card, FaultAction action, CardFault fault, long param)
     {
@@ -75,11 +79,11 @@ public final class ScheduleFile
             }
             catch (final NumberFormatException ex)
             {
-                throw new UsageException(where + "time must be milliseconds, a number >= 0: " + f[0]);
+                throw new UsageException(where + "time must be milliseconds, 0.." + MAX_VALUE + ": " + f[0]);
             }
-            if (!(ms >= 0 && ms < 1e12))
+            if (!(ms >= 0 && ms <= MAX_VALUE))
             {
-                throw new UsageException(where + "time must be milliseconds, a number >= 0: " + f[0]);
+                throw new UsageException(where + "time must be milliseconds, 0.." + MAX_VALUE + ": " + f[0]);
             }
             final int card;
             try
@@ -104,11 +108,11 @@ public final class ScheduleFile
                 }
                 catch (final NumberFormatException ex)
                 {
-                    throw new UsageException(where + "param must be a whole number: " + f[3]);
+                    throw new UsageException(where + "param must be a whole number 0.." + MAX_VALUE + ": " + f[3]);
                 }
-                if (param < 0)
+                if (param < 0 || param > MAX_VALUE)
                 {
-                    throw new UsageException(where + "param must be >= 0: " + f[3]);
+                    throw new UsageException(where + "param must be 0.." + MAX_VALUE + ": " + f[3]);
                 }
             }
             final long at = Math.round(ms * 1e6);
@@ -129,6 +133,10 @@ public final class ScheduleFile
                     {
                         throw new UsageException(where + "unknown action '" + f[2] + "' (valid: fail-stop, link-down, " +
                             "hang, slow, error-burst, zombie, heal, rejoin)");
+                    }
+                    if ((fault == CardFault.FAIL_STOP || fault == CardFault.HANG) && f.length == 4)
+                    {
+                        throw new UsageException(where + action + " takes no param: " + f[3]);
                     }
                     if (fault == CardFault.SLOW && param < 1)
                     {

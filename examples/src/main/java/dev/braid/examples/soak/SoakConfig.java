@@ -1,5 +1,7 @@
 package dev.braid.examples.soak;
 
+import dev.braid.aggregator.AbstractVirtioDevice;
+import dev.braid.aggregator.CompletionToken;
 import dev.braid.ha.Failback;
 import dev.braid.ha.HealthConfig;
 
@@ -10,6 +12,9 @@ import dev.braid.ha.HealthConfig;
 public final class SoakConfig
 {
     public static final int MAX_CARDS = 8;
+
+    /** The smallest transfer a blk or scsi request makes. */
+    static final int SECTOR_BYTES = 512;
 
     public String device = "blk";
     public int cards = 4;
@@ -88,7 +93,51 @@ public final class SoakConfig
         {
             throw new UsageException("--read-percent must be 0..98: " + readPercent);
         }
+        checkQueueBudget(queues, queueDepth);
+        checkServiceTime();
         return this;
+    }
+
+    /**
+     * The device queues the guest programs, each as a virtio device counts them (at least
+     * {@link AbstractVirtioDevice#MIN_QUEUE_ENTRIES}), must fit the budget a VMM's device accepts;
+     * two more queues cover scsi's control and event queues and net's control queue. The flags'
+     * own ranges keep within it today (16 x 1024); this keeps a wider range honest.
+     */
+    public static void checkQueueBudget(final int queues, final int queueDepth)
+    {
+        final long deviceQueues = queues + 2L;
+        final long ring = Math.max(Long.highestOneBit(Math.max(1, queueDepth - 1)) << 1, 2);
+        final long entries = deviceQueues * Math.max(ring, AbstractVirtioDevice.MIN_QUEUE_ENTRIES);
+        if (deviceQueues >= CompletionToken.MAX_GUEST_QUEUES || entries > AbstractVirtioDevice.MAX_QUEUE_ENTRIES)
+        {
+            throw new UsageException("--queues x --queue-depth must fit the device's " +
+                AbstractVirtioDevice.MAX_QUEUE_ENTRIES + " queue entries: " + queues + " x " + queueDepth);
+        }
+    }
+
+    /** Latency and bandwidth that leave requests able to finish, and virtual time able to move. */
+    private void checkServiceTime()
+    {
+        Specs.latency(latency);
+        final long median = Specs.medianLatencyNanos(latency);
+        final long timeout = health.completionTimeoutNanos();
+        if (median >= timeout)
+        {
+            throw new UsageException("--latency must stay below the completion timeout of " + Specs.nanos(timeout) +
+                " (half the requests or more would time out): " + latency);
+        }
+        if (bandwidth < 0 || (bandwidth > 0 && bandwidth * (double)timeout / 1e9 < SECTOR_BYTES))
+        {
+            throw new UsageException("--bandwidth must move a " + SECTOR_BYTES + "-byte sector within the completion " +
+                "timeout of " + Specs.nanos(timeout) + ": " + bandwidth + " B/s");
+        }
+        if (!threaded && durationNanos > 0 && median == 0 && bandwidth == 0)
+        {
+            // Virtual time moves only when every agent is idle; with nothing taking time it never does.
+            throw new UsageException("--latency must be above 0 with --deterministic --duration (virtual time " +
+                "would never advance; use --requests): " + latency);
+        }
     }
 
     /** Ring size: the queue depth rounded up to a power of two (split rings need one). */

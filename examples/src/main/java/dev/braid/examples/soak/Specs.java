@@ -3,16 +3,21 @@ package dev.braid.examples.soak;
 import dev.braid.sim.BandwidthCap;
 import dev.braid.sim.LatencyModel;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
  * Parsers for the CLI's value syntaxes: durations ({@code 30s}, {@code 10m}, {@code 500ms}),
- * latency models ({@code fixed:20us}, {@code uniform:10us-50us}, {@code lognormal:30us,0.5}) and
- * bandwidths ({@code 1GB/s}, {@code 500MB/s}). Every failure is a one-line {@link UsageException}
- * naming the option.
+ * latency models ({@code fixed:20us}, {@code uniform:10us-50us}, {@code lognormal:30us,0.5}),
+ * bandwidths ({@code 1GB/s}, {@code 500MB/s}) and output files. Every failure is a one-line
+ * {@link UsageException} naming the option.
  */
 public final class Specs
 {
+    /** The longest latency time accepted (1 h): the models' caps (200 x a median) then never overflow. */
+    public static final long MAX_LATENCY_NANOS = 3_600_000_000_000L;
+
     private Specs()
     {
     }
@@ -84,7 +89,7 @@ public final class Specs
         {
             case "fixed":
             {
-                final long t = timeNanos(args);
+                final long t = latencyTime(args, text);
                 if (t < 0)
                 {
                     throw new UsageException(bad + text);
@@ -94,8 +99,8 @@ public final class Specs
             case "uniform":
             {
                 final String[] parts = args.split("-");
-                final long lo = parts.length == 2 ? timeNanos(parts[0]) : -1;
-                final long hi = parts.length == 2 ? timeNanos(parts[1]) : -1;
+                final long lo = parts.length == 2 ? latencyTime(parts[0], text) : -1;
+                final long hi = parts.length == 2 ? latencyTime(parts[1], text) : -1;
                 if (lo < 0 || hi < lo)
                 {
                     throw new UsageException(bad + text);
@@ -105,8 +110,8 @@ public final class Specs
             case "exponential":
             {
                 final String[] parts = args.split(",");
-                final long min = parts.length == 2 ? timeNanos(parts[0]) : -1;
-                final long extra = parts.length == 2 ? timeNanos(parts[1]) : -1;
+                final long min = parts.length == 2 ? latencyTime(parts[0], text) : -1;
+                final long extra = parts.length == 2 ? latencyTime(parts[1], text) : -1;
                 if (min < 0 || extra <= 0)
                 {
                     throw new UsageException(bad + text);
@@ -116,7 +121,7 @@ public final class Specs
             case "lognormal":
             {
                 final String[] parts = args.split(",");
-                final long median = timeNanos(parts[0]);
+                final long median = latencyTime(parts[0], text);
                 double sigma = 0.5;
                 if (parts.length > 2 || median <= 0)
                 {
@@ -141,6 +146,42 @@ public final class Specs
             }
             default:
                 throw new UsageException(bad + text);
+        }
+    }
+
+    /** A time inside a latency spec: -1 when it does not parse; above {@link #MAX_LATENCY_NANOS} a usage error. */
+    private static long latencyTime(final String part, final String text)
+    {
+        final long t = timeNanos(part);
+        if (t > MAX_LATENCY_NANOS)
+        {
+            throw new UsageException("--latency times must be at most 1h: " + text);
+        }
+        return t;
+    }
+
+    /**
+     * Median service time of a (valid) latency spec: fixed T, the middle of uniform, min + ln 2 x
+     * mean extra for exponential, the median of lognormal. Half the requests take at least this.
+     */
+    public static long medianLatencyNanos(final String text)
+    {
+        final String args = text.substring(text.indexOf(':') + 1);
+        final String kind = text.substring(0, text.indexOf(':')).trim().toLowerCase(Locale.ROOT);
+        switch (kind)
+        {
+            case "uniform":
+            {
+                final String[] parts = args.split("-");
+                return (timeNanos(parts[0]) + timeNanos(parts[1])) / 2;
+            }
+            case "exponential":
+            {
+                final String[] parts = args.split(",");
+                return timeNanos(parts[0]) + Math.round(timeNanos(parts[1]) * Math.log(2));
+            }
+            default:
+                return timeNanos(args.split(",")[0]);
         }
     }
 
@@ -200,6 +241,31 @@ public final class Specs
         catch (final NumberFormatException ex)
         {
             throw new UsageException(bad + text);
+        }
+    }
+
+    /**
+     * Checks an output file option (null: not given) before any work: its directory must exist and
+     * be writable, and it must not be a directory; finding out after a long run would lose the result.
+     */
+    public static void outputFile(final String option, final Path file)
+    {
+        if (file == null)
+        {
+            return;
+        }
+        final Path parent = file.toAbsolutePath().normalize().getParent();
+        if (Files.isDirectory(file))
+        {
+            throw new UsageException(option + " names a directory, not a file: " + file);
+        }
+        if (parent == null || !Files.isDirectory(parent))
+        {
+            throw new UsageException(option + " needs an existing directory: " + file);
+        }
+        if (!Files.isWritable(parent))
+        {
+            throw new UsageException(option + " needs a writable directory: " + file);
         }
     }
 
