@@ -116,6 +116,11 @@ public final class SoakCommand implements Callable<Integer>
         }
         if (requests != null)
         {
+            if (spec != null && spec.commandLine().getParseResult() != null &&
+                spec.commandLine().getParseResult().hasMatchedOption("--duration"))
+            {
+                throw new UsageException("--requests and --duration exclude each other: " + requests + " and " + duration);
+            }
             if (requests < 1)
             {
                 throw new UsageException("--requests must be >= 1: " + requests);

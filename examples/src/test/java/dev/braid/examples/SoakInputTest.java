@@ -47,6 +47,7 @@ class SoakInputTest
         "| --deterministic --duration 5ms --device blk --queue-depth 1025 | --queue-depth must be 1..1024: 1025",
         "| --deterministic --duration 5ms --queue-depth 99999999999       | '--queue-depth'",
         "| --deterministic --duration 5ms --queues 17                     | --queues must be 1..16: 17",
+        "| --deterministic --duration 5ms --requests 100                  | --requests and --duration exclude each other: 100 and 5ms",
         // Output files: found out before the run, not after it.
         "| --deterministic --duration 5ms --json @dir/missing/r.json      | --json needs an existing directory",
         "| --deterministic --duration 5ms --chart @dir/missing/r.png      | --chart needs an existing directory",
