@@ -18,6 +18,39 @@ final class ProcessResources
         return names == null ? -1 : names.length;
     }
 
+    /** Every open fd with what it points at, for a readable diff when a count is off. */
+    static java.util.TreeSet<String> fdTargets()
+    {
+        final java.util.TreeSet<String> targets = new java.util.TreeSet<>();
+        final File[] fds = new File("/proc/self/fd").listFiles();
+        if (fds != null)
+        {
+            for (final File fd : fds)
+            {
+                try
+                {
+                    targets.add(fd.getName() + " -> " + Files.readSymbolicLink(fd.toPath()));
+                }
+                catch (final IOException ex)
+                {
+                    // closed while listing (the listing's own fd)
+                }
+            }
+        }
+        return targets;
+    }
+
+    /** Fails naming the fds that are open now and were not in {@code before}. */
+    static void assertNoNewFds(final java.util.Set<String> before, final String when)
+    {
+        final java.util.TreeSet<String> now = fdTargets();
+        now.removeAll(before);
+        if (!now.isEmpty())
+        {
+            throw new AssertionError("fds leaked " + when + ": " + now);
+        }
+    }
+
     /** Mappings of memfds named {@code name} (lines of /proc/self/maps). */
     static long mappings(final String name) throws IOException
     {
