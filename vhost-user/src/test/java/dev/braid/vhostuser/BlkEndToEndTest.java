@@ -90,15 +90,94 @@ class BlkEndToEndTest
             fe.send(VhostUserRequest.SET_MEM_TABLE, FLAGS_VERSION, TestFrontEnd.memTable(fe.wholeMemory()), fe.memFd);
         }
         assertEquals(0, memAck, "SET_MEM_TABLE acked");
-        fe.send(VhostUserRequest.SET_VRING_NUM, FLAGS_VERSION, TestFrontEnd.state(0, layout.queueSize()));
-        fe.send(VhostUserRequest.SET_VRING_BASE, FLAGS_VERSION, TestFrontEnd.state(0, 0));
-        fe.send(VhostUserRequest.SET_VRING_ADDR, FLAGS_VERSION,
-            TestFrontEnd.addr(0, fe.user(layout.descGpa()), fe.user(layout.usedGpa()), fe.user(layout.availGpa())));
-        fe.setU64(VhostUserRequest.SET_VRING_KICK, 0, kick);
-        fe.setU64(VhostUserRequest.SET_VRING_CALL, 0, call);
+        ringSetup(fe, 0, layout, kick, call);
         if (protocolFeatures)
         {
             fe.send(VhostUserRequest.SET_VRING_ENABLE, FLAGS_VERSION, TestFrontEnd.state(0, 1));
+        }
+    }
+
+    static void ringSetup(final TestFrontEnd fe, final int q, final RingLayout layout, final int kick, final int call)
+        throws Exception
+    {
+        fe.send(VhostUserRequest.SET_VRING_NUM, FLAGS_VERSION, TestFrontEnd.state(q, layout.queueSize()));
+        fe.send(VhostUserRequest.SET_VRING_BASE, FLAGS_VERSION, TestFrontEnd.state(q, 0));
+        fe.send(VhostUserRequest.SET_VRING_ADDR, FLAGS_VERSION,
+            TestFrontEnd.addr(q, fe.user(layout.descGpa()), fe.user(layout.usedGpa()), fe.user(layout.availGpa())));
+        fe.setU64(VhostUserRequest.SET_VRING_KICK, q, kick);
+        fe.setU64(VhostUserRequest.SET_VRING_CALL, q, call);
+    }
+
+    @Test
+    void twoQueuesServeTogetherAndAStopWaitsForRequestsInFlight() throws Exception
+    {
+        server.close();
+        final SharedBlockStore store = new SharedBlockStore(8192);
+        // Slow cards: a request is still in flight when GET_VRING_BASE arrives.
+        final List<BlockCard> cards = List.of(SimDisk.builder("slow", store).latency(LatencyModel.uniform(200_000_000, 200_000_000)).build());
+        backend = new VhostUserBackend(new BlkBackendDevice(cards, 2, 256, 1), 32, this::log);
+        server = new VhostUserServer(dir.resolve("blk2.sock"), backend, this::log);
+        final int[] kicks = {TestFrontEnd.eventfd(), TestFrontEnd.eventfd()};
+        final int[] calls = {TestFrontEnd.eventfd(), TestFrontEnd.eventfd()};
+        try (TestFrontEnd fe = new TestFrontEnd(server.path(), 4 << 20))
+        {
+            final RingLayout[] layouts = {RingLayout.split(RING_GPA, QUEUE_SIZE, 4), RingLayout.split(RING_GPA + 0x8000, QUEUE_SIZE, 4)};
+            fe.send(VhostUserRequest.SET_OWNER, FLAGS_VERSION, new byte[0]);
+            final long features = fe.getU64(VhostUserRequest.GET_FEATURES);
+            fe.setU64(VhostUserRequest.SET_PROTOCOL_FEATURES, fe.getU64(VhostUserRequest.GET_PROTOCOL_FEATURES));
+            fe.setU64(VhostUserRequest.SET_FEATURES, features & ~(1L << VirtioFeatures.EVENT_IDX));
+            assertEquals(0, fe.acked(VhostUserRequest.SET_MEM_TABLE, TestFrontEnd.memTable(fe.wholeMemory()), fe.memFd));
+            for (int q = 0; q < 2; q++)
+            {
+                ringSetup(fe, q, layouts[q], kicks[q], calls[q]);
+            }
+            for (int q = 0; q < 2; q++)
+            {
+                fe.send(VhostUserRequest.SET_VRING_ENABLE, FLAGS_VERSION, TestFrontEnd.state(q, 1));
+            }
+            fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
+            for (int q = 0; q < 2; q++)
+            {
+                // The call after a start: written once per ring, before any request.
+                final long deadline = System.nanoTime() + 5_000_000_000L;
+                long seen = 0;
+                while (seen == 0 && System.nanoTime() < deadline)
+                {
+                    seen = TestFrontEnd.drain(calls[q]);
+                    Thread.sleep(1);
+                }
+                assertTrue(seen > 0, "queue " + q + " called once after the start");
+            }
+            final SplitDriverQueue q1 = new SplitDriverQueue(fe.memory, layouts[1], false);
+            fe.memory.putBytes(DATA_GPA, new byte[4096], 0, 4096);
+            assertEquals(VirtioBlk.VIRTIO_BLK_S_OK, request(fe, q1, kicks[1], VirtioBlk.VIRTIO_BLK_T_IN, 0, 4097), "queue 1 serves");
+
+            // One request in flight on queue 0, then QEMU's stop: the reply waits for its completion.
+            final SplitDriverQueue q0 = new SplitDriverQueue(fe.memory, layouts[0], false);
+            fe.memory.putInt(HEADER_GPA, VirtioBlk.VIRTIO_BLK_T_IN);
+            fe.memory.putLong(HEADER_GPA + 8, 0);
+            assertTrue(q0.addChain(new BufferChain(3).readable(HEADER_GPA, 16).writable(DATA_GPA, 4096).writable(STATUS_GPA, 1), false) >= 0);
+            q0.publish();
+            Thread.sleep(50); // popped by the front queue, held by the slow card
+            fe.send(VhostUserRequest.SET_VRING_ENABLE, FLAGS_VERSION, TestFrontEnd.state(0, 0));
+            fe.send(VhostUserRequest.SET_VRING_ENABLE, FLAGS_VERSION, TestFrontEnd.state(1, 0));
+            fe.send(VhostUserRequest.GET_VRING_BASE, FLAGS_VERSION, TestFrontEnd.state(0, 0));
+            final UnsafeBuffer base = fe.reply(VhostUserRequest.GET_VRING_BASE);
+            assertEquals(1, base.getInt(HEADER_LENGTH + 4, LITTLE_ENDIAN), "queue 0 consumed one chain");
+            final int[] used = {0};
+            q0.reap((id, len) -> used[0]++);
+            assertEquals(1, used[0], "the request in flight completed before the reply");
+            assertEquals(VirtioBlk.VIRTIO_BLK_S_OK, fe.memory.getByte(STATUS_GPA));
+            fe.send(VhostUserRequest.GET_VRING_BASE, FLAGS_VERSION, TestFrontEnd.state(1, 0));
+            assertEquals(1, fe.reply(VhostUserRequest.GET_VRING_BASE).getInt(HEADER_LENGTH + 4, LITTLE_ENDIAN));
+        }
+        finally
+        {
+            for (int q = 0; q < 2; q++)
+            {
+                Libc.close(kicks[q]);
+                Libc.close(calls[q]);
+            }
         }
     }
 

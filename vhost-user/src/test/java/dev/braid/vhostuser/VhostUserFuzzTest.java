@@ -28,10 +28,15 @@ class VhostUserFuzzTest
         Libc.ftruncate(MEM_FD, 4 * MEM);
     }
 
+    private static long ourFds()
+    {
+        return ProcessResources.fdTargets().stream().filter(t -> t.contains("eventfd") || t.contains("memfd:braid-fuzz")).count();
+    }
+
     @FuzzTest(maxDuration = "30s")
     void messages(final byte[] data) throws Exception
     {
-        final int fdsBefore = ProcessResources.openFds();
+        final long fdsBefore = ourFds();
         final FakeDevice device = new FakeDevice();
         final VhostUserBackend backend = new VhostUserBackend(device, 16, line -> { });
         int at = 0;
@@ -73,6 +78,7 @@ class VhostUserFuzzTest
         }
         backend.close();
         assertEquals(0, ProcessResources.mappings("braid-fuzz"), "mappings left");
-        assertEquals(fdsBefore, ProcessResources.openFds(), "fds left");
+        // Only the kinds the back end is handed: the fuzzing engine itself opens files now and then.
+        assertEquals(fdsBefore, ourFds(), "eventfds or memfds left: " + ProcessResources.fdTargets());
     }
 }
