@@ -264,4 +264,50 @@ class BackendStateTest
             Libc.close(big);
         }
     }
+
+    @Test
+    void cloudHypervisorsNeedReplyOnAGetGetsTheOrdinaryReplyOnly()
+    {
+        assertEquals(HEADER_LENGTH + 8, send(VhostUserRequest.GET_FEATURES, FLAGS_VERSION | FLAGS_NEED_REPLY, new byte[0]));
+        assertEquals(FakeDevice.FEATURES | 1L << 30, reply.getLong(HEADER_LENGTH, LITTLE_ENDIAN));
+        assertEquals(0, ack(VhostUserRequest.SET_OWNER, new byte[0]));
+    }
+
+    @Test
+    void setSlaveReqFdIsAcceptedAndItsFdClosed()
+    {
+        final int fd = TestFrontEnd.eventfd();
+        final int before = ProcessResources.openFds();
+        assertEquals(0, ack(VhostUserRequest.SET_SLAVE_REQ_FD, new byte[0], Libc.dup(fd)));
+        assertEquals(before, ProcessResources.openFds());
+        Libc.close(fd);
+    }
+
+    @Test
+    void callsGoToTheCurrentCallFdOnceAfterAStartAndOnEveryInterrupt()
+    {
+        features(false);
+        memTable();
+        ring(0, 0);
+        final int call = TestFrontEnd.eventfd();
+        assertEquals(0, ack(VhostUserRequest.SET_VRING_CALL, TestFrontEnd.u64(0), Libc.dup(call)));
+        backend.settle();
+        assertEquals(1, TestFrontEnd.drain(call), "one call after the start");
+        device.calls.accept(0);
+        device.calls.accept(0);
+        assertEquals(2, TestFrontEnd.drain(call));
+
+        // A new call fd while running: the old one stays open (an agent may be writing it) until the device stops.
+        final int fdsWithOld = ProcessResources.openFds();
+        final int second = TestFrontEnd.eventfd();
+        assertEquals(0, ack(VhostUserRequest.SET_VRING_CALL, TestFrontEnd.u64(0), Libc.dup(second)));
+        device.calls.accept(0);
+        assertEquals(0, TestFrontEnd.drain(call));
+        assertEquals(1, TestFrontEnd.drain(second));
+        assertEquals(fdsWithOld + 2, ProcessResources.openFds(), "old fd retired, not closed, while running");
+        assertEquals(0, ack(VhostUserRequest.RESET_DEVICE, new byte[0]));
+        assertEquals(fdsWithOld - 1, ProcessResources.openFds(), "retired and current call fds closed with the stop");
+        Libc.close(call);
+        Libc.close(second);
+    }
 }
