@@ -16,6 +16,7 @@ public final class Libc
     public static final int EFD_CLOEXEC = 0x80000;
     public static final int EFD_NONBLOCK = 0x800;
     public static final int MFD_CLOEXEC = 0x1;
+    public static final int F_DUPFD_CLOEXEC = 1030;
 
     static
     {
@@ -45,4 +46,6 @@ public final class Libc
     public static native int memfd_create(String name, int flags);
 
     public static native int dup(int fd);
+
+    public static native int fcntl(int fd, int cmd, int arg);
 }

@@ -7,6 +7,7 @@ import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.FileDescriptorCast;
 
 import java.io.FileDescriptor;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -187,9 +188,23 @@ public final class VhostUserServer implements AutoCloseable
                     "vhost-user: " + (fdCount + (late == null ? 0 : late.length)) + " fds with one message (max " + MAX_FDS + "); closing");
                 return;
             }
+            boolean taken = true;
             for (int i = 0; i < fdCount; i++)
             {
-                fds[i] = fdNumber(received[i]);
+                fds[i] = take(received[i]);
+                taken &= fds[i] >= 0;
+            }
+            if (!taken)
+            {
+                for (int i = 0; i < fdCount; i++)
+                {
+                    if (fds[i] >= 0)
+                    {
+                        Libc.close(fds[i]);
+                    }
+                }
+                log.accept("vhost-user: out of fds taking " + fdCount + " received fds; closing");
+                return;
             }
             final int result = backend.onMessage(messageBuffer, HEADER_LENGTH + size, fds, fdCount, replyBuffer);
             if (result == VhostUserBackend.CLOSE)
@@ -220,9 +235,18 @@ public final class VhostUserServer implements AutoCloseable
         return done;
     }
 
-    static int fdNumber(final FileDescriptor fd) throws IOException
+    /**
+     * Takes a received fd over as a plain int: a close-on-exec duplicate, the original closed
+     * through Java. junixsocket closes every received fd that is still valid when the socket
+     * closes, so an fd kept (or closed) by number alone would be closed (again) then, possibly
+     * after its number was reused. Returns -1 when no duplicate could be made (the original is closed).
+     */
+    private static int take(final FileDescriptor fd) throws IOException
     {
-        return FileDescriptorCast.using(fd).as(Integer.class);
+        final int number = FileDescriptorCast.using(fd).as(Integer.class);
+        final int mine = Libc.fcntl(number, Libc.F_DUPFD_CLOEXEC, 0);
+        new FileInputStream(fd).close();
+        return mine;
     }
 
     private static void closeAll(final FileDescriptor[] received) throws IOException
@@ -233,7 +257,7 @@ public final class VhostUserServer implements AutoCloseable
         }
         for (final FileDescriptor fd : received)
         {
-            Libc.close(fdNumber(fd));
+            new FileInputStream(fd).close();
         }
     }
 }
