@@ -213,6 +213,8 @@ public final class VhostUserServer implements AutoCloseable
             }
             if (result > 0)
             {
+                // A round trip is a barrier: what the front end sent before it is in force when the reply arrives.
+                backend.settle();
                 out.write(reply, 0, result);
                 out.flush();
             }

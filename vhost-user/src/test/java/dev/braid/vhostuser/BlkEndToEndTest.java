@@ -229,6 +229,24 @@ class BlkEndToEndTest
             assertEquals(0, base.getInt(HEADER_LENGTH, LITTLE_ENDIAN));
             assertEquals(2, base.getInt(HEADER_LENGTH + 4, LITTLE_ENDIAN), "two requests consumed");
             assertFalse(backend.isDeviceRunning());
+
+            // A restart on the same connection (vhost stop/start without a device reset): the ring
+            // resumes at the base GET_VRING_BASE returned, the used index where guest memory has it.
+            final int kick2 = TestFrontEnd.eventfd();
+            fe.send(VhostUserRequest.SET_VRING_BASE, FLAGS_VERSION, TestFrontEnd.state(0, 2));
+            fe.setU64(VhostUserRequest.SET_VRING_KICK, 0, kick2);
+            Libc.close(kick2);
+            if (protocolFeatures)
+            {
+                fe.send(VhostUserRequest.SET_VRING_ENABLE, FLAGS_VERSION, TestFrontEnd.state(0, 1));
+            }
+            fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
+            assertTrue(backend.isDeviceRunning());
+            fe.memory.putBytes(DATA_GPA, new byte[4096], 0, 4096);
+            assertEquals(VirtioBlk.VIRTIO_BLK_S_OK, request(fe, driver, kick, VirtioBlk.VIRTIO_BLK_T_IN, 16, 4097));
+            fe.memory.getBytes(DATA_GPA, back, 0, back.length);
+            assertArrayEquals(data, back, "data read back after the restart");
+            assertEquals(3, driver.usedIndex(), "used index continued");
         }
         finally
         {
