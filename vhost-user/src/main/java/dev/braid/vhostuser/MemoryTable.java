@@ -69,9 +69,10 @@ public final class MemoryTable
         {
             return "region gpa 0x" + Long.toHexString(g) + " size 0x" + Long.toHexString(s) + " overflows";
         }
-        if (u == 0 || Long.compareUnsigned(u, -s) > 0)
+        // User-space addresses are below 2^63 on every Linux; GuestMemory's translation compares signed.
+        if (u <= 0 || u + s < 0)
         {
-            return "region user address 0x" + Long.toHexString(u) + " size 0x" + Long.toHexString(s) + " wraps";
+            return "region user address 0x" + Long.toHexString(u) + " size 0x" + Long.toHexString(s) + " is outside user space";
         }
         if (o < 0 || o + s < 0)
         {

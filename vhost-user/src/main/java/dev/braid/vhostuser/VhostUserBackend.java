@@ -58,7 +58,6 @@ public final class VhostUserBackend implements AutoCloseable
     private final UnsafeBuffer callValue;
 
     private long ackedFeatures;
-    private boolean featuresSet;
     private long protocolFeatures;
     private boolean owner;
     private boolean changed;
@@ -89,6 +88,18 @@ public final class VhostUserBackend implements AutoCloseable
     public long offeredFeatures()
     {
         return device.features() | PROTOCOL_BIT;
+    }
+
+    /** The protocol features the front end acked (SET_PROTOCOL_FEATURES), 0 before. */
+    public long protocolFeatures()
+    {
+        return protocolFeatures;
+    }
+
+    /** Whether SET_OWNER was received on this connection. */
+    public boolean hasOwner()
+    {
+        return owner;
     }
 
     public MemoryTable memoryTable()
@@ -293,7 +304,6 @@ public final class VhostUserBackend implements AutoCloseable
         closeRetired();
         table.unmapAll();
         ackedFeatures = 0;
-        featuresSet = false;
         protocolFeatures = 0;
         owner = false;
         changed = false;
@@ -415,7 +425,6 @@ public final class VhostUserBackend implements AutoCloseable
             changed = true; // restart with the new features; never disables a ring
         }
         ackedFeatures = features;
-        featuresSet = true;
         return null;
     }
 
@@ -693,7 +702,6 @@ public final class VhostUserBackend implements AutoCloseable
         }
         closeRetired();
         ackedFeatures = 0;
-        featuresSet = false;
         changed = false;
     }
 

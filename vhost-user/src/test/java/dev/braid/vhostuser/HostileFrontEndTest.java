@@ -160,6 +160,10 @@ class HostileFrontEndTest
                 TestFrontEnd.memTable(new long[] {Long.MAX_VALUE - 4095, 2 * MB, fe.memAddress, 0}), fe.memFd)),
             new Case("SET_MEM_TABLE user address wraps", Expect.ERROR, (fe, fds) -> acked(fe, VhostUserRequest.SET_MEM_TABLE,
                 TestFrontEnd.memTable(new long[] {0, 2 * MB, -MB, 0}), fe.memFd)),
+            new Case("SET_MEM_TABLE user address above 2^63", Expect.ERROR, (fe, fds) -> acked(fe, VhostUserRequest.SET_MEM_TABLE,
+                TestFrontEnd.memTable(new long[] {0, 2 * MB, Long.MIN_VALUE + MB, 0}), fe.memFd)),
+            new Case("SET_MEM_TABLE user address 0", Expect.ERROR, (fe, fds) -> acked(fe, VhostUserRequest.SET_MEM_TABLE,
+                TestFrontEnd.memTable(new long[] {0, 2 * MB, 0, 0}), fe.memFd)),
             new Case("ADD_MEM_REG overlapping", Expect.ERROR, (fe, fds) ->
             {
                 memTable(fe);
