@@ -1,0 +1,76 @@
+package dev.braid.vhostuser;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Open fds and memfd mappings of this process, to prove that a connection leaks neither. */
+final class ProcessResources
+{
+    private ProcessResources()
+    {
+    }
+
+    static int openFds()
+    {
+        final String[] names = new File("/proc/self/fd").list();
+        return names == null ? -1 : names.length;
+    }
+
+    /** Every open fd with what it points at, for a readable diff when a count is off. */
+    static java.util.TreeSet<String> fdTargets()
+    {
+        final java.util.TreeSet<String> targets = new java.util.TreeSet<>();
+        final File[] fds = new File("/proc/self/fd").listFiles();
+        if (fds != null)
+        {
+            for (final File fd : fds)
+            {
+                try
+                {
+                    targets.add(fd.getName() + " -> " + Files.readSymbolicLink(fd.toPath()));
+                }
+                catch (final IOException ex)
+                {
+                    // closed while listing (the listing's own fd)
+                }
+            }
+        }
+        return targets;
+    }
+
+    /** Fails naming the fds that are open now and were not in {@code before}. */
+    static void assertNoNewFds(final java.util.Set<String> before, final String when)
+    {
+        final java.util.TreeSet<String> now = fdTargets();
+        now.removeAll(before);
+        if (!now.isEmpty())
+        {
+            throw new AssertionError("fds leaked " + when + ": " + now);
+        }
+    }
+
+    /** Mappings of memfds named {@code name} (lines of /proc/self/maps). */
+    static long mappings(final String name) throws IOException
+    {
+        try (var lines = Files.lines(Path.of("/proc/self/maps")))
+        {
+            return lines.filter(l -> l.contains("memfd:" + name)).count();
+        }
+    }
+
+    /** Waits (bounded) until the server finished {@code n} connections. */
+    static void awaitServed(final VhostUserServer server, final long n) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + 10_000_000_000L;
+        while (server.connectionsServed() < n && System.nanoTime() < deadline)
+        {
+            Thread.sleep(2);
+        }
+        if (server.connectionsServed() < n)
+        {
+            throw new AssertionError("server did not finish connection " + n);
+        }
+    }
+}
