@@ -1,7 +1,7 @@
 package dev.braid.aggregator;
 
 import dev.braid.aggregator.blk.VirtioBlkDevice;
-import dev.braid.aggregator.guest.BlkGuestWorkload;
+import dev.braid.testkit.guest.BlkGuestWorkload;
 import dev.braid.ha.ActiveActivePolicy;
 import dev.braid.ha.AllDownPolicy;
 import dev.braid.ha.DispatchShape;
@@ -16,8 +16,8 @@ import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.device.DeviceStatus;
 import dev.braid.virtio.device.VirtioDeviceCore;
 import dev.braid.virtio.device.VirtioFeatures;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import org.agrona.concurrent.Agent;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package dev.braid.aggregator.net;
 
-import dev.braid.aggregator.guest.NetGuestWorkload;
+import dev.braid.testkit.guest.NetGuestWorkload;
 import dev.braid.ha.ActiveActivePolicy;
 import dev.braid.ha.AllDownPolicy;
 import dev.braid.ha.DispatchShape;
@@ -19,8 +19,8 @@ import dev.braid.virtio.card.NetCard;
 import dev.braid.virtio.device.DeviceStatus;
 import dev.braid.virtio.device.VirtioDeviceCore;
 import dev.braid.virtio.device.VirtioFeatures;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.net.NetDescriptor;
 import dev.braid.virtio.net.VirtioNet;

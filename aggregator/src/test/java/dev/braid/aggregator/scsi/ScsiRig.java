@@ -1,7 +1,7 @@
 package dev.braid.aggregator.scsi;
 
 import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.aggregator.guest.ScsiGuestWorkload;
+import dev.braid.testkit.guest.ScsiGuestWorkload;
 import dev.braid.ha.ActiveActivePolicy;
 import dev.braid.ha.ActivePassivePolicy;
 import dev.braid.ha.DispatchShape;
@@ -16,10 +16,10 @@ import dev.braid.sim.VirtualClock;
 import dev.braid.sim.scsi.ScsiDiskEmulator;
 import dev.braid.sim.scsi.ScsiTarget;
 import dev.braid.sim.scsi.SimHba;
-import dev.braid.virtio.driver.BufferChain;
-import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.BufferChain;
+import dev.braid.testkit.driver.DriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.SplitQueue;

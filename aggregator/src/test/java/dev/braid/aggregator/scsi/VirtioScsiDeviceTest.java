@@ -1,6 +1,6 @@
 package dev.braid.aggregator.scsi;
 
-import dev.braid.aggregator.guest.ScsiGuestWorkload;
+import dev.braid.testkit.guest.ScsiGuestWorkload;
 import dev.braid.ha.ActiveActivePolicy;
 import dev.braid.ha.AllDownPolicy;
 import dev.braid.ha.DispatchShape;
@@ -18,8 +18,8 @@ import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.device.DeviceStatus;
 import dev.braid.virtio.device.VirtioDeviceCore;
 import dev.braid.virtio.device.VirtioFeatures;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.scsi.ScsiDescriptor;
 import dev.braid.virtio.scsi.VirtioScsi;

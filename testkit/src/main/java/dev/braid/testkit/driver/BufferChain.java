@@ -1,4 +1,4 @@
-package dev.braid.virtio.driver;
+package dev.braid.testkit.driver;
 
 /**
  * A reusable list of buffer elements to post as one chain: guest address, length and whether the

@@ -1,4 +1,4 @@
-package dev.braid.virtio.driver;
+package dev.braid.testkit.driver;
 
 /**
  * Protocol violations by the device that the driver model notices while reaping. A real guest

@@ -1,4 +1,4 @@
-package dev.braid.virtio.driver;
+package dev.braid.testkit.driver;
 
 import dev.braid.virtio.memory.GuestMemory;
 

@@ -1,4 +1,4 @@
-package dev.braid.virtio.driver;
+package dev.braid.testkit.driver;
 
 /**
  * The ring layouts as the guest's driver sees them, written from the virtio 1.x specification

@@ -1,12 +1,12 @@
-package dev.braid.virtio.driver;
+package dev.braid.testkit.driver;
 
 import dev.braid.virtio.memory.GuestMemory;
 
-import static dev.braid.virtio.driver.DriverQueue.NO_ROOM;
-import static dev.braid.virtio.driver.DriverRingDescriptor.DESC_SIZE;
-import static dev.braid.virtio.driver.DriverRingDescriptor.F_INDIRECT;
-import static dev.braid.virtio.driver.DriverRingDescriptor.F_NEXT;
-import static dev.braid.virtio.driver.DriverRingDescriptor.F_WRITE;
+import static dev.braid.testkit.driver.DriverQueue.NO_ROOM;
+import static dev.braid.testkit.driver.DriverRingDescriptor.DESC_SIZE;
+import static dev.braid.testkit.driver.DriverRingDescriptor.F_INDIRECT;
+import static dev.braid.testkit.driver.DriverRingDescriptor.F_NEXT;
+import static dev.braid.testkit.driver.DriverRingDescriptor.F_WRITE;
 
 /**
  * Posts chains that break the virtio rules on purpose, one method per rule, so that tests can

@@ -1,21 +1,21 @@
-package dev.braid.virtio.driver;
+package dev.braid.testkit.driver;
 
 import dev.braid.virtio.memory.GuestMemory;
 
-import static dev.braid.virtio.driver.DriverRingDescriptor.DESC_SIZE;
-import static dev.braid.virtio.driver.DriverRingDescriptor.EVENT_FLAGS_DESC;
-import static dev.braid.virtio.driver.DriverRingDescriptor.EVENT_FLAGS_DISABLE;
-import static dev.braid.virtio.driver.DriverRingDescriptor.EVENT_FLAGS_ENABLE;
-import static dev.braid.virtio.driver.DriverRingDescriptor.EVENT_WRAP_SHIFT;
-import static dev.braid.virtio.driver.DriverRingDescriptor.F_INDIRECT;
-import static dev.braid.virtio.driver.DriverRingDescriptor.F_NEXT;
-import static dev.braid.virtio.driver.DriverRingDescriptor.F_WRITE;
-import static dev.braid.virtio.driver.DriverRingDescriptor.PACKED_DESC_ADDR;
-import static dev.braid.virtio.driver.DriverRingDescriptor.PACKED_DESC_FLAGS;
-import static dev.braid.virtio.driver.DriverRingDescriptor.PACKED_DESC_ID;
-import static dev.braid.virtio.driver.DriverRingDescriptor.PACKED_DESC_LEN;
-import static dev.braid.virtio.driver.DriverRingDescriptor.PACKED_F_AVAIL;
-import static dev.braid.virtio.driver.DriverRingDescriptor.PACKED_F_USED;
+import static dev.braid.testkit.driver.DriverRingDescriptor.DESC_SIZE;
+import static dev.braid.testkit.driver.DriverRingDescriptor.EVENT_FLAGS_DESC;
+import static dev.braid.testkit.driver.DriverRingDescriptor.EVENT_FLAGS_DISABLE;
+import static dev.braid.testkit.driver.DriverRingDescriptor.EVENT_FLAGS_ENABLE;
+import static dev.braid.testkit.driver.DriverRingDescriptor.EVENT_WRAP_SHIFT;
+import static dev.braid.testkit.driver.DriverRingDescriptor.F_INDIRECT;
+import static dev.braid.testkit.driver.DriverRingDescriptor.F_NEXT;
+import static dev.braid.testkit.driver.DriverRingDescriptor.F_WRITE;
+import static dev.braid.testkit.driver.DriverRingDescriptor.PACKED_DESC_ADDR;
+import static dev.braid.testkit.driver.DriverRingDescriptor.PACKED_DESC_FLAGS;
+import static dev.braid.testkit.driver.DriverRingDescriptor.PACKED_DESC_ID;
+import static dev.braid.testkit.driver.DriverRingDescriptor.PACKED_DESC_LEN;
+import static dev.braid.testkit.driver.DriverRingDescriptor.PACKED_F_AVAIL;
+import static dev.braid.testkit.driver.DriverRingDescriptor.PACKED_F_USED;
 
 /**
  * The driver side of a packed virtqueue (virtio 1.x, 2.8).

@@ -1,13 +1,13 @@
-package dev.braid.virtio.driver;
+package dev.braid.testkit.driver;
 
-import static dev.braid.virtio.driver.DriverRingDescriptor.DESC_SIZE;
-import static dev.braid.virtio.driver.DriverRingDescriptor.EVENT_SIZE;
-import static dev.braid.virtio.driver.DriverRingDescriptor.MAX_QUEUE_SIZE;
-import static dev.braid.virtio.driver.DriverRingDescriptor.PACKED_DESC_ALIGN;
-import static dev.braid.virtio.driver.DriverRingDescriptor.PACKED_EVENT_ALIGN;
-import static dev.braid.virtio.driver.DriverRingDescriptor.SPLIT_AVAIL_ALIGN;
-import static dev.braid.virtio.driver.DriverRingDescriptor.SPLIT_DESC_ALIGN;
-import static dev.braid.virtio.driver.DriverRingDescriptor.SPLIT_USED_ALIGN;
+import static dev.braid.testkit.driver.DriverRingDescriptor.DESC_SIZE;
+import static dev.braid.testkit.driver.DriverRingDescriptor.EVENT_SIZE;
+import static dev.braid.testkit.driver.DriverRingDescriptor.MAX_QUEUE_SIZE;
+import static dev.braid.testkit.driver.DriverRingDescriptor.PACKED_DESC_ALIGN;
+import static dev.braid.testkit.driver.DriverRingDescriptor.PACKED_EVENT_ALIGN;
+import static dev.braid.testkit.driver.DriverRingDescriptor.SPLIT_AVAIL_ALIGN;
+import static dev.braid.testkit.driver.DriverRingDescriptor.SPLIT_DESC_ALIGN;
+import static dev.braid.testkit.driver.DriverRingDescriptor.SPLIT_USED_ALIGN;
 
 /**
  * Where one virtqueue lives in guest memory: the three areas the transport hands to the device

@@ -1,27 +1,27 @@
-package dev.braid.virtio.driver;
+package dev.braid.testkit.driver;
 
 import dev.braid.virtio.memory.GuestMemory;
 
-import static dev.braid.virtio.driver.DriverRingDescriptor.AVAIL_F_NO_INTERRUPT;
-import static dev.braid.virtio.driver.DriverRingDescriptor.AVAIL_FLAGS;
-import static dev.braid.virtio.driver.DriverRingDescriptor.AVAIL_IDX;
-import static dev.braid.virtio.driver.DriverRingDescriptor.AVAIL_RING;
-import static dev.braid.virtio.driver.DriverRingDescriptor.AVAIL_ENTRY_SIZE;
-import static dev.braid.virtio.driver.DriverRingDescriptor.DESC_SIZE;
-import static dev.braid.virtio.driver.DriverRingDescriptor.F_INDIRECT;
-import static dev.braid.virtio.driver.DriverRingDescriptor.F_NEXT;
-import static dev.braid.virtio.driver.DriverRingDescriptor.F_WRITE;
-import static dev.braid.virtio.driver.DriverRingDescriptor.SPLIT_DESC_ADDR;
-import static dev.braid.virtio.driver.DriverRingDescriptor.SPLIT_DESC_FLAGS;
-import static dev.braid.virtio.driver.DriverRingDescriptor.SPLIT_DESC_LEN;
-import static dev.braid.virtio.driver.DriverRingDescriptor.SPLIT_DESC_NEXT;
-import static dev.braid.virtio.driver.DriverRingDescriptor.USED_ENTRY_ID;
-import static dev.braid.virtio.driver.DriverRingDescriptor.USED_ENTRY_LEN;
-import static dev.braid.virtio.driver.DriverRingDescriptor.USED_ENTRY_SIZE;
-import static dev.braid.virtio.driver.DriverRingDescriptor.USED_F_NO_NOTIFY;
-import static dev.braid.virtio.driver.DriverRingDescriptor.USED_FLAGS;
-import static dev.braid.virtio.driver.DriverRingDescriptor.USED_IDX;
-import static dev.braid.virtio.driver.DriverRingDescriptor.USED_RING;
+import static dev.braid.testkit.driver.DriverRingDescriptor.AVAIL_F_NO_INTERRUPT;
+import static dev.braid.testkit.driver.DriverRingDescriptor.AVAIL_FLAGS;
+import static dev.braid.testkit.driver.DriverRingDescriptor.AVAIL_IDX;
+import static dev.braid.testkit.driver.DriverRingDescriptor.AVAIL_RING;
+import static dev.braid.testkit.driver.DriverRingDescriptor.AVAIL_ENTRY_SIZE;
+import static dev.braid.testkit.driver.DriverRingDescriptor.DESC_SIZE;
+import static dev.braid.testkit.driver.DriverRingDescriptor.F_INDIRECT;
+import static dev.braid.testkit.driver.DriverRingDescriptor.F_NEXT;
+import static dev.braid.testkit.driver.DriverRingDescriptor.F_WRITE;
+import static dev.braid.testkit.driver.DriverRingDescriptor.SPLIT_DESC_ADDR;
+import static dev.braid.testkit.driver.DriverRingDescriptor.SPLIT_DESC_FLAGS;
+import static dev.braid.testkit.driver.DriverRingDescriptor.SPLIT_DESC_LEN;
+import static dev.braid.testkit.driver.DriverRingDescriptor.SPLIT_DESC_NEXT;
+import static dev.braid.testkit.driver.DriverRingDescriptor.USED_ENTRY_ID;
+import static dev.braid.testkit.driver.DriverRingDescriptor.USED_ENTRY_LEN;
+import static dev.braid.testkit.driver.DriverRingDescriptor.USED_ENTRY_SIZE;
+import static dev.braid.testkit.driver.DriverRingDescriptor.USED_F_NO_NOTIFY;
+import static dev.braid.testkit.driver.DriverRingDescriptor.USED_FLAGS;
+import static dev.braid.testkit.driver.DriverRingDescriptor.USED_IDX;
+import static dev.braid.testkit.driver.DriverRingDescriptor.USED_RING;
 
 /**
  * The driver side of a split virtqueue (virtio 1.x, 2.7).

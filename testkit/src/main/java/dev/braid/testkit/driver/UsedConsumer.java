@@ -1,4 +1,4 @@
-package dev.braid.virtio.driver;
+package dev.braid.testkit.driver;
 
 /**
  * Receives completed buffers from {@link DriverQueue#reap}. Implemented once by the caller and

@@ -1,4 +1,4 @@
-package dev.braid.aggregator.guest;
+package dev.braid.testkit.guest;
 
 import dev.braid.virtio.memory.GuestMemory;
 

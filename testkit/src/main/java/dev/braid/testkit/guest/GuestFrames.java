@@ -1,4 +1,4 @@
-package dev.braid.aggregator.guest;
+package dev.braid.testkit.guest;
 
 /**
  * The few Ethernet/IPv4 frames the net guest workload sends and reads back, in byte arrays at

@@ -1,7 +1,7 @@
-package dev.braid.aggregator.guest;
+package dev.braid.testkit.guest;
 
-import dev.braid.virtio.driver.BufferChain;
-import dev.braid.virtio.driver.DriverQueue;
+import dev.braid.testkit.driver.BufferChain;
+import dev.braid.testkit.driver.DriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.scsi.ScsiDescriptor;
 import dev.braid.virtio.scsi.ScsiLun;

@@ -1,7 +1,7 @@
-package dev.braid.aggregator.guest;
+package dev.braid.testkit.guest;
 
-import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.UsedConsumer;
+import dev.braid.testkit.driver.DriverQueue;
+import dev.braid.testkit.driver.UsedConsumer;
 import org.agrona.concurrent.Agent;
 
 /**

@@ -1,12 +1,17 @@
-package dev.braid.virtio.queue;
+package dev.braid.testkit.queue;
 
-import dev.braid.virtio.driver.BufferChain;
-import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.PackedDriverQueue;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
-import dev.braid.virtio.driver.UsedConsumer;
+import dev.braid.testkit.driver.BufferChain;
+import dev.braid.testkit.driver.DriverQueue;
+import dev.braid.testkit.driver.PackedDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.UsedConsumer;
 import dev.braid.virtio.memory.GuestMemory;
+import dev.braid.virtio.queue.ChainStatus;
+import dev.braid.virtio.queue.DescriptorChain;
+import dev.braid.virtio.queue.DeviceQueue;
+import dev.braid.virtio.queue.PackedQueue;
+import dev.braid.virtio.queue.SplitQueue;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
