@@ -2,7 +2,6 @@ package dev.braid.aggregator;
 
 import dev.braid.aggregator.blk.BlkProbeHandler;
 import dev.braid.aggregator.blk.BlkRequestHandler;
-import dev.braid.testkit.guest.BlkGuestWorkload;
 import dev.braid.ha.ActiveActivePolicy;
 import dev.braid.ha.ActivePassivePolicy;
 import dev.braid.ha.DispatchShape;
@@ -14,15 +13,19 @@ import dev.braid.sim.CardFault;
 import dev.braid.sim.LatencyModel;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
-import dev.braid.virtio.blk.BlkRequestParser;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import dev.braid.testkit.driver.RingLayout;
 import dev.braid.testkit.driver.SplitDriverQueue;
+import dev.braid.testkit.guest.BlkGuestWorkload;
+import dev.braid.virtio.blk.BlkRequestParser;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.SplitQueue;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.SleepingIdleStrategy;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -37,14 +40,14 @@ import static org.junit.jupiter.api.Assertions.*;
  * faults injected at random wall-clock moments. Timing varies run to run; the seed fixes the
  * workload and the fault plan, not the interleaving.
  */
+@ExtendWith(SeedExtension.class)
 class BlkThreadedTest
 {
     @ParameterizedTest
     @ValueSource(ints = { 2, 3, 4 })
-    void invariantsHoldUnderWallClockFaults(final int cards) throws Exception
+    void invariantsHoldUnderWallClockFaults(final int cards, final Seed seeded) throws Exception
     {
-        final long seed = Long.getLong("braid.seed", System.nanoTime());
-        System.out.println("BlkThreadedTest seed=" + seed + " cards=" + cards);
+        final long seed = seeded.value();
         final SplittableRandom random = new SplittableRandom(seed);
         final boolean activePassive = random.nextBoolean();
 

@@ -5,20 +5,25 @@ import dev.braid.examples.soak.SoakReport;
 import dev.braid.examples.soak.SoakResult;
 import dev.braid.examples.soak.SoakRig;
 import dev.braid.examples.soak.Verdict;
+import dev.braid.testkit.DefaultSeed;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Short deterministic soaks under the heavy random profile: every invariant must hold. */
+@ExtendWith(SeedExtension.class)
 class SoakRigTest
 {
     @ParameterizedTest
     @CsvSource({ "aa, least-outstanding, false", "aa, queue-affine, true", "aa, round-robin, false", "ap, , true" })
-    void heavyFaultsKeepTheInvariants(final String mode, final String selector, final boolean packed)
+    @DefaultSeed(21)
+    void heavyFaultsKeepTheInvariants(final String mode, final String selector, final boolean packed, final Seed seeded)
     {
-        final long seed = Long.getLong("braid.seed", 21);
-        System.out.println("seed=" + seed + " mode=" + mode + " selector=" + selector + " packed=" + packed);
+        final long seed = seeded.value();
         final SoakConfig c = new SoakConfig();
         c.threaded = false;
         c.mode = mode;
@@ -44,10 +49,10 @@ class SoakRigTest
 
     @ParameterizedTest
     @CsvSource({ "aa, false", "aa, true", "ap, false" })
-    void queueAffineBlkKeepsPerQueueWriteOrderUnderHeavyFaults(final String mode, final boolean packed)
+    @DefaultSeed(37)
+    void queueAffineBlkKeepsPerQueueWriteOrderUnderHeavyFaults(final String mode, final boolean packed, final Seed seeded)
     {
-        final long seed = Long.getLong("braid.seed", 37);
-        System.out.println("seed=" + seed + " mode=" + mode + " queue-affine packed=" + packed);
+        final long seed = seeded.value();
         final SoakConfig c = new SoakConfig();
         c.threaded = false;
         c.mode = mode;
@@ -72,10 +77,10 @@ class SoakRigTest
 
     @ParameterizedTest
     @CsvSource({ "net, aa, false", "net, ap, true", "scsi, aa, true", "scsi, ap, false" })
-    void netAndScsiKeepTheirInvariantsUnderHeavyFaults(final String device, final String mode, final boolean packed)
+    @DefaultSeed(23)
+    void netAndScsiKeepTheirInvariantsUnderHeavyFaults(final String device, final String mode, final boolean packed, final Seed seeded)
     {
-        final long seed = Long.getLong("braid.seed", 23);
-        System.out.println("seed=" + seed + " device=" + device + " mode=" + mode + " packed=" + packed);
+        final long seed = seeded.value();
         final SoakConfig c = new SoakConfig();
         c.device = device;
         c.threaded = false;
@@ -103,10 +108,10 @@ class SoakRigTest
 
     @ParameterizedTest
     @CsvSource({ "net, aa", "scsi, ap" })
-    void threadedNetAndScsiUnderHeavyFaults(final String device, final String mode)
+    @DefaultSeed(29)
+    void threadedNetAndScsiUnderHeavyFaults(final String device, final String mode, final Seed seeded)
     {
-        final long seed = Long.getLong("braid.seed", 29);
-        System.out.println("seed=" + seed + " device=" + device + " mode=" + mode + " threaded");
+        final long seed = seeded.value();
         final SoakConfig c = new SoakConfig();
         c.device = device;
         c.mode = mode;

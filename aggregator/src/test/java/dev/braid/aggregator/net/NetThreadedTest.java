@@ -3,7 +3,6 @@ package dev.braid.aggregator.net;
 import dev.braid.aggregator.AgentThreads;
 import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.InterruptSink;
-import dev.braid.testkit.guest.NetGuestWorkload;
 import dev.braid.ha.ActiveActivePolicy;
 import dev.braid.ha.DispatchShape;
 import dev.braid.ha.HealthConfig;
@@ -14,8 +13,11 @@ import dev.braid.sim.net.FrameBuilder;
 import dev.braid.sim.net.L2Segment;
 import dev.braid.sim.net.PeerHost;
 import dev.braid.sim.net.SimNic;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import dev.braid.testkit.driver.RingLayout;
 import dev.braid.testkit.driver.SplitDriverQueue;
+import dev.braid.testkit.guest.NetGuestWorkload;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.SplitQueue;
@@ -23,6 +25,7 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.SleepingIdleStrategy;
 import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -35,13 +38,13 @@ import static org.junit.jupiter.api.Assertions.*;
  * and no reply is corrupt; a reply may arrive twice, since a frame whose completion was in flight
  * at the fence is sent again, which a network allows.
  */
+@ExtendWith(SeedExtension.class)
 class NetThreadedTest
 {
     @Test
-    void txCompletesExactlyOnceAcrossWallClockFailovers() throws Exception
+    void txCompletesExactlyOnceAcrossWallClockFailovers(final Seed seeded) throws Exception
     {
-        final long seed = Long.getLong("braid.seed", System.nanoTime());
-        System.out.println("NetThreadedTest seed=" + seed);
+        final long seed = seeded.value();
         final SplittableRandom random = new SplittableRandom(seed);
         final GuestMemory memory = GuestMemory.allocate(16 << 20);
         final PeerHost peer = new PeerHost(NetAggregationTest.PEER_MAC, NetAggregationTest.PEER_IP);

@@ -4,14 +4,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-import dev.braid.mapper.Seeds;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Single-thread semantics of the three rings: FIFO, full and empty edges, wrap-around, bad handlers. */
+@ExtendWith(SeedExtension.class)
 class RingsTest
 {
     /** Adapts both ring kinds to one shape: a completion ring carries (v, (int)v ^ 0x55, (int)(v >>> 3)). */
@@ -141,23 +144,22 @@ class RingsTest
 
     @ParameterizedTest
     @ValueSource(strings = { "completion", "mpsc-submission", "spsc-submission" })
-    void wrapsAroundManyLapsInRandomBatches(final String kind)
+    void wrapsAroundManyLapsInRandomBatches(final String kind, final Seed seed)
     {
-        final long seed = Seeds.seed("wrapsAroundManyLapsInRandomBatches[" + kind + "]");
-        final Random random = new Random(seed);
+        final Random random = new Random(seed.value());
         final int capacity = 1 << (1 + random.nextInt(5));
         final Ring ring = ring(kind, capacity);
         final List<Long> out = new ArrayList<>();
         long next = 0;
         long expected = 0;
-        for (int i = 0; i < Seeds.iterations() * 10; i++)
+        for (int i = 0; i < seed.seeds() * 10; i++)
         {
             final int offers = random.nextInt(capacity + 2);
             for (int k = 0; k < offers; k++)
             {
                 final int sizeBefore = ring.size();
                 final boolean accepted = ring.offer(next);
-                assertEquals(sizeBefore < capacity, accepted, "seed=" + seed);
+                assertEquals(sizeBefore < capacity, accepted, seed.toString());
                 if (accepted)
                 {
                     next++;
@@ -170,14 +172,14 @@ class RingsTest
             assertTrue(drained <= limit);
             for (final long v : out)
             {
-                assertEquals(expected++, v, "seed=" + seed);
+                assertEquals(expected++, v, seed.toString());
             }
         }
         out.clear();
         ring.drain(out, Integer.MAX_VALUE);
         for (final long v : out)
         {
-            assertEquals(expected++, v, "seed=" + seed);
+            assertEquals(expected++, v, seed.toString());
         }
         assertEquals(next, expected);
     }

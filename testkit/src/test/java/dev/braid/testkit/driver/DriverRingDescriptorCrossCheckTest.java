@@ -1,8 +1,11 @@
 package dev.braid.testkit.driver;
 
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import dev.braid.virtio.queue.PackedRingDescriptor;
 import dev.braid.virtio.queue.SplitRingDescriptor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.SplittableRandom;
 
@@ -12,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * The driver model's layout constants were written from the spec independently of the device
  * side's; the two must agree, or one side misreads the other.
  */
+@ExtendWith(SeedExtension.class)
 class DriverRingDescriptorCrossCheckTest
 {
     @Test
@@ -82,12 +86,10 @@ class DriverRingDescriptorCrossCheckTest
     }
 
     @Test
-    void eventIndexRuleAgreesWithDeviceSide()
+    void eventIndexRuleAgreesWithDeviceSide(final Seed seed)
     {
-        final long seed = Long.getLong("braid.seed", System.nanoTime());
-        System.out.println("seed=" + seed);
-        final SplittableRandom random = new SplittableRandom(seed);
-        final int iterations = Integer.getInteger("braid.seeds", 2000) * 50;
+        final SplittableRandom random = new SplittableRandom(seed.value());
+        final int iterations = seed.seeds() * 50;
         for (int i = 0; i < iterations; i++)
         {
             final int oldIdx = random.nextInt(0x10000);
@@ -97,7 +99,7 @@ class DriverRingDescriptorCrossCheckTest
             assertEquals(
                 SplitRingDescriptor.needEvent(event, newIdx, oldIdx),
                 DriverRingDescriptor.passed(event, newIdx, oldIdx),
-                "event=" + event + " new=" + newIdx + " old=" + oldIdx + " seed=" + seed);
+                "event=" + event + " new=" + newIdx + " old=" + oldIdx + " " + seed);
         }
     }
 }

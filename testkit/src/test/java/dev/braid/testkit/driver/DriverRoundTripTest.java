@@ -1,7 +1,10 @@
 package dev.braid.testkit.driver;
 
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import dev.braid.virtio.memory.GuestMemory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.lang.management.ManagementFactory;
 import java.util.SplittableRandom;
@@ -14,17 +17,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a minimal test device: every posted chain reaches the device as posted and comes back exactly
  * once, and the driver ends with every descriptor free. Replay one walk with -Dbraid.seed=N.
  */
+@ExtendWith(SeedExtension.class)
 class DriverRoundTripTest
 {
     private static final long BUFFERS = 0x40000;
 
     @Test
-    void randomWalksAgreeWithTheDevice()
+    void randomWalksAgreeWithTheDevice(final Seed seed)
     {
-        final long seed = Long.getLong("braid.seed", System.nanoTime());
-        System.out.println("seed=" + seed);
-        final int walks = Math.max(1, Integer.getInteger("braid.seeds", 2000) / 10);
-        final SplittableRandom seeds = new SplittableRandom(seed);
+        final int walks = Math.max(1, seed.seeds() / 10);
+        final SplittableRandom seeds = new SplittableRandom(seed.value());
         for (int walk = 0; walk < walks; walk++)
         {
             final long walkSeed = seeds.nextLong();
@@ -34,7 +36,7 @@ class DriverRoundTripTest
             }
             catch (final AssertionError ex)
             {
-                throw new AssertionError("walk seed " + walkSeed + " (run seed " + seed + "): " + ex.getMessage(), ex);
+                throw new AssertionError("walk seed " + walkSeed + " (run seed " + seed.value() + "): " + ex.getMessage(), ex);
             }
         }
     }

@@ -1,5 +1,7 @@
 package dev.braid.testkit.queue;
 
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import dev.braid.testkit.driver.BufferChain;
 import dev.braid.testkit.driver.DriverQueue;
 import dev.braid.testkit.driver.PackedDriverQueue;
@@ -13,6 +15,7 @@ import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.PackedQueue;
 import dev.braid.virtio.queue.SplitQueue;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.SplittableRandom;
 
@@ -33,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * that went to sleep is always interrupted. One walk replays with -Dbraid.seed=N; the number of
  * walks scales with -Dbraid.seeds.
  */
+@ExtendWith(SeedExtension.class)
 class RoundTripTest
 {
     private static final long MEMORY_SIZE = 16L << 20;
@@ -45,33 +49,27 @@ class RoundTripTest
     private static final int COMPLETED = 3;
 
     @Test
-    void splitRandomWalks()
+    void splitRandomWalks(final Seed seed)
     {
-        runWalks(false, Math.max(1, seeds()), 400);
+        runWalks(seed, false, Math.max(1, seed.seeds()), 400);
     }
 
     @Test
-    void packedRandomWalks()
+    void packedRandomWalks(final Seed seed)
     {
-        runWalks(true, Math.max(1, seeds()), 400);
+        runWalks(seed, true, Math.max(1, seed.seeds()), 400);
     }
 
     @Test
-    void splitLongWalksCrossTheIndexWrap()
+    void splitLongWalksCrossTheIndexWrap(final Seed seed)
     {
         // Small rings and enough steps that the 16-bit indices wrap from wherever they start.
-        runWalks(false, Math.max(1, seeds() / 2000), 0);
+        runWalks(seed, false, Math.max(1, seed.seeds() / 2000), 0);
     }
 
-    static int seeds()
+    static void runWalks(final Seed runSeed, final boolean packed, final int walks, final int steps)
     {
-        return Integer.getInteger("braid.seeds", 2000);
-    }
-
-    static void runWalks(final boolean packed, final int walks, final int steps)
-    {
-        final long seed = Long.getLong("braid.seed", System.nanoTime());
-        System.out.println("seed=" + seed);
+        final long seed = runSeed.value();
         final GuestMemory memory = GuestMemory.allocate(MEMORY_SIZE);
         final SplittableRandom seeds = new SplittableRandom(seed);
         for (int i = 0; i < walks; i++)
