@@ -97,9 +97,9 @@ final class BlkRig
                     layout.usedGpa(), true, true);
             handlers[q] = new BlkRequestHandler(memory, new BlkRequestParser().capacity(store.sectors()),
                 options.queueSize, 16, "braid-test".getBytes(StandardCharsets.US_ASCII));
-            guests[q] = new BlkGuestWorkload(q, driver, memory, RingLayout.alignUp(layout.endGpa(), 64),
-                (long)q * options.sectorsPerQueue, options.sectorsPerQueue, 8, 50, true,
-                options.requestsPerQueue, options.queueSize, seed + q, x -> {});
+            guests[q] = BlkGuestWorkload.builder().queue(q, driver).memory(memory)
+                .areaGpa(RingLayout.alignUp(layout.endGpa(), 64)).range((long)q * options.sectorsPerQueue, options.sectorsPerQueue)
+                .requests(options.requestsPerQueue).maxOutstanding(options.queueSize).seed(seed + q).build();
         }
         builder.queues(queues, handlers)
             .probeHandler(new BlkProbeHandler(8))

@@ -76,8 +76,8 @@ class BlkThreadedTest
             handlers[q] = new BlkRequestHandler(memory, new BlkRequestParser().capacity(store.sectors()),
                 queueSize, 16, "braid-threaded".getBytes(StandardCharsets.US_ASCII));
             final long area = RingLayout.alignUp(layout.endGpa(), 64);
-            guests[q] = new BlkGuestWorkload(q, driver, memory, area, q * 8192L, 8192, 8, 50, true,
-                20_000, 64, seed + q, x -> {});
+            guests[q] = BlkGuestWorkload.builder().queue(q, driver).memory(memory).areaGpa(area).range(q * 8192L, 8192)
+                .requests(20_000).maxOutstanding(64).seed(seed + q).build();
             gpa = RingLayout.alignUp(area + (long)queueSize * BlkGuestWorkload.slotBytes(8), 4096);
         }
         final AggregatedDevice device = builder

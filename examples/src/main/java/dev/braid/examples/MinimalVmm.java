@@ -111,12 +111,14 @@ public final class MinimalVmm
         }
 
         // 6. The guest: posts requests and kicks; the VMM forwards each kick to the device.
-        final BlkGuestWorkload guest = new BlkGuestWorkload(0, new SplitDriverQueue(memory, layout, true), memory,
-            BUFFERS_GPA, 0, 4096, 8, 50, true, REQUESTS, 32, 42, queue ->
+        final BlkGuestWorkload guest = BlkGuestWorkload.builder().queue(0, new SplitDriverQueue(memory, layout, true))
+            .memory(memory).areaGpa(BUFFERS_GPA).range(0, 4096).requests(REQUESTS).maxOutstanding(32).seed(42)
+            .kicker(queue ->
             {
                 kicks.incrementAndGet();
                 blk.kick(queue);
-            });
+            })
+            .build();
         final long deadline = System.nanoTime() + 20_000_000_000L;
         while (!guest.isFinished() && System.nanoTime() < deadline)
         {

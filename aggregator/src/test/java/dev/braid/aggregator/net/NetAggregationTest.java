@@ -273,9 +273,10 @@ class NetAggregationTest
             {
                 scheduler.addAgent(agent);
             }
-            guest = new NetGuestWorkload(rxDriver, txDriver, ctrlDriver, memory, RingLayout.alignUp(gpa, 4096),
-                DEVICE_MAC, GUEST_IP, PEER_MAC, PEER_IP, requests, 32, 2_000_000, clock,
-                () -> net.state().status(), seed, q -> {});
+            guest = NetGuestWorkload.builder().queues(rxDriver, txDriver, ctrlDriver).memory(memory)
+                .areaGpa(RingLayout.alignUp(gpa, 4096)).guest(DEVICE_MAC, GUEST_IP).peer(PEER_MAC, PEER_IP)
+                .requests(requests).maxAwaiting(32).replyTimeoutNanos(2_000_000).clock(clock)
+                .configStatus(() -> net.state().status()).seed(seed).build();
             if (requests > 0)
             {
                 scheduler.addAgent(guest);

@@ -72,11 +72,12 @@ class NetThreadedTest
             builder.card(nics[i]);
         }
         final NetDevice net = builder.build();
-        final NetGuestWorkload guest = new NetGuestWorkload(new SplitDriverQueue(memory, rxLayout, true),
-            new SplitDriverQueue(memory, txLayout, true), new SplitDriverQueue(memory, ctrlLayout, true), memory,
-            area, NetAggregationTest.DEVICE_MAC, NetAggregationTest.GUEST_IP, NetAggregationTest.PEER_MAC,
-            NetAggregationTest.PEER_IP, 20_000, 32, 50_000_000, SystemNanoClock.INSTANCE,
-            () -> net.state().status(), seed, q -> {});
+        final NetGuestWorkload guest = NetGuestWorkload.builder().queues(new SplitDriverQueue(memory, rxLayout, true),
+            new SplitDriverQueue(memory, txLayout, true), new SplitDriverQueue(memory, ctrlLayout, true)).memory(memory)
+            .areaGpa(area).guest(NetAggregationTest.DEVICE_MAC, NetAggregationTest.GUEST_IP)
+            .peer(NetAggregationTest.PEER_MAC, NetAggregationTest.PEER_IP).requests(20_000).maxAwaiting(32)
+            .replyTimeoutNanos(50_000_000).clock(SystemNanoClock.INSTANCE).configStatus(() -> net.state().status())
+            .seed(seed).build();
 
         final AgentThreads threads = AgentThreads.start(net.agents(), 2, AgentThreads.backoff());
         final AgentRunner guestRunner = new AgentRunner(new SleepingIdleStrategy(20_000), Throwable::printStackTrace,

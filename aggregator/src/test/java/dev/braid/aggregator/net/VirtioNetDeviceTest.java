@@ -153,10 +153,12 @@ class VirtioNetDeviceTest
 
         final DeterministicScheduler scheduler = new DeterministicScheduler(5, clock);
         agents.forEach(scheduler::addAgent);
-        final NetGuestWorkload guest = new NetGuestWorkload(new SplitDriverQueue(memory, rx, true),
-            new SplitDriverQueue(memory, tx, true), new SplitDriverQueue(memory, ctrl, true), memory, 1 << 20,
-            DEVICE_MAC, GUEST_IP, PEER_MAC, PEER_IP, 3_000, 32, 2_000_000, clock,
-            () -> (int)device.readConfig(NetDescriptor.CFG_STATUS_OFFSET, 2), 5, device::kick);
+        final NetGuestWorkload guest = NetGuestWorkload.builder().queues(new SplitDriverQueue(memory, rx, true),
+            new SplitDriverQueue(memory, tx, true), new SplitDriverQueue(memory, ctrl, true)).memory(memory)
+            .areaGpa(1 << 20).guest(DEVICE_MAC, GUEST_IP).peer(PEER_MAC, PEER_IP).requests(3_000).maxAwaiting(32)
+            .replyTimeoutNanos(2_000_000).clock(clock)
+            .configStatus(() -> (int)device.readConfig(NetDescriptor.CFG_STATUS_OFFSET, 2)).seed(5)
+            .kicker(device::kick).build();
         scheduler.addAgent(guest);
         final TimerSource heartbeat = () -> clock.nanoTime() + 100_000;
         scheduler.addTimerSource(heartbeat);

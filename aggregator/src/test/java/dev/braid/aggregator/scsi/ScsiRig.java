@@ -114,8 +114,8 @@ final class ScsiRig
             scheduler.addAgent(agent);
         }
         scheduler.addAgent(control);
-        guest = new ScsiGuestWorkload(0, guestDriver, memory, guestArea, 0, 0, CDB, SENSE, 0, BLOCKS, 8, 50, true,
-            requests, QUEUE_SIZE, seed, q -> {});
+        guest = ScsiGuestWorkload.builder().queue(0, guestDriver).memory(memory).areaGpa(guestArea).sizes(CDB, SENSE)
+            .range(0, BLOCKS).requests(requests).maxOutstanding(QUEUE_SIZE).seed(seed).build();
         scheduler.addAgent(guest);
         scheduler.addAgent(new Agent()
         {

@@ -104,9 +104,10 @@ public final class BlkKind implements DeviceKind
                 final GuestQueue guestQueue = new GuestQueue(new TappedQueue(driver, q, model), clock);
                 final long area = RingLayout.alignUp(layout.endGpa(), 64);
                 final long limit = config.requests > 0 ? Math.max(1, config.requests / queues + (q < config.requests % queues ? 1 : 0)) : 0;
-                guests.add(new BlkGuestWorkload(q, guestQueue, memory, area, (long)q * config.sectorsPerQueue,
-                    config.sectorsPerQueue, config.maxSectorsPerRequest, config.readPercent, true, limit, config.queueDepth,
-                    config.seed * 31 + q, x -> {}));
+                guests.add(BlkGuestWorkload.builder().queue(q, guestQueue).memory(memory).areaGpa(area)
+                    .range((long)q * config.sectorsPerQueue, config.sectorsPerQueue)
+                    .maxPerRequest(config.maxSectorsPerRequest).readPercent(config.readPercent).requests(limit)
+                    .maxOutstanding(config.queueDepth).seed(config.seed * 31 + q).build());
                 guestQueues.add(guestQueue);
                 gpa = RingLayout.alignUp(area + (long)ringSize * slot, 4096);
             }

@@ -133,9 +133,10 @@ public final class NetKind implements DeviceKind
             final long limit = config.requests;
             // A reply outlives a hang's detection and replay; only later is it lost on the wire.
             final long replyTimeout = 2 * config.health.completionTimeoutNanos() + 10_000_000L;
-            guest = new NetGuestWorkload(rxDriver, txQueue, driverQueue(memory, ctrlLayout), memory, area,
-                DEVICE_MAC, GUEST_IP, PEER_MAC, PEER_IP, limit, config.queueDepth, replyTimeout, clock,
-                () -> net.state().status(), config.seed * 31, q -> {});
+            guest = NetGuestWorkload.builder().queues(rxDriver, txQueue, driverQueue(memory, ctrlLayout))
+                .memory(memory).areaGpa(area).guest(DEVICE_MAC, GUEST_IP).peer(PEER_MAC, PEER_IP).requests(limit)
+                .maxAwaiting(config.queueDepth).replyTimeoutNanos(replyTimeout).clock(clock)
+                .configStatus(() -> net.state().status()).seed(config.seed * 31).build();
         }
 
         private static String defaultSelectorOf()

@@ -130,9 +130,10 @@ public final class ScsiKind implements DeviceKind
                 final long area = RingLayout.alignUp(l.endGpa(), 64);
                 final long limit = config.requests > 0 ?
                     Math.max(1, config.requests / queues + (q < config.requests % queues ? 1 : 0)) : 0;
-                guests.add(new ScsiGuestWorkload(q, guestQueue, memory, area, 0, 0, CDB, SENSE,
-                    (long)q * config.sectorsPerQueue, config.sectorsPerQueue, config.maxSectorsPerRequest,
-                    config.readPercent, true, limit, config.queueDepth, config.seed * 31 + q, x -> {}));
+                guests.add(ScsiGuestWorkload.builder().queue(q, guestQueue).memory(memory).areaGpa(area)
+                    .sizes(CDB, SENSE).range((long)q * config.sectorsPerQueue, config.sectorsPerQueue)
+                    .maxPerRequest(config.maxSectorsPerRequest).readPercent(config.readPercent).requests(limit)
+                    .maxOutstanding(config.queueDepth).seed(config.seed * 31 + q).build());
                 guestQueues.add(guestQueue);
                 gpa = RingLayout.alignUp(area + (long)ringSize * slot, 4096);
             }

@@ -53,27 +53,37 @@ public final class BlkGuestWorkload extends SlottedGuestWorkload
         void kick(int queueIndex);
     }
 
-    /**
-     * @param areaGpa     start of guest memory this workload may use for its buffers:
-     *                    {@code queue.size() * slotBytes(maxSectorsPerRequest)} bytes.
-     * @param firstSector first sector of the disk range this workload owns (workloads on other queues
-     *                    use disjoint ranges, so each can check exactly).
-     */
-    public BlkGuestWorkload(
-        final int queueIndex, final DriverQueue queue, final GuestMemory memory, final long areaGpa,
-        final long firstSector, final int sectorCount, final int maxSectorsPerRequest, final int readPercent,
-        final boolean useIndirect, final long requestLimit, final int maxOutstanding, final long seed,
-        final Kicker kicker)
+    /** Builds a blk guest; the range is in sectors, the area holds {@code queue.size() * slotBytes(maxPerRequest)} bytes. */
+    public static Builder builder()
     {
-        super(queueIndex, queue, areaGpa, slotBytes(maxSectorsPerRequest), requestLimit, maxOutstanding, kicker);
-        this.queue = queue;
-        this.memory = memory;
-        this.random = new SplittableRandom(seed);
-        this.firstSector = firstSector;
-        this.sectorCount = sectorCount;
-        this.maxSectorsPerRequest = maxSectorsPerRequest;
-        this.readPercent = readPercent;
-        this.useIndirect = useIndirect;
+        return new Builder();
+    }
+
+    /** See {@link SlottedWorkloadBuilder} for the settings and their defaults. */
+    public static final class Builder extends SlottedWorkloadBuilder<Builder>
+    {
+        private Builder()
+        {
+        }
+
+        public BlkGuestWorkload build()
+        {
+            validate();
+            return new BlkGuestWorkload(this);
+        }
+    }
+
+    private BlkGuestWorkload(final Builder b)
+    {
+        super(b, slotBytes(b.maxPerRequest));
+        this.queue = b.queue;
+        this.memory = b.memory;
+        this.random = new SplittableRandom(b.seed);
+        this.firstSector = b.first;
+        this.sectorCount = b.count;
+        this.maxSectorsPerRequest = b.maxPerRequest;
+        this.readPercent = b.readPercent;
+        this.useIndirect = b.indirect;
         ledger = new BlockLedger(memory, firstSector, sectorCount);
         final int slots = queue.size();
         reqType = new int[slots];

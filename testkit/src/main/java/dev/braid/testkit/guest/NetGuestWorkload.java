@@ -105,34 +105,157 @@ public final class NetGuestWorkload implements Agent
     private long announceAcks;
     private long controlErrors;
 
-    /**
-     * @param control       the control queue, or null (then ANNOUNCE is not acked).
-     * @param areaGpa       guest memory for buffers: {@link #areaBytes(int, int)} bytes.
-     * @param requestLimit  requests to send; 0 for no limit.
-     * @param maxAwaiting   requests whose reply is still awaited, at most.
-     * @param configStatus  reads the device's config status field (VIRTIO_NET_S_*), or null.
-     */
-    public NetGuestWorkload(
-        final DriverQueue rx, final DriverQueue tx, final DriverQueue control, final GuestMemory memory,
-        final long areaGpa, final long myMac, final int myIp, final long peerMac, final int peerIp,
-        final long requestLimit, final int maxAwaiting, final long replyTimeoutNanos, final NanoClock clock,
-        final IntSupplier configStatus, final long seed, final Kicker kicker)
+    public static Builder builder()
     {
-        this.rx = rx;
-        this.tx = tx;
-        this.control = control;
-        this.memory = memory;
-        this.myMac = myMac;
-        this.myIp = myIp;
-        this.peerMac = peerMac;
-        this.peerIp = peerIp;
-        this.requestLimit = requestLimit;
-        this.maxAwaiting = Math.min(maxAwaiting, WINDOW / 2);
-        this.replyTimeoutNanos = replyTimeoutNanos;
-        this.clock = clock;
-        this.configStatus = configStatus;
-        this.random = new SplittableRandom(seed);
-        this.kicker = kicker;
+        return new Builder();
+    }
+
+    /**
+     * The net guest's settings. Required: rx, tx, memory, both addresses, the request count, the
+     * clock. Defaults: no control queue (then ANNOUNCE is not acked), area at GPA 0, 32 awaited
+     * replies, 2 ms reply timeout, no config status, seed 0, no kick.
+     */
+    public static final class Builder
+    {
+        private DriverQueue rx;
+        private DriverQueue tx;
+        private DriverQueue control;
+        private GuestMemory memory;
+        private long areaGpa;
+        private long myMac = -1;
+        private int myIp;
+        private long peerMac = -1;
+        private int peerIp;
+        private long requests = -1;
+        private int maxAwaiting = 32;
+        private long replyTimeoutNanos = 2_000_000;
+        private NanoClock clock;
+        private IntSupplier configStatus;
+        private long seed;
+        private Kicker kicker = q -> {};
+
+        private Builder()
+        {
+        }
+
+        /** The receive, transmit and (nullable) control queues. */
+        public Builder queues(final DriverQueue rx, final DriverQueue tx, final DriverQueue control)
+        {
+            this.rx = rx;
+            this.tx = tx;
+            this.control = control;
+            return this;
+        }
+
+        public Builder memory(final GuestMemory memory)
+        {
+            this.memory = memory;
+            return this;
+        }
+
+        /** Guest memory for buffers: {@link #areaBytes(int, int)} bytes. */
+        public Builder areaGpa(final long areaGpa)
+        {
+            this.areaGpa = areaGpa;
+            return this;
+        }
+
+        /** The guest's own MAC and IPv4 address. */
+        public Builder guest(final long mac, final int ip)
+        {
+            this.myMac = mac;
+            this.myIp = ip;
+            return this;
+        }
+
+        /** The peer the guest pings and echoes to. */
+        public Builder peer(final long mac, final int ip)
+        {
+            this.peerMac = mac;
+            this.peerIp = ip;
+            return this;
+        }
+
+        /** Requests to send; 0 for no limit. */
+        public Builder requests(final long requests)
+        {
+            this.requests = requests;
+            return this;
+        }
+
+        /** Requests whose reply is still awaited, at most. */
+        public Builder maxAwaiting(final int maxAwaiting)
+        {
+            this.maxAwaiting = maxAwaiting;
+            return this;
+        }
+
+        public Builder replyTimeoutNanos(final long replyTimeoutNanos)
+        {
+            this.replyTimeoutNanos = replyTimeoutNanos;
+            return this;
+        }
+
+        public Builder clock(final NanoClock clock)
+        {
+            this.clock = clock;
+            return this;
+        }
+
+        /** Reads the device's config status field (VIRTIO_NET_S_*); null for none. */
+        public Builder configStatus(final IntSupplier configStatus)
+        {
+            this.configStatus = configStatus;
+            return this;
+        }
+
+        public Builder seed(final long seed)
+        {
+            this.seed = seed;
+            return this;
+        }
+
+        public Builder kicker(final Kicker kicker)
+        {
+            this.kicker = kicker;
+            return this;
+        }
+
+        /** Throws with a one-line message naming the first bad value. */
+        public NetGuestWorkload build()
+        {
+            SlottedWorkloadBuilder.require(rx != null && tx != null, "rx and tx queues must be set");
+            SlottedWorkloadBuilder.require(memory != null, "memory must be set");
+            SlottedWorkloadBuilder.require(clock != null, "clock must be set");
+            SlottedWorkloadBuilder.require(kicker != null, "kicker must not be null");
+            SlottedWorkloadBuilder.require(myMac >= 0, "guest MAC and IP must be set");
+            SlottedWorkloadBuilder.require(peerMac >= 0, "peer MAC and IP must be set");
+            SlottedWorkloadBuilder.require(areaGpa >= 0, "areaGpa must be >= 0: " + areaGpa);
+            SlottedWorkloadBuilder.require(requests >= 0, "requests must be set, >= 0 (0: no limit): " + requests);
+            SlottedWorkloadBuilder.require(maxAwaiting > 0, "maxAwaiting must be > 0: " + maxAwaiting);
+            SlottedWorkloadBuilder.require(replyTimeoutNanos > 0, "replyTimeoutNanos must be > 0: " + replyTimeoutNanos);
+            return new NetGuestWorkload(this);
+        }
+    }
+
+    private NetGuestWorkload(final Builder b)
+    {
+        this.rx = b.rx;
+        this.tx = b.tx;
+        this.control = b.control;
+        this.memory = b.memory;
+        this.myMac = b.myMac;
+        this.myIp = b.myIp;
+        this.peerMac = b.peerMac;
+        this.peerIp = b.peerIp;
+        this.requestLimit = b.requests;
+        this.maxAwaiting = Math.min(b.maxAwaiting, WINDOW / 2);
+        this.replyTimeoutNanos = b.replyTimeoutNanos;
+        this.clock = b.clock;
+        this.configStatus = b.configStatus;
+        this.random = new SplittableRandom(b.seed);
+        this.kicker = b.kicker;
+        final long areaGpa = b.areaGpa;
         rxArea = areaGpa;
         txArea = rxArea + (long)rx.size() * SLOT_BYTES;
         controlArea = txArea + (long)tx.size() * SLOT_BYTES;

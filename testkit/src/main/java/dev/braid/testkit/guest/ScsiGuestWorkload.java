@@ -66,34 +66,67 @@ public final class ScsiGuestWorkload extends SlottedGuestWorkload
     private long writes;
 
     /**
-     * @param areaGpa     start of guest memory for this workload's buffers:
-     *                    {@code queue.size() * slotBytes(...)} bytes.
-     * @param firstBlock  first block of the LUN this workload owns (workloads on other queues use
-     *                    disjoint ranges, so each can check exactly).
+     * Builds a scsi guest; the range is in LUN blocks, the area holds {@code queue.size() * slotBytes(...)}
+     * bytes. Defaults besides {@link SlottedWorkloadBuilder}'s: target 0, LUN 0, the spec's default
+     * CDB (32) and sense (96) sizes.
      */
-    public ScsiGuestWorkload(
-        final int queueIndex, final DriverQueue queue, final GuestMemory memory, final long areaGpa,
-        final int target, final int lun, final int cdbSize, final int senseSize,
-        final long firstBlock, final int blockCount, final int maxBlocksPerRequest, final int readPercent,
-        final boolean useIndirect, final long requestLimit, final int maxOutstanding, final long seed,
-        final BlkGuestWorkload.Kicker kicker)
+    public static Builder builder()
     {
-        super(
-            queueIndex, queue, areaGpa, slotBytes(requireCdbSize(cdbSize), senseSize, maxBlocksPerRequest),
-            requestLimit, maxOutstanding, kicker);
-        this.queue = queue;
-        this.memory = memory;
-        this.random = new SplittableRandom(seed);
-        this.lunField = ScsiLun.encode(target, lun);
-        this.cdbSize = cdbSize;
+        return new Builder();
+    }
+
+    /** Adds the addressing and the request layout to {@link SlottedWorkloadBuilder}'s settings. */
+    public static final class Builder extends SlottedWorkloadBuilder<Builder>
+    {
+        private int target;
+        private int lun;
+        private int cdbSize = 32;
+        private int senseSize = 96;
+
+        private Builder()
+        {
+        }
+
+        public Builder lun(final int target, final int lun)
+        {
+            this.target = target;
+            this.lun = lun;
+            return this;
+        }
+
+        /** The negotiated cdb_size and sense_size (at least 16 and 0). */
+        public Builder sizes(final int cdbSize, final int senseSize)
+        {
+            this.cdbSize = cdbSize;
+            this.senseSize = senseSize;
+            return this;
+        }
+
+        public ScsiGuestWorkload build()
+        {
+            validate();
+            requireCdbSize(cdbSize);
+            require(senseSize >= 0, "sense size must be >= 0: " + senseSize);
+            return new ScsiGuestWorkload(this);
+        }
+    }
+
+    private ScsiGuestWorkload(final Builder b)
+    {
+        super(b, slotBytes(b.cdbSize, b.senseSize, b.maxPerRequest));
+        this.queue = b.queue;
+        this.memory = b.memory;
+        this.random = new SplittableRandom(b.seed);
+        this.lunField = ScsiLun.encode(b.target, b.lun);
+        this.cdbSize = b.cdbSize;
         this.reqBytes = ScsiDescriptor.cmdReqLength(cdbSize);
-        this.respBytes = ScsiDescriptor.cmdRespLength(senseSize);
-        this.firstBlock = firstBlock;
-        this.blockCount = blockCount;
-        this.maxBlocksPerRequest = maxBlocksPerRequest;
-        this.readPercent = readPercent;
-        this.useIndirect = useIndirect;
-        this.nextTag = (long)queueIndex << 40;
+        this.respBytes = ScsiDescriptor.cmdRespLength(b.senseSize);
+        this.firstBlock = b.first;
+        this.blockCount = b.count;
+        this.maxBlocksPerRequest = b.maxPerRequest;
+        this.readPercent = b.readPercent;
+        this.useIndirect = b.indirect;
+        this.nextTag = (long)b.queueIndex << 40;
         ledger = new BlockLedger(memory, firstBlock, blockCount);
         final int slots = queue.size();
         reqWrite = new boolean[slots];

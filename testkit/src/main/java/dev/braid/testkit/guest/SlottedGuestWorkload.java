@@ -28,15 +28,14 @@ abstract class SlottedGuestWorkload implements Agent, UsedConsumer
     private long strays;
     private int outstanding;
 
-    SlottedGuestWorkload(
-        final int queueIndex, final DriverQueue queue, final long areaGpa, final int slotBytes,
-        final long requestLimit, final int maxOutstanding, final BlkGuestWorkload.Kicker kicker)
+    SlottedGuestWorkload(final SlottedWorkloadBuilder<?> b, final int slotBytes)
     {
-        this.queueIndex = queueIndex;
-        this.queue = queue;
-        this.requestLimit = requestLimit;
-        this.maxOutstanding = Math.min(maxOutstanding, queue.size());
-        this.kicker = kicker;
+        final long areaGpa = b.areaGpa;
+        this.queueIndex = b.queueIndex;
+        this.queue = b.queue;
+        this.requestLimit = b.requests;
+        this.maxOutstanding = Math.min(b.maxOutstanding, queue.size());
+        this.kicker = b.kicker;
         final int slots = queue.size();
         slotGpa = new long[slots];
         slotFree = new boolean[slots];
