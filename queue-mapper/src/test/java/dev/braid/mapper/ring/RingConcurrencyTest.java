@@ -58,20 +58,6 @@ class RingConcurrencyTest
         }
     }
 
-    @ParameterizedTest
-    @ValueSource(ints = { 1 })
-    void oneToOneSubmissionRing(final int producers, final Seed seed) throws InterruptedException
-    {
-        final Random random = new Random(seed.value());
-        for (int round = 0; round < rounds(); round++)
-        {
-            final OneToOneSubmissionRing ring = new OneToOneSubmissionRing(1 << (1 + random.nextInt(8)));
-            final Checker checker = new Checker(producers, seed.value());
-            run(producers, random.nextInt(50_000) + 1_000, random.nextLong(),
-                (p, value) -> ring.offer(value), limit -> ring.drain(checker::accept, limit), checker);
-        }
-    }
-
     private static int rounds()
     {
         return Math.max(1, Seed.configuredSeeds() / 100);

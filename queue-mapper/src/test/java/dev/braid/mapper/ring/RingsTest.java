@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Single-thread semantics of the three rings: FIFO, full and empty edges, wrap-around, bad handlers. */
+/** Single-thread semantics of the rings: FIFO, full and empty edges, wrap-around, bad handlers. */
 @ExtendWith(SeedExtension.class)
 class RingsTest
 {
@@ -64,8 +64,6 @@ class RingsTest
                 };
             case "mpsc-submission":
                 return submission(new ManyToOneSubmissionRing(capacity));
-            case "spsc-submission":
-                return submission(new OneToOneSubmissionRing(capacity));
             default:
                 throw new IllegalArgumentException(kind);
         }
@@ -98,7 +96,7 @@ class RingsTest
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "completion", "mpsc-submission", "spsc-submission" })
+    @ValueSource(strings = { "completion", "mpsc-submission" })
     void fifoAndFullAndEmpty(final String kind)
     {
         final Ring ring = ring(kind, 8);
@@ -128,7 +126,7 @@ class RingsTest
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "completion", "mpsc-submission", "spsc-submission" })
+    @ValueSource(strings = { "completion", "mpsc-submission" })
     void extremeValuesSurvive(final String kind)
     {
         final Ring ring = ring(kind, 4);
@@ -143,7 +141,7 @@ class RingsTest
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "completion", "mpsc-submission", "spsc-submission" })
+    @ValueSource(strings = { "completion", "mpsc-submission" })
     void wrapsAroundManyLapsInRandomBatches(final String kind, final Seed seed)
     {
         final Random random = new Random(seed.value());
@@ -185,7 +183,7 @@ class RingsTest
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "completion", "mpsc-submission", "spsc-submission" })
+    @ValueSource(strings = { "completion", "mpsc-submission" })
     void throwingHandlerConsumesOnlyItsElement(final String kind)
     {
         final Ring ring = ring(kind, 4);
@@ -222,9 +220,8 @@ class RingsTest
         {
             assertThrows(IllegalArgumentException.class, () -> new ManyToOneCompletionRing(bad));
             assertThrows(IllegalArgumentException.class, () -> new ManyToOneSubmissionRing(bad));
-            assertThrows(IllegalArgumentException.class, () -> new OneToOneSubmissionRing(bad));
         }
         assertEquals(2, new ManyToOneCompletionRing(2).capacity());
-        assertEquals(1024, new OneToOneSubmissionRing(1024).capacity());
+        assertEquals(1024, new ManyToOneSubmissionRing(1024).capacity());
     }
 }
