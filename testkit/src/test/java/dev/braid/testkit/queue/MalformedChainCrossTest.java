@@ -17,6 +17,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.util.function.LongSupplier;
 import java.util.function.ToIntFunction;
 import java.util.stream.Stream;
 
@@ -105,58 +106,8 @@ class MalformedChainCrossTest
                 memory, SIZE, layout.descGpa(), layout.availGpa(), layout.usedGpa(), false, true);
             device.startAt(startIndex, startIndex);
             final Sides sides = new Sides(memory, driver, device);
-
-            // A good chain ahead of the bad one: it must come through untouched.
-            if (goodChainFirst)
-            {
-                sides.postGood();
-            }
-            final int bad = post.applyAsInt(new MalformedChains(driver, SCRATCH, 64));
-            assertTrue(bad != DriverQueue.NO_ROOM, "no room for the malformed chain");
-            if (goodChainFirst)
-            {
-                sides.popGood();
-            }
-
-            final int status = device.pop(sides.chain);
-            assertEquals(expected, status, () -> name + ": " + ChainStatus.describe(status));
-            if (ringError)
-            {
-                assertTrue(ChainStatus.isRingError(status));
-                assertTrue(device.isBroken());
-                assertEquals(expected, device.brokenReason());
-                assertEquals(ChainStatus.QUEUE_BROKEN, device.pop(sides.chain), "a broken queue pops nothing");
-                assertFalse(device.hasAvailable());
-                // Recovery: the device needs a reset, and so does the driver.
-                device.reset();
-                driver.reset();
-                device.startAt(startIndex, startIndex);
-                assertFalse(device.isBroken());
-            }
-            else
-            {
-                assertTrue(ChainStatus.isChainError(status));
-                assertFalse(device.isBroken(), "a chain error must not break the queue");
-                assertEquals(bad, sides.chain.id(), "the chain error names the head to complete");
-                // The device completes it with length 0; the driver gets every descriptor back.
-                device.addUsed(bad, 0);
-                device.publishUsed();
-                final int[] reaped = new int[2];
-                assertEquals(1, driver.reap((id, len) ->
-                {
-                    reaped[0] = id;
-                    reaped[1] = len;
-                }));
-                assertEquals(bad, reaped[0]);
-                assertEquals(0, reaped[1]);
-                assertEquals(SIZE, driver.numFree());
-                assertEquals(0, driver.deviceFaults());
-            }
-            // Either way the queue then works as before.
-            sides.postGood();
-            sides.popGood();
-            assertEquals(ChainStatus.EMPTY, device.pop(sides.chain));
-            assertEquals(0, device.inFlight());
+            sides.answers(name, post, expected, ringError, goodChainFirst, () -> device.startAt(startIndex, startIndex),
+                () -> 0L);
         }
     }
 
@@ -183,53 +134,7 @@ class MalformedChainCrossTest
                 sides.postGood();
                 sides.popGood();
             }
-            if (goodChainFirst)
-            {
-                sides.postGood();
-            }
-            final int bad = post.applyAsInt(new MalformedChains(driver, SCRATCH, 64));
-            assertTrue(bad != DriverQueue.NO_ROOM, "no room for the malformed chain");
-            if (goodChainFirst)
-            {
-                sides.popGood();
-            }
-
-            final int status = device.pop(sides.chain);
-            assertEquals(expected, status, () -> name + ": " + ChainStatus.describe(status));
-            if (ringError)
-            {
-                assertTrue(ChainStatus.isRingError(status));
-                assertTrue(device.isBroken());
-                assertEquals(expected, device.brokenReason());
-                assertEquals(ChainStatus.QUEUE_BROKEN, device.pop(sides.chain), "a broken queue pops nothing");
-                assertFalse(device.hasAvailable());
-                device.reset();
-                driver.reset();
-                assertFalse(device.isBroken());
-            }
-            else
-            {
-                assertTrue(ChainStatus.isChainError(status));
-                assertFalse(device.isBroken(), "a chain error must not break the queue");
-                assertEquals(bad, sides.chain.id(), "the chain error names the buffer id to complete");
-                device.addUsed(bad, 0);
-                device.publishUsed();
-                final int[] reaped = { -1, -1 };
-                assertEquals(1, driver.reap((id, len) ->
-                {
-                    reaped[0] = id;
-                    reaped[1] = len;
-                }));
-                assertEquals(bad, reaped[0]);
-                assertEquals(0, reaped[1]);
-                assertEquals(SIZE, driver.numFree());
-                assertEquals(0, driver.deviceFaults());
-                assertEquals(0, device.ignoredCompletions());
-            }
-            sides.postGood();
-            sides.popGood();
-            assertEquals(ChainStatus.EMPTY, device.pop(sides.chain));
-            assertEquals(0, device.inFlight());
+            sides.answers(name, post, expected, ringError, goodChainFirst, () -> {}, device::ignoredCompletions);
         }
     }
 
@@ -281,6 +186,66 @@ class MalformedChainCrossTest
             this.driver = driver;
             this.device = device;
             good.readable(SCRATCH + 0x100, 32).writable(SCRATCH + 0x200, 64);
+        }
+
+        /**
+         * Posts the malformed chain (behind a good one if asked) and checks the device's answer: a
+         * ring error breaks the queue until both sides reset ({@code restart} re-arms the device),
+         * a chain error names the head to complete and gives the driver every descriptor back.
+         * Either way the queue then works as before.
+         */
+        void answers(
+            final String name, final ToIntFunction<MalformedChains> post, final int expected, final boolean ringError,
+            final boolean goodChainFirst, final Runnable restart, final LongSupplier ignoredCompletions)
+        {
+            if (goodChainFirst)
+            {
+                postGood();
+            }
+            final int bad = post.applyAsInt(new MalformedChains(driver, SCRATCH, 64));
+            assertTrue(bad != DriverQueue.NO_ROOM, "no room for the malformed chain");
+            if (goodChainFirst)
+            {
+                popGood();
+            }
+
+            final int status = device.pop(chain);
+            assertEquals(expected, status, () -> name + ": " + ChainStatus.describe(status));
+            if (ringError)
+            {
+                assertTrue(ChainStatus.isRingError(status));
+                assertTrue(device.isBroken());
+                assertEquals(expected, device.brokenReason());
+                assertEquals(ChainStatus.QUEUE_BROKEN, device.pop(chain), "a broken queue pops nothing");
+                assertFalse(device.hasAvailable());
+                device.reset();
+                driver.reset();
+                restart.run();
+                assertFalse(device.isBroken());
+            }
+            else
+            {
+                assertTrue(ChainStatus.isChainError(status));
+                assertFalse(device.isBroken(), "a chain error must not break the queue");
+                assertEquals(bad, chain.id(), "the chain error names the head to complete");
+                device.addUsed(bad, 0);
+                device.publishUsed();
+                final int[] reaped = { -1, -1 };
+                assertEquals(1, driver.reap((id, len) ->
+                {
+                    reaped[0] = id;
+                    reaped[1] = len;
+                }));
+                assertEquals(bad, reaped[0]);
+                assertEquals(0, reaped[1]);
+                assertEquals(SIZE, driver.numFree());
+                assertEquals(0, driver.deviceFaults());
+                assertEquals(0L, ignoredCompletions.getAsLong());
+            }
+            postGood();
+            popGood();
+            assertEquals(ChainStatus.EMPTY, device.pop(chain));
+            assertEquals(0, device.inFlight());
         }
 
         void postGood()
