@@ -21,19 +21,12 @@ class SoakRigTest
     @ParameterizedTest
     @CsvSource({ "aa, least-outstanding, false", "aa, queue-affine, true", "aa, round-robin, false", "ap, , true" })
     @DefaultSeed(21)
-    void heavyFaultsKeepTheInvariants(final String mode, final String selector, final boolean packed, final Seed seeded)
+    void heavyFaultsKeepTheInvariants(final String mode, final String selector, final boolean packed, final Seed seed)
     {
-        final long seed = seeded.value();
-        final SoakConfig c = new SoakConfig();
+        final SoakConfig c = heavyFaults(seed, mode, 4, 16, 60_000_000L);
         c.threaded = false;
-        c.mode = mode;
         c.selector = selector;
         c.packed = packed;
-        c.cards = 4;
-        c.queueDepth = 16;
-        c.durationNanos = 60_000_000L;
-        c.faults = "heavy";
-        c.seed = seed;
         final SoakResult r = new SoakRig(c).run();
         assertTrue(r.invariantsOk(), r.summary());
         assertEquals(Verdict.PASS, r.lostVerdict());
@@ -50,19 +43,12 @@ class SoakRigTest
     @ParameterizedTest
     @CsvSource({ "aa, false", "aa, true", "ap, false" })
     @DefaultSeed(37)
-    void queueAffineBlkKeepsPerQueueWriteOrderUnderHeavyFaults(final String mode, final boolean packed, final Seed seeded)
+    void queueAffineBlkKeepsPerQueueWriteOrderUnderHeavyFaults(final String mode, final boolean packed, final Seed seed)
     {
-        final long seed = seeded.value();
-        final SoakConfig c = new SoakConfig();
+        final SoakConfig c = heavyFaults(seed, mode, 4, 16, 60_000_000L);
         c.threaded = false;
-        c.mode = mode;
         c.selector = "aa".equals(mode) ? "queue-affine" : null;
         c.packed = packed;
-        c.cards = 4;
-        c.queueDepth = 16;
-        c.durationNanos = 60_000_000L;
-        c.faults = "heavy";
-        c.seed = seed;
         final SoakResult r = new SoakRig(c).run();
         assertTrue(r.orderChecked, "queue-affine blk checks order");
         assertEquals(0, r.outOfOrder, r.summary());
@@ -78,19 +64,12 @@ class SoakRigTest
     @ParameterizedTest
     @CsvSource({ "net, aa, false", "net, ap, true", "scsi, aa, true", "scsi, ap, false" })
     @DefaultSeed(23)
-    void netAndScsiKeepTheirInvariantsUnderHeavyFaults(final String device, final String mode, final boolean packed, final Seed seeded)
+    void netAndScsiKeepTheirInvariantsUnderHeavyFaults(final String device, final String mode, final boolean packed, final Seed seed)
     {
-        final long seed = seeded.value();
-        final SoakConfig c = new SoakConfig();
+        final SoakConfig c = heavyFaults(seed, mode, 4, 16, 60_000_000L);
         c.device = device;
         c.threaded = false;
-        c.mode = mode;
         c.packed = packed;
-        c.cards = 4;
-        c.queueDepth = 16;
-        c.durationNanos = 60_000_000L;
-        c.faults = "heavy";
-        c.seed = seed;
         final SoakResult r = new SoakRig(c).run();
         assertTrue(r.invariantsOk(), r.summary() + " " + r.extra);
         assertEquals(0, r.lost, "lost");
@@ -109,19 +88,26 @@ class SoakRigTest
     @ParameterizedTest
     @CsvSource({ "net, aa", "scsi, ap" })
     @DefaultSeed(29)
-    void threadedNetAndScsiUnderHeavyFaults(final String device, final String mode, final Seed seeded)
+    void threadedNetAndScsiUnderHeavyFaults(final String device, final String mode, final Seed seed)
     {
-        final long seed = seeded.value();
-        final SoakConfig c = new SoakConfig();
+        final SoakConfig c = heavyFaults(seed, mode, 3, 32, 600_000_000L);
         c.device = device;
-        c.mode = mode;
-        c.cards = 3;
-        c.queueDepth = 32;
-        c.durationNanos = 600_000_000L;
-        c.faults = "heavy";
-        c.seed = seed;
         final SoakResult r = new SoakRig(c).run();
         assertTrue(r.invariantsOk(), r.summary() + " " + r.extra);
         assertTrue(r.requestsCompleted > 0);
+    }
+
+    /** A deterministic soak config under the heavy fault profile; callers set what they vary. */
+    private static SoakConfig heavyFaults(
+        final Seed seed, final String mode, final int cards, final int queueDepth, final long durationNanos)
+    {
+        final SoakConfig c = new SoakConfig();
+        c.mode = mode;
+        c.cards = cards;
+        c.queueDepth = queueDepth;
+        c.durationNanos = durationNanos;
+        c.faults = "heavy";
+        c.seed = seed.value();
+        return c;
     }
 }
