@@ -28,12 +28,8 @@ import static dev.braid.testkit.driver.DriverRingDescriptor.PACKED_F_USED;
  * <p>The event suppression structures are read and written as one 32-bit word (off_wrap in the
  * low half, flags in the high half, little-endian), so neither side sees a torn pair.
  */
-public final class PackedDriverQueue implements DriverQueue
+public final class PackedDriverQueue extends AbstractDriverQueue
 {
-    private final GuestMemory memory;
-    private final RingLayout layout;
-    private final boolean eventIdx;
-    private final int size;
     private final long descGpa;
     private final long driverEventGpa;
     private final long deviceEventGpa;
@@ -50,8 +46,6 @@ public final class PackedDriverQueue implements DriverQueue
     private int pendingSlots;
 
     private int freeId;
-    private int numFree;
-    private int inFlight;
     private int nextAvail;
     private int availWrap;
     private int publishedAvail;
@@ -59,9 +53,6 @@ public final class PackedDriverQueue implements DriverQueue
     private long publishedSinceKick;
     private int lastUsed;
     private int usedWrap;
-    private int deviceFaults;
-    private int lastDeviceFault;
-    private boolean broken;
 
     // The chain being written: its pending-head entry, and whether its head is still to come.
     private int rawHeadIndex;
@@ -69,15 +60,7 @@ public final class PackedDriverQueue implements DriverQueue
 
     public PackedDriverQueue(final GuestMemory memory, final RingLayout layout, final boolean eventIdx)
     {
-        if (!layout.packed())
-        {
-            throw new IllegalArgumentException("packed queue needs a packed layout: " + layout);
-        }
-        SplitDriverQueue.checkInMemory(memory, layout);
-        this.memory = memory;
-        this.layout = layout;
-        this.eventIdx = eventIdx;
-        this.size = layout.queueSize();
+        super(memory, layout, eventIdx, true);
         this.descGpa = layout.descGpa();
         this.driverEventGpa = layout.driverEventGpa();
         this.deviceEventGpa = layout.deviceEventGpa();
@@ -114,29 +97,7 @@ public final class PackedDriverQueue implements DriverQueue
         publishedSinceKick = 0;
         lastUsed = 0;
         usedWrap = 1;
-        deviceFaults = 0;
-        lastDeviceFault = DeviceFault.NONE;
-        broken = false;
-    }
-
-    public int size()
-    {
-        return size;
-    }
-
-    public boolean eventIdx()
-    {
-        return eventIdx;
-    }
-
-    public RingLayout layout()
-    {
-        return layout;
-    }
-
-    public GuestMemory memory()
-    {
-        return memory;
+        clearFaults();
     }
 
     /** Ring slot the next added descriptor goes to. */
@@ -337,14 +298,7 @@ public final class PackedDriverQueue implements DriverQueue
 
     public void interruptAfter(final int n)
     {
-        if (!eventIdx)
-        {
-            throw new IllegalStateException("interruptAfter needs VIRTIO_F_RING_EVENT_IDX");
-        }
-        if (n < 1 || n > size)
-        {
-            throw new IllegalArgumentException("n must be in [1, " + size + "]: " + n);
-        }
+        checkInterruptAfter(n);
         int pos = lastUsed + n - 1;
         int wrap = usedWrap;
         if (pos >= size)
@@ -354,31 +308,6 @@ public final class PackedDriverQueue implements DriverQueue
         }
         writeDriverEvent(EVENT_FLAGS_DESC, pos | wrap << EVENT_WRAP_SHIFT);
         GuestMemory.fullFence();
-    }
-
-    public int numFree()
-    {
-        return numFree;
-    }
-
-    public int inFlight()
-    {
-        return inFlight;
-    }
-
-    public int deviceFaults()
-    {
-        return deviceFaults;
-    }
-
-    public int lastDeviceFault()
-    {
-        return lastDeviceFault;
-    }
-
-    public boolean broken()
-    {
-        return broken;
     }
 
     public String toString()
@@ -472,9 +401,4 @@ public final class PackedDriverQueue implements DriverQueue
         return avail == used && used == wrap;
     }
 
-    private void fault(final int code)
-    {
-        deviceFaults++;
-        lastDeviceFault = code;
-    }
 }

@@ -35,16 +35,12 @@ import static dev.braid.testkit.driver.DriverRingDescriptor.USED_RING;
  * must be started at the same index through its own test hook; {@link #availIndex()} and
  * {@link #usedIndex()} tell the test where the driver stands.
  */
-public final class SplitDriverQueue implements DriverQueue
+public final class SplitDriverQueue extends AbstractDriverQueue
 {
     private static final int INTERRUPTS_ENABLED = 0;
     private static final int INTERRUPTS_DISABLED = 1;
     private static final int INTERRUPTS_DELAYED = 2;
 
-    private final GuestMemory memory;
-    private final RingLayout layout;
-    private final boolean eventIdx;
-    private final int size;
     private final int mask;
     private final int startIndex;
     private final long descGpa;
@@ -62,17 +58,12 @@ public final class SplitDriverQueue implements DriverQueue
     private final long[] writableBytes;
 
     private int freeHead;
-    private int numFree;
-    private int inFlight;
     private int nextAvail;
     private int publishedAvail;
     private int kickedAvail;
     private long publishedSinceKick;
     private int lastUsed;
     private int interruptMode;
-    private int deviceFaults;
-    private int lastDeviceFault;
-    private boolean broken;
 
     public SplitDriverQueue(final GuestMemory memory, final RingLayout layout, final boolean eventIdx)
     {
@@ -84,19 +75,11 @@ public final class SplitDriverQueue implements DriverQueue
      */
     public SplitDriverQueue(final GuestMemory memory, final RingLayout layout, final boolean eventIdx, final int startIndex)
     {
-        if (layout.packed())
-        {
-            throw new IllegalArgumentException("split queue needs a split layout: " + layout);
-        }
+        super(memory, layout, eventIdx, false);
         if (startIndex < 0 || startIndex > 0xFFFF)
         {
             throw new IllegalArgumentException("start index must be 16-bit: " + startIndex);
         }
-        checkInMemory(memory, layout);
-        this.memory = memory;
-        this.layout = layout;
-        this.eventIdx = eventIdx;
-        this.size = layout.queueSize();
         this.mask = size - 1;
         this.startIndex = startIndex;
         this.descGpa = layout.descGpa();
@@ -109,17 +92,6 @@ public final class SplitDriverQueue implements DriverQueue
         this.chainLength = new int[size];
         this.writableBytes = new long[size];
         reset();
-    }
-
-    static void checkInMemory(final GuestMemory memory, final RingLayout layout)
-    {
-        if (!memory.isValidRange(layout.descGpa(), layout.descriptorAreaLength()) ||
-            !memory.isValidRange(layout.driverAreaGpa(), layout.driverAreaLength()) ||
-            !memory.isValidRange(layout.deviceAreaGpa(), layout.deviceAreaLength()) ||
-            !memory.isValidRange(layout.indirectGpa(), layout.indirectAreaLength()))
-        {
-            throw new IllegalArgumentException("ring layout is not inside guest memory: " + layout);
-        }
     }
 
     public void reset()
@@ -149,29 +121,7 @@ public final class SplitDriverQueue implements DriverQueue
         {
             memory.putShort(usedEventGpa, (short)startIndex);
         }
-        deviceFaults = 0;
-        lastDeviceFault = DeviceFault.NONE;
-        broken = false;
-    }
-
-    public int size()
-    {
-        return size;
-    }
-
-    public boolean eventIdx()
-    {
-        return eventIdx;
-    }
-
-    public RingLayout layout()
-    {
-        return layout;
-    }
-
-    public GuestMemory memory()
-    {
-        return memory;
+        clearFaults();
     }
 
     /** The avail.idx value last published (16-bit). */
@@ -373,42 +323,10 @@ public final class SplitDriverQueue implements DriverQueue
 
     public void interruptAfter(final int n)
     {
-        if (!eventIdx)
-        {
-            throw new IllegalStateException("interruptAfter needs VIRTIO_F_RING_EVENT_IDX");
-        }
-        if (n < 1 || n > size)
-        {
-            throw new IllegalArgumentException("n must be in [1, " + size + "]: " + n);
-        }
+        checkInterruptAfter(n);
         interruptMode = INTERRUPTS_DELAYED;
         memory.putShort(usedEventGpa, (short)(lastUsed + n - 1));
         GuestMemory.fullFence();
-    }
-
-    public int numFree()
-    {
-        return numFree;
-    }
-
-    public int inFlight()
-    {
-        return inFlight;
-    }
-
-    public int deviceFaults()
-    {
-        return deviceFaults;
-    }
-
-    public int lastDeviceFault()
-    {
-        return lastDeviceFault;
-    }
-
-    public boolean broken()
-    {
-        return broken;
     }
 
     public String toString()
@@ -495,9 +413,4 @@ public final class SplitDriverQueue implements DriverQueue
         inFlight--;
     }
 
-    private void fault(final int code)
-    {
-        deviceFaults++;
-        lastDeviceFault = code;
-    }
 }
