@@ -1,5 +1,8 @@
 package dev.braid.testkit;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -8,6 +11,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
+
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder.request;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 @ExtendWith(SeedExtension.class)
 class SeedExtensionTest
@@ -78,5 +89,53 @@ class SeedExtensionTest
     {
         assertEquals(new Seed(42, false).random().nextLong(), new Seed(42, true).random().nextLong());
         assertEquals("-Dbraid.seed=42", Seed.replay(42));
+    }
+
+    @Test
+    void aFailingTestPrintsItsSeedAndHowToReplayIt()
+    {
+        // A -Dbraid.seed replay of the whole suite would fix the inner test's seed too.
+        assumeTrue(System.getProperty(Seed.SEED_PROPERTY) == null, "not while replaying a seed");
+        final PrintStream out = System.out;
+        final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        final SummaryGeneratingListener listener = new SummaryGeneratingListener();
+        Failing.armed = true;
+        try
+        {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            final Launcher launcher = LauncherFactory.create();
+            launcher.execute(request().selectors(selectClass(Failing.class)).build(), listener);
+        }
+        finally
+        {
+            Failing.armed = false;
+            System.setOut(out);
+        }
+        final TestExecutionSummary summary = listener.getSummary();
+        assertEquals(1, summary.getTotalFailureCount());
+        final String printed = captured.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("Failing.failsAtTheThirdSeed seed=500"), printed);
+        assertTrue(printed.contains("Failing.failsAtTheThirdSeed failed at seed=502; replay: -Dbraid.seed=502 " +
+            "-Dtest=Failing#failsAtTheThirdSeed"), printed);
+        final Throwable failure = summary.getFailures().get(0).getException();
+        assertEquals(1, failure.getSuppressed().length, "the replay line rides on the failure");
+        assertTrue(failure.getSuppressed()[0].getMessage().contains("-Dbraid.seed=502"));
+    }
+
+    /** Run only through the launcher above (surefire skips nested classes); fails at its third seed. */
+    @ExtendWith(SeedExtension.class)
+    @DefaultSeed(500)
+    static class Failing
+    {
+        static volatile boolean armed;
+
+        @Test
+        void failsAtTheThirdSeed(final Seed seed)
+        {
+            if (armed)
+            {
+                seed.forEach(10, s -> assertTrue(s < 502, "seed " + s));
+            }
+        }
     }
 }
