@@ -46,7 +46,33 @@ abstract class TestDevice
     /** Completes the popped chain at {@code index} of {@link #popped} with {@code len}. */
     abstract void complete(int index, int len);
 
-    void remember(final int id, final int segs, final long first, final long writableBytes, final int slotCount)
+    // The chain being walked: its segments, first buffer and writable bytes.
+    private int segs;
+    private long first;
+    private long writableBytes;
+
+    void startChain()
+    {
+        segs = 0;
+        first = -1;
+        writableBytes = 0;
+    }
+
+    /** Adds the buffer of the descriptor at {@code desc} (address at 0, length at 8); WRITE is flag bit 2. */
+    void addSegment(final long desc, final int flags)
+    {
+        if (first < 0)
+        {
+            first = memory.getLong(desc);
+        }
+        segs++;
+        if ((flags & 2) != 0)
+        {
+            writableBytes += memory.getInt(desc + 8) & 0xFFFF_FFFFL;
+        }
+    }
+
+    void remember(final int id, final int slotCount)
     {
         segments[id] = segs;
         firstGpa[id] = first;
@@ -84,9 +110,7 @@ abstract class TestDevice
                 lastAvail = (lastAvail + 1) & 0xFFFF;
                 long table = layout.descGpa();
                 int d = head;
-                int segs = 0;
-                long first = -1;
-                long writableBytes = 0;
+                startChain();
                 while (true)
                 {
                     final long desc = table + 16L * d;
@@ -97,22 +121,14 @@ abstract class TestDevice
                         d = 0;
                         continue;
                     }
-                    if (first < 0)
-                    {
-                        first = memory.getLong(desc);
-                    }
-                    segs++;
-                    if ((flags & 2) != 0)
-                    {
-                        writableBytes += memory.getInt(desc + 8) & 0xFFFF_FFFFL;
-                    }
+                    addSegment(desc, flags);
                     if ((flags & 1) == 0)
                     {
                         break;
                     }
                     d = memory.getShort(desc + 14) & 0xFFFF;
                 }
-                remember(head, segs, first, writableBytes, 0);
+                remember(head, 0);
                 count++;
             }
             return count;
@@ -154,10 +170,8 @@ abstract class TestDevice
                 {
                     return count;
                 }
-                int segs = 0;
                 int slotCount = 0;
-                long first = -1;
-                long writableBytes = 0;
+                startChain();
                 int id;
                 while (true)
                 {
@@ -177,35 +191,19 @@ abstract class TestDevice
                         for (int i = 0; i < n; i++)
                         {
                             final long entry = table + 16L * i;
-                            if (first < 0)
-                            {
-                                first = memory.getLong(entry);
-                            }
-                            segs++;
-                            if ((memory.getShort(entry + 14) & 2) != 0)
-                            {
-                                writableBytes += memory.getInt(entry + 8) & 0xFFFF_FFFFL;
-                            }
+                            addSegment(entry, memory.getShort(entry + 14));
                         }
                     }
                     else
                     {
-                        if (first < 0)
-                        {
-                            first = memory.getLong(desc);
-                        }
-                        segs++;
-                        if ((flags & 2) != 0)
-                        {
-                            writableBytes += memory.getInt(desc + 8) & 0xFFFF_FFFFL;
-                        }
+                        addSegment(desc, flags);
                     }
                     if ((flags & 1) == 0)
                     {
                         break;
                     }
                 }
-                remember(id, segs, first, writableBytes, slotCount);
+                remember(id, slotCount);
                 count++;
             }
         }
