@@ -1,7 +1,7 @@
 package dev.braid.aggregator;
 
 import dev.braid.aggregator.blk.VirtioBlkDevice;
-import dev.braid.aggregator.guest.BlkGuestWorkload;
+import dev.braid.testkit.guest.BlkGuestWorkload;
 import dev.braid.ha.Aggregation;
 import dev.braid.ha.Failback;
 import dev.braid.ha.HealthConfig;
@@ -15,10 +15,10 @@ import dev.braid.sim.SimDisk;
 import dev.braid.sim.TimerSource;
 import dev.braid.sim.VirtualClock;
 import dev.braid.virtio.card.BlockCard;
-import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.PackedDriverQueue;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.DriverQueue;
+import dev.braid.testkit.driver.PackedDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.PackedQueue;
@@ -97,9 +97,9 @@ final class BlkRig
                     layout.deviceEventGpa(), true, true) :
                 new SplitQueue(memory, options.queueSize, layout.descGpa(), layout.availGpa(),
                     layout.usedGpa(), true, true);
-            guests[q] = new BlkGuestWorkload(q, driver, memory, RingLayout.alignUp(layout.endGpa(), 64),
-                (long)q * options.sectorsPerQueue, options.sectorsPerQueue, 8, 50, true,
-                options.requestsPerQueue, options.queueSize, seed + q, x -> {});
+            guests[q] = BlkGuestWorkload.builder().queue(q, driver).memory(memory)
+                .areaGpa(RingLayout.alignUp(layout.endGpa(), 64)).range((long)q * options.sectorsPerQueue, options.sectorsPerQueue)
+                .requests(options.requestsPerQueue).maxOutstanding(options.queueSize).seed(seed + q).build();
         }
         final VirtioBlkDevice.Context context = new VirtioBlkDevice.Context().memory(memory).cards(cards)
             .queueCount(options.queues).maxSegments(16).aggregation(options.aggregation()).health(options.health)

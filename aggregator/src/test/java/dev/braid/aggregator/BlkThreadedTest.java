@@ -1,7 +1,7 @@
 package dev.braid.aggregator;
 
 import dev.braid.aggregator.blk.VirtioBlkDevice;
-import dev.braid.aggregator.guest.BlkGuestWorkload;
+import dev.braid.testkit.guest.BlkGuestWorkload;
 import dev.braid.ha.Aggregation;
 import dev.braid.ha.Failback;
 import dev.braid.ha.HealthConfig;
@@ -10,14 +10,18 @@ import dev.braid.sim.CardFault;
 import dev.braid.sim.LatencyModel;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
+import dev.braid.testkit.guest.BlkGuestWorkload;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.SplitQueue;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.SleepingIdleStrategy;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -32,14 +36,14 @@ import static org.junit.jupiter.api.Assertions.*;
  * faults injected at random wall-clock moments. Timing varies run to run; the seed fixes the
  * workload and the fault plan, not the interleaving.
  */
+@ExtendWith(SeedExtension.class)
 class BlkThreadedTest
 {
     @ParameterizedTest
     @ValueSource(ints = { 2, 3, 4 })
-    void invariantsHoldUnderWallClockFaults(final int cards) throws Exception
+    void invariantsHoldUnderWallClockFaults(final int cards, final Seed seeded) throws Exception
     {
-        final long seed = Long.getLong("braid.seed", System.nanoTime());
-        System.out.println("BlkThreadedTest seed=" + seed + " cards=" + cards);
+        final long seed = seeded.value();
         final SplittableRandom random = new SplittableRandom(seed);
         final boolean activePassive = random.nextBoolean();
 
@@ -63,8 +67,8 @@ class BlkThreadedTest
             deviceQueues[q] = new SplitQueue(memory, queueSize, layout.descGpa(), layout.availGpa(),
                 layout.usedGpa(), true, true);
             final long area = RingLayout.alignUp(layout.endGpa(), 64);
-            guests[q] = new BlkGuestWorkload(q, driver, memory, area, q * 8192L, 8192, 8, 50, true,
-                20_000, 64, seed + q, x -> {});
+            guests[q] = BlkGuestWorkload.builder().queue(q, driver).memory(memory).areaGpa(area).range(q * 8192L, 8192)
+                .requests(20_000).maxOutstanding(64).seed(seed + q).build();
             gpa = RingLayout.alignUp(area + (long)queueSize * BlkGuestWorkload.slotBytes(8), 4096);
         }
         final AggregatedDevice device = VirtioBlkDevice.aggregate(new VirtioBlkDevice.Context()

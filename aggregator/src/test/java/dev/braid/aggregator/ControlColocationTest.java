@@ -16,7 +16,7 @@ import dev.braid.sim.LatencyModel;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
 import dev.braid.virtio.blk.BlkRequestParser;
-import dev.braid.virtio.driver.RingLayout;
+import dev.braid.testkit.driver.RingLayout;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.SplitQueue;

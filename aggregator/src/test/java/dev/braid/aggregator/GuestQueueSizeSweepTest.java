@@ -19,6 +19,13 @@ import dev.braid.sim.net.SimNic;
 import dev.braid.sim.scsi.ScsiDiskEmulator;
 import dev.braid.sim.scsi.ScsiTarget;
 import dev.braid.sim.scsi.SimHba;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
+import dev.braid.testkit.driver.BufferChain;
+import dev.braid.testkit.driver.DriverQueue;
+import dev.braid.testkit.driver.PackedDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.card.Card;
 import dev.braid.virtio.card.NetCard;
@@ -26,14 +33,11 @@ import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.device.DeviceStatus;
 import dev.braid.virtio.device.VirtioDeviceCore;
 import dev.braid.virtio.device.VirtioFeatures;
-import dev.braid.virtio.driver.BufferChain;
-import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.PackedDriverQueue;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import org.agrona.concurrent.Agent;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -56,13 +60,20 @@ import static org.junit.jupiter.api.Assertions.*;
  * <p>Queue 0 gets a ring of its own (blk serves a write and a read on it); every other queue points
  * at one shared empty ring, so guest memory stays small whatever the count.
  */
+@ExtendWith(SeedExtension.class)
 class GuestQueueSizeSweepTest
 {
     private static final int MAX_SIZE = 32768;
-    private static final long SEED = Long.getLong("braid.seed", System.nanoTime());
+    private static long SEED;
     /** The build's default is 2000 seeds per randomized suite; more scale this sweep up. */
-    private static final int SCALE = Math.max(1, Integer.getInteger("braid.seeds", 2000) / 2000);
+    private static final int SCALE = Math.max(1, Seed.configuredSeeds() / Seed.DEFAULT_SEEDS);
     private static final java.util.Set<Integer> SPREAD = java.util.Set.of(1, 2, 3, 256, 257, 1024, 4065, 4096, 32768);
+
+    @BeforeAll
+    static void pickSeed(final Seed seed)
+    {
+        SEED = seed.value();
+    }
 
     enum Kind
     {
@@ -339,7 +350,6 @@ class GuestQueueSizeSweepTest
 
     private static void sweep(final Kind kind)
     {
-        System.out.println("GuestQueueSizeSweepTest " + kind + ": seed " + SEED + " (replay with -Dbraid.seed=" + SEED + ")");
         final SplittableRandom random = new SplittableRandom(SEED ^ kind.ordinal());
         final long start = System.nanoTime();
         for (final boolean packed : new boolean[]{ false, true })

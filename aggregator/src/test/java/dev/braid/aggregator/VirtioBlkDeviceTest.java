@@ -1,7 +1,7 @@
 package dev.braid.aggregator;
 
 import dev.braid.aggregator.blk.VirtioBlkDevice;
-import dev.braid.aggregator.guest.BlkGuestWorkload;
+import dev.braid.testkit.guest.BlkGuestWorkload;
 import dev.braid.ha.Aggregation;
 import dev.braid.ha.AllDownPolicy;
 import dev.braid.mapper.SelectorKind;
@@ -14,8 +14,8 @@ import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.device.DeviceStatus;
 import dev.braid.virtio.device.VirtioDeviceCore;
 import dev.braid.virtio.device.VirtioFeatures;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import org.agrona.concurrent.Agent;
 import org.junit.jupiter.api.Test;
@@ -83,8 +83,9 @@ class VirtioBlkDeviceTest
         final VirtualClock clock = new VirtualClock();
         final DeterministicScheduler scheduler = new DeterministicScheduler(3, clock);
         agents.forEach(scheduler::addAgent);
-        final BlkGuestWorkload guest = new BlkGuestWorkload(0, new SplitDriverQueue(memory, layout, true), memory,
-            0x100000, 0, 2048, 4, 50, true, 500, 32, 3, device::kick);
+        final BlkGuestWorkload guest = BlkGuestWorkload.builder().queue(0, new SplitDriverQueue(memory, layout, true))
+            .memory(memory).areaGpa(0x100000).range(0, 2048).maxPerRequest(4).requests(500).maxOutstanding(32).seed(3)
+            .kicker(device::kick).build();
         scheduler.addAgent(guest);
         assertTrue(scheduler.runUntil(guest::isFinished, 10_000_000_000L, 5_000_000));
         assertEquals(0, guest.errors());

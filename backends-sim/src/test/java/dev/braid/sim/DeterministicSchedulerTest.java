@@ -1,10 +1,13 @@
 package dev.braid.sim;
 
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.memory.GuestMemory;
 import org.agrona.concurrent.Agent;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@ExtendWith(SeedExtension.class)
 class DeterministicSchedulerTest
 {
     /** A tiny guest: keeps every queue of every disk full of random reads and writes. */
@@ -93,20 +97,18 @@ class DeterministicSchedulerTest
     }
 
     @Test
-    void sameSeedReplaysExactlyAndDifferentSeedsDiffer()
+    void sameSeedReplaysExactlyAndDifferentSeedsDiffer(final Seed seed)
     {
-        final long seed = Long.getLong("braid.seed", System.nanoTime());
-        System.out.println("seed=" + seed);
-        final long[] first = run(seed);
-        final long[] second = run(seed);
-        assertEquals(first[0], second[0], "trace hash, seed=" + seed);
-        assertEquals(first[1], second[1], "completion order, seed=" + seed);
-        assertEquals(first[2], second[2], "virtual end time, seed=" + seed);
-        assertEquals(first[3], second[3], "steps, seed=" + seed);
-        assertEquals(first[4], second[4], "writes, seed=" + seed);
-        final long[] other = run(seed + 1);
-        assertNotEquals(first[0], other[0], "seed=" + seed);
-        assertNotEquals(first[1], other[1], "seed=" + seed);
+        final long[] first = run(seed.value());
+        final long[] second = run(seed.value());
+        assertEquals(first[0], second[0], "trace hash, seed=" + seed.value());
+        assertEquals(first[1], second[1], "completion order, seed=" + seed.value());
+        assertEquals(first[2], second[2], "virtual end time, seed=" + seed.value());
+        assertEquals(first[3], second[3], "steps, seed=" + seed.value());
+        assertEquals(first[4], second[4], "writes, seed=" + seed.value());
+        final long[] other = run(seed.value() + 1);
+        assertNotEquals(first[0], other[0], seed.toString());
+        assertNotEquals(first[1], other[1], seed.toString());
     }
 
     @Test

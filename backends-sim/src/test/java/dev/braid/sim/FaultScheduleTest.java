@@ -1,6 +1,9 @@
 package dev.braid.sim;
 
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 
@@ -9,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@ExtendWith(SeedExtension.class)
 class FaultScheduleTest
 {
     private static final long DURATION = 10_000_000_000L;
@@ -49,17 +53,15 @@ class FaultScheduleTest
     }
 
     @Test
-    void randomSchedulesReplayAndKeepOneCardHealthy()
+    void randomSchedulesReplayAndKeepOneCardHealthy(final Seed seed)
     {
-        final long seed = Long.getLong("braid.seed", System.nanoTime());
-        final int runs = Integer.getInteger("braid.seeds", 2000) / 10;
-        System.out.println("seed=" + seed);
+        final int runs = seed.seeds() / 10;
         final VirtualClock clock = new VirtualClock();
         final List<SimDisk> disks = disks(clock, 3);
-        assertEquals(0, FaultSchedule.random(seed, FaultProfile.NONE, DURATION, disks).size());
+        assertEquals(0, FaultSchedule.random(seed.value(), FaultProfile.NONE, DURATION, disks).size());
         for (int r = 0; r < runs; r++)
         {
-            final long s = seed + r;
+            final long s = seed.value() + r;
             for (final FaultProfile profile : new FaultProfile[] {FaultProfile.LIGHT, FaultProfile.HEAVY})
             {
                 final FaultSchedule a = FaultSchedule.random(s, profile, DURATION, disks);
@@ -91,8 +93,8 @@ class FaultScheduleTest
                 assertEquals(0, active, "seed=" + s + " every fault healed by the end");
             }
         }
-        final FaultSchedule x = FaultSchedule.random(seed, FaultProfile.HEAVY, DURATION, disks);
-        final FaultSchedule y = FaultSchedule.random(seed + 1, FaultProfile.HEAVY, DURATION, disks);
+        final FaultSchedule x = FaultSchedule.random(seed.value(), FaultProfile.HEAVY, DURATION, disks);
+        final FaultSchedule y = FaultSchedule.random(seed.value() + 1, FaultProfile.HEAVY, DURATION, disks);
         assertNotEquals(x.toString(), y.toString());
         assertTrue(x.size() > 10, "heavy means many faults: " + x.size());
     }

@@ -1,10 +1,13 @@
 package dev.braid.sim;
 
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.memory.GuestMemory;
 import org.agrona.concurrent.Agent;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -21,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * data (read buffers keep their poison, the store matches the shadow); every request completes
  * exactly once.
  */
+@ExtendWith(SeedExtension.class)
 class SimDiskRandomizedTest
 {
     private static final int SECTORS = 32;
@@ -28,24 +32,9 @@ class SimDiskRandomizedTest
     private static final byte POISON = (byte)0xEE;
 
     @Test
-    void readsSeeTheLastCompletedWriteAndFencedRequestsMoveNothing()
+    void readsSeeTheLastCompletedWriteAndFencedRequestsMoveNothing(final Seed seed)
     {
-        final long base = Long.getLong("braid.seed", System.nanoTime());
-        final int runs = Integer.getInteger("braid.seeds", 2000);
-        System.out.println("seed=" + base);
-        for (int i = 0; i < runs; i++)
-        {
-            final long seed = base + i;
-            try
-            {
-                runOne(seed);
-            }
-            catch (final AssertionError | RuntimeException ex)
-            {
-                throw new AssertionError("failing seed=" + seed + " (replay with -Dbraid.seed=" + seed +
-                    " -Dbraid.seeds=1)", ex);
-            }
-        }
+        seed.forEach(seed.seeds(), SimDiskRandomizedTest::runOne);
     }
 
     private static void runOne(final long seed)

@@ -3,7 +3,7 @@ package dev.braid.examples;
 import dev.braid.aggregator.AgentThreads;
 import dev.braid.aggregator.QueueStats;
 import dev.braid.aggregator.blk.VirtioBlkDevice;
-import dev.braid.aggregator.guest.BlkGuestWorkload;
+import dev.braid.testkit.guest.BlkGuestWorkload;
 import dev.braid.ha.Aggregation;
 import dev.braid.ha.AllDownPolicy;
 import dev.braid.mapper.SelectorKind;
@@ -14,8 +14,8 @@ import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.device.DeviceStatus;
 import dev.braid.virtio.device.VirtioDeviceCore;
 import dev.braid.virtio.device.VirtioFeatures;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 
 import java.io.PrintWriter;
@@ -108,12 +108,14 @@ public final class MinimalVmm
         }
 
         // 6. The guest: posts requests and kicks; the VMM forwards each kick to the device.
-        final BlkGuestWorkload guest = new BlkGuestWorkload(0, new SplitDriverQueue(memory, layout, true), memory,
-            BUFFERS_GPA, 0, 4096, 8, 50, true, REQUESTS, 32, 42, queue ->
+        final BlkGuestWorkload guest = BlkGuestWorkload.builder().queue(0, new SplitDriverQueue(memory, layout, true))
+            .memory(memory).areaGpa(BUFFERS_GPA).range(0, 4096).requests(REQUESTS).maxOutstanding(32).seed(42)
+            .kicker(queue ->
             {
                 kicks.incrementAndGet();
                 blk.kick(queue);
-            });
+            })
+            .build();
         final long deadline = System.nanoTime() + 20_000_000_000L;
         while (!guest.isFinished() && System.nanoTime() < deadline)
         {

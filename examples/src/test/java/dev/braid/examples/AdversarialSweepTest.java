@@ -4,7 +4,11 @@ import dev.braid.examples.soak.AdversarialSchedules;
 import dev.braid.examples.soak.SoakConfig;
 import dev.braid.examples.soak.SoakResult;
 import dev.braid.examples.soak.SoakRig;
+import dev.braid.testkit.DefaultSeed;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -20,11 +24,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * schedules). A failure prints its seed and the command that replays it; -Dbraid.seed=N (with
  * -Dbraid.adv.device / -Dbraid.adv.mode to pick one combination) replays just that one.
  */
+@ExtendWith(SeedExtension.class)
 class AdversarialSweepTest
 {
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({ "blk, aa", "blk, ap", "scsi, aa", "scsi, ap", "net, aa", "net, ap" })
-    void adversarialSchedulesKeepEveryInvariant(final String device, final String mode)
+    @DefaultSeed(1)
+    void adversarialSchedulesKeepEveryInvariant(final String device, final String mode, final Seed seed)
     {
         final String onlyDevice = System.getProperty("braid.adv.device");
         final String onlyMode = System.getProperty("braid.adv.mode");
@@ -32,9 +38,8 @@ class AdversarialSweepTest
         {
             return;
         }
-        final Long only = Long.getLong("braid.seed");
-        final long first = only != null ? only : 1;
-        final int count = only != null ? 1 : Math.max(1, Integer.getInteger("braid.seeds", 2000) / 4);
+        final long first = seed.value();
+        final int count = seed.runs(Math.max(1, seed.seeds() / 4));
         final long start = System.nanoTime();
         final List<String> failures = AdversarialSweep.sweep(device, mode, first, count);
         System.out.printf("adversarial %s %s: seeds %d..%d, %d failed, %.1fs%n", device, mode, first, first + count - 1,

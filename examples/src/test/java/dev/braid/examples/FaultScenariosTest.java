@@ -2,6 +2,10 @@ package dev.braid.examples;
 
 import dev.braid.examples.faults.FaultScenarios;
 import dev.braid.examples.faults.ScenarioResult;
+import dev.braid.testkit.DefaultSeed;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -10,6 +14,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The named fault scenarios of {@code braid faults}, one test each. */
+@ExtendWith(SeedExtension.class)
 class FaultScenariosTest
 {
     static List<String> scenarios()
@@ -19,10 +24,10 @@ class FaultScenariosTest
 
     @ParameterizedTest
     @MethodSource("scenarios")
-    void scenario(final String name)
+    @DefaultSeed(1)
+    void scenario(final String name, final Seed seeded)
     {
-        final long seed = Long.getLong("braid.seed", 1);
-        System.out.println("seed=" + seed + " scenario=" + name);
+        final long seed = seeded.value();
         final ScenarioResult r = FaultScenarios.run(name, seed);
         System.out.println(r);
         assertEquals("PASS", r.result(), r.note());

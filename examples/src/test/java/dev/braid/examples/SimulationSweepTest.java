@@ -1,5 +1,9 @@
 package dev.braid.examples;
 
+import dev.braid.testkit.DefaultSeed;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -13,15 +17,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * runs 2 x braid.seeds, net and scsi 2 x each too, so the CI total is 12,000 seeds over the three
  * kinds. A failure prints its seed; -Dbraid.seed=N replays just that one.
  */
+@ExtendWith(SeedExtension.class)
 class SimulationSweepTest
 {
     @ParameterizedTest(name = "{0} x {1}")
     @CsvSource({ "blk, 2", "net, 2", "scsi, 2" })
-    void seedsKeepEveryInvariant(final String device, final int factor)
+    @DefaultSeed(1)
+    void seedsKeepEveryInvariant(final String device, final int factor, final Seed seed)
     {
-        final Long only = Long.getLong("braid.seed");
-        final long first = only != null ? only : 1;
-        final int count = only != null ? 1 : factor * Integer.getInteger("braid.seeds", 2000);
+        final long first = seed.value();
+        final int count = seed.runs(factor * seed.seeds());
         final long start = System.nanoTime();
         final List<String> failures = SeedSweep.sweep(device, first, count);
         System.out.printf("%s sweep: seeds %d..%d, %d failed, %.1fs%n", device, first, first + count - 1,

@@ -5,30 +5,28 @@ import dev.braid.examples.soak.SoakReport;
 import dev.braid.examples.soak.SoakResult;
 import dev.braid.examples.soak.SoakRig;
 import dev.braid.examples.soak.Verdict;
+import dev.braid.testkit.DefaultSeed;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Short deterministic soaks under the heavy random profile: every invariant must hold. */
+@ExtendWith(SeedExtension.class)
 class SoakRigTest
 {
     @ParameterizedTest
     @CsvSource({ "aa, least-outstanding, false", "aa, queue-affine, true", "aa, round-robin, false", "ap, , true" })
-    void heavyFaultsKeepTheInvariants(final String mode, final String selector, final boolean packed)
+    @DefaultSeed(21)
+    void heavyFaultsKeepTheInvariants(final String mode, final String selector, final boolean packed, final Seed seed)
     {
-        final long seed = Long.getLong("braid.seed", 21);
-        System.out.println("seed=" + seed + " mode=" + mode + " selector=" + selector + " packed=" + packed);
-        final SoakConfig c = new SoakConfig();
+        final SoakConfig c = heavyFaults(seed, mode, 4, 16, 60_000_000L);
         c.threaded = false;
-        c.mode = mode;
         c.selector = selector;
         c.packed = packed;
-        c.cards = 4;
-        c.queueDepth = 16;
-        c.durationNanos = 60_000_000L;
-        c.faults = "heavy";
-        c.seed = seed;
         final SoakResult r = new SoakRig(c).run();
         assertTrue(r.invariantsOk(), r.summary());
         assertEquals(Verdict.PASS, r.lostVerdict());
@@ -44,20 +42,13 @@ class SoakRigTest
 
     @ParameterizedTest
     @CsvSource({ "aa, false", "aa, true", "ap, false" })
-    void queueAffineBlkKeepsPerQueueWriteOrderUnderHeavyFaults(final String mode, final boolean packed)
+    @DefaultSeed(37)
+    void queueAffineBlkKeepsPerQueueWriteOrderUnderHeavyFaults(final String mode, final boolean packed, final Seed seed)
     {
-        final long seed = Long.getLong("braid.seed", 37);
-        System.out.println("seed=" + seed + " mode=" + mode + " queue-affine packed=" + packed);
-        final SoakConfig c = new SoakConfig();
+        final SoakConfig c = heavyFaults(seed, mode, 4, 16, 60_000_000L);
         c.threaded = false;
-        c.mode = mode;
         c.selector = "aa".equals(mode) ? "queue-affine" : null;
         c.packed = packed;
-        c.cards = 4;
-        c.queueDepth = 16;
-        c.durationNanos = 60_000_000L;
-        c.faults = "heavy";
-        c.seed = seed;
         final SoakResult r = new SoakRig(c).run();
         assertTrue(r.orderChecked, "queue-affine blk checks order");
         assertEquals(0, r.outOfOrder, r.summary());
@@ -72,20 +63,13 @@ class SoakRigTest
 
     @ParameterizedTest
     @CsvSource({ "net, aa, false", "net, ap, true", "scsi, aa, true", "scsi, ap, false" })
-    void netAndScsiKeepTheirInvariantsUnderHeavyFaults(final String device, final String mode, final boolean packed)
+    @DefaultSeed(23)
+    void netAndScsiKeepTheirInvariantsUnderHeavyFaults(final String device, final String mode, final boolean packed, final Seed seed)
     {
-        final long seed = Long.getLong("braid.seed", 23);
-        System.out.println("seed=" + seed + " device=" + device + " mode=" + mode + " packed=" + packed);
-        final SoakConfig c = new SoakConfig();
+        final SoakConfig c = heavyFaults(seed, mode, 4, 16, 60_000_000L);
         c.device = device;
         c.threaded = false;
-        c.mode = mode;
         c.packed = packed;
-        c.cards = 4;
-        c.queueDepth = 16;
-        c.durationNanos = 60_000_000L;
-        c.faults = "heavy";
-        c.seed = seed;
         final SoakResult r = new SoakRig(c).run();
         assertTrue(r.invariantsOk(), r.summary() + " " + r.extra);
         assertEquals(0, r.lost, "lost");
@@ -103,20 +87,27 @@ class SoakRigTest
 
     @ParameterizedTest
     @CsvSource({ "net, aa", "scsi, ap" })
-    void threadedNetAndScsiUnderHeavyFaults(final String device, final String mode)
+    @DefaultSeed(29)
+    void threadedNetAndScsiUnderHeavyFaults(final String device, final String mode, final Seed seed)
     {
-        final long seed = Long.getLong("braid.seed", 29);
-        System.out.println("seed=" + seed + " device=" + device + " mode=" + mode + " threaded");
-        final SoakConfig c = new SoakConfig();
+        final SoakConfig c = heavyFaults(seed, mode, 3, 32, 600_000_000L);
         c.device = device;
-        c.mode = mode;
-        c.cards = 3;
-        c.queueDepth = 32;
-        c.durationNanos = 600_000_000L;
-        c.faults = "heavy";
-        c.seed = seed;
         final SoakResult r = new SoakRig(c).run();
         assertTrue(r.invariantsOk(), r.summary() + " " + r.extra);
         assertTrue(r.requestsCompleted > 0);
+    }
+
+    /** A deterministic soak config under the heavy fault profile; callers set what they vary. */
+    private static SoakConfig heavyFaults(
+        final Seed seed, final String mode, final int cards, final int queueDepth, final long durationNanos)
+    {
+        final SoakConfig c = new SoakConfig();
+        c.mode = mode;
+        c.cards = cards;
+        c.queueDepth = queueDepth;
+        c.durationNanos = durationNanos;
+        c.faults = "heavy";
+        c.seed = seed.value();
+        return c;
     }
 }

@@ -7,12 +7,16 @@ import java.util.Random;
 import java.util.function.Supplier;
 
 import dev.braid.mapper.QueueMap;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@ExtendWith(SeedExtension.class)
 class ActiveActivePolicyTest
 {
     @Test
@@ -107,22 +111,9 @@ class ActiveActivePolicyTest
     }
 
     @Test
-    void randomFailuresRecoveriesAndPoolChanges()
+    void randomFailuresRecoveriesAndPoolChanges(final Seed seed)
     {
-        final long seed = Seeds.seed();
-        final int iterations = Seeds.iterations();
-        for (int i = 0; i < iterations; i++)
-        {
-            final long s = seed + i;
-            try
-            {
-                randomRun(new Random(s));
-            }
-            catch (final AssertionError ex)
-            {
-                throw new AssertionError("replay with -Dbraid.seed=" + s + ": " + ex.getMessage(), ex);
-            }
-        }
+        seed.forEach(seed.seeds(), s -> randomRun(new Random(s)));
     }
 
     private static void randomRun(final Random rnd)

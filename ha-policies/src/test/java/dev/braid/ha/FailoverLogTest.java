@@ -3,6 +3,7 @@ package dev.braid.ha;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.braid.testkit.Seed;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -66,7 +67,7 @@ class FailoverLogTest
             }
         });
         reader.start();
-        final int count = Math.max(200_000, Seeds.iterations() * 100);
+        final int count = Math.max(200_000, Seed.configuredSeeds() * 100);
         for (long s = 0; s < count; s++)
         {
             log.append(s, (int)(s & 0x7FFF), HealthState.UP, HealthState.values()[(int)(s % 4)],

@@ -6,7 +6,10 @@ import java.util.List;
 import java.util.Random;
 
 import dev.braid.mapper.QueueMap;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,27 +19,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The controller on a virtual clock under random faults, probes, pool operations and drain acks
  * that arrive late or never, checking every published map.
  */
+@ExtendWith(SeedExtension.class)
 class HaControllerSimulationTest
 {
     static final long MS = 1_000_000L;
 
     @Test
-    void randomFaultsNeverStrandAGuestQueueNorMoveSurvivorsUndrained()
+    void randomFaultsNeverStrandAGuestQueueNorMoveSurvivorsUndrained(final Seed seed)
     {
-        final long seed = Seeds.seed();
-        final int runs = Math.max(20, Seeds.iterations() / 10);
-        for (int i = 0; i < runs; i++)
-        {
-            final long s = seed + i;
-            try
-            {
-                run(new Random(s));
-            }
-            catch (final AssertionError ex)
-            {
-                throw new AssertionError("replay with -Dbraid.seed=" + s + ": " + ex.getMessage(), ex);
-            }
-        }
+        seed.forEach(Math.max(20, seed.seeds() / 10), s -> run(new Random(s)));
     }
 
     private static void run(final Random rnd)

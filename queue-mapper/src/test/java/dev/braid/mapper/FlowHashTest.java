@@ -4,11 +4,15 @@ import java.util.HashSet;
 import java.util.Random;
 import java.util.Set;
 
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+@ExtendWith(SeedExtension.class)
 class FlowHashTest
 {
     private static final int SRC = 0x0A000001;
@@ -111,7 +115,7 @@ class FlowHashTest
     }
 
     @Test
-    void everyTruncationAndRandomGarbageIsSafe()
+    void everyTruncationAndRandomGarbageIsSafe(final Seed seed)
     {
         final byte[][] frames = {
             Frames.ipv4(SRC, DST, 6, 1, 2, 2, 0, 8),
@@ -127,11 +131,10 @@ class FlowHashTest
             }
         }
 
-        final long seed = Seeds.seed("everyTruncationAndRandomGarbageIsSafe");
-        final Random random = new Random(seed);
+        final Random random = new Random(seed.value());
         final byte[] garbage = new byte[256];
         final UnsafeBuffer buffer = new UnsafeBuffer(garbage);
-        for (int i = 0; i < Seeds.iterations() * 10; i++)
+        for (int i = 0; i < seed.seeds() * 10; i++)
         {
             random.nextBytes(garbage);
             // Steer towards the interesting paths: IP EtherTypes, versions, extension chains.
@@ -146,7 +149,7 @@ class FlowHashTest
             final int length = random.nextInt(300) - 20;
             final int a = FlowHash.ofFrame(garbage, offset, length);
             final int b = FlowHash.ofFrame(buffer, offset, length);
-            assertEquals(a, b, "seed=" + seed + " i=" + i);
+            assertEquals(a, b, seed + " i=" + i);
         }
     }
 

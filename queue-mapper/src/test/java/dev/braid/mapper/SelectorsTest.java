@@ -3,10 +3,14 @@ package dev.braid.mapper;
 import java.util.HashSet;
 import java.util.Set;
 
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+@ExtendWith(SeedExtension.class)
 class SelectorsTest
 {
     private static final int CARDS = 4;
@@ -189,14 +193,13 @@ class SelectorsTest
     }
 
     @Test
-    void flowHashIsStableAndIndependentOfRouteOrder()
+    void flowHashIsStableAndIndependentOfRouteOrder(final Seed seed)
     {
         final QueueMap forward = map(0, 0, 1, 0, 2, 0, 3, 0);
         final QueueMap reversed = map(3, 0, 2, 0, 1, 0, 0, 0);
         final RouteSelector selector = SelectorKind.FLOW_HASH.newSelector(CARDS, QUEUES, 0);
-        final long seed = Seeds.seed("flowHashIsStableAndIndependentOfRouteOrder");
-        final java.util.Random random = new java.util.Random(seed);
-        for (int i = 0; i < Seeds.iterations(); i++)
+        final java.util.Random random = new java.util.Random(seed.value());
+        for (int i = 0; i < seed.seeds(); i++)
         {
             final int hash = random.nextInt();
             final int pick = selector.select(forward, 0, hash);

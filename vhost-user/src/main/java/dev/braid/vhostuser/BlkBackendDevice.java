@@ -3,11 +3,9 @@ package dev.braid.vhostuser;
 import dev.braid.aggregator.AgentThreads;
 import dev.braid.aggregator.FrontQueue;
 import dev.braid.aggregator.blk.VirtioBlkDevice;
-import dev.braid.ha.ActiveActivePolicy;
+import dev.braid.ha.Aggregation;
 import dev.braid.ha.AllDownPolicy;
-import dev.braid.ha.DispatchShape;
-import dev.braid.ha.HealthConfig;
-import dev.braid.mapper.DispatchPolicy;
+import dev.braid.mapper.SelectorKind;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.device.DeviceStatus;
 import dev.braid.virtio.device.VirtioDeviceCore;
@@ -194,16 +192,18 @@ public final class BlkBackendDevice implements BackendDevice
     private VirtioBlkDevice newDevice(final GuestMemory memory, final int count, final IntConsumer calls)
     {
         final VirtioBlkDevice[] self = new VirtioBlkDevice[1];
-        self[0] = new VirtioBlkDevice(memory, cards, count, maxQueueSize,
-            queues -> new ActiveActivePolicy(queues, DispatchShape.QUEUE_AFFINE), DispatchPolicy.queueAffine(),
-            new HealthConfig(), AllDownPolicy.queueUntilDeadline(5_000_000_000L),
-            q -> calls.accept(q), () -> { },
-            agents ->
+        self[0] = new VirtioBlkDevice(new VirtioBlkDevice.Context()
+            .memory(memory).cards(cards).queueCount(count).queueMaxSize(maxQueueSize)
+            .aggregation(Aggregation.activeActive(SelectorKind.QUEUE_AFFINE))
+            .allDown(AllDownPolicy.queueUntilDeadline(5_000_000_000L))
+            .interrupts(q -> calls.accept(q))
+            .configInterrupt(() -> { })
+            .onActivate(agents ->
             {
                 moveRings(self[0], memory);
                 threads = AgentThreads.start(agents, agentThreads, AgentThreads.backoff());
-            },
-            () ->
+            })
+            .onDeactivate(() ->
             {
                 final AgentThreads running = threads;
                 threads = null;
@@ -211,7 +211,7 @@ public final class BlkBackendDevice implements BackendDevice
                 {
                     running.close();
                 }
-            });
+            }));
         return self[0];
     }
 

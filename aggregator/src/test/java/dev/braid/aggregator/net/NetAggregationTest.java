@@ -1,7 +1,7 @@
 package dev.braid.aggregator.net;
 
 import dev.braid.aggregator.QueueStats;
-import dev.braid.aggregator.guest.NetGuestWorkload;
+import dev.braid.testkit.guest.NetGuestWorkload;
 import dev.braid.ha.Aggregation;
 import dev.braid.ha.Failback;
 import dev.braid.ha.HealthConfig;
@@ -15,9 +15,9 @@ import dev.braid.sim.net.L2Segment;
 import dev.braid.sim.net.PeerHost;
 import dev.braid.sim.net.SimNic;
 import dev.braid.virtio.card.NetCard;
-import dev.braid.virtio.driver.BufferChain;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.BufferChain;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.net.VirtioNet;
 import dev.braid.virtio.queue.DeviceQueue;
@@ -251,9 +251,10 @@ class NetAggregationTest
             {
                 scheduler.addAgent(agent);
             }
-            guest = new NetGuestWorkload(rxDriver, txDriver, ctrlDriver, memory, RingLayout.alignUp(gpa, 4096),
-                DEVICE_MAC, GUEST_IP, PEER_MAC, PEER_IP, requests, 32, 2_000_000, clock,
-                () -> net.state().status(), seed, q -> {});
+            guest = NetGuestWorkload.builder().queues(rxDriver, txDriver, ctrlDriver).memory(memory)
+                .areaGpa(RingLayout.alignUp(gpa, 4096)).guest(DEVICE_MAC, GUEST_IP).peer(PEER_MAC, PEER_IP)
+                .requests(requests).maxAwaiting(32).replyTimeoutNanos(2_000_000).clock(clock)
+                .configStatus(() -> net.state().status()).seed(seed).build();
             if (requests > 0)
             {
                 scheduler.addAgent(guest);

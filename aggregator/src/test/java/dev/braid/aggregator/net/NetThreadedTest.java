@@ -1,7 +1,7 @@
 package dev.braid.aggregator.net;
 
 import dev.braid.aggregator.AgentThreads;
-import dev.braid.aggregator.guest.NetGuestWorkload;
+import dev.braid.testkit.guest.NetGuestWorkload;
 import dev.braid.ha.Aggregation;
 import dev.braid.ha.HealthConfig;
 import dev.braid.mapper.SelectorKind;
@@ -10,8 +10,11 @@ import dev.braid.sim.net.FrameBuilder;
 import dev.braid.sim.net.L2Segment;
 import dev.braid.sim.net.PeerHost;
 import dev.braid.sim.net.SimNic;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
+import dev.braid.testkit.guest.NetGuestWorkload;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.SplitQueue;
@@ -19,6 +22,7 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.SleepingIdleStrategy;
 import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 import java.util.SplittableRandom;
@@ -32,13 +36,13 @@ import static org.junit.jupiter.api.Assertions.*;
  * and no reply is corrupt; a reply may arrive twice, since a frame whose completion was in flight
  * at the fence is sent again, which a network allows.
  */
+@ExtendWith(SeedExtension.class)
 class NetThreadedTest
 {
     @Test
-    void txCompletesExactlyOnceAcrossWallClockFailovers() throws Exception
+    void txCompletesExactlyOnceAcrossWallClockFailovers(final Seed seeded) throws Exception
     {
-        final long seed = Long.getLong("braid.seed", System.nanoTime());
-        System.out.println("NetThreadedTest seed=" + seed);
+        final long seed = seeded.value();
         final SplittableRandom random = new SplittableRandom(seed);
         final GuestMemory memory = GuestMemory.allocate(16 << 20);
         final PeerHost peer = new PeerHost(NetAggregationTest.PEER_MAC, NetAggregationTest.PEER_IP);
@@ -60,11 +64,12 @@ class NetThreadedTest
                 .probeIntervalNanos(5_000_000)),
             new DeviceQueue[]{ queue(memory, rxLayout) }, new DeviceQueue[]{ queue(memory, txLayout) },
             queue(memory, ctrlLayout), NetAggregation.defaultFeatures());
-        final NetGuestWorkload guest = new NetGuestWorkload(new SplitDriverQueue(memory, rxLayout, true),
-            new SplitDriverQueue(memory, txLayout, true), new SplitDriverQueue(memory, ctrlLayout, true), memory,
-            area, NetAggregationTest.DEVICE_MAC, NetAggregationTest.GUEST_IP, NetAggregationTest.PEER_MAC,
-            NetAggregationTest.PEER_IP, 20_000, 32, 50_000_000, SystemNanoClock.INSTANCE,
-            () -> net.state().status(), seed, q -> {});
+        final NetGuestWorkload guest = NetGuestWorkload.builder().queues(new SplitDriverQueue(memory, rxLayout, true),
+            new SplitDriverQueue(memory, txLayout, true), new SplitDriverQueue(memory, ctrlLayout, true)).memory(memory)
+            .areaGpa(area).guest(NetAggregationTest.DEVICE_MAC, NetAggregationTest.GUEST_IP)
+            .peer(NetAggregationTest.PEER_MAC, NetAggregationTest.PEER_IP).requests(20_000).maxAwaiting(32)
+            .replyTimeoutNanos(50_000_000).clock(SystemNanoClock.INSTANCE).configStatus(() -> net.state().status())
+            .seed(seed).build();
 
         final AgentThreads threads = AgentThreads.start(net.agents(), 2, AgentThreads.backoff());
         final AgentRunner guestRunner = new AgentRunner(new SleepingIdleStrategy(20_000), Throwable::printStackTrace,

@@ -1,6 +1,6 @@
 package dev.braid.aggregator.net;
 
-import dev.braid.aggregator.guest.NetGuestWorkload;
+import dev.braid.testkit.guest.NetGuestWorkload;
 import dev.braid.ha.Aggregation;
 import dev.braid.ha.AllDownPolicy;
 import dev.braid.ha.HealthConfig;
@@ -17,8 +17,8 @@ import dev.braid.virtio.card.NetCard;
 import dev.braid.virtio.device.DeviceStatus;
 import dev.braid.virtio.device.VirtioDeviceCore;
 import dev.braid.virtio.device.VirtioFeatures;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.net.NetDescriptor;
 import dev.braid.virtio.net.VirtioNet;
@@ -150,10 +150,12 @@ class VirtioNetDeviceTest
 
         final DeterministicScheduler scheduler = new DeterministicScheduler(5, clock);
         agents.forEach(scheduler::addAgent);
-        final NetGuestWorkload guest = new NetGuestWorkload(new SplitDriverQueue(memory, rx, true),
-            new SplitDriverQueue(memory, tx, true), new SplitDriverQueue(memory, ctrl, true), memory, 1 << 20,
-            DEVICE_MAC, GUEST_IP, PEER_MAC, PEER_IP, 3_000, 32, 2_000_000, clock,
-            () -> (int)device.readConfig(NetDescriptor.CFG_STATUS_OFFSET, 2), 5, device::kick);
+        final NetGuestWorkload guest = NetGuestWorkload.builder().queues(new SplitDriverQueue(memory, rx, true),
+            new SplitDriverQueue(memory, tx, true), new SplitDriverQueue(memory, ctrl, true)).memory(memory)
+            .areaGpa(1 << 20).guest(DEVICE_MAC, GUEST_IP).peer(PEER_MAC, PEER_IP).requests(3_000).maxAwaiting(32)
+            .replyTimeoutNanos(2_000_000).clock(clock)
+            .configStatus(() -> (int)device.readConfig(NetDescriptor.CFG_STATUS_OFFSET, 2)).seed(5)
+            .kicker(device::kick).build();
         scheduler.addAgent(guest);
         final TimerSource heartbeat = () -> clock.nanoTime() + 100_000;
         scheduler.addTimerSource(heartbeat);

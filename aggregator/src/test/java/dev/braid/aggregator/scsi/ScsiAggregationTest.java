@@ -2,17 +2,30 @@ package dev.braid.aggregator.scsi;
 
 import dev.braid.aggregator.QueueStats;
 import dev.braid.sim.CardFault;
+import dev.braid.testkit.DefaultSeed;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.scsi.ScsiDescriptor;
 import dev.braid.virtio.scsi.VirtioScsi;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+@DefaultSeed(42)
+@ExtendWith(SeedExtension.class)
 class ScsiAggregationTest
 {
-    private static final long SEED = Long.getLong("braid.seed", 42);
-    private static final long REQUESTS = Math.max(500, Long.getLong("braid.seeds", 2000) * 2);
+    private static final long REQUESTS = Math.max(500, Seed.configuredSeeds() * 2L);
+    private static long SEED;
+
+    @BeforeAll
+    static void pickSeed(final Seed seed)
+    {
+        SEED = seed.value();
+    }
 
     @Test
     void activeActiveTwoCardsWithoutFaults()

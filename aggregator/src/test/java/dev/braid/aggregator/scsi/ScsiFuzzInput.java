@@ -1,6 +1,6 @@
 package dev.braid.aggregator.scsi;
 
-import dev.braid.virtio.driver.RingLayout;
+import dev.braid.testkit.driver.RingLayout;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.scsi.ScsiDescriptor;
 import dev.braid.virtio.scsi.ScsiLun;

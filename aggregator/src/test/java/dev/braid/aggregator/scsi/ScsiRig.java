@@ -1,7 +1,7 @@
 package dev.braid.aggregator.scsi;
 
 import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.aggregator.guest.ScsiGuestWorkload;
+import dev.braid.testkit.guest.ScsiGuestWorkload;
 import dev.braid.ha.Aggregation;
 import dev.braid.ha.Failback;
 import dev.braid.ha.HealthConfig;
@@ -14,10 +14,10 @@ import dev.braid.sim.scsi.ScsiDiskEmulator;
 import dev.braid.sim.scsi.ScsiTarget;
 import dev.braid.sim.scsi.SimHba;
 import dev.braid.virtio.card.ScsiCard;
-import dev.braid.virtio.driver.BufferChain;
-import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.BufferChain;
+import dev.braid.testkit.driver.DriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.SplitQueue;
@@ -107,8 +107,8 @@ final class ScsiRig
             scheduler.addAgent(agent);
         }
         scheduler.addAgent(control);
-        guest = new ScsiGuestWorkload(0, guestDriver, memory, guestArea, 0, 0, CDB, SENSE, 0, BLOCKS, 8, 50, true,
-            requests, QUEUE_SIZE, seed, q -> {});
+        guest = ScsiGuestWorkload.builder().queue(0, guestDriver).memory(memory).areaGpa(guestArea).sizes(CDB, SENSE)
+            .range(0, BLOCKS).requests(requests).maxOutstanding(QUEUE_SIZE).seed(seed).build();
         scheduler.addAgent(guest);
         scheduler.addAgent(new Agent()
         {

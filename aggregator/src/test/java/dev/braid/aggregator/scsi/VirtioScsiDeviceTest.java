@@ -1,6 +1,6 @@
 package dev.braid.aggregator.scsi;
 
-import dev.braid.aggregator.guest.ScsiGuestWorkload;
+import dev.braid.testkit.guest.ScsiGuestWorkload;
 import dev.braid.ha.Aggregation;
 import dev.braid.ha.AllDownPolicy;
 import dev.braid.mapper.SelectorKind;
@@ -15,8 +15,8 @@ import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.device.DeviceStatus;
 import dev.braid.virtio.device.VirtioDeviceCore;
 import dev.braid.virtio.device.VirtioFeatures;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.scsi.ScsiDescriptor;
 import dev.braid.virtio.scsi.VirtioScsi;
@@ -128,8 +128,9 @@ class VirtioScsiDeviceTest
 
         final DeterministicScheduler scheduler = new DeterministicScheduler(9, clock);
         agents.forEach(scheduler::addAgent);
-        final ScsiGuestWorkload guest = new ScsiGuestWorkload(0, new SplitDriverQueue(memory, request, true), memory,
-            1 << 20, 0, 0, 32, 96, 0, BLOCKS, 8, 50, true, 1_000, 64, 9, device::kick);
+        final ScsiGuestWorkload guest = ScsiGuestWorkload.builder().queue(0, new SplitDriverQueue(memory, request, true))
+            .memory(memory).areaGpa(1 << 20).sizes(32, 96).range(0, BLOCKS).requests(1_000).maxOutstanding(64).seed(9)
+            .kicker(device::kick).build();
         scheduler.addAgent(guest);
         final TimerSource heartbeat = () -> clock.nanoTime() + 100_000;
         scheduler.addTimerSource(heartbeat);

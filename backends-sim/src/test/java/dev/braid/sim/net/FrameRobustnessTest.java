@@ -1,11 +1,14 @@
 package dev.braid.sim.net;
 
-import dev.braid.sim.ManualNanoClock;
 import dev.braid.sim.CompletionLog;
+import dev.braid.sim.ManualNanoClock;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.NetFrame;
 import dev.braid.virtio.memory.GuestMemory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.SplittableRandom;
 
@@ -16,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * Randomly damaged frames from the guest: the wire never throws, drops exactly the frames the
  * checker rejects, and everything the peer sends back is itself valid. Seeded: replay with -Dbraid.seed=N.
  */
+@ExtendWith(SeedExtension.class)
 class FrameRobustnessTest
 {
     static final long PEER_MAC = 0x0200_0000_00FEL;
@@ -24,12 +28,10 @@ class FrameRobustnessTest
     static final int GUEST_IP = FrameBuilder.ipv4(192, 168, 1, 2);
 
     @Test
-    void damagedFramesAreDroppedNeverThrown()
+    void damagedFramesAreDroppedNeverThrown(final Seed seed)
     {
-        final long seed = Long.getLong("braid.seed", System.nanoTime());
-        System.out.println("seed=" + seed);
-        final int iterations = Integer.getInteger("braid.seeds", 2000);
-        final SplittableRandom random = new SplittableRandom(seed);
+        final int iterations = seed.seeds();
+        final SplittableRandom random = new SplittableRandom(seed.value());
 
         final ManualNanoClock clock = new ManualNanoClock();
         final GuestMemory memory = GuestMemory.allocate(1 << 14);
@@ -103,28 +105,26 @@ class FrameRobustnessTest
                 if (got > 0)
                 {
                     memory.getBytes(0x1000, received, 0, got);
-                    assertEquals(FrameParser.OK, FrameParser.check(received, got), "replies are valid frames, seed=" + seed);
+                    assertEquals(FrameParser.OK, FrameParser.check(received, got), "replies are valid frames, seed=" + seed.value());
                     assertEquals(GUEST_MAC, FrameParser.dstMac(received));
                     replies++;
                 }
             }
             sink.completions.clear();
         }
-        assertEquals(expectedMalformed, segment.malformedDropped(), "seed=" + seed);
+        assertEquals(expectedMalformed, segment.malformedDropped(), seed.toString());
         // An ARP reply goes to the request's sender hardware address, which damage may have changed.
-        assertEquals(peer.arpReplies() + peer.echoReplies() + peer.udpEchoes(), replies + nic.rxFiltered(), "seed=" + seed);
-        assertEquals(0, nic.rxDropped(), "seed=" + seed);
+        assertEquals(peer.arpReplies() + peer.echoReplies() + peer.udpEchoes(), replies + nic.rxFiltered(), seed.toString());
+        assertEquals(0, nic.rxDropped(), seed.toString());
         assertEquals(iterations, nic.txFrames());
     }
 
     @Test
-    void checkerNeverThrowsOnArbitraryBytes()
+    void checkerNeverThrowsOnArbitraryBytes(final Seed seed)
     {
-        final long seed = Long.getLong("braid.seed", System.nanoTime());
-        System.out.println("seed=" + seed);
-        final SplittableRandom random = new SplittableRandom(seed);
+        final SplittableRandom random = new SplittableRandom(seed.value());
         final byte[] frame = new byte[256];
-        for (int i = 0; i < Integer.getInteger("braid.seeds", 2000) * 10; i++)
+        for (int i = 0; i < seed.seeds() * 10; i++)
         {
             random.nextBytes(frame);
             final int length = random.nextInt(0, frame.length + 1);

@@ -1,5 +1,6 @@
 package dev.braid.sim.net;
 
+import dev.braid.testkit.Seed;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.NetFrame;
 import dev.braid.virtio.memory.GuestMemory;
@@ -41,7 +42,7 @@ class SimNicFenceRaceTest
             frames[i].data().add(0x100, length);
         }
 
-        final int rounds = Math.max(5, Integer.getInteger("braid.seeds", 2000) / 100);
+        final int rounds = Math.max(5, Seed.configuredSeeds() / 100);
         for (int round = 0; round < rounds; round++)
         {
             nic.unfence();

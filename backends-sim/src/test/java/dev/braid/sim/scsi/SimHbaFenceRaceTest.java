@@ -1,9 +1,10 @@
 package dev.braid.sim.scsi;
 
-import org.agrona.concurrent.SystemNanoClock;
 import dev.braid.sim.SharedBlockStore;
+import dev.braid.testkit.Seed;
 import dev.braid.virtio.card.ScsiIo;
 import dev.braid.virtio.memory.GuestMemory;
+import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -38,7 +39,7 @@ class SimHbaFenceRaceTest
         {
             ios[i] = new ScsiIo(1);
         }
-        final int rounds = Math.max(5, Integer.getInteger("braid.seeds", 2000) / 100);
+        final int rounds = Math.max(5, Seed.configuredSeeds() / 100);
         final byte[] snapshot = new byte[DEPTH * 512];
         final byte[] later = new byte[DEPTH * 512];
         for (int round = 0; round < rounds; round++)

@@ -2,7 +2,7 @@ package dev.braid.examples.soak;
 
 import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.blk.VirtioBlkDevice;
-import dev.braid.aggregator.guest.BlkGuestWorkload;
+import dev.braid.testkit.guest.BlkGuestWorkload;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.FaultTarget;
 import dev.braid.sim.LatencyModel;
@@ -10,10 +10,10 @@ import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
 import dev.braid.sim.TimerSource;
 import dev.braid.virtio.card.BlockCard;
-import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.PackedDriverQueue;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.DriverQueue;
+import dev.braid.testkit.driver.PackedDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.PackedQueue;
@@ -106,9 +106,10 @@ public final class BlkKind implements DeviceKind
                 final GuestQueue guestQueue = new GuestQueue(new TappedQueue(driver, q, model), clock);
                 final long area = RingLayout.alignUp(layout.endGpa(), 64);
                 final long limit = config.requests > 0 ? Math.max(1, config.requests / queues + (q < config.requests % queues ? 1 : 0)) : 0;
-                guests.add(new BlkGuestWorkload(q, guestQueue, memory, area, (long)q * config.sectorsPerQueue,
-                    config.sectorsPerQueue, config.maxSectorsPerRequest, config.readPercent, true, limit, config.queueDepth,
-                    config.seed * 31 + q, x -> {}));
+                guests.add(BlkGuestWorkload.builder().queue(q, guestQueue).memory(memory).areaGpa(area)
+                    .range((long)q * config.sectorsPerQueue, config.sectorsPerQueue)
+                    .maxPerRequest(config.maxSectorsPerRequest).readPercent(config.readPercent).requests(limit)
+                    .maxOutstanding(config.queueDepth).seed(config.seed * 31 + q).build());
                 guestQueues.add(guestQueue);
                 gpa = RingLayout.alignUp(area + (long)ringSize * slot, 4096);
             }

@@ -1,6 +1,6 @@
 package dev.braid.examples.soak;
 
-import dev.braid.virtio.driver.BufferChain;
+import dev.braid.testkit.driver.BufferChain;
 import dev.braid.virtio.memory.GuestMemory;
 
 import java.util.ArrayList;

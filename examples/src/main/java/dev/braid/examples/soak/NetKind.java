@@ -1,7 +1,7 @@
 package dev.braid.examples.soak;
 
 import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.aggregator.guest.NetGuestWorkload;
+import dev.braid.testkit.guest.NetGuestWorkload;
 import dev.braid.aggregator.net.NetAggregation;
 import dev.braid.aggregator.net.NetDevice;
 import dev.braid.aggregator.net.VirtioNetDevice;
@@ -13,10 +13,10 @@ import dev.braid.sim.net.L2Segment;
 import dev.braid.sim.net.PeerHost;
 import dev.braid.sim.net.SimNic;
 import dev.braid.virtio.card.NetCard;
-import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.PackedDriverQueue;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.DriverQueue;
+import dev.braid.testkit.driver.PackedDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.PackedQueue;
@@ -132,9 +132,10 @@ public final class NetKind implements DeviceKind
             final long limit = config.requests;
             // A reply outlives a hang's detection and replay; only later is it lost on the wire.
             final long replyTimeout = 2 * config.health.completionTimeoutNanos() + 10_000_000L;
-            guest = new NetGuestWorkload(rxDriver, txQueue, driverQueue(memory, ctrlLayout), memory, area,
-                DEVICE_MAC, GUEST_IP, PEER_MAC, PEER_IP, limit, config.queueDepth, replyTimeout, clock,
-                () -> net.state().status(), config.seed * 31, q -> {});
+            guest = NetGuestWorkload.builder().queues(rxDriver, txQueue, driverQueue(memory, ctrlLayout))
+                .memory(memory).areaGpa(area).guest(DEVICE_MAC, GUEST_IP).peer(PEER_MAC, PEER_IP).requests(limit)
+                .maxAwaiting(config.queueDepth).replyTimeoutNanos(replyTimeout).clock(clock)
+                .configStatus(() -> net.state().status()).seed(config.seed * 31).build();
         }
 
         private static String defaultSelectorOf()

@@ -1,7 +1,7 @@
 package dev.braid.examples.soak;
 
 import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.aggregator.guest.ScsiGuestWorkload;
+import dev.braid.testkit.guest.ScsiGuestWorkload;
 import dev.braid.aggregator.scsi.ScsiControlQueue;
 import dev.braid.aggregator.scsi.ScsiDevice;
 import dev.braid.aggregator.scsi.ScsiTaskTable;
@@ -13,11 +13,11 @@ import dev.braid.sim.scsi.ScsiDiskEmulator;
 import dev.braid.sim.scsi.ScsiTarget;
 import dev.braid.sim.scsi.SimHba;
 import dev.braid.virtio.card.ScsiCard;
-import dev.braid.virtio.driver.BufferChain;
-import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.PackedDriverQueue;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.BufferChain;
+import dev.braid.testkit.driver.DriverQueue;
+import dev.braid.testkit.driver.PackedDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.PackedQueue;
@@ -143,9 +143,10 @@ public final class ScsiKind implements DeviceKind
                 final long area = RingLayout.alignUp(l.endGpa(), 64);
                 final long limit = config.requests > 0 ?
                     Math.max(1, config.requests / queues + (q < config.requests % queues ? 1 : 0)) : 0;
-                guests.add(new ScsiGuestWorkload(q, guestQueue, memory, area, 0, 0, CDB, SENSE,
-                    (long)q * config.sectorsPerQueue, config.sectorsPerQueue, config.maxSectorsPerRequest,
-                    config.readPercent, true, limit, config.queueDepth, config.seed * 31 + q, x -> {}));
+                guests.add(ScsiGuestWorkload.builder().queue(q, guestQueue).memory(memory).areaGpa(area)
+                    .sizes(CDB, SENSE).range((long)q * config.sectorsPerQueue, config.sectorsPerQueue)
+                    .maxPerRequest(config.maxSectorsPerRequest).readPercent(config.readPercent).requests(limit)
+                    .maxOutstanding(config.queueDepth).seed(config.seed * 31 + q).build());
                 guestQueues.add(guestQueue);
                 gpa = RingLayout.alignUp(area + (long)ringSize * slot, 4096);
             }

@@ -1,8 +1,8 @@
 package dev.braid.examples.soak;
 
-import dev.braid.virtio.driver.BufferChain;
-import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.ForwardingDriverQueue;
+import dev.braid.testkit.driver.BufferChain;
+import dev.braid.testkit.driver.DriverQueue;
+import dev.braid.testkit.driver.ForwardingDriverQueue;
 
 /**
  * A guest {@link DriverQueue} that tells a {@link GuestModel} what the guest posts and reaps, and

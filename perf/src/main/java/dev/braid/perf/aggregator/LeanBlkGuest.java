@@ -1,8 +1,8 @@
 package dev.braid.perf.aggregator;
 
-import dev.braid.virtio.driver.BufferChain;
-import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.UsedConsumer;
+import dev.braid.testkit.driver.BufferChain;
+import dev.braid.testkit.driver.DriverQueue;
+import dev.braid.testkit.driver.UsedConsumer;
 import dev.braid.virtio.memory.GuestMemory;
 import org.agrona.concurrent.Agent;
 

@@ -1,10 +1,10 @@
 package dev.braid.perf.virtio;
 
-import dev.braid.virtio.driver.BufferChain;
-import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.PackedDriverQueue;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.BufferChain;
+import dev.braid.testkit.driver.DriverQueue;
+import dev.braid.testkit.driver.PackedDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.PackedQueue;

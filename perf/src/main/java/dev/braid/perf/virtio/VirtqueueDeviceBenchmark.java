@@ -1,6 +1,6 @@
 package dev.braid.perf.virtio;
 
-import dev.braid.virtio.driver.UsedConsumer;
+import dev.braid.testkit.driver.UsedConsumer;
 import dev.braid.virtio.queue.ChainStatus;
 import dev.braid.virtio.queue.DescriptorChain;
 import dev.braid.virtio.queue.DeviceQueue;

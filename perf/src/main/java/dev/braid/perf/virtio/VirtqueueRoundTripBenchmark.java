@@ -1,7 +1,7 @@
 package dev.braid.perf.virtio;
 
-import dev.braid.virtio.driver.DriverQueue;
-import dev.braid.virtio.driver.UsedConsumer;
+import dev.braid.testkit.driver.DriverQueue;
+import dev.braid.testkit.driver.UsedConsumer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -3,7 +3,9 @@ package dev.braid.mapper.ring;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
 
-import dev.braid.mapper.Seeds;
+import dev.braid.testkit.Seed;
+import dev.braid.testkit.SeedExtension;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -13,20 +15,20 @@ import static org.junit.jupiter.api.Assertions.*;
  * Producers and one consumer on real threads: every element arrives exactly once, each producer's
  * elements in its order, payloads whole. Elements are {@code producer << 40 | sequence}.
  */
+@ExtendWith(SeedExtension.class)
 class RingConcurrencyTest
 {
     private static final int PRODUCER_SHIFT = 40;
 
     @ParameterizedTest
     @ValueSource(ints = { 2, 3, 4 })
-    void completionRingManyProducers(final int producers) throws InterruptedException
+    void completionRingManyProducers(final int producers, final Seed seed) throws InterruptedException
     {
-        final long seed = Seeds.seed("completionRingManyProducers[" + producers + "]");
-        final Random random = new Random(seed);
+        final Random random = new Random(seed.value());
         for (int round = 0; round < rounds(); round++)
         {
             final ManyToOneCompletionRing ring = new ManyToOneCompletionRing(1 << (1 + random.nextInt(8)));
-            final Checker checker = new Checker(producers, seed);
+            final Checker checker = new Checker(producers, seed.value());
             run(producers, random.nextInt(20_000) + 1_000, random.nextLong(),
                 (p, value) -> ring.offer(value, p, (int)value * 3),
                 limit -> ring.drain((token, status, length) ->
@@ -34,7 +36,7 @@ class RingConcurrencyTest
                     if (status != (int)(token >>> PRODUCER_SHIFT) || length != (int)token * 3)
                     {
                         throw new AssertionError("torn completion token=" + token + " status=" + status +
-                            " length=" + length + " seed=" + seed);
+                            " length=" + length + " " + seed);
                     }
                     checker.accept(token);
                 }, limit),
@@ -44,37 +46,21 @@ class RingConcurrencyTest
 
     @ParameterizedTest
     @ValueSource(ints = { 2, 3, 4 })
-    void submissionRingManyProducers(final int producers) throws InterruptedException
+    void submissionRingManyProducers(final int producers, final Seed seed) throws InterruptedException
     {
-        final long seed = Seeds.seed("submissionRingManyProducers[" + producers + "]");
-        final Random random = new Random(seed);
+        final Random random = new Random(seed.value());
         for (int round = 0; round < rounds(); round++)
         {
             final ManyToOneSubmissionRing ring = new ManyToOneSubmissionRing(1 << (1 + random.nextInt(8)));
-            final Checker checker = new Checker(producers, seed);
+            final Checker checker = new Checker(producers, seed.value());
             run(producers, random.nextInt(20_000) + 1_000, random.nextLong(),
-                (p, value) -> ring.offer(value), limit -> ring.drain(checker::accept, limit), checker);
-        }
-    }
-
-    @ParameterizedTest
-    @ValueSource(ints = { 1 })
-    void oneToOneSubmissionRing(final int producers) throws InterruptedException
-    {
-        final long seed = Seeds.seed("oneToOneSubmissionRing");
-        final Random random = new Random(seed);
-        for (int round = 0; round < rounds(); round++)
-        {
-            final OneToOneSubmissionRing ring = new OneToOneSubmissionRing(1 << (1 + random.nextInt(8)));
-            final Checker checker = new Checker(producers, seed);
-            run(producers, random.nextInt(50_000) + 1_000, random.nextLong(),
                 (p, value) -> ring.offer(value), limit -> ring.drain(checker::accept, limit), checker);
         }
     }
 
     private static int rounds()
     {
-        return Math.max(1, Seeds.iterations() / 100);
+        return Math.max(1, Seed.configuredSeeds() / 100);
     }
 
     interface Offer

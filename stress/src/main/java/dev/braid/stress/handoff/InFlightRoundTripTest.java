@@ -2,7 +2,7 @@ package dev.braid.stress.handoff;
 
 import dev.braid.mapper.ring.CompletionHandler;
 import dev.braid.mapper.ring.ManyToOneCompletionRing;
-import dev.braid.mapper.ring.OneToOneSubmissionRing;
+import dev.braid.mapper.ring.ManyToOneSubmissionRing;
 import dev.braid.mapper.ring.SubmissionHandler;
 import dev.braid.stress.Payload;
 import dev.braid.stress.Rings;
@@ -20,7 +20,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
  * One in-flight entry makes the round trip: the front queue fills it (over a finished older
- * request) and submits its head through a OneToOneSubmissionRing, then drains its completion ring
+ * request) and submits its head through a ManyToOneSubmissionRing, then drains its completion ring
  * once; the card drains once, reads the entry, writes its result into it and completes through a
  * ManyToOneCompletionRing. r1 = what the card read, r2 = what the front read (0 nothing, 1 whole,
  * 2 stale or mixed), r3 = entries the arbiter still found in either ring.
@@ -36,7 +36,7 @@ public class InFlightRoundTripTest
 {
     private static final int ID = 1;
 
-    private final OneToOneSubmissionRing submissions = new OneToOneSubmissionRing(2);
+    private final ManyToOneSubmissionRing submissions = new ManyToOneSubmissionRing(2);
     private final ManyToOneCompletionRing completions = new ManyToOneCompletionRing(2);
     private final InFlight[] table = {new InFlight(), new InFlight()};
     private int cardSaw;

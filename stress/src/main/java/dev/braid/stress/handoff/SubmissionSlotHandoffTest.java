@@ -1,6 +1,6 @@
 package dev.braid.stress.handoff;
 
-import dev.braid.mapper.ring.OneToOneSubmissionRing;
+import dev.braid.mapper.ring.ManyToOneSubmissionRing;
 import dev.braid.mapper.ring.SubmissionHandler;
 import dev.braid.stress.Rings;
 import org.openjdk.jcstress.annotations.Actor;
@@ -16,19 +16,19 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
  * Queue-affine submission: the front queue fills a slot that still holds an older request (id 9)
- * with plain stores, then offers the slot index to the card's OneToOneSubmissionRing; the card
+ * with plain stores, then offers the slot index to the card's ManyToOneSubmissionRing; the card
  * drains once and reads the slot. r1 = what the card read (0 nothing drained, 1 the new request
  * whole, 2 stale or mixed), r2 = how many drains (card and arbiter) read the new request whole.
  */
 @JCStressTest
-@Description("Slot hand-off front queue -> card through OneToOneSubmissionRing: the card sees every field the front wrote.")
+@Description("Slot hand-off front queue -> card through ManyToOneSubmissionRing: the card sees every field the front wrote.")
 @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "Card drained before the offer; the request came out later, whole.")
 @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "Card drained the index and saw the whole request.")
 @Outcome(expect = FORBIDDEN, desc = "Card saw a stale or half-written slot, or the request was lost or doubled.")
 @State
 public class SubmissionSlotHandoffTest implements SubmissionHandler
 {
-    private final OneToOneSubmissionRing ring = new OneToOneSubmissionRing(2);
+    private final ManyToOneSubmissionRing ring = new ManyToOneSubmissionRing(2);
     private final BlockSlot[] slots = {new BlockSlot(), new BlockSlot()};
     private int seen;
     private int whole;
