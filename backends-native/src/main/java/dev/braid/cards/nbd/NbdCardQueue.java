@@ -88,9 +88,12 @@ final class NbdCardQueue
         received = new long[depth];
         replyError = new int[depth];
         freeStack = new int[depth];
+        final java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
         for (int i = 0; i < depth; i++)
         {
             freeStack[i] = depth - 1 - i;
+            // A random start per slot: a server cannot guess the cookie of a request it was never sent.
+            sequence[i] = random.nextInt();
         }
         freeCount = depth;
         final int capacity = Integer.highestOneBit(Math.max(2, depth) * 2 - 1);

@@ -10,7 +10,8 @@ package dev.braid.cards.nbd;
  * |   queue   |      slot       |          sequence (32)           |  0x5A  |
  * +-----------+-----------------+----------------------------------+--------+
  * </pre>
- * The low byte is a fixed tag: a server echoing garbage rarely matches it.
+ * The low byte is a fixed tag: a server echoing garbage rarely matches it. Sequences start at a
+ * random value per slot, so a cookie cannot be guessed before its request was sent.
  */
 final class NbdCookie
 {

@@ -55,6 +55,10 @@ public final class NbdUri
                 {
                     throw new IllegalArgumentException("bad NBD URI '" + text + "': unsupported query '" + uri.getRawQuery() + "' (nbd:// takes none)");
                 }
+                if (null == uri.getRawAuthority())
+                {
+                    throw new IllegalArgumentException("bad NBD URI '" + text + "': no host (expected nbd://HOST:PORT/EXPORT)");
+                }
                 final String host = uri.getHost();
                 if (null == host || host.isEmpty())
                 {

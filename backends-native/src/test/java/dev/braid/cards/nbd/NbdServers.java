@@ -124,11 +124,22 @@ final class NbdServers implements AutoCloseable
         }
     }
 
-    public void close() throws InterruptedException
+    public void close()
     {
         for (final Server server : servers)
         {
-            server.kill();
+            server.process.destroyForcibly();
+        }
+        for (final Server server : servers)
+        {
+            try
+            {
+                server.process.waitFor(10, TimeUnit.SECONDS);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }
