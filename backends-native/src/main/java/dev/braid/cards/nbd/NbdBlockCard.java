@@ -85,8 +85,10 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
     private volatile boolean closed;
     private volatile CardEventListener listener;
     private volatile String lastFailure;
+    private volatile String lastReconnectFailure;
     private volatile long failureCount;
     private volatile long reconnectCount;
+    private volatile long abortedCount;
     private final long capacitySectors;
 
     // event loop only
@@ -168,15 +170,33 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
         this.listener = listener;
     }
 
+    /** The listener set last (for tests that wrap the device's own listener). */
+    CardEventListener eventListenerForTest()
+    {
+        return listener;
+    }
+
     /** The last reason the card failed, or null. */
     public String lastFailure()
     {
         return lastFailure;
     }
 
+    /** Why the last reconnection attempt failed, or null. */
+    public String lastReconnectFailure()
+    {
+        return lastReconnectFailure;
+    }
+
     public long failureCount()
     {
         return failureCount;
+    }
+
+    /** Requests in flight that a failure, fence or close completed without an answer from the server. */
+    public long abortedCount()
+    {
+        return abortedCount;
     }
 
     /** Successful reconnections after a failure or a fence. */
@@ -562,9 +582,9 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
         {
             for (int slot = 0; slot < q.depth; slot++)
             {
-                if (q.state.get(slot) == NbdCardQueue.SUBMITTED)
+                if (q.state.get(slot) == NbdCardQueue.SUBMITTED && q.completeFromEventLoop(slot, status, 0))
                 {
-                    q.completeFromEventLoop(slot, status, 0);
+                    abortedCount = abortedCount + 1;
                 }
             }
         }
@@ -613,7 +633,7 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
             {
                 if (!f.isSuccess() && !closed && epoch == connectEpoch)
                 {
-                    lastFailure = "reconnect: " + f.cause().getMessage();
+                    lastReconnectFailure = f.cause().getMessage();
                     backoffNanos = Math.min(backoffNanos * 2, context.reconnectBackoffMaxNanos());
                     scheduleReconnect();
                 }
