@@ -9,7 +9,6 @@ import dev.braid.virtio.card.IoVector;
 import dev.braid.virtio.memory.GuestMemory;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -43,9 +42,10 @@ import static dev.braid.cards.nbd.NbdProtocol.*;
  * As the card SPI says: {@link #submit} and {@link #poll} of one queue from one thread at a time (its
  * card worker); {@link #fence()}, {@link #unfence()}, {@link #close()} and the queries from any thread.
  * Every connection of a card lives on the card's one event loop thread, which alone decodes replies
- * and writes guest memory ({@link NbdConnection}). A worker sends by {@code channel.write} of a pooled
- * direct buffer (Netty hands it to the event loop through its task queue) and flushes once per poll;
- * the event loop hands completions back through a per-queue single-producer ring ({@link NbdCardQueue}).
+ * and writes guest memory ({@link NbdConnection}). A worker encodes each request, and copies a
+ * write's data from guest memory, into a pooled direct buffer on its own thread, queues it on its
+ * queue's {@link NbdSendRing}, and once per poll has the event loop write and flush the batch; the
+ * event loop hands completions back through a per-queue single-producer ring ({@link NbdCardQueue}).
  * Listener events go out on a separate thread, so a listener that blocks cannot stall the event loop
  * that {@link #fence()} waits for.
  *
@@ -112,11 +112,15 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
         {
             queues[i] = new NbdCardQueue(i, context.queueDepth());
         }
+        group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("braid-nbd-" + name, true), EpollIoHandler.newFactory());
+        loop = group.next();
+        for (final NbdCardQueue q : queues)
+        {
+            q.send = new NbdSendRing(q.depth, loop);
+        }
         address = uri.isUnixSocket() ?
             new DomainSocketAddress(uri.socketPath()) :
             InetSocketAddress.createUnresolved(uri.host(), uri.port());
-        group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("braid-nbd-" + name, true), EpollIoHandler.newFactory());
-        loop = group.next();
         events = new DefaultEventExecutor(new DefaultThreadFactory("braid-nbd-events-" + name, true));
         backoffNanos = context.reconnectBackoffMinNanos();
 
@@ -372,9 +376,8 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
         q.command[slot] = command;
         q.submitNanos[slot] = System.nanoTime();
 
-        final Channel channel = conn.channel();
         final int dataLength = command == CMD_WRITE ? (int)length : 0;
-        final ByteBuf buf = channel.alloc().directBuffer(REQUEST_HEADER_LENGTH + dataLength);
+        final ByteBuf buf = conn.channel().alloc().directBuffer(REQUEST_HEADER_LENGTH + dataLength);
         buf.writeInt(REQUEST_MAGIC)
             .writeShort(flags)
             .writeShort(command)
@@ -395,9 +398,7 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
             q.reclaim(slot, fenced ? CardStatus.CANCELLED : CardStatus.IO_ERROR);
             return;
         }
-        channel.write(buf, channel.voidPromise());
-        q.flushConnection = conn;
-        q.flushPending = true;
+        q.send.offer(conn, buf);
     }
 
     private static void copyFromGuest(final NbdCardQueue q, final IoVector vector, final ByteBuf buf)
@@ -417,17 +418,7 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
     public int poll(final int queue)
     {
         final NbdCardQueue q = queues[queue];
-        int work = 0;
-        if (q.flushPending)
-        {
-            q.flushPending = false;
-            final NbdConnection conn = q.flushConnection;
-            if (!conn.dead)
-            {
-                conn.channel().flush();
-            }
-            work++;
-        }
+        final int work = q.send.kick() ? 1 : 0;
         return work + q.drain();
     }
 
@@ -509,6 +500,10 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
             if (null != timeoutCheck)
             {
                 timeoutCheck.cancel(false);
+            }
+            for (final NbdCardQueue q : queues)
+            {
+                q.send.releaseAll();
             }
         });
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);

@@ -56,8 +56,7 @@ final class NbdCardQueue
     private long localHead;
     private long localTail;
     final UnsafeBuffer workerScratch = new UnsafeBuffer(0, 0);
-    NbdConnection flushConnection;
-    boolean flushPending;
+    NbdSendRing send;
 
     // ---------------------------------------------------------------- event ring: event loop -> worker
     private final int[] eventRing;
