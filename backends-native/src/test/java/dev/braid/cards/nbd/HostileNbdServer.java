@@ -17,7 +17,7 @@ final class HostileNbdServer implements AutoCloseable
     enum Misbehaviour
     {
         NONE, BAD_HELLO_MAGIC, WRONG_REPLY_MAGIC, UNKNOWN_COOKIE, DUPLICATE_REPLY, OVERSIZE_CHUNK, LONGER_SIMPLE_DATA,
-        SHORT_READ, HANG_UP_MID_REPLY, CHUNK_BEFORE_REQUEST
+        SHORT_READ, HANG_UP_MID_REPLY, PREDICTED_NEXT_COOKIE
     }
 
     static final int SIZE = 1 << 20;
@@ -129,11 +129,6 @@ final class HostileNbdServer implements AutoCloseable
     private void transmission(final DataInputStream in, final DataOutputStream out, final boolean sr, final boolean hostile)
         throws IOException
     {
-        if (hostile && misbehaviour == Misbehaviour.CHUNK_BEFORE_REQUEST)
-        {
-            simpleHeader(out, 0, 0x0000_0000_0000_015AL);
-            out.flush();
-        }
         while (true)
         {
             if (in.readInt() != NbdProtocol.REQUEST_MAGIC)
@@ -172,6 +167,10 @@ final class HostileNbdServer implements AutoCloseable
                     out.writeInt(0xDEADBEEF);
                     out.writeInt(0);
                     out.writeLong(cookie);
+                    break;
+                case PREDICTED_NEXT_COOKIE:
+                    // The cookie this slot's next request would carry: not in flight yet.
+                    simpleHeader(out, 0, cookie + (1L << 8));
                     break;
                 case UNKNOWN_COOKIE:
                     goodRead(out, sr, cookie ^ (1L << 40), offset, length);

@@ -31,10 +31,13 @@ class NbdQemuRoundTripTest
             final Path image = servers.image("disk.raw", IMAGE);
             final NbdServers.Server server = servers.qemuNbd(image, "disk", unix);
             final NbdTestRig rig = new NbdTestRig(4L << 20);
-            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri).name("q").structuredReplies(structured)))
+            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri).name("q").structuredReplies(structured)
+                // Simple-reply runs also send every write with NBD_CMD_FLAG_FUA.
+                .forceUnitAccess(!structured)))
             {
                 assertEquals(IMAGE / 512, card.capacitySectors());
                 assertEquals(structured, card.structuredReplies(), "structured replies negotiated");
+                assertTrue((card.transmissionFlags() & NbdProtocol.TFLAG_SEND_FUA) != 0, "qemu-nbd offers FUA");
                 assertTrue(card.isLinkUp());
 
                 // WRITE 192 KiB from three guest segments at sector 100, then READ it back into other memory.
