@@ -17,7 +17,7 @@ final class HostileNbdServer implements AutoCloseable
     enum Misbehaviour
     {
         NONE, BAD_HELLO_MAGIC, WRONG_REPLY_MAGIC, UNKNOWN_COOKIE, DUPLICATE_REPLY, OVERSIZE_CHUNK, LONGER_SIMPLE_DATA,
-        SHORT_READ, HANG_UP_MID_REPLY, PREDICTED_NEXT_COOKIE
+        SHORT_READ, HANG_UP_MID_REPLY, PREDICTED_NEXT_COOKIE, MUTATED
     }
 
     static final int SIZE = 1 << 20;
@@ -29,6 +29,7 @@ final class HostileNbdServer implements AutoCloseable
     private final AtomicInteger connections = new AtomicInteger();
     private final Thread acceptor;
     private volatile boolean misbehaved;
+    private long mutationSeed;
 
     HostileNbdServer(final Misbehaviour misbehaviour, final boolean structured) throws IOException
     {
@@ -42,6 +43,13 @@ final class HostileNbdServer implements AutoCloseable
         acceptor = new Thread(this::acceptLoop, "hostile-nbd");
         acceptor.setDaemon(true);
         acceptor.start();
+    }
+
+    /** For MUTATED: the seed of the byte flips applied to the first read reply. */
+    HostileNbdServer mutationSeed(final long seed)
+    {
+        mutationSeed = seed;
+        return this;
     }
 
     String uri()
@@ -168,6 +176,37 @@ final class HostileNbdServer implements AutoCloseable
                     out.writeInt(0);
                     out.writeLong(cookie);
                     break;
+                case MUTATED:
+                {
+                    // A valid reply with a few bytes flipped, truncated or extended, chosen by the seed.
+                    final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                    goodRead(new DataOutputStream(bytes), sr, cookie, offset, length);
+                    byte[] reply = bytes.toByteArray();
+                    final java.util.Random random = new java.util.Random(mutationSeed);
+                    final int flips = 1 + random.nextInt(4);
+                    for (int i = 0; i < flips; i++)
+                    {
+                        // Mostly the header, where a flip changes meaning.
+                        final int at = random.nextBoolean() ? random.nextInt(Math.min(28, reply.length)) : random.nextInt(reply.length);
+                        reply[at] ^= (byte)(1 << random.nextInt(8));
+                    }
+                    final int shape = random.nextInt(4);
+                    if (shape == 0)
+                    {
+                        reply = java.util.Arrays.copyOf(reply, random.nextInt(reply.length));
+                    }
+                    else if (shape == 1)
+                    {
+                        reply = java.util.Arrays.copyOf(reply, reply.length + 1 + random.nextInt(64));
+                    }
+                    out.write(reply);
+                    if (shape == 0)
+                    {
+                        out.flush();
+                        return;
+                    }
+                    break;
+                }
                 case PREDICTED_NEXT_COOKIE:
                     // The cookie this slot's next request would carry: not in flight yet.
                     simpleHeader(out, 0, cookie + (1L << 8));

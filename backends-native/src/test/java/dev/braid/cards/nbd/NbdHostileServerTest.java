@@ -101,6 +101,45 @@ class NbdHostileServerTest
         }
     }
 
+    /**
+     * Seeded byte flips, truncations and trailing garbage on a valid read reply: whatever the card
+     * makes of it, the request completes exactly once and nothing outside its buffer is written.
+     */
+    @Test
+    void mutatedRepliesNeverWriteOutsideTheRequest() throws Exception
+    {
+        final long seed = NbdTestRig.seed("NbdHostileServerTest.mutated");
+        final java.util.Random random = new java.util.Random(seed);
+        int failed = 0;
+        for (int round = 0; round < 24; round++)
+        {
+            final long mutation = random.nextLong();
+            final boolean structured = random.nextBoolean();
+            final NbdTestRig rig = new NbdTestRig(1 << 20);
+            try (HostileNbdServer server = new HostileNbdServer(Misbehaviour.MUTATED, structured).mutationSeed(mutation);
+                NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri()).name("m")
+                    .requestTimeout(1, TimeUnit.SECONDS)))
+            {
+                final long token = rig.token();
+                assertTrue(card.submit(0, rig.dataIo(BlockIo.READ, SECTOR, BUFFER, LENGTH, 3), token, rig.sink));
+                final int[] result = rig.await(card, 0, token, 10_000);
+                Thread.sleep(20);
+                card.poll(0);
+                rig.assertPoisoned(BUFFER - 4096, 4096, "before the buffer, mutation " + mutation);
+                rig.assertPoisoned(BUFFER + LENGTH, 8192, "after the buffer, mutation " + mutation);
+                if (result[0] != CardStatus.OK)
+                {
+                    assertEquals(0, result[1], "a failed read reports no bytes");
+                    failed++;
+                }
+                final String failure = card.lastFailure();
+                assertTrue(null == failure || failure.indexOf('\n') < 0, failure);
+            }
+        }
+        System.out.println("NbdHostileServerTest.mutated: " + failed + " of 24 mutated replies failed the read");
+        assertTrue(failed > 0, "no mutation was caught: the test cannot fail");
+    }
+
     @Test
     void aServerWithBadMagicIsRefusedAtOpenWithOneLine() throws Exception
     {
