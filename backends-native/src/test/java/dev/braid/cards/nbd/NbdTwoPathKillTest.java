@@ -84,6 +84,7 @@ class NbdTwoPathKillTest
             assertTrue(wentDown[0], "the killed path's card reported its link down");
             assertFalse(wentDown[1], "the surviving path stayed up");
             assertNotNull(cards[0].lastFailure());
+            assertNotNull(cards[0].lastReconnectFailure(), "the killed path's card retried its server (back-off)");
             assertNull(cards[1].lastFailure(), "surviving path: " + cards[1].lastFailure());
         }
     }
