@@ -88,7 +88,7 @@ final class NbdServers implements AutoCloseable
         final String nbdkit = RealPeers.requireExecutable("nbdkit").toString();
         final Path pid = dir.resolve("nbdkit-" + servers.size() + ".pid");
         final Path socket = dir.resolve("nbdkit-" + servers.size() + ".sock");
-        final List<String> command = new ArrayList<>(List.of(nbdkit, "-f", "--exit-with-parent", "-U", socket.toString(),
+        final List<String> command = new ArrayList<>(List.of(nbdkit, "-f", "-U", socket.toString(),
             "-P", pid.toString()));
         for (final String filter : filters)
         {

@@ -29,7 +29,7 @@ final class NbdTestRig
         }
         return true;
     };
-    private long nextToken = 1;
+    private final java.util.concurrent.atomic.AtomicLong nextToken = new java.util.concurrent.atomic.AtomicLong(1);
 
     NbdTestRig(final long memorySize)
     {
@@ -39,7 +39,7 @@ final class NbdTestRig
 
     long token()
     {
-        return nextToken++;
+        return nextToken.getAndIncrement();
     }
 
     /** A data request over {@code segments} pieces of {@code [gpa, gpa + length)}. */

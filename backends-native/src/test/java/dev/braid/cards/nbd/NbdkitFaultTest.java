@@ -104,7 +104,9 @@ class NbdkitFaultTest
                 rig.assertPoisoned(BUFFER, reads * LENGTH, "guest buffers after fence");
                 assertEquals(Boolean.FALSE, links.poll(1, TimeUnit.SECONDS), "fence takes the link down");
 
-                assertEquals(Boolean.TRUE, links.poll(10, TimeUnit.SECONDS), "the card reconnects while fenced");
+                assertEquals(Boolean.TRUE, links.poll(10, TimeUnit.SECONDS),
+                    "the card reconnects while fenced (last attempt: " + card.lastReconnectFailure() + ", link " + card.isLinkUp() +
+                    ", server alive " + server.process.isAlive() + ", log: " + Files.readString(server.log) + ")");
                 card.unfence();
                 rig.expectOk(rig.run(card, 0, rig.dataIo(BlockIo.READ, 0, BUFFER, LENGTH, 1)), LENGTH);
                 assertArrayEquals(data, rig.read(BUFFER, LENGTH));
