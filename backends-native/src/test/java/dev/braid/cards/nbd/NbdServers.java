@@ -95,14 +95,7 @@ final class NbdServers implements AutoCloseable
             command.add("--filter=" + filter);
         }
         command.addAll(List.of(pluginArgs));
-        // nbdkit 1.32 dies of SIGPIPE when it answers on a connection the client reset (as a fence
-        // does); an ignored SIGPIPE survives exec, so start it through sh with the signal ignored.
-        final StringBuilder line = new StringBuilder("trap '' PIPE; exec");
-        for (final String arg : command)
-        {
-            line.append(" '").append(arg.replace("'", "'\\''")).append('\'');
-        }
-        return start(List.of("sh", "-c", line.toString()), pid, "nbd+unix:///?socket=" + socket);
+        return start(command, pid, "nbd+unix:///?socket=" + socket);
     }
 
     private Server start(final List<String> command, final Path pid, final String uri) throws Exception
