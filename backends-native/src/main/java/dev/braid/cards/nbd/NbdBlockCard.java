@@ -1,0 +1,822 @@
+package dev.braid.cards.nbd;
+
+import dev.braid.virtio.card.BlockCard;
+import dev.braid.virtio.card.BlockIo;
+import dev.braid.virtio.card.CardEventListener;
+import dev.braid.virtio.card.CardStatus;
+import dev.braid.virtio.card.CompletionSink;
+import dev.braid.virtio.card.IoVector;
+import dev.braid.virtio.memory.GuestMemory;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.DefaultEventExecutor;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.concurrent.TimeUnit;
+
+import static dev.braid.cards.nbd.NbdProtocol.*;
+
+/**
+ * A remote disk over NBD ({@code nbd://HOST:PORT/EXPORT}, {@code nbd+unix:///EXPORT?socket=PATH}),
+ * on Netty's native epoll transport: fixed newstyle handshake, NBD_OPT_GO with NBD_INFO_BLOCK_SIZE,
+ * structured replies when the server offers them, and one connection per card queue when the server
+ * sets NBD_FLAG_CAN_MULTI_CONN (one connection for all queues otherwise).
+ *
+ * <h2>Threading</h2>
+ * As the card SPI says: {@link #submit} and {@link #poll} of one queue from one thread at a time (its
+ * card worker); {@link #fence()}, {@link #unfence()}, {@link #close()} and the queries from any thread.
+ * Every connection of a card lives on the card's one event loop thread, which alone decodes replies
+ * and writes guest memory ({@link NbdConnection}). A worker encodes each request, and copies a
+ * write's data from guest memory, into a pooled direct buffer on its own thread, queues it on its
+ * queue's {@link NbdSendRing}, and once per poll has the event loop write and flush the batch; the
+ * event loop hands completions back through a per-queue single-producer ring ({@link NbdCardQueue}).
+ * Listener events go out on a separate thread, so a listener that blocks cannot stall the event loop
+ * that {@link #fence()} waits for.
+ *
+ * <h2>Fence</h2>
+ * {@link #fence()} sets the fenced flag, waits for any submit in progress on another thread (a
+ * Dekker pair with {@link #submit}: it may be copying guest memory), then runs on the event loop:
+ * every connection is marked dead and closed, and every request still in flight completes CANCELLED.
+ * Since the event loop is the only writer of guest memory and checks the dead flag before every
+ * write, when fence returns no byte from those connections can reach guest memory again. The card
+ * then reconnects in the background with back-off; new connections carry no old request.
+ *
+ * <h2>Failures</h2>
+ * A hostile or broken reply (bad magic, unknown cookie, a chunk outside its request, a short read,
+ * a hang-up mid-reply), a request past its timeout or a lost connection fails the whole card with one
+ * logged line ({@link #lastFailure()}): all connections close, in-flight requests complete IO_ERROR
+ * (CANCELLED when fenced), the link goes down (listener), and reconnection starts with back-off. New
+ * submissions while the link is down complete IO_ERROR.
+ */
+public final class NbdBlockCard implements BlockCard, AutoCloseable
+{
+    private static final System.Logger LOG = System.getLogger(NbdBlockCard.class.getName());
+    private static final NbdConnection[] NONE = new NbdConnection[0];
+
+    private final NbdCardContext context;
+    private final String name;
+    private final NbdUri uri;
+    private final NbdCardQueue[] queues;
+    private final EventLoopGroup group;
+    private final EventLoop loop;
+    private final DefaultEventExecutor events;
+    private final SocketAddress address;
+
+    private volatile NbdConnection[] connections = NONE;
+    private volatile NbdExport export;
+    private volatile boolean fenced;
+    private volatile boolean linkUp;
+    private volatile boolean closed;
+    private volatile CardEventListener listener;
+    private volatile String lastFailure;
+    private volatile String lastReconnectFailure;
+    private volatile long failureCount;
+    private volatile long reconnectCount;
+    private volatile long abortedCount;
+    private final long capacitySectors;
+
+    // event loop only
+    private int connectEpoch;
+    private int connectionCount;
+    private long backoffNanos;
+    private boolean reconnectPending;
+    private ScheduledFuture<?> timeoutCheck;
+
+    private NbdBlockCard(final NbdCardContext context) throws IOException
+    {
+        this.context = context;
+        this.name = context.name();
+        this.uri = context.uri();
+        if (!Epoll.isAvailable())
+        {
+            throw new IOException("nbd card " + name + ": native epoll unavailable: " + Epoll.unavailabilityCause());
+        }
+        queues = new NbdCardQueue[context.queueCount()];
+        for (int i = 0; i < queues.length; i++)
+        {
+            queues[i] = new NbdCardQueue(i, context.queueDepth());
+        }
+        group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("braid-nbd-" + name, true), EpollIoHandler.newFactory());
+        loop = group.next();
+        for (final NbdCardQueue q : queues)
+        {
+            q.send = new NbdSendRing(q.depth, loop);
+        }
+        address = uri.isUnixSocket() ?
+            new DomainSocketAddress(uri.socketPath()) :
+            InetSocketAddress.createUnresolved(uri.host(), uri.port());
+        events = new DefaultEventExecutor(new DefaultThreadFactory("braid-nbd-events-" + name, true));
+        backoffNanos = context.reconnectBackoffMinNanos();
+
+        final Promise<NbdConnection[]> first = loop.newPromise();
+        loop.execute(() -> connectAll(connectEpoch, first));
+        final long timeoutMillis = TimeUnit.NANOSECONDS.toMillis(context.connectTimeoutNanos()) * 2 + 1000;
+        if (!first.awaitUninterruptibly(timeoutMillis) || !first.isSuccess())
+        {
+            final String why = first.isDone() ? first.cause().getMessage() : "no handshake within " + timeoutMillis + " ms";
+            close();
+            throw new IOException("nbd card " + name + " (" + uri + "): " + why);
+        }
+        capacitySectors = export.sizeBytes / BlockIo.SECTOR_SIZE;
+    }
+
+    /** Connects and negotiates every connection; throws {@link IOException} with one line when the server cannot be used. */
+    public static NbdBlockCard open(final NbdCardContext context) throws IOException
+    {
+        return new NbdBlockCard(context.conclude());
+    }
+
+    // ---------------------------------------------------------------- Card, readable from any thread
+
+    public String name()
+    {
+        return name;
+    }
+
+    public int queueCount()
+    {
+        return queues.length;
+    }
+
+    public int queueDepth()
+    {
+        return context.queueDepth();
+    }
+
+    public long capacitySectors()
+    {
+        return capacitySectors;
+    }
+
+    public boolean isLinkUp()
+    {
+        return linkUp;
+    }
+
+    public void setEventListener(final CardEventListener listener)
+    {
+        this.listener = listener;
+    }
+
+    /** The listener set last (for tests that wrap the device's own listener). */
+    CardEventListener eventListenerForTest()
+    {
+        return listener;
+    }
+
+    /** The last reason the card failed, or null. */
+    public String lastFailure()
+    {
+        return lastFailure;
+    }
+
+    /** Why the last reconnection attempt failed, or null. */
+    public String lastReconnectFailure()
+    {
+        return lastReconnectFailure;
+    }
+
+    public long failureCount()
+    {
+        return failureCount;
+    }
+
+    /** Requests in flight that a failure, fence or close completed without an answer from the server. */
+    public long abortedCount()
+    {
+        return abortedCount;
+    }
+
+    /** Successful reconnections after a failure or a fence. */
+    public long reconnectCount()
+    {
+        return reconnectCount;
+    }
+
+    /** Connections per card: the queue count (up to the context's maximum) under multi-conn, else 1. */
+    public int connectionCount()
+    {
+        return connections.length;
+    }
+
+    public boolean structuredReplies()
+    {
+        return export.structuredReplies;
+    }
+
+    public int transmissionFlags()
+    {
+        return export.transmissionFlags;
+    }
+
+    public long exportSizeBytes()
+    {
+        return export.sizeBytes;
+    }
+
+    public String toString()
+    {
+        return "nbd card " + name + " " + uri + " " + export;
+    }
+
+    // ---------------------------------------------------------------- submit and poll, the queue's worker
+
+    public boolean submit(final int queue, final BlockIo io, final long token, final CompletionSink sink)
+    {
+        final NbdCardQueue q = queues[queue];
+        final Thread self = Thread.currentThread();
+        if (q.submitter != self)
+        {
+            q.submitter = self;
+        }
+        final long sequence = q.submitSequence;
+        // Volatile store (busy), then the volatile load of fenced: the submit half of the Dekker pair with fence().
+        q.submitSequence = sequence + 1;
+        try
+        {
+            if (fenced)
+            {
+                return false;
+            }
+            final int slot = q.allocate();
+            if (slot < 0)
+            {
+                return false;
+            }
+            q.io[slot] = io;
+            q.sink[slot] = sink;
+            q.token[slot] = token;
+            start(q, slot, io);
+            return true;
+        }
+        finally
+        {
+            q.submitSequence = sequence + 2;
+        }
+    }
+
+    private void start(final NbdCardQueue q, final int slot, final BlockIo io)
+    {
+        final NbdConnection[] conns = connections;
+        final NbdExport e = export;
+        if (conns.length == 0 || !linkUp)
+        {
+            q.completeLocally(slot, CardStatus.IO_ERROR, 0);
+            return;
+        }
+        final NbdConnection conn = conns[q.index % conns.length];
+        if (conn.dead)
+        {
+            q.completeLocally(slot, CardStatus.IO_ERROR, 0);
+            return;
+        }
+
+        final int command;
+        final long length;
+        switch (io.operation())
+        {
+            case BlockIo.READ:
+            case BlockIo.WRITE:
+                command = io.operation() == BlockIo.READ ? CMD_READ : CMD_WRITE;
+                length = io.data().totalLength();
+                if (length > e.maximumPayload)
+                {
+                    // TODO split: a request above the server's maximum payload is refused, not split.
+                    q.completeLocally(slot, CardStatus.INVALID, 0);
+                    return;
+                }
+                break;
+            case BlockIo.FLUSH:
+                if (!e.has(TFLAG_SEND_FLUSH))
+                {
+                    // No flush advertised: the server has no volatile cache to flush.
+                    q.completeLocally(slot, CardStatus.OK, 0);
+                    return;
+                }
+                command = CMD_FLUSH;
+                length = 0;
+                break;
+            case BlockIo.DISCARD:
+            case BlockIo.WRITE_ZEROES:
+            {
+                final boolean trim = io.operation() == BlockIo.DISCARD;
+                if (!e.has(trim ? TFLAG_SEND_TRIM : TFLAG_SEND_WRITE_ZEROES))
+                {
+                    q.completeLocally(slot, CardStatus.UNSUPPORTED, 0);
+                    return;
+                }
+                if (io.sectorCount() < 0 || io.sectorCount() > 0xFFFF_FFFFL / BlockIo.SECTOR_SIZE)
+                {
+                    q.completeLocally(slot, CardStatus.INVALID, 0);
+                    return;
+                }
+                command = trim ? CMD_TRIM : CMD_WRITE_ZEROES;
+                length = io.sectorCount() * BlockIo.SECTOR_SIZE;
+                break;
+            }
+            default:
+                q.completeLocally(slot, CardStatus.UNSUPPORTED, 0);
+                return;
+        }
+
+        long offset = 0;
+        int flags = 0;
+        if (command != CMD_FLUSH)
+        {
+            if (length == 0)
+            {
+                q.completeLocally(slot, CardStatus.OK, 0);
+                return;
+            }
+            final long sector = io.sector();
+            if (sector < 0 || sector > e.sizeBytes / BlockIo.SECTOR_SIZE ||
+                length > e.sizeBytes - sector * BlockIo.SECTOR_SIZE)
+            {
+                q.completeLocally(slot, CardStatus.INVALID, 0);
+                return;
+            }
+            offset = sector * BlockIo.SECTOR_SIZE;
+            if (((offset | length) & (e.minimumBlock - 1)) != 0)
+            {
+                q.completeLocally(slot, CardStatus.INVALID, 0);
+                return;
+            }
+            if (command != CMD_READ)
+            {
+                if (e.has(TFLAG_READ_ONLY))
+                {
+                    q.completeLocally(slot, CardStatus.UNSUPPORTED, 0);
+                    return;
+                }
+                if (context.forceUnitAccess() && e.has(TFLAG_SEND_FUA))
+                {
+                    flags = CMD_FLAG_FUA;
+                }
+            }
+        }
+
+        q.offset[slot] = offset;
+        q.length[slot] = length;
+        q.command[slot] = command;
+        q.submitNanos[slot] = System.nanoTime();
+
+        final int dataLength = command == CMD_WRITE ? (int)length : 0;
+        final ByteBuf buf = conn.channel().alloc().directBuffer(REQUEST_HEADER_LENGTH + dataLength);
+        buf.writeInt(REQUEST_MAGIC)
+            .writeShort(flags)
+            .writeShort(command)
+            .writeLong(q.cookie[slot])
+            .writeLong(offset)
+            .writeInt((int)length);
+        if (dataLength > 0)
+        {
+            copyFromGuest(q, io.data(), buf);
+        }
+
+        // Volatile store (SUBMITTED), then the volatile load of dead: the worker half of the
+        // Dekker pair with the event loop's closeAll(); one compare-and-set decides who reports.
+        q.state.set(slot, NbdCardQueue.SUBMITTED);
+        if (conn.dead)
+        {
+            buf.release();
+            q.reclaim(slot, fenced ? CardStatus.CANCELLED : CardStatus.IO_ERROR);
+            return;
+        }
+        q.send.offer(conn, buf);
+    }
+
+    private static void copyFromGuest(final NbdCardQueue q, final IoVector vector, final ByteBuf buf)
+    {
+        final GuestMemory memory = vector.memory();
+        int at = buf.writerIndex();
+        for (int i = 0, count = vector.count(); i < count; i++)
+        {
+            final int length = vector.length(i);
+            NbdBuffers.wrap(q.workerScratch, buf, at, length);
+            memory.getBytes(vector.address(i), q.workerScratch, 0, length);
+            at += length;
+        }
+        buf.writerIndex(at);
+    }
+
+    public int poll(final int queue)
+    {
+        final NbdCardQueue q = queues[queue];
+        final int work = q.send.kick() ? 1 : 0;
+        return work + q.drain();
+    }
+
+    /** Requests of queue {@code queue} not yet reported to their sinks (worker thread). */
+    public int inFlight(final int queue)
+    {
+        return queues[queue].inFlight();
+    }
+
+    // ---------------------------------------------------------------- fence, any thread
+
+    public void fence()
+    {
+        fenced = true;
+        // Volatile store (fenced), then the volatile loads of each submit sequence: wait for a submit
+        // that may still copy guest memory on another thread.
+        final Thread self = Thread.currentThread();
+        for (final NbdCardQueue q : queues)
+        {
+            final long sequence = q.submitSequence;
+            if ((sequence & 1) != 0 && q.submitter != self)
+            {
+                int spins = 0;
+                while (q.submitSequence == sequence)
+                {
+                    if (++spins < 100)
+                    {
+                        Thread.onSpinWait();
+                    }
+                    else
+                    {
+                        Thread.yield();
+                    }
+                }
+            }
+        }
+        runOnLoopAndWait(() ->
+        {
+            connectEpoch++;
+            closeAll(CardStatus.CANCELLED);
+            setLinkDown();
+            scheduleReconnect();
+        });
+    }
+
+    public void unfence()
+    {
+        fenced = false;
+        runOnLoopAndWait(() ->
+        {
+            if (!linkUp)
+            {
+                scheduleReconnect();
+            }
+        });
+    }
+
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        runOnLoopAndWait(() ->
+        {
+            connectEpoch++;
+            for (final NbdConnection conn : connections)
+            {
+                if (!conn.dead && null != conn.channel())
+                {
+                    final ByteBuf disc = conn.channel().alloc().buffer(REQUEST_HEADER_LENGTH);
+                    disc.writeInt(REQUEST_MAGIC).writeShort(0).writeShort(CMD_DISC).writeLong(0).writeLong(0).writeInt(0);
+                    conn.channel().writeAndFlush(disc);
+                }
+            }
+            closeAll(CardStatus.CANCELLED);
+            setLinkDown();
+            if (null != timeoutCheck)
+            {
+                timeoutCheck.cancel(false);
+            }
+            for (final NbdCardQueue q : queues)
+            {
+                q.send.releaseAll();
+            }
+        });
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        events.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+
+    private void runOnLoopAndWait(final Runnable task)
+    {
+        if (loop.inEventLoop())
+        {
+            task.run();
+            return;
+        }
+        if (loop.isShuttingDown())
+        {
+            return;
+        }
+        try
+        {
+            loop.submit(task).syncUninterruptibly();
+        }
+        catch (final java.util.concurrent.RejectedExecutionException ex)
+        {
+            // The loop is gone: no connection of this card can run any more.
+        }
+    }
+
+    // ---------------------------------------------------------------- event loop
+
+    /** Event loop: a connection of the current set failed; fails the card. Stale connections are ignored. */
+    void onConnectionFailed(final NbdConnection conn, final String reason)
+    {
+        boolean current = false;
+        for (final NbdConnection c : connections)
+        {
+            current |= c == conn;
+        }
+        if (current)
+        {
+            failCard(reason);
+        }
+    }
+
+    private void failCard(final String reason)
+    {
+        lastFailure = reason;
+        failureCount = failureCount + 1;
+        LOG.log(System.Logger.Level.WARNING, "nbd card " + name + " (" + uri + ") failed: " + reason);
+        connectEpoch++;
+        closeAll(fenced ? CardStatus.CANCELLED : CardStatus.IO_ERROR);
+        setLinkDown();
+        if (null != events && !closed)
+        {
+            final CardEventListener l = listener;
+            if (null != l)
+            {
+                events.execute(() -> l.onCardError(this, CardStatus.IO_ERROR));
+            }
+        }
+        scheduleReconnect();
+    }
+
+    /** Kills every connection, then completes every request still in flight with {@code status}. */
+    private void closeAll(final int status)
+    {
+        for (final NbdConnection conn : connections)
+        {
+            conn.kill();
+        }
+        for (final NbdCardQueue q : queues)
+        {
+            for (int slot = 0; slot < q.depth; slot++)
+            {
+                if (q.state.get(slot) == NbdCardQueue.SUBMITTED && q.completeFromEventLoop(slot, status, 0))
+                {
+                    abortedCount = abortedCount + 1;
+                }
+            }
+        }
+    }
+
+    private void setLinkDown()
+    {
+        if (linkUp)
+        {
+            linkUp = false;
+            notifyLink(false);
+        }
+    }
+
+    private void notifyLink(final boolean up)
+    {
+        final CardEventListener l = listener;
+        if (null != l && !events.isShuttingDown())
+        {
+            events.execute(() -> l.onLinkChange(this, up));
+        }
+    }
+
+    private void scheduleReconnect()
+    {
+        if (closed || reconnectPending)
+        {
+            return;
+        }
+        reconnectPending = true;
+        final int epoch = connectEpoch;
+        loop.schedule(() ->
+        {
+            reconnectPending = false;
+            if (closed || epoch != connectEpoch || linkUp)
+            {
+                if (!closed && !linkUp && epoch != connectEpoch)
+                {
+                    scheduleReconnect();
+                }
+                return;
+            }
+            final Promise<NbdConnection[]> attempt = loop.newPromise();
+            connectAll(epoch, attempt);
+            attempt.addListener(f ->
+            {
+                if (!f.isSuccess() && !closed && epoch == connectEpoch)
+                {
+                    lastReconnectFailure = f.cause().getMessage();
+                    backoffNanos = Math.min(backoffNanos * 2, context.reconnectBackoffMaxNanos());
+                    scheduleReconnect();
+                }
+            });
+        }, backoffNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void connectAll(final int epoch, final Promise<NbdConnection[]> result)
+    {
+        connectOne(0).addListener((Future<NbdConnection> f) ->
+        {
+            if (!f.isSuccess())
+            {
+                result.tryFailure(f.cause());
+                return;
+            }
+            final NbdConnection first = f.getNow();
+            final NbdExport e = first.export();
+            final String mismatch = checkExport(e);
+            if (null != mismatch || epoch != connectEpoch || closed)
+            {
+                first.kill();
+                result.tryFailure(new IOException(null != mismatch ? mismatch : "superseded"));
+                return;
+            }
+            final int count = connectionCount != 0 ? connectionCount :
+                e.has(TFLAG_CAN_MULTI_CONN) ? Math.min(queues.length, context.maxConnections()) : 1;
+            if (count > 1 && !e.has(TFLAG_CAN_MULTI_CONN))
+            {
+                first.kill();
+                result.tryFailure(new IOException("server no longer sets NBD_FLAG_CAN_MULTI_CONN for " + count + " connections"));
+                return;
+            }
+            final NbdConnection[] conns = new NbdConnection[count];
+            conns[0] = first;
+            first.serve(count);
+            final int[] remaining = {count - 1};
+            if (remaining[0] == 0)
+            {
+                publish(epoch, conns, e, result);
+                return;
+            }
+            for (int i = 1; i < count; i++)
+            {
+                final int index = i;
+                connectOne(index).addListener((Future<NbdConnection> g) ->
+                {
+                    if (result.isDone())
+                    {
+                        if (g.isSuccess())
+                        {
+                            g.getNow().kill();
+                        }
+                        return;
+                    }
+                    String why = g.isSuccess() ? null : g.cause().getMessage();
+                    if (null == why && g.getNow().export().sizeBytes != e.sizeBytes)
+                    {
+                        why = "connection " + index + " sees export size " + g.getNow().export().sizeBytes + ", connection 0 " + e.sizeBytes;
+                    }
+                    if (null != why)
+                    {
+                        if (g.isSuccess())
+                        {
+                            g.getNow().kill();
+                        }
+                        for (final NbdConnection c : conns)
+                        {
+                            if (null != c)
+                            {
+                                c.kill();
+                            }
+                        }
+                        result.tryFailure(new IOException(why));
+                        return;
+                    }
+                    conns[index] = g.getNow();
+                    conns[index].serve(count);
+                    if (--remaining[0] == 0)
+                    {
+                        publish(epoch, conns, e, result);
+                    }
+                });
+            }
+        });
+    }
+
+    private String checkExport(final NbdExport e)
+    {
+        final NbdExport known = export;
+        if (null == known)
+        {
+            return e.sizeBytes < BlockIo.SECTOR_SIZE ? "export of " + e.sizeBytes + " bytes is smaller than one sector" : null;
+        }
+        return known.sizeBytes != e.sizeBytes ?
+            "export size changed from " + known.sizeBytes + " to " + e.sizeBytes + " bytes (a different disk?)" : null;
+    }
+
+    private void publish(final int epoch, final NbdConnection[] conns, final NbdExport e, final Promise<NbdConnection[]> result)
+    {
+        if (epoch != connectEpoch || closed)
+        {
+            for (final NbdConnection c : conns)
+            {
+                c.kill();
+            }
+            result.tryFailure(new IOException("superseded"));
+            return;
+        }
+        final boolean reconnect = null != export;
+        if (!reconnect)
+        {
+            export = e;
+        }
+        connectionCount = conns.length;
+        connections = conns;
+        backoffNanos = context.reconnectBackoffMinNanos();
+        if (null == timeoutCheck)
+        {
+            final long period = Math.max(context.requestTimeoutNanos() / 4, TimeUnit.MILLISECONDS.toNanos(1));
+            timeoutCheck = loop.scheduleAtFixedRate(this::checkTimeouts, period, period, TimeUnit.NANOSECONDS);
+        }
+        if (reconnect)
+        {
+            reconnectCount = reconnectCount + 1;
+        }
+        linkUp = true;
+        notifyLink(true);
+        result.trySuccess(conns);
+    }
+
+    private Future<NbdConnection> connectOne(final int index)
+    {
+        final Promise<NbdConnection> handshake = loop.newPromise();
+        final NbdConnection conn = new NbdConnection(this, index, queues, uri.exportName(), context.structuredReplies(), handshake);
+        final int connectMillis = (int)Math.max(1, TimeUnit.NANOSECONDS.toMillis(context.connectTimeoutNanos()));
+        final Bootstrap bootstrap = new Bootstrap()
+            .group(loop)
+            .channel(uri.isUnixSocket() ? EpollDomainSocketChannel.class : EpollSocketChannel.class)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
+            .handler(conn);
+        if (!uri.isUnixSocket())
+        {
+            bootstrap.option(ChannelOption.TCP_NODELAY, true);
+        }
+        final ChannelFuture connect = bootstrap.connect(address);
+        connect.addListener(f ->
+        {
+            if (!f.isSuccess())
+            {
+                handshake.tryFailure(new IOException("connect to " + uri + " failed: " + f.cause().getMessage()));
+            }
+        });
+        final ScheduledFuture<?> timer = loop.schedule(() ->
+        {
+            handshake.tryFailure(new IOException("no NBD handshake from " + uri + " within " + connectMillis + " ms"));
+        }, context.connectTimeoutNanos(), TimeUnit.NANOSECONDS);
+        handshake.addListener(f ->
+        {
+            timer.cancel(false);
+            if (!f.isSuccess())
+            {
+                conn.kill();
+                connect.channel().close();
+            }
+        });
+        return handshake;
+    }
+
+    private void checkTimeouts()
+    {
+        if (!linkUp)
+        {
+            return;
+        }
+        final long now = System.nanoTime();
+        final long timeout = context.requestTimeoutNanos();
+        for (final NbdCardQueue q : queues)
+        {
+            for (int slot = 0; slot < q.depth; slot++)
+            {
+                if (q.state.get(slot) == NbdCardQueue.SUBMITTED && now - q.submitNanos[slot] > timeout)
+                {
+                    failCard("request timed out after " + TimeUnit.NANOSECONDS.toMillis(now - q.submitNanos[slot]) +
+                        " ms (queue " + q.index + ", command " + q.command[slot] + ", offset " + q.offset[slot] + ")");
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,708 @@
+package dev.braid.cards.nbd;
+
+import dev.braid.virtio.card.CardStatus;
+import dev.braid.virtio.card.IoVector;
+import dev.braid.virtio.memory.GuestMemory;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.util.concurrent.Promise;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static dev.braid.cards.nbd.NbdProtocol.*;
+
+/**
+ * One NBD connection of an {@link NbdBlockCard}: the fixed newstyle handshake, then the reply
+ * decoder of the transmission phase, which writes read data straight from Netty's receive buffer
+ * into the request's guest buffers.
+ *
+ * <h2>Threading</h2>
+ * Everything here runs on the card's event loop, except {@link #dead} (volatile, read by the card
+ * workers before they send) and {@link #channel()}. Guest memory is written only here, only for a
+ * cookie whose slot is SUBMITTED on a queue this connection serves, only inside that request's byte
+ * range, and never once {@link #dead} is set: a fence that sets it on the event loop is therefore
+ * the last word on this connection's writes into guest memory.
+ */
+final class NbdConnection extends ByteToMessageDecoder
+{
+    private static final int H_HELLO = 0;
+    private static final int H_OPTION_REPLY = 1;
+    private static final int T_HEADER = 2;
+    private static final int T_SIMPLE_DATA = 3;
+    private static final int T_CHUNK_OFFSET = 4;
+    private static final int T_CHUNK_DATA = 5;
+    private static final int T_CHUNK_HOLE = 6;
+    private static final int T_CHUNK_ERROR = 7;
+    private static final int T_DEAD = 8;
+
+    private final NbdBlockCard card;
+    private final int index;
+    private int connectionCount = 1;
+    private final NbdCardQueue[] queues;
+    private final String exportName;
+    private final boolean wantStructured;
+    private final Promise<NbdConnection> handshake;
+    private final UnsafeBuffer scratch = new UnsafeBuffer(0, 0);
+
+    volatile boolean dead;
+    private Channel channel;
+    private int state = H_HELLO;
+
+    // handshake
+    private int pendingOption;
+    private boolean structured;
+    private long sizeBytes = -1;
+    private int transmissionFlags;
+    private int minimumBlock = 1;
+    private int preferredBlock = 4096;
+    private int maximumPayload = DEFAULT_MAX_PAYLOAD;
+    private NbdExport export;
+
+    // reply in progress
+    private NbdCardQueue replyQueue;
+    private int replySlot;
+    private int chunkFlags;
+    private long chunkLength;
+    private long dataOffset;
+    private long dataRemaining;
+
+    NbdConnection(
+        final NbdBlockCard card,
+        final int index,
+        final NbdCardQueue[] queues,
+        final String exportName,
+        final boolean wantStructured,
+        final Promise<NbdConnection> handshake)
+    {
+        this.card = card;
+        this.index = index;
+        this.queues = queues;
+        this.exportName = exportName;
+        this.wantStructured = wantStructured;
+        this.handshake = handshake;
+    }
+
+    int index()
+    {
+        return index;
+    }
+
+    /** Event loop, before the card publishes the connection: it serves queues {@code q % count == index}. */
+    void serve(final int count)
+    {
+        connectionCount = count;
+    }
+
+    Channel channel()
+    {
+        return channel;
+    }
+
+    /** The export as negotiated; null until the handshake is done. */
+    NbdExport export()
+    {
+        return export;
+    }
+
+    // ---------------------------------------------------------------- lifecycle (event loop)
+
+    public void channelActive(final ChannelHandlerContext ctx) throws Exception
+    {
+        channel = ctx.channel();
+        super.channelActive(ctx);
+    }
+
+    public void handlerAdded(final ChannelHandlerContext ctx)
+    {
+        channel = ctx.channel();
+    }
+
+    public void channelInactive(final ChannelHandlerContext ctx) throws Exception
+    {
+        fail(describeHangUp());
+        super.channelInactive(ctx);
+    }
+
+    public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
+    {
+        fail("connection error: " + cause.getClass().getSimpleName() + ": " + cause.getMessage());
+    }
+
+    /** Marks the connection dead without reporting (the card is closing all of them). Event loop. */
+    void kill()
+    {
+        dead = true;
+        state = T_DEAD;
+        if (null != channel)
+        {
+            channel.close();
+        }
+        if (!handshake.isDone())
+        {
+            handshake.tryFailure(new IOException("connection closed during the handshake"));
+        }
+    }
+
+    private void fail(final String reason)
+    {
+        if (dead)
+        {
+            return;
+        }
+        final boolean handshaking = !handshake.isDone();
+        if (handshaking)
+        {
+            handshake.tryFailure(new IOException(reason));
+        }
+        kill();
+        if (!handshaking)
+        {
+            card.onConnectionFailed(this, reason);
+        }
+    }
+
+    private String describeHangUp()
+    {
+        switch (state)
+        {
+            case H_HELLO:
+            case H_OPTION_REPLY:
+                return "server closed the connection during the handshake";
+            case T_SIMPLE_DATA:
+            case T_CHUNK_DATA:
+                return "server closed the connection mid-reply: short read, " + dataRemaining + " bytes missing";
+            case T_CHUNK_OFFSET:
+            case T_CHUNK_HOLE:
+            case T_CHUNK_ERROR:
+                return "server closed the connection mid-reply (inside a structured chunk)";
+            default:
+                return "server closed the connection";
+        }
+    }
+
+    // ---------------------------------------------------------------- decoding (event loop)
+
+    protected void decode(final ChannelHandlerContext ctx, final ByteBuf in, final List<Object> out)
+    {
+        while (!dead && in.isReadable())
+        {
+            final boolean progress;
+            switch (state)
+            {
+                case H_HELLO: progress = onHello(ctx, in); break;
+                case H_OPTION_REPLY: progress = onOptionReply(ctx, in); break;
+                case T_HEADER: progress = onReplyHeader(in); break;
+                case T_SIMPLE_DATA: progress = onSimpleData(in); break;
+                case T_CHUNK_OFFSET: progress = onChunkOffset(in); break;
+                case T_CHUNK_DATA: progress = onChunkData(in); break;
+                case T_CHUNK_HOLE: progress = onChunkHole(in); break;
+                case T_CHUNK_ERROR: progress = onChunkError(in); break;
+                default: in.skipBytes(in.readableBytes()); return;
+            }
+            if (!progress)
+            {
+                return;
+            }
+        }
+        if (dead)
+        {
+            in.skipBytes(in.readableBytes());
+        }
+    }
+
+    private boolean onHello(final ChannelHandlerContext ctx, final ByteBuf in)
+    {
+        if (in.readableBytes() < 18)
+        {
+            return false;
+        }
+        final long magic = in.readLong();
+        final long optMagic = in.readLong();
+        final int flags = in.readUnsignedShort();
+        if (magic != NBDMAGIC)
+        {
+            fail("bad server magic 0x" + Long.toHexString(magic) + " (not an NBD server)");
+            return false;
+        }
+        if (optMagic != IHAVEOPT)
+        {
+            fail("server speaks oldstyle or unknown negotiation (magic 0x" + Long.toHexString(optMagic) + ")");
+            return false;
+        }
+        if ((flags & FLAG_FIXED_NEWSTYLE) == 0)
+        {
+            fail("server lacks fixed newstyle negotiation (handshake flags 0x" + Integer.toHexString(flags) + ")");
+            return false;
+        }
+        final ByteBuf reply = ctx.alloc().buffer(4);
+        reply.writeInt(FLAG_C_FIXED_NEWSTYLE | (flags & FLAG_NO_ZEROES) & FLAG_C_NO_ZEROES);
+        ctx.write(reply);
+        if (wantStructured)
+        {
+            sendOption(ctx, OPT_STRUCTURED_REPLY, null);
+        }
+        else
+        {
+            sendGo(ctx);
+        }
+        ctx.flush();
+        state = H_OPTION_REPLY;
+        return true;
+    }
+
+    private void sendOption(final ChannelHandlerContext ctx, final int option, final ByteBuf data)
+    {
+        final int length = null == data ? 0 : data.readableBytes();
+        final ByteBuf header = ctx.alloc().buffer(16);
+        header.writeLong(IHAVEOPT).writeInt(option).writeInt(length);
+        ctx.write(header);
+        if (null != data)
+        {
+            ctx.write(data);
+        }
+        pendingOption = option;
+    }
+
+    private void sendGo(final ChannelHandlerContext ctx)
+    {
+        final byte[] name = exportName.getBytes(StandardCharsets.UTF_8);
+        final ByteBuf data = ctx.alloc().buffer(4 + name.length + 4);
+        data.writeInt(name.length).writeBytes(name).writeShort(1).writeShort(INFO_BLOCK_SIZE);
+        sendOption(ctx, OPT_GO, data);
+    }
+
+    private boolean onOptionReply(final ChannelHandlerContext ctx, final ByteBuf in)
+    {
+        if (in.readableBytes() < 20)
+        {
+            return false;
+        }
+        final long length = in.getUnsignedInt(in.readerIndex() + 16);
+        if (length > MAX_OPTION_REPLY)
+        {
+            fail("option reply of " + length + " bytes is larger than " + MAX_OPTION_REPLY);
+            return false;
+        }
+        if (in.readableBytes() < 20 + length)
+        {
+            return false;
+        }
+        final long magic = in.readLong();
+        final int option = in.readInt();
+        final int type = in.readInt();
+        in.skipBytes(4);
+        final int end = in.readerIndex() + (int)length;
+        if (magic != OPTION_REPLY_MAGIC)
+        {
+            fail("bad option reply magic 0x" + Long.toHexString(magic));
+            return false;
+        }
+        if (option != pendingOption)
+        {
+            fail("reply to option " + option + " while option " + pendingOption + " is pending");
+            return false;
+        }
+        if (option == OPT_STRUCTURED_REPLY)
+        {
+            in.readerIndex(end);
+            if (type != REP_ACK && (type & REP_FLAG_ERROR) == 0)
+            {
+                fail("unexpected " + optionReplyName(type) + " to NBD_OPT_STRUCTURED_REPLY");
+                return false;
+            }
+            structured = type == REP_ACK;
+            sendGo(ctx);
+            ctx.flush();
+            return true;
+        }
+        if (type == REP_INFO)
+        {
+            if (length < 2)
+            {
+                fail("NBD_REP_INFO of " + length + " bytes");
+                return false;
+            }
+            final int info = in.readUnsignedShort();
+            if (info == INFO_EXPORT)
+            {
+                if (length != 12)
+                {
+                    fail("NBD_INFO_EXPORT of " + length + " bytes, expected 12");
+                    return false;
+                }
+                sizeBytes = in.readLong();
+                transmissionFlags = in.readUnsignedShort();
+                if (sizeBytes < 0)
+                {
+                    fail("export size " + Long.toUnsignedString(sizeBytes) + " is too large");
+                    return false;
+                }
+            }
+            else if (info == INFO_BLOCK_SIZE)
+            {
+                if (length != 14)
+                {
+                    fail("NBD_INFO_BLOCK_SIZE of " + length + " bytes, expected 14");
+                    return false;
+                }
+                final long min = in.readUnsignedInt();
+                final long preferred = in.readUnsignedInt();
+                final long max = in.readUnsignedInt();
+                if (min < 1 || min > 65536 || Long.bitCount(min) != 1 || preferred < min || max < min)
+                {
+                    fail("bad NBD_INFO_BLOCK_SIZE min=" + min + " preferred=" + preferred + " max=" + max);
+                    return false;
+                }
+                minimumBlock = (int)min;
+                preferredBlock = (int)Math.min(preferred, 1 << 30);
+                maximumPayload = (int)Math.min(max, 1 << 30);
+            }
+            in.readerIndex(end);
+            return true;
+        }
+        if (type == REP_ACK)
+        {
+            in.readerIndex(end);
+            if (sizeBytes < 0)
+            {
+                fail("server acknowledged NBD_OPT_GO without NBD_INFO_EXPORT");
+                return false;
+            }
+            if ((transmissionFlags & TFLAG_HAS_FLAGS) == 0)
+            {
+                fail("transmission flags 0x" + Integer.toHexString(transmissionFlags) + " lack NBD_FLAG_HAS_FLAGS");
+                return false;
+            }
+            export = new NbdExport(sizeBytes, transmissionFlags, minimumBlock, preferredBlock, maximumPayload, structured);
+            state = T_HEADER;
+            handshake.trySuccess(this);
+            return true;
+        }
+        final String message = in.toString(in.readerIndex(), end - in.readerIndex(), StandardCharsets.UTF_8)
+            .replace('\n', ' ');
+        in.readerIndex(end);
+        fail("server refused export '" + exportName + "': " + optionReplyName(type) + (message.isEmpty() ? "" : ": " + message));
+        return false;
+    }
+
+    /** Finds the slot a reply names; fails the connection and returns -1 for a cookie not in flight here. */
+    private int lookup(final long cookie)
+    {
+        final int q = NbdCookie.queue(cookie);
+        final int slot = NbdCookie.slot(cookie);
+        if (NbdCookie.tagged(cookie) && q < queues.length && q % connectionCount == index)
+        {
+            final NbdCardQueue queue = queues[q];
+            // State first (volatile): the worker wrote the slot's fields before it set SUBMITTED.
+            if (slot < queue.depth && queue.state.get(slot) == NbdCardQueue.SUBMITTED && queue.cookie[slot] == cookie)
+            {
+                replyQueue = queue;
+                replySlot = slot;
+                return slot;
+            }
+        }
+        fail("reply for unknown cookie 0x" + Long.toHexString(cookie));
+        return -1;
+    }
+
+    private boolean onReplyHeader(final ByteBuf in)
+    {
+        if (in.readableBytes() < 4)
+        {
+            return false;
+        }
+        final int magic = in.getInt(in.readerIndex());
+        if (magic == SIMPLE_REPLY_MAGIC)
+        {
+            if (in.readableBytes() < SIMPLE_REPLY_LENGTH)
+            {
+                return false;
+            }
+            in.skipBytes(4);
+            final int error = in.readInt();
+            final long cookie = in.readLong();
+            final int slot = lookup(cookie);
+            if (slot < 0)
+            {
+                return false;
+            }
+            final int command = replyQueue.command[slot];
+            if (command == CMD_READ && export.structuredReplies)
+            {
+                fail("simple reply to a read (cookie 0x" + Long.toHexString(cookie) + ") after structured replies were negotiated");
+                return false;
+            }
+            if (error != 0)
+            {
+                replyQueue.completeFromEventLoop(slot, statusOf(error), 0);
+            }
+            else if (command == CMD_READ)
+            {
+                dataOffset = 0;
+                dataRemaining = replyQueue.length[slot];
+                state = T_SIMPLE_DATA;
+            }
+            else
+            {
+                replyQueue.completeFromEventLoop(slot, CardStatus.OK, command == CMD_WRITE ? (int)replyQueue.length[slot] : 0);
+            }
+            return true;
+        }
+        if (magic == STRUCTURED_REPLY_MAGIC)
+        {
+            if (!export.structuredReplies)
+            {
+                fail("structured reply chunk although structured replies were not negotiated");
+                return false;
+            }
+            if (in.readableBytes() < CHUNK_HEADER_LENGTH)
+            {
+                return false;
+            }
+            in.skipBytes(4);
+            chunkFlags = in.readUnsignedShort();
+            final int type = in.readUnsignedShort();
+            final long cookie = in.readLong();
+            chunkLength = in.readUnsignedInt();
+            final int slot = lookup(cookie);
+            if (slot < 0)
+            {
+                return false;
+            }
+            final boolean read = replyQueue.command[slot] == CMD_READ;
+            if (type == REPLY_TYPE_NONE)
+            {
+                if (chunkLength != 0 || (chunkFlags & REPLY_FLAG_DONE) == 0)
+                {
+                    fail("NBD_REPLY_TYPE_NONE chunk with length " + chunkLength + " flags 0x" + Integer.toHexString(chunkFlags));
+                    return false;
+                }
+                finish();
+            }
+            else if (type == REPLY_TYPE_OFFSET_DATA && read && chunkLength >= 9)
+            {
+                state = T_CHUNK_OFFSET;
+            }
+            else if (type == REPLY_TYPE_OFFSET_HOLE && read && chunkLength == 12)
+            {
+                state = T_CHUNK_HOLE;
+            }
+            else if ((type & REPLY_TYPE_ERROR_BIT) != 0 && chunkLength >= 6 && chunkLength <= MAX_ERROR_CHUNK)
+            {
+                state = T_CHUNK_ERROR;
+            }
+            else
+            {
+                fail("unexpected chunk type " + type + " of " + chunkLength + " bytes for a " +
+                    (read ? "read" : "command " + replyQueue.command[slot]));
+                return false;
+            }
+            return true;
+        }
+        fail("bad reply magic 0x" + Integer.toHexString(magic));
+        return false;
+    }
+
+    private boolean onSimpleData(final ByteBuf in)
+    {
+        final int n = (int)Math.min(in.readableBytes(), dataRemaining);
+        toGuest(in, n);
+        if (dataRemaining == 0)
+        {
+            replyQueue.completeFromEventLoop(replySlot, CardStatus.OK, (int)replyQueue.length[replySlot]);
+            state = T_HEADER;
+        }
+        return true;
+    }
+
+    private boolean onChunkOffset(final ByteBuf in)
+    {
+        if (in.readableBytes() < 8)
+        {
+            return false;
+        }
+        final long offset = in.readLong();
+        final long dataLength = chunkLength - 8;
+        final long relative = checkRange(offset, dataLength);
+        if (relative < 0)
+        {
+            return false;
+        }
+        dataOffset = relative;
+        dataRemaining = dataLength;
+        state = T_CHUNK_DATA;
+        return true;
+    }
+
+    private boolean onChunkData(final ByteBuf in)
+    {
+        final int n = (int)Math.min(in.readableBytes(), dataRemaining);
+        toGuest(in, n);
+        replyQueue.received[replySlot] += n;
+        if (dataRemaining == 0)
+        {
+            chunkDone();
+        }
+        return true;
+    }
+
+    private boolean onChunkHole(final ByteBuf in)
+    {
+        if (in.readableBytes() < 12)
+        {
+            return false;
+        }
+        final long offset = in.readLong();
+        final long holeLength = in.readUnsignedInt();
+        if (holeLength == 0)
+        {
+            fail("hole chunk of length 0");
+            return false;
+        }
+        final long relative = checkRange(offset, holeLength);
+        if (relative < 0)
+        {
+            return false;
+        }
+        zeroGuest(relative, holeLength);
+        replyQueue.received[replySlot] += holeLength;
+        chunkDone();
+        return true;
+    }
+
+    private boolean onChunkError(final ByteBuf in)
+    {
+        if (in.readableBytes() < chunkLength)
+        {
+            return false;
+        }
+        final int end = in.readerIndex() + (int)chunkLength;
+        final int error = in.readInt();
+        final int messageLength = in.readUnsignedShort();
+        if (messageLength > chunkLength - 6)
+        {
+            fail("error chunk message of " + messageLength + " bytes in a chunk of " + chunkLength);
+            return false;
+        }
+        in.readerIndex(end);
+        replyQueue.replyError[replySlot] = error == 0 ? 5 : error;
+        chunkDone();
+        return true;
+    }
+
+    /** Offset of a chunk inside its request, or -1 after failing the connection when it lies outside. */
+    private long checkRange(final long offset, final long length)
+    {
+        final long start = replyQueue.offset[replySlot];
+        final long asked = replyQueue.length[replySlot];
+        final long relative = offset - start;
+        if (offset < 0 || relative < 0 || relative > asked || length > asked - relative)
+        {
+            fail("chunk [" + Long.toUnsignedString(offset) + ", +" + length + ") outside the request [" + start + ", +" + asked + ")");
+            return -1;
+        }
+        return relative;
+    }
+
+    private void chunkDone()
+    {
+        state = T_HEADER;
+        if (replyQueue.received[replySlot] > replyQueue.length[replySlot])
+        {
+            fail("chunks of " + replyQueue.received[replySlot] + " bytes for a read of " + replyQueue.length[replySlot]);
+            return;
+        }
+        if ((chunkFlags & REPLY_FLAG_DONE) != 0)
+        {
+            finish();
+        }
+    }
+
+    private void finish()
+    {
+        state = T_HEADER;
+        final NbdCardQueue q = replyQueue;
+        final int slot = replySlot;
+        final int command = q.command[slot];
+        if (q.replyError[slot] != 0)
+        {
+            q.completeFromEventLoop(slot, statusOf(q.replyError[slot]), 0);
+        }
+        else if (command == CMD_READ && q.received[slot] != q.length[slot])
+        {
+            fail("short read: " + q.received[slot] + " of " + q.length[slot] + " bytes");
+        }
+        else
+        {
+            q.completeFromEventLoop(slot, CardStatus.OK, command == CMD_READ || command == CMD_WRITE ? (int)q.length[slot] : 0);
+        }
+    }
+
+    private static int statusOf(final int nbdError)
+    {
+        switch (nbdError)
+        {
+            case EINVAL:
+            case EOVERFLOW:
+                return CardStatus.INVALID;
+            case ENOTSUP:
+                return CardStatus.UNSUPPORTED;
+            default:
+                return CardStatus.IO_ERROR;
+        }
+    }
+
+    // ---------------------------------------------------------------- guest memory (event loop)
+
+    /** Copies {@code n} readable bytes into the current request's vector at {@link #dataOffset}. */
+    private void toGuest(final ByteBuf in, final int n)
+    {
+        final IoVector vector = replyQueue.io[replySlot].data();
+        final GuestMemory memory = vector.memory();
+        long skip = dataOffset;
+        int done = 0;
+        for (int i = 0, count = vector.count(); i < count && done < n; i++)
+        {
+            final long segment = vector.length(i) & 0xFFFF_FFFFL;
+            if (skip >= segment)
+            {
+                skip -= segment;
+                continue;
+            }
+            final int chunk = (int)Math.min(segment - skip, n - done);
+            NbdBuffers.wrap(scratch, in, in.readerIndex() + done, chunk);
+            memory.putBytes(vector.address(i) + skip, scratch, 0, chunk);
+            done += chunk;
+            skip = 0;
+        }
+        in.skipBytes(n);
+        dataOffset += n;
+        dataRemaining -= n;
+    }
+
+    private void zeroGuest(final long offset, final long length)
+    {
+        final IoVector vector = replyQueue.io[replySlot].data();
+        final GuestMemory memory = vector.memory();
+        long skip = offset;
+        long done = 0;
+        for (int i = 0, count = vector.count(); i < count && done < length; i++)
+        {
+            final long segment = vector.length(i) & 0xFFFF_FFFFL;
+            if (skip >= segment)
+            {
+                skip -= segment;
+                continue;
+            }
+            final long chunk = Math.min(segment - skip, length - done);
+            memory.setMemory(vector.address(i) + skip, chunk, (byte)0);
+            done += chunk;
+            skip = 0;
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package dev.braid.cards.nbd;
+
+import dev.braid.testkit.RealPeers;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Starts real NBD servers (qemu-nbd, nbdkit) for a test and kills them after it. */
+final class NbdServers implements AutoCloseable
+{
+    /** A running server: its URI and process. */
+    static final class Server
+    {
+        final String uri;
+        final Process process;
+        final Path log;
+
+        Server(final String uri, final Process process, final Path log)
+        {
+            this.uri = uri;
+            this.process = process;
+            this.log = log;
+        }
+
+        /** SIGKILL, as a crashed server. */
+        void kill() throws InterruptedException
+        {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private final Path dir;
+    private final List<Server> servers = new ArrayList<>();
+
+    NbdServers(final Path dir)
+    {
+        this.dir = dir;
+    }
+
+    /** A raw image of {@code size} bytes, zero-filled (sparse). */
+    Path image(final String name, final long size) throws IOException
+    {
+        final Path file = dir.resolve(name);
+        try (var raf = new java.io.RandomAccessFile(file.toFile(), "rw"))
+        {
+            raf.setLength(size);
+        }
+        return file;
+    }
+
+    /** qemu-nbd over a raw file: TCP when {@code unix} is false, else a unix socket. Image locking off so two may share a file. */
+    Server qemuNbd(final Path image, final String export, final boolean unix, final String... extra) throws Exception
+    {
+        final String qemuNbd = RealPeers.requireExecutable("qemu-nbd").toString();
+        final List<String> command = new ArrayList<>(List.of(qemuNbd, "-t", "-e", "8", "--cache=none", "--discard=unmap",
+            "-x", export, "--pid-file", ""));
+        final Path pid = dir.resolve("qemu-nbd-" + servers.size() + ".pid");
+        command.set(command.size() - 1, pid.toString());
+        final String uri;
+        if (unix)
+        {
+            final Path socket = dir.resolve("qemu-nbd-" + servers.size() + ".sock");
+            command.add("--socket=" + socket);
+            uri = "nbd+unix:///" + export + "?socket=" + socket;
+        }
+        else
+        {
+            final int port = freePort();
+            command.add("--bind=127.0.0.1");
+            command.add("--port=" + port);
+            uri = "nbd://127.0.0.1:" + port + "/" + export;
+        }
+        command.addAll(List.of(extra));
+        command.add("--image-opts");
+        command.add("driver=raw,discard=unmap,cache.direct=on,file.driver=file,file.filename=" + image + ",file.locking=off");
+        return start(command, pid, uri);
+    }
+
+    /** nbdkit with the given filters and plugin arguments on a unix socket, e.g. ("memory", "size=64M"). */
+    Server nbdkit(final List<String> filters, final String... pluginArgs) throws Exception
+    {
+        final String nbdkit = RealPeers.requireExecutable("nbdkit").toString();
+        final Path pid = dir.resolve("nbdkit-" + servers.size() + ".pid");
+        final Path socket = dir.resolve("nbdkit-" + servers.size() + ".sock");
+        final List<String> command = new ArrayList<>(List.of(nbdkit, "-f", "-U", socket.toString(),
+            "-P", pid.toString()));
+        for (final String filter : filters)
+        {
+            command.add("--filter=" + filter);
+        }
+        command.addAll(List.of(pluginArgs));
+        return start(command, pid, "nbd+unix:///?socket=" + socket);
+    }
+
+    private Server start(final List<String> command, final Path pid, final String uri) throws Exception
+    {
+        final Path log = dir.resolve("server-" + servers.size() + ".log");
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        final Server server = new Server(uri, process, log);
+        servers.add(server);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (!Files.exists(pid) || Files.size(pid) == 0)
+        {
+            if (!process.isAlive() || System.nanoTime() > deadline)
+            {
+                throw new IOException("server did not start: " + String.join(" ", command) + "\n" + Files.readString(log));
+            }
+            Thread.sleep(10);
+        }
+        return server;
+    }
+
+    private static int freePort() throws IOException
+    {
+        try (ServerSocket socket = new ServerSocket(0))
+        {
+            return socket.getLocalPort();
+        }
+    }
+
+    public void close()
+    {
+        for (final Server server : servers)
+        {
+            server.process.destroyForcibly();
+        }
+        for (final Server server : servers)
+        {
+            try
+            {
+                server.process.waitFor(10, TimeUnit.SECONDS);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
