@@ -32,11 +32,13 @@ public final class FrontQueue implements Agent, CompletionHandler
     private final int guestQueue;
     private final DeviceQueue queue;
     private final DescriptorChain chain;
-    private final RequestHandler handler;
+    private final RequestHandler<?> handler;
+    // Pulled buffers (net rx) carry no order and have nothing to fail: see PullHandler.
+    private final boolean pull;
     private final QueueMapPublisher maps;
     private final RouteSelector selector;
     private final ManyToOneCompletionRing completions;
-    private final CardPort[] ports;
+    private final CardPort<?>[] ports;
     private final InterruptSink interrupts;
     private final NanoClock clock;
     private final HealthReporter health;
@@ -66,10 +68,10 @@ public final class FrontQueue implements Agent, CompletionHandler
     public FrontQueue(
         final int guestQueue,
         final DeviceQueue queue,
-        final RequestHandler handler,
+        final RequestHandler<?> handler,
         final QueueMapPublisher maps,
         final RouteSelector selector,
-        final CardPort[] ports,
+        final CardPort<?>[] ports,
         final InterruptSink interrupts,
         final NanoClock clock,
         final HealthReporter health,
@@ -80,6 +82,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         this.guestQueue = guestQueue;
         this.queue = queue;
         this.handler = handler;
+        this.pull = handler.asPull() != null;
         this.maps = maps;
         this.selector = selector;
         this.ports = ports;
@@ -124,9 +127,15 @@ public final class FrontQueue implements Agent, CompletionHandler
         return guestQueue;
     }
 
-    public RequestHandler handler()
+    public RequestHandler<?> handler()
     {
         return handler;
+    }
+
+    /** Whether this queue's buffers are pulled by the card workers (net rx) rather than pushed to cards. */
+    public boolean isPull()
+    {
+        return pull;
     }
 
     public ManyToOneCompletionRing completions()
@@ -213,7 +222,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         {
             stats.onCardError(card);
             // A cancel from a card being fenced is the failover itself, not an error of the card.
-            final CardPort port = ports[card];
+            final CardPort<?> port = ports[card];
             final boolean fenced = port.isFenced() || port.fenceGeneration() != table.fenceGeneration(head);
             if (!fenced)
             {
@@ -243,7 +252,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         // A request in trouble for the whole deadline has found no working path, however many
         // cards came and went meanwhile. (Fail-fast, deadline 0, fails when the map empties.)
         if (attempts >= maxAttempts ||
-            (!handler.isPull() && noPathTimeoutNanos > 0 && now - table.troubleSince(head) >= noPathTimeoutNanos))
+            (!pull && noPathTimeoutNanos > 0 && now - table.troubleSince(head) >= noPathTimeoutNanos))
         {
             stats.increment(QueueStats.FAILED_NO_PATH);
             finish(head, handler.fail(head));
@@ -273,7 +282,7 @@ public final class FrontQueue implements Agent, CompletionHandler
     private int recheckFences()
     {
         int replayed = 0;
-        for (final CardPort port : ports)
+        for (final CardPort<?> port : ports)
         {
             if (port == null)
             {
@@ -287,7 +296,7 @@ public final class FrontQueue implements Agent, CompletionHandler
             }
             // A pulled buffer is filled by the card's worker, not the card: the fence does not stop a
             // receive already begun, so wait until the workers finished their pre-fence cycles.
-            if (handler.isPull() && !port.workersCaughtUp(generation))
+            if (pull && !port.workersCaughtUp(generation))
             {
                 continue;
             }
@@ -378,7 +387,7 @@ public final class FrontQueue implements Agent, CompletionHandler
                 }
                 final long troubleSince = table.troubleSince(head);
                 // A pulled buffer (net rx) has nothing to fail: like a NIC without link it is held.
-                if (!handler.isPull() && troubleSince != InFlightTable.NO_TROUBLE &&
+                if (!pull && troubleSince != InFlightTable.NO_TROUBLE &&
                     (noRoute || noPathTimeoutNanos > 0) && now - troubleSince >= noPathTimeoutNanos)
                 {
                     table.popPending();
@@ -411,7 +420,7 @@ public final class FrontQueue implements Agent, CompletionHandler
             r = map.route(guestQueue, index);
         }
         final int card = QueueMap.cardOf(r);
-        final CardPort port = ports[card];
+        final CardPort<?> port = ports[card];
         if (port == null || port.isFenced())
         {
             return false;
@@ -455,7 +464,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         }
         draining = true;
         // Rx buffers carry no order: a pull queue moves at once; its held buffers fill where they are.
-        if ((handler.isPull() || submittedCount() == 0) && drains.drained(ticket))
+        if ((pull || submittedCount() == 0) && drains.drained(ticket))
         {
             ackedDrain = ticket;
         }
@@ -487,7 +496,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         {
             for (int head = 0, size = table.entries(); head < size; head++)
             {
-                if (table.isSubmitted(head) && !handler.isPull())
+                if (table.isSubmitted(head) && !pull)
                 {
                     final int card = QueueMap.cardOf(table.route(head));
                     final long submitted = table.submitNanos(head);

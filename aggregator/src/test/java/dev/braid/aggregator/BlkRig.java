@@ -1,5 +1,6 @@
 package dev.braid.aggregator;
 
+import dev.braid.virtio.card.BlockCard;
 import dev.braid.aggregator.blk.BlkProbeHandler;
 import dev.braid.aggregator.blk.BlkRequestHandler;
 import dev.braid.aggregator.guest.BlkGuestWorkload;
@@ -40,7 +41,7 @@ final class BlkRig
     final VirtualClock clock = new VirtualClock();
     final DeterministicScheduler scheduler;
     final SimDisk[] disks;
-    final AggregatedDevice device;
+    final AggregatedDevice<BlockCard> device;
     final BlkGuestWorkload[] guests;
     final FaultSchedule faults = new FaultSchedule();
     final long seed;
@@ -59,7 +60,7 @@ final class BlkRig
         LatencyModel latency = LatencyModel.uniform(10_000, 50_000);
         HealthConfig health = new HealthConfig().completionTimeoutNanos(5_000_000).minDownNanos(2_000_000)
             .probeIntervalNanos(1_000_000);
-        Consumer<AggregatedDevice.Builder> customise = b -> {};
+        Consumer<AggregatedDevice.Builder<BlockCard>> customise = b -> {};
         java.util.function.Function<SimDisk, dev.braid.virtio.card.BlockCard> wrap = d -> d;
     }
 
@@ -72,7 +73,7 @@ final class BlkRig
         final GuestMemory memory = GuestMemory.allocate(perQueue * options.queues + (1 << 20));
         final SharedBlockStore store = new SharedBlockStore((long)options.sectorsPerQueue * options.queues);
         disks = new SimDisk[options.cards];
-        final AggregatedDevice.Builder builder = AggregatedDevice.builder().clock(clock).seed(seed);
+        final AggregatedDevice.Builder<BlockCard> builder = AggregatedDevice.<BlockCard>builder().clock(clock).seed(seed);
         for (int i = 0; i < options.cards; i++)
         {
             disks[i] = SimDisk.builder("disk" + i, store).clock(clock).latency(options.latency)

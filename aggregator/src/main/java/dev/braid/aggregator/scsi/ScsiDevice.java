@@ -1,9 +1,7 @@
 package dev.braid.aggregator.scsi;
 
 import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.aggregator.CardPort;
 import dev.braid.aggregator.InterruptSink;
-import dev.braid.aggregator.RequestHandler;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
@@ -59,7 +57,7 @@ public final class ScsiDevice
                 config.memory, config.newParser(), tasks, i, queues[i].size(), config.maxSegments);
         }
         relay = new ScsiTmfRelay(ScsiControlQueue.MAX_CONCURRENT_TMFS * config.maxCards);
-        probe = new ScsiProbeHandler(config.maxCards, relay);
+        probe = new ScsiProbeHandler(config.maxCards);
     }
 
     public static Builder builder()
@@ -67,22 +65,26 @@ public final class ScsiDevice
         return new Builder();
     }
 
-    /** Gives the device builder its guest queues, handlers, control-plane slot, card limit and interrupts. */
-    public AggregatedDevice.Builder configure(final AggregatedDevice.Builder builder)
+    /**
+     * Gives the device builder its guest queues, handlers, probe handler, task management channel,
+     * card limit and interrupts.
+     */
+    public AggregatedDevice.Builder<ScsiCard> configure(final AggregatedDevice.Builder<ScsiCard> builder)
     {
         final InterruptSink interrupts = config.interrupts;
         return builder
             .maxCards(config.maxCards)
             .queues(config.requestQueues.clone(), handlers.clone())
             .probeHandler(probe)
+            .controlChannel(relay, relay.completions())
             .interrupts(q -> interrupts.interrupt(q + FIRST_REQUEST_QUEUE));
     }
 
     /**
-     * Builds the control queue agent over a device built with {@link #configure}. Every card of the
-     * device must be a {@link ScsiCard}.
+     * Builds the control queue agent over a device built with {@link #configure}; its cards are
+     * {@link ScsiCard}s by type.
      */
-    public ScsiControlQueue attach(final AggregatedDevice device)
+    public ScsiControlQueue attach(final AggregatedDevice<ScsiCard> device)
     {
         if (controlQueue != null)
         {
@@ -91,14 +93,6 @@ public final class ScsiDevice
         if (device.guestQueueCount() != handlers.length || device.frontQueue(0).handler() != handlers[0])
         {
             throw new IllegalArgumentException("the device was not configured by this ScsiDevice");
-        }
-        for (int card = 0; card < device.maxCards(); card++)
-        {
-            final CardPort port = device.port(card);
-            if (port != null && !(port.card() instanceof ScsiCard))
-            {
-                throw new IllegalArgumentException("card " + port.card().name() + " is not a ScsiCard");
-            }
         }
         controlQueue = new ScsiControlQueue(
             config.memory, config.controlQueue, config.eventQueue, 0, config.newParser(), tasks, relay, device,
@@ -116,7 +110,7 @@ public final class ScsiDevice
         return handlers[requestQueue];
     }
 
-    public RequestHandler probeHandler()
+    public ScsiProbeHandler probeHandler()
     {
         return probe;
     }

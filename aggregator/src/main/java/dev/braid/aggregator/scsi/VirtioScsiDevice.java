@@ -149,7 +149,7 @@ public final class VirtioScsiDevice extends AbstractVirtioDevice
             .requestQueues(request).sizes((int)cdbSize, (int)senseSize)
             .limits(config.maxTarget(), (int)config.maxLun()).maxCards(maxCards).maxSegments(SEG_MAX)
             .interrupts(interrupts).build();
-        final AggregatedDevice.Builder builder = built.configure(AggregatedDevice.builder().clock(clock()))
+        final AggregatedDevice.Builder builder = built.configure(AggregatedDevice.<ScsiCard>builder().clock(clock()))
             .mapPolicy(policy.apply(requestQueues)).dispatchPolicy(dispatch).healthConfig(health)
             .allDownPolicy(allDown);
         for (final ScsiCard card : cards)

@@ -1,5 +1,6 @@
 package dev.braid.aggregator.scsi;
 
+import dev.braid.virtio.card.ScsiCard;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.ha.ActivePassivePolicy;
@@ -108,7 +109,7 @@ class ScsiFuzzTest
             .controlQueue(deviceQueue(memory, control)).eventQueue(deviceQueue(memory, event))
             .requestQueues(deviceQueue(memory, request)).sizes(32, 96).limits(0, 0).maxCards(2).maxSegments(8)
             .tmfTimeoutNanos(5_000_000).build();
-        final AggregatedDevice device = scsi.configure(AggregatedDevice.builder().clock(clock).seed(1)).card(hba)
+        final AggregatedDevice<ScsiCard> device = scsi.configure(AggregatedDevice.<ScsiCard>builder().clock(clock).seed(1)).card(hba)
             .mapPolicy(new ActivePassivePolicy(1, Failback.immediate())).dispatchPolicy(DispatchPolicy.queueAffine())
             .build();
         final ScsiControlQueue controlQueue = scsi.attach(device);

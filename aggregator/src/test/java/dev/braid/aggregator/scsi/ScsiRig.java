@@ -1,5 +1,6 @@
 package dev.braid.aggregator.scsi;
 
+import dev.braid.virtio.card.ScsiCard;
 import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.guest.ScsiGuestWorkload;
 import dev.braid.ha.ActiveActivePolicy;
@@ -48,7 +49,7 @@ final class ScsiRig
     final ObservedHba[] hbas;
     final SharedBlockStore store = new SharedBlockStore(BLOCKS);
     final ScsiDevice scsi;
-    final AggregatedDevice device;
+    final AggregatedDevice<ScsiCard> device;
     final ScsiControlQueue control;
     final ScsiGuestWorkload guest;
     final DriverQueue guestDriver;
@@ -88,7 +89,7 @@ final class ScsiRig
         hbas = new ObservedHba[cards];
         scsi = ScsiDevice.builder().memory(memory).controlQueue(controlQueue).eventQueue(eventQueue)
             .requestQueues(requestQueue).sizes(CDB, SENSE).limits(0, 0).maxCards(8).maxSegments(16).build();
-        final AggregatedDevice.Builder builder = scsi.configure(AggregatedDevice.builder().clock(clock).seed(seed));
+        final AggregatedDevice.Builder<ScsiCard> builder = scsi.configure(AggregatedDevice.<ScsiCard>builder().clock(clock).seed(seed));
         for (int i = 0; i < cards; i++)
         {
             // Slightly different latencies per path, so completions interleave across cards.
