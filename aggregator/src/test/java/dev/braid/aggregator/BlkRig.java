@@ -1,6 +1,5 @@
 package dev.braid.aggregator;
 
-import dev.braid.virtio.card.BlockCard;
 import dev.braid.aggregator.blk.BlkProbeHandler;
 import dev.braid.aggregator.blk.BlkRequestHandler;
 import dev.braid.aggregator.guest.BlkGuestWorkload;
@@ -20,6 +19,7 @@ import dev.braid.sim.SimDisk;
 import dev.braid.sim.TimerSource;
 import dev.braid.sim.VirtualClock;
 import dev.braid.virtio.blk.BlkRequestParser;
+import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.driver.DriverQueue;
 import dev.braid.virtio.driver.PackedDriverQueue;
 import dev.braid.virtio.driver.RingLayout;

@@ -1,6 +1,5 @@
 package dev.braid.aggregator;
 
-import dev.braid.virtio.card.BlockCard;
 import dev.braid.aggregator.blk.BlkProbeHandler;
 import dev.braid.aggregator.blk.BlkRequestHandler;
 import dev.braid.ha.ActiveActivePolicy;
@@ -17,6 +16,7 @@ import dev.braid.sim.LatencyModel;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
 import dev.braid.virtio.blk.BlkRequestParser;
+import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.driver.RingLayout;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;

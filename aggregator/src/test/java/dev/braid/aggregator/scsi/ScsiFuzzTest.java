@@ -1,6 +1,5 @@
 package dev.braid.aggregator.scsi;
 
-import dev.braid.virtio.card.ScsiCard;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.ha.ActivePassivePolicy;
@@ -13,6 +12,7 @@ import dev.braid.sim.VirtualClock;
 import dev.braid.sim.scsi.ScsiDiskEmulator;
 import dev.braid.sim.scsi.ScsiTarget;
 import dev.braid.sim.scsi.SimHba;
+import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.driver.RingLayout;
 import dev.braid.virtio.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;

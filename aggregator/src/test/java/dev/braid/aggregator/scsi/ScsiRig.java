@@ -1,6 +1,5 @@
 package dev.braid.aggregator.scsi;
 
-import dev.braid.virtio.card.ScsiCard;
 import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.guest.ScsiGuestWorkload;
 import dev.braid.ha.ActiveActivePolicy;
@@ -17,6 +16,7 @@ import dev.braid.sim.VirtualClock;
 import dev.braid.sim.scsi.ScsiDiskEmulator;
 import dev.braid.sim.scsi.ScsiTarget;
 import dev.braid.sim.scsi.SimHba;
+import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.driver.BufferChain;
 import dev.braid.virtio.driver.DriverQueue;
 import dev.braid.virtio.driver.RingLayout;

@@ -11,6 +11,7 @@ import dev.braid.sim.TimerSource;
 import dev.braid.sim.scsi.ScsiDiskEmulator;
 import dev.braid.sim.scsi.ScsiTarget;
 import dev.braid.sim.scsi.SimHba;
+import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.driver.BufferChain;
 import dev.braid.virtio.driver.DriverQueue;
 import dev.braid.virtio.driver.PackedDriverQueue;
@@ -140,7 +141,7 @@ public final class ScsiKind implements DeviceKind
             scsi = ScsiDevice.builder().memory(memory).controlQueue(deviceQueue(controlLayout))
                 .eventQueue(deviceQueue(eventLayout)).requestQueues(requestQueues).sizes(CDB, SENSE).limits(0, 0)
                 .maxCards(SoakConfig.MAX_CARDS).maxSegments(16).build();
-            final AggregatedDevice.Builder builder = scsi.configure(AggregatedDevice.builder().clock(clock)
+            final AggregatedDevice.Builder builder = scsi.configure(AggregatedDevice.<ScsiCard>builder().clock(clock)
                 .seed(config.seed).onAgentAdded(onAgentAdded));
             for (int i = 0; i < config.cards; i++)
             {

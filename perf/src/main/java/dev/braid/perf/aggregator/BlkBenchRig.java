@@ -1,7 +1,6 @@
 package dev.braid.perf.aggregator;
 
 import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.aggregator.RequestHandler;
 import dev.braid.aggregator.blk.BlkProbeHandler;
 import dev.braid.aggregator.blk.BlkRequestHandler;
 import dev.braid.ha.ActiveActivePolicy;
@@ -88,14 +87,14 @@ public final class BlkBenchRig
     }
 
     /** The aggregated device over every card; its agents are not started. */
-    public AggregatedDevice aggregated()
+    public AggregatedDevice<BlockCard> aggregated()
     {
-        final AggregatedDevice.Builder builder = AggregatedDevice.builder().clock(options.clock).seed(options.seed);
+        final AggregatedDevice.Builder<BlockCard> builder = AggregatedDevice.<BlockCard>builder().clock(options.clock).seed(options.seed);
         for (final BlockCard card : cards)
         {
             builder.card(card);
         }
-        return builder.queues(new DeviceQueue[] {deviceQueue}, new RequestHandler[] {handler})
+        return builder.queues(new DeviceQueue[] {deviceQueue}, new BlkRequestHandler[] {handler})
             .probeHandler(new BlkProbeHandler(8))
             .healthConfig(options.health)
             .mapPolicy(new ActiveActivePolicy(1, DispatchShape.REQUEST_SPRAY))
