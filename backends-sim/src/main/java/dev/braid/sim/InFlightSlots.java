@@ -114,6 +114,14 @@ public final class InFlightSlots
         return true;
     }
 
+    /** Owner only: frees a slot without a word to its sink (a card that rebooted lost it). */
+    public void discard(final int slot)
+    {
+        sinks[slot] = null;
+        final int word = words.get(slot);
+        words.set(slot, word & ~STATE_MASK);
+    }
+
     /** Moves every PENDING slot to {@code state} (fence, reset). Returns how many moved. */
     public int cancelPending(final int state)
     {
