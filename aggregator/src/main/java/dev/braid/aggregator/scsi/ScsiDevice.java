@@ -12,14 +12,14 @@ import dev.braid.virtio.scsi.VirtioScsi;
 /**
  * Builds the pieces of an aggregated virtio-scsi device: a {@link ScsiRequestHandler} per request
  * queue (each becomes a front queue of the {@link AggregatedDevice}), the shared
- * {@link ScsiTaskTable}, the control-plane slot ({@link ScsiProbeHandler} with its
- * {@link ScsiTmfRelay}), and, once the device is built, the {@link ScsiControlQueue} agent that
+ * {@link ScsiTaskTable}, the probe handler ({@link ScsiProbeHandler}), the task management control
+ * channel ({@link ScsiTmfRelay}), and, once the device is built, the {@link ScsiControlQueue} agent that
  * serves the control and event queues.
  *
  * <pre>
  * ScsiDevice scsi = ScsiDevice.builder().memory(mem).controlQueue(q0).eventQueue(q1)
  *     .requestQueues(q2, q3).interrupts(vmm).build();
- * AggregatedDevice device = scsi.configure(AggregatedDevice.builder().card(hbaA).card(hbaB))
+ * AggregatedDevice<ScsiCard> device = scsi.configure(AggregatedDevice.<ScsiCard>builder().card(hbaA).card(hbaB))
  *     .mapPolicy(new ActivePassivePolicy(scsi.requestQueueCount(), Failback.IMMEDIATE)).build();
  * ScsiControlQueue control = scsi.attach(device);   // schedule it beside device.agents()
  * </pre>
