@@ -1,7 +1,5 @@
 package dev.braid.aggregator;
 
-import org.agrona.concurrent.UnsafeBuffer;
-
 /**
  * What a {@link FrontQueue} still owes the guest, one entry per descriptor head, and the FIFO of
  * heads waiting for a route or ring space. Owned by the front queue's thread; preallocated, so
@@ -12,18 +10,19 @@ import org.agrona.concurrent.UnsafeBuffer;
  * reuses of a head, so a late completion from an earlier use of the head (a zombie's, a cancelled
  * one) can never match a new request.
  *
- * <p>Layout: one 64-byte entry per head (one cache line, so a completion touches one line):
+ * <p>Layout: per head, 32 bytes of times in one {@code long[]} and 32 bytes of fields in one
+ * {@code int[]} (plain arrays: the JIT drops their bounds checks; a completion touches two lines):
  * <pre>
- *   0  pop nanos          (long)   when the guest's request was popped
- *   8  submit nanos       (long)   when the current attempt was dispatched
- *  16  trouble since      (long)   first path error, fence or no-route; {@link #NO_TROUBLE} until then
- *  24  attempt            (int)    current attempt (counts across reuses of the head)
- *  28  first attempt      (int)    attempt of the request's first dispatch
- *  32  route              (int)    packed card/queue route of the current attempt
- *  36  fence generation   (int)    the card's generation when the current attempt was dispatched
- *  40  avoid card         (int)    card to avoid on the next dispatch, or {@link #NO_CARD}
- *  44  replayed from      (int)    card a fence forced this request off, or {@link #NO_CARD}
- *  48  state              (int)    FREE, PENDING or SUBMITTED
+ *  times  0  pop nanos         when the guest's request was popped
+ *         1  submit nanos      when the current attempt was dispatched
+ *         2  trouble since     first path error, fence or no-route; {@link #NO_TROUBLE} until then
+ *  fields 0  attempt           current attempt (counts across reuses of the head)
+ *         1  first attempt     attempt of the request's first dispatch
+ *         2  route             packed card/queue route of the current attempt
+ *         3  fence generation  the card's generation when the current attempt was dispatched
+ *         4  avoid card        card to avoid on the next dispatch, or {@link #NO_CARD}
+ *         5  replayed from     card a fence forced this request off, or {@link #NO_CARD}
+ *         6  state             FREE, PENDING or SUBMITTED
  * </pre>
  */
 final class InFlightTable
@@ -38,21 +37,22 @@ final class InFlightTable
     /** Largest table: a completion token's head field. */
     static final int MAX_ENTRIES = 1 << CompletionToken.HEAD_BITS;
 
-    static final int POP_NANOS_OFFSET = 0;
-    static final int SUBMIT_NANOS_OFFSET = 8;
-    static final int TROUBLE_SINCE_OFFSET = 16;
-    static final int ATTEMPT_OFFSET = 24;
-    static final int FIRST_ATTEMPT_OFFSET = 28;
-    static final int ROUTE_OFFSET = 32;
-    static final int FENCE_GENERATION_OFFSET = 36;
-    static final int AVOID_CARD_OFFSET = 40;
-    static final int REPLAYED_FROM_OFFSET = 44;
-    static final int STATE_OFFSET = 48;
-    static final int ENTRY_LENGTH = 64;
-    private static final int ENTRY_SHIFT = 6;
+    private static final int POP_NANOS = 0;
+    private static final int SUBMIT_NANOS = 1;
+    private static final int TROUBLE_SINCE = 2;
+    private static final int TIMES_SHIFT = 2;
+    private static final int ATTEMPT = 0;
+    private static final int FIRST_ATTEMPT = 1;
+    private static final int ROUTE = 2;
+    private static final int FENCE_GENERATION = 3;
+    private static final int AVOID_CARD = 4;
+    private static final int REPLAYED_FROM = 5;
+    private static final int STATE = 6;
+    private static final int FIELDS_SHIFT = 3;
 
     private final int entries;
-    private final UnsafeBuffer buffer;
+    private final long[] times;
+    private final int[] fields;
     private final int[] pending;
     private int pendingHead;
     private int pendingCount;
@@ -64,7 +64,8 @@ final class InFlightTable
             throw new IllegalArgumentException("in-flight entries must be 1.." + MAX_ENTRIES + ": " + entries);
         }
         this.entries = entries;
-        buffer = new UnsafeBuffer(new byte[entries * ENTRY_LENGTH]);
+        times = new long[entries << TIMES_SHIFT];
+        fields = new int[entries << FIELDS_SHIFT];
         pending = new int[entries];
     }
 
@@ -73,16 +74,21 @@ final class InFlightTable
         return entries;
     }
 
-    private static int at(final int head, final int offset)
+    private static int t(final int head, final int field)
     {
-        return (head << ENTRY_SHIFT) + offset;
+        return (head << TIMES_SHIFT) + field;
+    }
+
+    private static int f(final int head, final int field)
+    {
+        return (head << FIELDS_SHIFT) + field;
     }
 
     // ---------------------------------------------------------------- lifecycle
 
     int state(final int head)
     {
-        return buffer.getInt(at(head, STATE_OFFSET));
+        return fields[f(head, STATE)];
     }
 
     boolean isFree(final int head)
@@ -102,28 +108,28 @@ final class InFlightTable
     void begin(final int head, final long nowNanos)
     {
         final int attempt = attempt(head) + 1;
-        buffer.putInt(at(head, STATE_OFFSET), PENDING);
-        buffer.putLong(at(head, POP_NANOS_OFFSET), nowNanos);
-        buffer.putInt(at(head, ATTEMPT_OFFSET), attempt);
-        buffer.putInt(at(head, FIRST_ATTEMPT_OFFSET), attempt);
-        buffer.putInt(at(head, AVOID_CARD_OFFSET), NO_CARD);
-        buffer.putInt(at(head, REPLAYED_FROM_OFFSET), NO_CARD);
-        buffer.putLong(at(head, TROUBLE_SINCE_OFFSET), NO_TROUBLE);
+        fields[f(head, STATE)] = PENDING;
+        times[t(head, POP_NANOS)] = nowNanos;
+        fields[f(head, ATTEMPT)] = attempt;
+        fields[f(head, FIRST_ATTEMPT)] = attempt;
+        fields[f(head, AVOID_CARD)] = NO_CARD;
+        fields[f(head, REPLAYED_FROM)] = NO_CARD;
+        times[t(head, TROUBLE_SINCE)] = NO_TROUBLE;
     }
 
     /** The head's current attempt went to {@code route} on a card at {@code fenceGeneration}. */
     void submitted(final int head, final int route, final int fenceGeneration, final long nowNanos)
     {
-        buffer.putInt(at(head, STATE_OFFSET), SUBMITTED);
-        buffer.putInt(at(head, ROUTE_OFFSET), route);
-        buffer.putInt(at(head, FENCE_GENERATION_OFFSET), fenceGeneration);
-        buffer.putLong(at(head, SUBMIT_NANOS_OFFSET), nowNanos);
+        fields[f(head, STATE)] = SUBMITTED;
+        fields[f(head, ROUTE)] = route;
+        fields[f(head, FENCE_GENERATION)] = fenceGeneration;
+        times[t(head, SUBMIT_NANOS)] = nowNanos;
     }
 
     /** The request was completed to the guest. */
     void free(final int head)
     {
-        buffer.putInt(at(head, STATE_OFFSET), FREE);
+        fields[f(head, STATE)] = FREE;
     }
 
     /**
@@ -141,8 +147,8 @@ final class InFlightTable
     int nextAttempt(final int head)
     {
         final int attempt = attempt(head) + 1;
-        buffer.putInt(at(head, ATTEMPT_OFFSET), attempt);
-        return attempt - buffer.getInt(at(head, FIRST_ATTEMPT_OFFSET));
+        fields[f(head, ATTEMPT)] = attempt;
+        return attempt - fields[f(head, FIRST_ATTEMPT)];
     }
 
     /** Records the first trouble of the request at {@code nowNanos}; later trouble keeps the first. */
@@ -150,7 +156,7 @@ final class InFlightTable
     {
         if (troubleSince(head) == NO_TROUBLE)
         {
-            buffer.putLong(at(head, TROUBLE_SINCE_OFFSET), nowNanos);
+            times[t(head, TROUBLE_SINCE)] = nowNanos;
         }
     }
 
@@ -158,52 +164,52 @@ final class InFlightTable
 
     int attempt(final int head)
     {
-        return buffer.getInt(at(head, ATTEMPT_OFFSET));
+        return fields[f(head, ATTEMPT)];
     }
 
     int route(final int head)
     {
-        return buffer.getInt(at(head, ROUTE_OFFSET));
+        return fields[f(head, ROUTE)];
     }
 
     int fenceGeneration(final int head)
     {
-        return buffer.getInt(at(head, FENCE_GENERATION_OFFSET));
+        return fields[f(head, FENCE_GENERATION)];
     }
 
     long popNanos(final int head)
     {
-        return buffer.getLong(at(head, POP_NANOS_OFFSET));
+        return times[t(head, POP_NANOS)];
     }
 
     long submitNanos(final int head)
     {
-        return buffer.getLong(at(head, SUBMIT_NANOS_OFFSET));
+        return times[t(head, SUBMIT_NANOS)];
     }
 
     long troubleSince(final int head)
     {
-        return buffer.getLong(at(head, TROUBLE_SINCE_OFFSET));
+        return times[t(head, TROUBLE_SINCE)];
     }
 
     int avoidCard(final int head)
     {
-        return buffer.getInt(at(head, AVOID_CARD_OFFSET));
+        return fields[f(head, AVOID_CARD)];
     }
 
     void avoidCard(final int head, final int card)
     {
-        buffer.putInt(at(head, AVOID_CARD_OFFSET), card);
+        fields[f(head, AVOID_CARD)] = card;
     }
 
     int replayedFrom(final int head)
     {
-        return buffer.getInt(at(head, REPLAYED_FROM_OFFSET));
+        return fields[f(head, REPLAYED_FROM)];
     }
 
     void replayedFrom(final int head, final int card)
     {
-        buffer.putInt(at(head, REPLAYED_FROM_OFFSET), card);
+        fields[f(head, REPLAYED_FROM)] = card;
     }
 
     // ---------------------------------------------------------------- pending FIFO
@@ -211,7 +217,7 @@ final class InFlightTable
     /** Queues the head (PENDING) behind the others waiting for dispatch. At most one place per head. */
     void enqueuePending(final int head)
     {
-        buffer.putInt(at(head, STATE_OFFSET), PENDING);
+        fields[f(head, STATE)] = PENDING;
         int tail = pendingHead + pendingCount;
         if (tail >= entries)
         {
