@@ -28,14 +28,21 @@ import java.util.function.Consumer;
  * <p>It forces no threading model. {@link #agents()} lists every agent; a deterministic scheduler
  * can run them on one thread, or {@link AgentThreads} can run them on real threads. Cards added
  * later bring new workers, announced to the consumer given to {@link Builder#onAgentAdded}.
+ *
+ * <p>{@code C} is the device's card type: every card is one, and every handler takes one, so no
+ * handler needs to ask what card it was given.
+ *
+ * <p>Control channels: the probe channel (id = guest queue count, answers to the control plane),
+ * then those added with {@link Builder#controlChannel} ({@link #controlChannel(int)} gives their ids).
  */
-public final class AggregatedDevice
+public final class AggregatedDevice<C extends Card>
 {
     private final NanoClock clock;
     private final AggregatorContext context;
-    private final CardPort[] ports;
+    private final CardPort<C>[] ports;
     private final FrontQueue[] frontQueues;
-    private final RequestHandler[] handlers;
+    private final RequestHandler<? super C>[] handlers;
+    private final ControlHandler<? super C>[] controls;
     private final DeviceCompletionSink sink;
     private final HaController ha;
     private final ControlAgent control;
@@ -44,22 +51,30 @@ public final class AggregatedDevice
     private final Consumer<Agent> onAgentAdded;
     private final int workerCapacity;
 
-    private AggregatedDevice(final Builder builder)
+    @SuppressWarnings("unchecked")
+    private AggregatedDevice(final Builder<C> builder)
     {
         context = builder.context.validate();
         clock = builder.clock;
         onAgentAdded = builder.onAgentAdded;
         final int maxCards = builder.maxCards;
         final int guestQueues = builder.queues.length;
-        ports = new CardPort[maxCards];
+        ports = (CardPort<C>[])new CardPort<?>[maxCards];
         frontQueues = new FrontQueue[guestQueues];
-        handlers = new RequestHandler[guestQueues + 1];
+        handlers = builder.handlers.clone();
         failovers = new FailoverTracker(maxCards);
 
-        final ManyToOneCompletionRing[] rings = new ManyToOneCompletionRing[guestQueues + 1];
+        final int channels = 1 + builder.controlHandlers.size();
+        final ManyToOneCompletionRing[] rings = new ManyToOneCompletionRing[guestQueues + channels];
         final ManyToOneCompletionRing probeRing = new ManyToOneCompletionRing(FrontQueue.ringCapacity(maxCards * 4));
+        controls = (ControlHandler<? super C>[])new ControlHandler<?>[channels];
         rings[guestQueues] = probeRing;
-        handlers[guestQueues] = builder.probeHandler;
+        controls[0] = builder.probeHandler;
+        for (int i = 1; i < channels; i++)
+        {
+            controls[i] = builder.controlHandlers.get(i - 1);
+            rings[guestQueues + i] = builder.controlAnswers.get(i - 1);
+        }
         sink = new DeviceCompletionSink(rings);
 
         final CardPool pool = new CardPool(maxCards);
@@ -109,14 +124,13 @@ public final class AggregatedDevice
         };
 
         int maxCardQueues = 1;
-        for (final Card card : builder.cards)
+        for (final C card : builder.cards)
         {
             maxCardQueues = Math.max(maxCardQueues, card.queueCount());
         }
         for (int g = 0; g < guestQueues; g++)
         {
             final DeviceQueue queue = builder.queues[g];
-            handlers[g] = builder.handlers[g];
             frontQueues[g] = new FrontQueue(
                 g, queue, builder.handlers[g], ha.publisher(),
                 builder.dispatchPolicy.newSelector(maxCards, Math.max(maxCardQueues, 64), builder.seed + g),
@@ -142,18 +156,20 @@ public final class AggregatedDevice
         }
     }
 
-    public static Builder builder()
+    /** A builder for a device over cards of type {@code C}: {@code AggregatedDevice.<BlockCard>builder()}. */
+    public static <C extends Card> Builder<C> builder()
     {
-        return new Builder();
+        return new Builder<>();
     }
 
-    private List<Agent> attach(final int index, final Card card)
+    private List<Agent> attach(final int index, final C card)
     {
-        final CardPort port = new CardPort(index, card, workerCapacity, sink);
+        final CardPort<C> port = new CardPort<>(index, card, workerCapacity, sink);
         final List<Agent> added = new ArrayList<>();
         for (int q = 0; q < card.queueCount(); q++)
         {
-            final CardWorker worker = new CardWorker(port, q, handlers, sink, workerCapacity, context.batchSize());
+            final CardWorker<C> worker = new CardWorker<>(
+                port, q, handlers, controls, sink, workerCapacity, context.batchSize());
             added.add(worker);
             agents.add(worker);
         }
@@ -192,7 +208,7 @@ public final class AggregatedDevice
      *
      * @return the card's index.
      */
-    public int hotAdd(final Card card)
+    public int hotAdd(final C card)
     {
         int index = -1;
         for (int i = 0; i < ports.length; i++)
@@ -246,7 +262,20 @@ public final class AggregatedDevice
         return frontQueues[guestQueue];
     }
 
-    public CardPort port(final int card)
+    /**
+     * The token guest-queue id of control channel {@code channel} added with
+     * {@link Builder#controlChannel} (0 = the first one added).
+     */
+    public int controlChannel(final int channel)
+    {
+        if (channel < 0 || channel + 1 >= controls.length)
+        {
+            throw new IllegalArgumentException("no control channel " + channel + ": " + (controls.length - 1) + " added");
+        }
+        return frontQueues.length + 1 + channel;
+    }
+
+    public CardPort<C> port(final int card)
     {
         return ports[card];
     }
@@ -292,15 +321,17 @@ public final class AggregatedDevice
     }
 
     /** Collects everything needed to build a device; {@link #build()} validates it. */
-    public static final class Builder
+    public static final class Builder<C extends Card>
     {
         private NanoClock clock = SystemNanoClock.INSTANCE;
         private AggregatorContext context = new AggregatorContext();
-        private final List<Card> cards = new ArrayList<>();
+        private final List<C> cards = new ArrayList<>();
         private int maxCards = 8;
         private DeviceQueue[] queues;
-        private RequestHandler[] handlers;
-        private RequestHandler probeHandler;
+        private RequestHandler<? super C>[] handlers;
+        private ControlHandler<? super C> probeHandler;
+        private final List<ControlHandler<? super C>> controlHandlers = new ArrayList<>();
+        private final List<ManyToOneCompletionRing> controlAnswers = new ArrayList<>();
         private MapPolicy mapPolicy;
         private HealthConfig healthConfig = new HealthConfig();
         private AllDownPolicy allDownPolicy = AllDownPolicy.queueUntilDeadline(5_000_000_000L);
@@ -311,42 +342,54 @@ public final class AggregatedDevice
         private long probeTimeoutNanos = 50_000_000L;
         private ControlPlaneListener controlPlaneListener = ControlPlaneListener.NONE;
 
-        public Builder clock(final NanoClock clock)
+        public Builder<C> clock(final NanoClock clock)
         {
             this.clock = clock;
             return this;
         }
 
-        public Builder context(final AggregatorContext context)
+        public Builder<C> context(final AggregatorContext context)
         {
             this.context = context;
             return this;
         }
 
-        public Builder card(final Card card)
+        public Builder<C> card(final C card)
         {
             cards.add(card);
             return this;
         }
 
-        public Builder maxCards(final int maxCards)
+        public Builder<C> maxCards(final int maxCards)
         {
             this.maxCards = maxCards;
             return this;
         }
 
         /** The guest queues and one request handler for each. */
-        public Builder queues(final DeviceQueue[] queues, final RequestHandler[] handlers)
+        public Builder<C> queues(final DeviceQueue[] queues, final RequestHandler<? super C>[] handlers)
         {
             this.queues = queues.clone();
             this.handlers = handlers.clone();
             return this;
         }
 
-        /** The handler that probes a card coming back (slot = card index). */
-        public Builder probeHandler(final RequestHandler probeHandler)
+        /** The handler that probes a card coming back (slot = card index); its answers go to the control plane. */
+        public Builder<C> probeHandler(final ControlHandler<? super C> probeHandler)
         {
             this.probeHandler = probeHandler;
+            return this;
+        }
+
+        /**
+         * Adds a control channel (scsi: task management): its requests go through each card's control
+         * ring to card queue 0, and what the cards answer, through their gates, into {@code answers}.
+         * Channel ids in the order added: {@link AggregatedDevice#controlChannel(int)}.
+         */
+        public Builder<C> controlChannel(final ControlHandler<? super C> handler, final ManyToOneCompletionRing answers)
+        {
+            controlHandlers.add(handler);
+            controlAnswers.add(answers);
             return this;
         }
 
@@ -354,19 +397,19 @@ public final class AggregatedDevice
          * How long a probe may take (default 50 ms); a probe at or past it fails. The device uses
          * at most the health config's completion timeout: a card too slow for requests fails probes.
          */
-        public Builder probeTimeoutNanos(final long probeTimeoutNanos)
+        public Builder<C> probeTimeoutNanos(final long probeTimeoutNanos)
         {
             this.probeTimeoutNanos = probeTimeoutNanos;
             return this;
         }
 
-        public Builder mapPolicy(final MapPolicy mapPolicy)
+        public Builder<C> mapPolicy(final MapPolicy mapPolicy)
         {
             this.mapPolicy = mapPolicy;
             return this;
         }
 
-        public Builder healthConfig(final HealthConfig healthConfig)
+        public Builder<C> healthConfig(final HealthConfig healthConfig)
         {
             this.healthConfig = healthConfig;
             return this;
@@ -376,44 +419,44 @@ public final class AggregatedDevice
          * What requests do when no card is usable: wait up to a deadline, or fail at once. It sets
          * the context's no-path timeout at {@link #build()}, whichever context is given.
          */
-        public Builder allDownPolicy(final AllDownPolicy allDownPolicy)
+        public Builder<C> allDownPolicy(final AllDownPolicy allDownPolicy)
         {
             this.allDownPolicy = allDownPolicy;
             return this;
         }
 
-        public Builder dispatchPolicy(final DispatchPolicy dispatchPolicy)
+        public Builder<C> dispatchPolicy(final DispatchPolicy dispatchPolicy)
         {
             this.dispatchPolicy = dispatchPolicy;
             return this;
         }
 
-        public Builder interrupts(final InterruptSink interrupts)
+        public Builder<C> interrupts(final InterruptSink interrupts)
         {
             this.interrupts = interrupts;
             return this;
         }
 
         /** Device-type hooks run by the control plane (net: announce after a failover). */
-        public Builder controlPlaneListener(final ControlPlaneListener controlPlaneListener)
+        public Builder<C> controlPlaneListener(final ControlPlaneListener controlPlaneListener)
         {
             this.controlPlaneListener = controlPlaneListener;
             return this;
         }
 
-        public Builder onAgentAdded(final Consumer<Agent> onAgentAdded)
+        public Builder<C> onAgentAdded(final Consumer<Agent> onAgentAdded)
         {
             this.onAgentAdded = onAgentAdded;
             return this;
         }
 
-        public Builder seed(final long seed)
+        public Builder<C> seed(final long seed)
         {
             this.seed = seed;
             return this;
         }
 
-        public AggregatedDevice build()
+        public AggregatedDevice<C> build()
         {
             if (queues == null || queues.length == 0)
             {
@@ -444,7 +487,7 @@ public final class AggregatedDevice
             // Derived here, not in the setter: the deadline holds whatever order context() came in.
             context.noPathTimeoutNanos(
                 allDownPolicy.mode() == AllDownPolicy.Mode.FAIL_FAST ? 0 : allDownPolicy.deadlineNanos());
-            return new AggregatedDevice(this);
+            return new AggregatedDevice<>(this);
         }
     }
 }

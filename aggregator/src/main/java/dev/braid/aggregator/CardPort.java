@@ -24,11 +24,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * done; unfence waits until every worker has acknowledged the current generation, so a check made
  * before the fence cannot lead to a submit after the unfence (a fenced card refuses submits).
  */
-public final class CardPort
+public final class CardPort<C extends Card>
 {
+    /** Control requests (probes, task management) on their way to card queue 0. */
+    public static final int CONTROL_RING_CAPACITY = 256;
+
     private final int index;
-    private final Card card;
+    private final C card;
     private final ManyToOneSubmissionRing[] submissionRings;
+    private final ManyToOneSubmissionRing controlRing = new ManyToOneSubmissionRing(CONTROL_RING_CAPACITY);
     private volatile int fenceGeneration;
     private volatile boolean fenced;
     private volatile boolean removed;
@@ -41,7 +45,7 @@ public final class CardPort
      * @param deviceSink where trusted completions go (the device's routing sink); the card never
      *                   sees it, only this port's current {@link CompletionGate}.
      */
-    public CardPort(final int index, final Card card, final int ringCapacity, final CompletionSink deviceSink)
+    public CardPort(final int index, final C card, final int ringCapacity, final CompletionSink deviceSink)
     {
         this.index = index;
         this.card = card;
@@ -60,7 +64,7 @@ public final class CardPort
         return index;
     }
 
-    public Card card()
+    public C card()
     {
         return card;
     }
@@ -68,6 +72,12 @@ public final class CardPort
     public ManyToOneSubmissionRing submissionRing(final int cardQueue)
     {
         return submissionRings[cardQueue];
+    }
+
+    /** The control channel's ring: probes and task management, served by the worker of card queue 0. */
+    public ManyToOneSubmissionRing controlRing()
+    {
+        return controlRing;
     }
 
     public int queueCount()

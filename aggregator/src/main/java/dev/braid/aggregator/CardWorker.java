@@ -7,8 +7,9 @@ import dev.braid.virtio.card.CompletionSink;
 import org.agrona.concurrent.Agent;
 
 /**
- * The agent that drives one card queue: it drains the queue's submission ring, starts each request
- * on the card, holds net rx buffers until frames arrive, and polls the card for completions.
+ * The agent that drives one card queue: it drains the queue's submission ring (and, on card queue
+ * 0, the port's control ring), starts each request on the card, holds pulled buffers (net rx) until
+ * data arrives, and polls the card for completions.
  *
  * <p>A request for a fenced card, or dispatched before the card's latest fence, is not started: it
  * is answered CANCELLED at once, so its front queue replays it elsewhere (or drops the answer as
@@ -18,12 +19,15 @@ import org.agrona.concurrent.Agent;
  * card reports after a fence closed that gate is dropped. The worker's own cancels are Braid's
  * word, not the card's, and go to the device sink directly.
  */
-public final class CardWorker implements Agent, SubmissionHandler
+public final class CardWorker<C extends Card> implements Agent, SubmissionHandler
 {
-    private final CardPort port;
-    private final Card card;
+    private final CardPort<C> port;
+    private final C card;
     private final int cardQueue;
-    private final RequestHandler[] handlers;
+    private final PushHandler<? super C>[] push;
+    private final PullHandler<? super C>[] pull;
+    private final ControlHandler<? super C>[] controls;
+    private final int firstControlChannel;
     private final CompletionSink sink;
     private CompletionSink gate;
     private final int batch;
@@ -38,14 +42,27 @@ public final class CardWorker implements Agent, SubmissionHandler
     private int cancelHead;
     private int cancelTail;
 
+    /**
+     * @param handlers one per guest queue: the token's guest queue picks it.
+     * @param controls one per control channel, whose ids follow the guest queues; served on card queue 0.
+     */
+    @SuppressWarnings("unchecked")
     public CardWorker(
-        final CardPort port, final int cardQueue, final RequestHandler[] handlers, final CompletionSink sink,
-        final int capacity, final int batch)
+        final CardPort<C> port, final int cardQueue, final RequestHandler<? super C>[] handlers,
+        final ControlHandler<? super C>[] controls, final CompletionSink sink, final int capacity, final int batch)
     {
         this.port = port;
         this.card = port.card();
         this.cardQueue = cardQueue;
-        this.handlers = handlers;
+        this.push = (PushHandler<? super C>[])new PushHandler<?>[handlers.length];
+        this.pull = (PullHandler<? super C>[])new PullHandler<?>[handlers.length];
+        for (int g = 0; g < handlers.length; g++)
+        {
+            push[g] = handlers[g].asPush();
+            pull[g] = handlers[g].asPull();
+        }
+        this.controls = controls.clone();
+        this.firstControlChannel = handlers.length;
         this.sink = sink;
         this.gate = port.gate();
         this.batch = batch;
@@ -72,6 +89,10 @@ public final class CardWorker implements Agent, SubmissionHandler
         gate = port.gate();
         int work = flushCancels();
         work += retryBacklog();
+        if (backlogHead == backlogTail && cardQueue == 0)
+        {
+            work += port.controlRing().drain(this, batch);
+        }
         if (backlogHead == backlogTail)
         {
             work += port.submissionRing(cardQueue).drain(this, batch);
@@ -89,16 +110,40 @@ public final class CardWorker implements Agent, SubmissionHandler
             cancel(token);
             return;
         }
-        final RequestHandler handler = handlers[CompletionToken.guestQueue(token)];
-        if (handler.isPull())
+        final int guestQueue = CompletionToken.guestQueue(token);
+        if (guestQueue < firstControlChannel && pull[guestQueue] != null)
         {
             pulls[pullTail++ & (pulls.length - 1)] = token;
             return;
         }
-        if (!handler.submit(card, cardQueue, CompletionToken.head(token), token, gate))
+        if (!start(guestQueue, token))
         {
             backlog[backlogTail++ & (backlog.length - 1)] = token;
         }
+    }
+
+    /** Starts a push request or a control request on the card; false when the card queue is full. */
+    private boolean start(final int guestQueue, final long token)
+    {
+        final int slot = CompletionToken.head(token);
+        if (guestQueue >= firstControlChannel)
+        {
+            final int channel = guestQueue - firstControlChannel;
+            if (channel >= controls.length)
+            {
+                cancel(token);
+                return true;
+            }
+            return controls[channel].submit(card, cardQueue, slot, token, gate);
+        }
+        final PushHandler<? super C> handler = push[guestQueue];
+        if (handler == null)
+        {
+            // A handler that answers its requests itself never dispatches one; refuse a stray token.
+            cancel(token);
+            return true;
+        }
+        return handler.submit(card, cardQueue, slot, token, gate);
     }
 
     private int retryBacklog()
@@ -111,8 +156,7 @@ public final class CardWorker implements Agent, SubmissionHandler
             {
                 cancel(token);
             }
-            else if (!handlers[CompletionToken.guestQueue(token)]
-                .submit(card, cardQueue, CompletionToken.head(token), token, gate))
+            else if (!start(CompletionToken.guestQueue(token), token))
             {
                 break;
             }
@@ -135,8 +179,7 @@ public final class CardWorker implements Agent, SubmissionHandler
                 work++;
                 continue;
             }
-            final int length = handlers[CompletionToken.guestQueue(token)]
-                .receive(card, cardQueue, CompletionToken.head(token));
+            final int length = pull[CompletionToken.guestQueue(token)].receive(card, cardQueue, CompletionToken.head(token));
             if (length == 0)
             {
                 break;

@@ -12,9 +12,8 @@ package dev.braid.aggregator;
  *  +------------+-----------------+-----------------+-------------------+
  * </pre>
  *
- * Guest queue: the front queue (or control-plane slot) the completion goes back to; at most
- * {@link #MAX_GUEST_QUEUES} of them. Head: the descriptor head (below 32768), or a control slot
- * with bit 15 set. Fence generation: the card's generation when the token was dispatched, so a
+ * Guest queue: the front queue (or control channel: probes, TMF) the completion goes back to; at
+ * most {@link #MAX_GUEST_QUEUES} of them. Head: the descriptor head, or the control slot. Fence generation: the card's generation when the token was dispatched, so a
  * card worker never starts a token from before a fence. Attempt: the head's attempt number.
  *
  * <p>The token's bits are not what keeps a late answer out: a fence closes the card's

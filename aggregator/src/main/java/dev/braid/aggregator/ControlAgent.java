@@ -65,7 +65,7 @@ final class ControlAgent implements Agent, CompletionHandler
 
     private final HaController ha;
     private final ProbeRequests probeRequests;
-    private final CardPort[] ports;
+    private final CardPort<?>[] ports;
     private final FrontQueue[] frontQueues;
     private final FailoverTracker failovers;
     private final NanoClock clock;
@@ -85,7 +85,7 @@ final class ControlAgent implements Agent, CompletionHandler
     ControlAgent(
         final HaController ha,
         final ProbeRequests probeRequests,
-        final CardPort[] ports,
+        final CardPort<?>[] ports,
         final FrontQueue[] frontQueues,
         final FailoverTracker failovers,
         final NanoClock clock,
@@ -134,7 +134,7 @@ final class ControlAgent implements Agent, CompletionHandler
         final long now = clock.nanoTime();
         nowNanos = now;
         work += probeCompletions.drain(this, 64);
-        for (final CardPort port : ports)
+        for (final CardPort<?> port : ports)
         {
             if (port == null || port.isRemoved())
             {
@@ -176,7 +176,7 @@ final class ControlAgent implements Agent, CompletionHandler
         {
             // Held rx buffers would wait for frames forever; removing the card fences it, which
             // hands them back to their front queue to be posted on another card.
-            if (!front.handler().isPull() && front.outstanding(card) != 0)
+            if (!front.isPull() && front.outstanding(card) != 0)
             {
                 return false;
             }
@@ -184,7 +184,7 @@ final class ControlAgent implements Agent, CompletionHandler
         return true;
     }
 
-    private int serviceProbe(final CardPort port, final long now)
+    private int serviceProbe(final CardPort<?> port, final long now)
     {
         final int card = port.index();
         if (probeOutstanding[card])
@@ -203,7 +203,7 @@ final class ControlAgent implements Agent, CompletionHandler
             return 0;
         }
         final long token = CompletionToken.encode(probeQueue, card, port.fenceGeneration(), probeAttempt[card]);
-        if (port.submissionRing(0).offer(token))
+        if (port.controlRing().offer(token))
         {
             probeRequests.clear(card);
             probeOutstanding[card] = true;

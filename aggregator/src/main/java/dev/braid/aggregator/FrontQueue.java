@@ -18,10 +18,9 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * The agent that owns one guest virtqueue: it pops chains, routes them to card queues through the
  * current {@link QueueMap}, takes completions back, and publishes them to the guest.
  *
- * <p>The in-flight table, indexed by head id, is the single source of truth for what the guest is
- * still owed. Every entry is FREE, PENDING (waiting for a route or ring space) or SUBMITTED (on a
- * card, with an attempt number). A completion counts only if its token's attempt is the entry's
- * current one; anything else is stale and dropped, so the guest never sees a duplicate. What a card
+ * <p>The {@link InFlightTable}, indexed by head id, is the single source of truth for what the guest
+ * is still owed. A completion counts only if its token names the entry's current attempt and
+ * generation; anything else is stale and dropped, so the guest never sees a duplicate. What a card
  * reports after its fence never gets here: the card's {@link CompletionGate} drops it.
  *
  * <p>A request that meets trouble (a path error, a fence, no route) has until
@@ -30,21 +29,16 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  */
 public final class FrontQueue implements Agent, CompletionHandler
 {
-    static final byte FREE = 0;
-    static final byte PENDING = 1;
-    static final byte SUBMITTED = 2;
-
-    private static final int NO_CARD = -1;
-    private static final long NO_TROUBLE = Long.MIN_VALUE;
-
     private final int guestQueue;
     private final DeviceQueue queue;
     private final DescriptorChain chain;
-    private final RequestHandler handler;
+    private final RequestHandler<?> handler;
+    // Pulled buffers (net rx) carry no order and have nothing to fail: see PullHandler.
+    private final boolean pull;
     private final QueueMapPublisher maps;
     private final RouteSelector selector;
     private final ManyToOneCompletionRing completions;
-    private final CardPort[] ports;
+    private final CardPort<?>[] ports;
     private final InterruptSink interrupts;
     private final NanoClock clock;
     private final HealthReporter health;
@@ -55,28 +49,13 @@ public final class FrontQueue implements Agent, CompletionHandler
     private final long ageReportIntervalNanos;
     private final int maxAttempts;
 
-    private final byte[] state;
-    private final int[] route;
-    private final int[] attempt;
-    // Attempt numbers keep counting across reuses of a head, so that a late completion from an
-    // earlier use of the same head (a zombie's, or a cancelled one) can never match a new request.
-    private final int[] firstAttempt;
-    private final int[] fenceGeneration;
-    private final long[] popNanos;
-    private final long[] submitNanos;
-    // When the head first met trouble (path error, fence, no route); NO_TROUBLE until then.
-    private final long[] troubleSince;
-    private final int[] avoidCard;
-    private final int[] replayedFrom;
-    private final int[] pending;
+    private final InFlightTable table;
     private final long[] oldestPerCard;
     private final int[] seenFenceGeneration;
     private final AtomicIntegerArray outstanding;
     private final DrainCoordinator drains;
     private long ackedDrain = DrainCoordinator.NO_DRAIN;
     private boolean draining;
-    private int pendingHead;
-    private int pendingCount;
     private int inFlight;
 
     private QueueMap map;
@@ -89,10 +68,10 @@ public final class FrontQueue implements Agent, CompletionHandler
     public FrontQueue(
         final int guestQueue,
         final DeviceQueue queue,
-        final RequestHandler handler,
+        final RequestHandler<?> handler,
         final QueueMapPublisher maps,
         final RouteSelector selector,
-        final CardPort[] ports,
+        final CardPort<?>[] ports,
         final InterruptSink interrupts,
         final NanoClock clock,
         final HealthReporter health,
@@ -103,6 +82,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         this.guestQueue = guestQueue;
         this.queue = queue;
         this.handler = handler;
+        this.pull = handler.asPull() != null;
         this.maps = maps;
         this.selector = selector;
         this.ports = ports;
@@ -119,17 +99,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         final int size = queue.size();
         this.chain = new DescriptorChain(Math.max(size, context.maxSegments()));
         this.completions = new ManyToOneCompletionRing(ringCapacity(size));
-        state = new byte[size];
-        route = new int[size];
-        attempt = new int[size];
-        firstAttempt = new int[size];
-        fenceGeneration = new int[size];
-        popNanos = new long[size];
-        submitNanos = new long[size];
-        troubleSince = new long[size];
-        avoidCard = new int[size];
-        replayedFrom = new int[size];
-        pending = new int[size];
+        table = new InFlightTable(size);
         oldestPerCard = new long[ports.length];
         seenFenceGeneration = new int[ports.length];
         outstanding = new AtomicIntegerArray(ports.length);
@@ -157,9 +127,15 @@ public final class FrontQueue implements Agent, CompletionHandler
         return guestQueue;
     }
 
-    public RequestHandler handler()
+    public RequestHandler<?> handler()
     {
         return handler;
+    }
+
+    /** Whether this queue's buffers are pulled by the card workers (net rx) rather than pushed to cards. */
+    public boolean isPull()
+    {
+        return pull;
     }
 
     public ManyToOneCompletionRing completions()
@@ -232,37 +208,35 @@ public final class FrontQueue implements Agent, CompletionHandler
     public void onCompletion(final long token, final int status, final int length)
     {
         final int head = CompletionToken.head(token);
-        if (CompletionToken.guestQueue(token) != guestQueue || head >= state.length ||
-            state[head] != SUBMITTED || !CompletionToken.isAttempt(token, attempt[head]) ||
-            !CompletionToken.isGeneration(token, fenceGeneration[head]))
+        if (CompletionToken.guestQueue(token) != guestQueue || !table.isCurrent(head, token))
         {
             stats.increment(QueueStats.STALE_DROPPED);
             return;
         }
 
-        final int r = route[head];
+        final int r = table.route(head);
         final int card = QueueMap.cardOf(r);
         leaveCard(card);
-        selector.onComplete(r, now - submitNanos[head]);
+        selector.onComplete(r, now - table.submitNanos(head));
         if (handler.isPathFailure(status))
         {
             stats.onCardError(card);
             // A cancel from a card being fenced is the failover itself, not an error of the card.
-            final CardPort port = ports[card];
-            final boolean fenced = port.isFenced() || port.fenceGeneration() != fenceGeneration[head];
+            final CardPort<?> port = ports[card];
+            final boolean fenced = port.isFenced() || port.fenceGeneration() != table.fenceGeneration(head);
             if (!fenced)
             {
                 health.onError(card, now);
             }
-            avoidCard[head] = card;
+            table.avoidCard(head, card);
             replay(head, card, fenced);
             return;
         }
         health.onSuccess(card, now);
         stats.onCardCompleted(card);
-        if (replayedFrom[head] != NO_CARD)
+        if (table.replayedFrom(head) != InFlightTable.NO_CARD)
         {
-            failovers.onReplayCompleted(replayedFrom[head], now);
+            failovers.onReplayCompleted(table.replayedFrom(head), now);
         }
         finish(head, handler.complete(head, status, length));
     }
@@ -273,15 +247,12 @@ public final class FrontQueue implements Agent, CompletionHandler
      */
     private void replay(final int head, final int fromCard, final boolean fenced)
     {
-        attempt[head]++;
-        if (troubleSince[head] == NO_TROUBLE)
-        {
-            troubleSince[head] = now;
-        }
+        final int attempts = table.nextAttempt(head);
+        table.markTrouble(head, now);
         // A request in trouble for the whole deadline has found no working path, however many
         // cards came and went meanwhile. (Fail-fast, deadline 0, fails when the map empties.)
-        if (attempt[head] - firstAttempt[head] >= maxAttempts ||
-            (!handler.isPull() && noPathTimeoutNanos > 0 && now - troubleSince[head] >= noPathTimeoutNanos))
+        if (attempts >= maxAttempts ||
+            (!pull && noPathTimeoutNanos > 0 && now - table.troubleSince(head) >= noPathTimeoutNanos))
         {
             stats.increment(QueueStats.FAILED_NO_PATH);
             finish(head, handler.fail(head));
@@ -290,18 +261,18 @@ public final class FrontQueue implements Agent, CompletionHandler
         stats.increment(QueueStats.REPLAYED);
         if (fenced)
         {
-            replayedFrom[head] = fromCard;
+            table.replayedFrom(head, fromCard);
         }
-        toPending(head);
+        table.enqueuePending(head);
     }
 
     private void finish(final int head, final int usedLength)
     {
         queue.addUsed(head, Math.max(usedLength, 0));
         usedStaged = true;
-        state[head] = FREE;
+        table.free(head);
         inFlight--;
-        stats.recordLatency(now - popNanos[head]);
+        stats.recordLatency(now - table.popNanos(head));
         stats.increment(QueueStats.COMPLETED);
     }
 
@@ -311,7 +282,7 @@ public final class FrontQueue implements Agent, CompletionHandler
     private int recheckFences()
     {
         int replayed = 0;
-        for (final CardPort port : ports)
+        for (final CardPort<?> port : ports)
         {
             if (port == null)
             {
@@ -325,18 +296,18 @@ public final class FrontQueue implements Agent, CompletionHandler
             }
             // A pulled buffer is filled by the card's worker, not the card: the fence does not stop a
             // receive already begun, so wait until the workers finished their pre-fence cycles.
-            if (handler.isPull() && !port.workersCaughtUp(generation))
+            if (pull && !port.workersCaughtUp(generation))
             {
                 continue;
             }
             seenFenceGeneration[card] = generation;
-            for (int head = 0; head < state.length; head++)
+            for (int head = 0, size = table.entries(); head < size; head++)
             {
-                if (state[head] == SUBMITTED && QueueMap.cardOf(route[head]) == card &&
-                    fenceGeneration[head] != generation)
+                if (table.isSubmitted(head) && QueueMap.cardOf(table.route(head)) == card &&
+                    table.fenceGeneration(head) != generation)
                 {
                     leaveCard(card);
-                    avoidCard[head] = card;
+                    table.avoidCard(head, card);
                     replay(head, card, true);
                     replayed++;
                 }
@@ -350,7 +321,7 @@ public final class FrontQueue implements Agent, CompletionHandler
     private int popAvailable()
     {
         int work = 0;
-        while (work < batch && inFlight < state.length)
+        while (work < batch && inFlight < table.entries())
         {
             final int result = queue.pop(chain);
             if (result == ChainStatus.EMPTY)
@@ -361,7 +332,7 @@ public final class FrontQueue implements Agent, CompletionHandler
             if (result == ChainStatus.POPPED)
             {
                 final int head = chain.id();
-                if (state[head] != FREE)
+                if (!table.isFree(head))
                 {
                     // The driver made a head available twice: its ring is corrupt; stop popping.
                     protocolBroken = true;
@@ -369,14 +340,8 @@ public final class FrontQueue implements Agent, CompletionHandler
                     break;
                 }
                 stats.increment(QueueStats.POPPED);
-                state[head] = PENDING;
+                table.begin(head, now);
                 inFlight++;
-                popNanos[head] = now;
-                attempt[head]++;
-                firstAttempt[head] = attempt[head];
-                avoidCard[head] = NO_CARD;
-                replayedFrom[head] = NO_CARD;
-                troubleSince[head] = NO_TROUBLE;
                 final int prepared = handler.prepare(head, chain);
                 if (prepared != RequestHandler.SUBMIT)
                 {
@@ -384,7 +349,7 @@ public final class FrontQueue implements Agent, CompletionHandler
                     finish(head, prepared);
                     continue;
                 }
-                toPending(head);
+                table.enqueuePending(head);
             }
             else if (ChainStatus.isChainError(result))
             {
@@ -406,43 +371,26 @@ public final class FrontQueue implements Agent, CompletionHandler
         return work;
     }
 
-    private void toPending(final int head)
-    {
-        state[head] = PENDING;
-        int tail = pendingHead + pendingCount;
-        if (tail >= pending.length)
-        {
-            tail -= pending.length;
-        }
-        pending[tail] = head;
-        pendingCount++;
-    }
-
-    private void popPending()
-    {
-        pendingHead = pendingHead + 1 == pending.length ? 0 : pendingHead + 1;
-        pendingCount--;
-    }
-
     /** Dispatches waiting requests in order; fails them at the no-path deadline. */
     private int dispatchPending()
     {
         int work = 0;
-        while (pendingCount > 0)
+        while (table.pendingCount() > 0)
         {
-            final int head = pending[pendingHead];
+            final int head = table.peekPending();
             if (!dispatch(head))
             {
                 final boolean noRoute = map.routeCount(guestQueue) == 0;
-                if (noRoute && troubleSince[head] == NO_TROUBLE)
+                if (noRoute)
                 {
-                    troubleSince[head] = now;
+                    table.markTrouble(head, now);
                 }
+                final long troubleSince = table.troubleSince(head);
                 // A pulled buffer (net rx) has nothing to fail: like a NIC without link it is held.
-                if (!handler.isPull() && troubleSince[head] != NO_TROUBLE &&
-                    (noRoute || noPathTimeoutNanos > 0) && now - troubleSince[head] >= noPathTimeoutNanos)
+                if (!pull && troubleSince != InFlightTable.NO_TROUBLE &&
+                    (noRoute || noPathTimeoutNanos > 0) && now - troubleSince >= noPathTimeoutNanos)
                 {
-                    popPending();
+                    table.popPending();
                     stats.increment(QueueStats.FAILED_NO_PATH);
                     finish(head, handler.fail(head));
                     work++;
@@ -450,7 +398,7 @@ public final class FrontQueue implements Agent, CompletionHandler
                 }
                 break;
             }
-            popPending();
+            table.popPending();
             work++;
         }
         return work;
@@ -466,27 +414,24 @@ public final class FrontQueue implements Agent, CompletionHandler
         }
         int index = routes == 1 ? 0 : selector.select(map, guestQueue, handler.flowHash(head));
         int r = map.route(guestQueue, index);
-        if (routes > 1 && QueueMap.cardOf(r) == avoidCard[head])
+        if (routes > 1 && QueueMap.cardOf(r) == table.avoidCard(head))
         {
             index = index + 1 == routes ? 0 : index + 1;
             r = map.route(guestQueue, index);
         }
         final int card = QueueMap.cardOf(r);
-        final CardPort port = ports[card];
+        final CardPort<?> port = ports[card];
         if (port == null || port.isFenced())
         {
             return false;
         }
         final int generation = port.fenceGeneration();
-        final long token = CompletionToken.encode(guestQueue, head, generation, attempt[head]);
+        final long token = CompletionToken.encode(guestQueue, head, generation, table.attempt(head));
         if (!port.submissionRing(QueueMap.queueOf(r)).offer(token))
         {
             return false;
         }
-        state[head] = SUBMITTED;
-        route[head] = r;
-        fenceGeneration[head] = generation;
-        submitNanos[head] = now;
+        table.submitted(head, r, generation, now);
         selector.onSubmit(r);
         stats.onCardSubmitted(card);
         // Single writer: a release store is enough for readers on other threads.
@@ -519,7 +464,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         }
         draining = true;
         // Rx buffers carry no order: a pull queue moves at once; its held buffers fill where they are.
-        if ((handler.isPull() || submittedCount() == 0) && drains.drained(ticket))
+        if ((pull || submittedCount() == 0) && drains.drained(ticket))
         {
             ackedDrain = ticket;
         }
@@ -549,14 +494,15 @@ public final class FrontQueue implements Agent, CompletionHandler
         Arrays.fill(oldest, Long.MAX_VALUE);
         if (inFlight > 0)
         {
-            for (int head = 0; head < state.length; head++)
+            for (int head = 0, size = table.entries(); head < size; head++)
             {
-                if (state[head] == SUBMITTED && !handler.isPull())
+                if (table.isSubmitted(head) && !pull)
                 {
-                    final int card = QueueMap.cardOf(route[head]);
-                    if (submitNanos[head] < oldest[card])
+                    final int card = QueueMap.cardOf(table.route(head));
+                    final long submitted = table.submitNanos(head);
+                    if (submitted < oldest[card])
                     {
-                        oldest[card] = submitNanos[head];
+                        oldest[card] = submitted;
                     }
                 }
             }

@@ -1,18 +1,20 @@
 package dev.braid.aggregator;
 
 import dev.braid.virtio.card.Card;
-import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.queue.DescriptorChain;
 
 /**
- * What one device type (blk, net tx, net rx, scsi) does with a request. One instance per front
- * queue; per-request state lives in arrays indexed by the head id ("slot"), preallocated.
+ * What one device type (blk, net tx, net rx, net ctrl, scsi) does with a guest request, on the front
+ * queue's side. One instance per front queue; per-request state lives in arrays indexed by the head
+ * id ("slot"), preallocated. {@code C} is the card type the requests go to.
  *
- * <p>{@link #prepare}, {@link #complete} and {@link #fail} run on the front queue's thread;
- * {@link #submit} and {@link #receive} on the card worker's thread, after the token hand-off
- * through a ring (which orders the slot's contents before the worker reads them).
+ * <p>How a request reaches a card is a capability: a {@link PushHandler} starts it on the card, a
+ * {@link PullHandler} has the card worker hold it until the card has data for it. A handler with
+ * neither answers every request in {@link #prepare} (net ctrl).
+ *
+ * <p>{@link #prepare}, {@link #complete} and {@link #fail} run on the front queue's thread.
  */
-public interface RequestHandler
+public interface RequestHandler<C extends Card>
 {
     /** {@link #prepare} result: send the request to a card. */
     int SUBMIT = -1;
@@ -27,19 +29,6 @@ public interface RequestHandler
 
     /** A hash to keep one flow (or sector neighbourhood) on one route. */
     int flowHash(int slot);
-
-    /** Starts the request on a card; false when the card queue is full. Card worker thread. */
-    boolean submit(Card card, int cardQueue, int slot, long token, CompletionSink sink);
-
-    /** Whether the request is a pull (net rx): the card worker holds it until a frame arrives. */
-    boolean isPull();
-
-    /**
-     * For a pull request: fills the slot's buffer from the card. Card worker thread.
-     *
-     * @return the used length, 0 when nothing is waiting, -1 when a frame was dropped.
-     */
-    int receive(Card card, int cardQueue, int slot);
 
     /** Whether a request that ended with {@code status} may be replayed on another card. */
     boolean isPathFailure(int status);
@@ -57,5 +46,17 @@ public interface RequestHandler
      */
     default void onPublished()
     {
+    }
+
+    /** This handler as a push handler, or null when its requests are not started on a card. */
+    default PushHandler<C> asPush()
+    {
+        return null;
+    }
+
+    /** This handler as a pull handler, or null when its requests are not filled by a card. */
+    default PullHandler<C> asPull()
+    {
+        return null;
     }
 }

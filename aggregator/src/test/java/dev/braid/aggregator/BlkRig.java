@@ -37,7 +37,7 @@ final class BlkRig
     final VirtualClock clock = new VirtualClock();
     final DeterministicScheduler scheduler;
     final SimDisk[] disks;
-    final AggregatedDevice device;
+    final AggregatedDevice<BlockCard> device;
     final BlkGuestWorkload[] guests;
     final FaultSchedule faults = new FaultSchedule();
     final long seed;

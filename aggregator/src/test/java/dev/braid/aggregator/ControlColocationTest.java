@@ -17,6 +17,7 @@ import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
 import dev.braid.virtio.blk.BlkRequestParser;
 import dev.braid.testkit.driver.RingLayout;
+import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.SplitQueue;
@@ -53,7 +54,7 @@ class ControlColocationTest
 
         final SharedBlockStore store = new SharedBlockStore(1024);
         final SimDisk[] disks = new SimDisk[2];
-        final AggregatedDevice.Builder builder = AggregatedDevice.builder();
+        final AggregatedDevice.Builder<BlockCard> builder = AggregatedDevice.builder();
         for (int i = 0; i < disks.length; i++)
         {
             disks[i] = SimDisk.builder("disk" + i, store).latency(LatencyModel.uniform(10_000, 20_000)).queues(1, 8).seed(i).build();
@@ -92,7 +93,7 @@ class ControlColocationTest
                 return inner.reevaluateAtNanos(current, pool, nowNanos);
             }
         };
-        final AggregatedDevice device = builder
+        final AggregatedDevice<BlockCard> device = builder
             .queues(queues, handlers)
             .probeHandler(new BlkProbeHandler(8))
             .mapPolicy(recordingPolicy)

@@ -1,6 +1,8 @@
 package dev.braid.aggregator;
 
 import dev.braid.aggregator.blk.BlkProbeHandler;
+import dev.braid.virtio.blk.BlkRequestParser;
+import dev.braid.aggregator.blk.BlkRequestHandler;
 import dev.braid.aggregator.blk.VirtioBlkDevice;
 import dev.braid.aggregator.net.VirtioNetDevice;
 import dev.braid.ha.ActiveActivePolicy;
@@ -107,7 +109,8 @@ class DeviceContextTest
         final VirtualClock clock = new VirtualClock();
         final SplitQueue queue = new SplitQueue(memory, 16, 0, 4096, 8192, false, false);
         final AggregatedDevice device = AggregatedDevice.builder().clock(clock).card(disks.get(0))
-            .queues(new DeviceQueue[] {queue}, new RequestHandler[] {new BlkProbeHandler(8)})
+            .queues(new DeviceQueue[] {queue}, new RequestHandler[] {new BlkRequestHandler(memory, new BlkRequestParser().capacity(1 << 20), 16, 16,
+                "ctx".getBytes(java.nio.charset.StandardCharsets.US_ASCII))})
             .probeHandler(new BlkProbeHandler(8)).mapPolicy(new ActiveActivePolicy(1, DispatchMode.QUEUE_AFFINE))
             .allDownPolicy(AllDownPolicy.queueUntilDeadline(777_000)).context(new AggregatorContext())
             .build();

@@ -128,7 +128,7 @@ class FenceRaceTest
     final int[] used = new int[8];
 
     /** A pull (rx-like) handler whose receive runs a hook first, as if the card filled the buffer then. */
-    static final class PullHandler implements RequestHandler
+    static final class PullHandler implements dev.braid.aggregator.PullHandler<dev.braid.virtio.card.Card>
     {
         Runnable onReceive = () -> {};
 
@@ -140,17 +140,6 @@ class FenceRaceTest
         public int flowHash(final int slot)
         {
             return 0;
-        }
-
-        public boolean submit(final dev.braid.virtio.card.Card card, final int cardQueue, final int slot,
-            final long token, final CompletionSink sink)
-        {
-            return false;
-        }
-
-        public boolean isPull()
-        {
-            return true;
         }
 
         public int receive(final dev.braid.virtio.card.Card card, final int cardQueue, final int slot)

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * read by the card's queue threads (volatile). {@link #inject} also reports link changes to the
  * card's event listener.
  */
-public final class CardFaultState
+public final class CardFaultState implements CardFence.ZombieState
 {
     private volatile CardFault fault = CardFault.HEALTHY;
     private volatile long param;
@@ -59,6 +59,16 @@ public final class CardFaultState
     }
 
     public long param()
+    {
+        return param;
+    }
+
+    public boolean isZombie()
+    {
+        return fault == CardFault.ZOMBIE;
+    }
+
+    public long zombieDelayNanos()
     {
         return param;
     }

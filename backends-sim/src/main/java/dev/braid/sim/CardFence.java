@@ -13,20 +13,35 @@ import org.agrona.concurrent.NanoClock;
  */
 public final class CardFence
 {
-    private final CardFaultState fault;
+    /** Whether the card is a zombie now, and how long it holds its stale answers. Any thread. */
+    public interface ZombieState
+    {
+        boolean isZombie();
+
+        long zombieDelayNanos();
+    }
+
+    private final ZombieState fault;
     private final NanoClock clock;
     private final InFlightSlots[] slots;
     private volatile boolean fenced;
+    private volatile int fences;
     private volatile long zombieReleaseAt;
 
     /**
      * @param slots the in-flight slots of every queue of the card.
      */
-    public CardFence(final CardFaultState fault, final NanoClock clock, final InFlightSlots[] slots)
+    public CardFence(final ZombieState fault, final NanoClock clock, final InFlightSlots[] slots)
     {
         this.fault = fault;
         this.clock = clock;
         this.slots = slots.clone();
+    }
+
+    /** Fences begun so far: a queue thread that sees it move re-sorts the slots the fence moved. */
+    public int fenceCount()
+    {
+        return fences;
     }
 
     public boolean isFenced()
@@ -37,10 +52,11 @@ public final class CardFence
     public void fence()
     {
         fenced = true;
-        final boolean zombie = fault.fault() == CardFault.ZOMBIE;
+        fences = fences + 1;
+        final boolean zombie = fault.isZombie();
         if (zombie)
         {
-            zombieReleaseAt = clock.nanoTime() + Math.max(0, fault.param());
+            zombieReleaseAt = clock.nanoTime() + Math.max(0, fault.zombieDelayNanos());
         }
         for (final InFlightSlots s : slots)
         {
@@ -69,8 +85,7 @@ public final class CardFence
             final int word = queueSlots.word(slot);
             if (InFlightSlots.stateOf(word) == InFlightSlots.PENDING)
             {
-                queueSlots.transition(
-                    slot, word, fault.fault() == CardFault.ZOMBIE ? InFlightSlots.ZOMBIE : InFlightSlots.CANCELLED);
+                queueSlots.transition(slot, word, fault.isZombie() ? InFlightSlots.ZOMBIE : InFlightSlots.CANCELLED);
             }
         }
     }

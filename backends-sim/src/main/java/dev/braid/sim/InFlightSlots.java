@@ -95,7 +95,8 @@ public final class InFlightSlots
         status[slot] = completionStatus;
         length[slot] = completionLength;
         final int word = words.get(slot);
-        words.set(slot, (word & ~STATE_MASK) | DONE);
+        // Release is enough: the data moved before, and only PENDING is contended (arm is a full store).
+        words.lazySet(slot, (word & ~STATE_MASK) | DONE);
     }
 
     /**
@@ -110,8 +111,16 @@ public final class InFlightSlots
         }
         sinks[slot] = null;
         final int word = words.get(slot);
-        words.set(slot, word & ~STATE_MASK);
+        words.lazySet(slot, word & ~STATE_MASK);
         return true;
+    }
+
+    /** Owner only: frees a slot without a word to its sink (a card that rebooted lost it). */
+    public void discard(final int slot)
+    {
+        sinks[slot] = null;
+        final int word = words.get(slot);
+        words.lazySet(slot, word & ~STATE_MASK);
     }
 
     /** Moves every PENDING slot to {@code state} (fence, reset). Returns how many moved. */

@@ -27,20 +27,17 @@ import java.util.concurrent.atomic.AtomicReference;
  * Steady-state submit and poll allocate nothing: slots, heap and results are preallocated per queue.
  *
  * <h2>Fencing</h2>
- * Every request records the fence generation at submit. {@link #fence()} sets the fenced flag, bumps
- * the generation, then waits for any poll in progress on another thread to finish. A poll marks
- * itself busy (odd poll sequence) before it reads the generation and re-reads the generation before
- * every data movement. Both sides store then load volatile fields, so (Dekker) either the poll sees
- * the new generation and moves no data for older requests, or the fence sees the poll busy and waits
- * for it; when fence returns, no request submitted before it can touch guest memory again. A submit
- * reads the generation before the fenced flag, so a submit that sees the new generation also sees the
- * flag and is refused. A fence issued from inside a completion callback of this card (the same thread)
- * does not wait for itself: the data movement of that completion already happened and the next one
- * re-reads the generation.
+ * The card's {@link CardFence} over its queues' {@link InFlightSlots}, as the sim NIC and HBA have
+ * it: {@link #fence()} moves every request that has not started out of PENDING (a CAS the poll must
+ * win to move data) and waits for those executing; when it returns, no request submitted before it
+ * can touch guest memory again. A submit that races the fence is cancelled by
+ * {@link CardFence#cancelIfFenced}. A fence issued from inside a completion callback of this card
+ * (the same thread) does not wait for itself: that completion's data already moved.
  *
  * <p>After the fence, older requests complete with {@link CardStatus#CANCELLED} and no data at the
- * next poll; a {@link CardFault#ZOMBIE} card instead reports them late with their normal status,
- * still without moving data: stale tokens reach the sink.
+ * next poll, first; a {@link CardFault#ZOMBIE} card instead reports them late (the zombie delay after
+ * their due time, or after the poll that saw the fence) with their normal status, still without
+ * moving data: stale tokens reach the sink.
  *
  * <h2>Faults</h2>
  * See {@link FaultTarget#inject} for the parameters. FAIL_STOP refuses new work, never completes held
@@ -60,9 +57,8 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
 
     private final Object faultLock = new Object();
     private final AtomicReference<CardFault> fault = new AtomicReference<>(CardFault.HEALTHY);
-    private final AtomicLong fenceGeneration = new AtomicLong();
+    private final CardFence fence;
     private final AtomicLong errorBudget = new AtomicLong();
-    private volatile boolean fenced;
     private volatile long resetGeneration;
     private volatile long slowFactor = 1;
     private volatile long zombieDelayNanos;
@@ -84,6 +80,23 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
             // Independent, reproducible latency streams per queue.
             queues[i] = new SimDiskQueue(queueDepth, builder.seed * 0x9E37_79B9_7F4A_7C15L + i);
         }
+        final InFlightSlots[] slots = new InFlightSlots[queues.length];
+        for (int i = 0; i < queues.length; i++)
+        {
+            slots[i] = queues[i].slots;
+        }
+        fence = new CardFence(new CardFence.ZombieState()
+        {
+            public boolean isZombie()
+            {
+                return fault.get() == CardFault.ZOMBIE;
+            }
+
+            public long zombieDelayNanos()
+            {
+                return zombieDelayNanos;
+            }
+        }, clock, slots);
     }
 
     public static Builder builder(final String name, final SharedBlockStore store)
@@ -132,9 +145,7 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
             q.increment(SimDiskQueue.STAT_REJECTED, 1);
             return false;
         }
-        // Generation before flag: see fence().
-        final long generation = fenceGeneration.get();
-        if (fenced)
+        if (fence.isFenced())
         {
             q.increment(SimDiskQueue.STAT_REJECTED, 1);
             return false;
@@ -144,13 +155,9 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
         final int operation = io.operation();
         final int slot = q.allocate();
         q.io[slot] = io;
-        q.sink[slot] = sink;
-        q.token[slot] = token;
         q.operation[slot] = operation;
         q.sector[slot] = io.sector();
-        q.fenceGeneration[slot] = generation;
         q.resetGeneration[slot] = resetGeneration;
-        q.state[slot] = SimDiskQueue.PENDING;
 
         int forced = validate(q, slot, io);
         final long moved = q.bytes[slot];
@@ -175,6 +182,9 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
             q.due[slot] = saturatingAdd(start, service);
         }
         q.push(slot);
+        // Armed last (release: fields before state), then the Dekker check with a racing fence.
+        q.slots.arm(slot, token, sink, q.due[slot]);
+        fence.cancelIfFenced(q.slots, slot);
         q.increment(SimDiskQueue.STAT_SUBMITTED, 1);
         return true;
     }
@@ -187,57 +197,22 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
         {
             return 0;
         }
-        final long sequence = q.pollSequence;
-        q.poller = Thread.currentThread();
-        // Volatile store (busy), then the volatile loads of the fence generation in drain(): the poll
-        // half of the Dekker pair with fence().
-        q.pollSequence = sequence + 1;
-        try
-        {
-            return drain(q, currentFault);
-        }
-        finally
-        {
-            q.pollSequence = sequence + 2;
-        }
+        return drain(q, currentFault);
     }
 
     public void fence()
     {
-        fenced = true;
-        // Volatile store (generation), then volatile loads of each queue's poll sequence: the fence
-        // half of the Dekker pair with poll().
-        fenceGeneration.incrementAndGet();
-        final Thread self = Thread.currentThread();
-        for (final SimDiskQueue q : queues)
-        {
-            final long sequence = q.pollSequence;
-            if ((sequence & 1) != 0 && q.poller != self)
-            {
-                int spins = 0;
-                while (q.pollSequence == sequence)
-                {
-                    if (++spins < 100)
-                    {
-                        Thread.onSpinWait();
-                    }
-                    else
-                    {
-                        Thread.yield();
-                    }
-                }
-            }
-        }
+        fence.fence();
     }
 
     public void unfence()
     {
-        fenced = false;
+        fence.unfence();
     }
 
     public boolean isFenced()
     {
-        return fenced;
+        return fence.isFenced();
     }
 
     // ---------------------------------------------------------------- TimerSource
@@ -254,14 +229,14 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
         {
             next = linkUpAtNanos;
         }
-        final long generation = fenceGeneration.get();
+        final int fences = fence.fenceCount();
         final long reset = resetGeneration;
         for (final SimDiskQueue q : queues)
         {
             if (q.size() > 0)
             {
                 if (currentFault == CardFault.LINK_DOWN ||
-                    generation != q.seenFenceGeneration || reset != q.seenResetGeneration)
+                    fences != q.seenFences || reset != q.seenResetGeneration)
                 {
                     // Work the next poll does at once: failing, cancelling or dropping held requests.
                     return clock.nanoTime();
@@ -377,7 +352,7 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
 
     public String toString()
     {
-        return "SimDisk{" + name + ", fault=" + fault.get() + ", fenced=" + fenced + ", link=" +
+        return "SimDisk{" + name + ", fault=" + fault.get() + ", fenced=" + fence.isFenced() + ", link=" +
             (linkUp ? "up" : "down") + ", submitted=" + submitted() + ", completed=" + completed() +
             ", errors=" + errors() + ", bytes=" + bytes() + "}";
     }
@@ -428,44 +403,56 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
         {
             work++;
         }
-        work += reconcile(q, now);
+        work += reconcile(q, now, false);
         final boolean linkDown = fault.get() == CardFault.LINK_DOWN;
 
         while (q.size() > 0)
         {
             final int slot = q.peek();
-            final int state = q.state[slot];
-            if (state == SimDiskQueue.PENDING)
+            final InFlightSlots slots = q.slots;
+            final int state = slots.state(slot);
+            final int status;
+            final int length;
+            if (state == InFlightSlots.PENDING)
             {
                 if (!linkDown && q.due[slot] > now)
                 {
                     break;
                 }
-                if (q.fenceGeneration[slot] != fenceGeneration.get())
+                if (q.seenFences != fence.fenceCount() || !slots.beginExecute(slot))
                 {
                     // Fenced since this poll began: sort out the old requests before touching data.
-                    final int changed = reconcile(q, now);
-                    if (changed == 0)
-                    {
-                        // Cannot happen (a submit that saw an older generation precedes our last
-                        // reconcile on this thread), but never move data for it, nor loop.
-                        cancel(q, slot);
-                    }
-                    work += changed;
+                    work += reconcile(q, now, true);
                     continue;
                 }
                 if (linkDown)
                 {
-                    q.resultStatus[slot] = CardStatus.IO_ERROR;
-                    q.resultLength[slot] = 0;
+                    slots.finish(slot, CardStatus.IO_ERROR, 0);
                 }
                 else
                 {
                     execute(q, slot);
                 }
-                q.state[slot] = SimDiskQueue.DONE;
+                status = slots.status(slot);
+                length = slots.length(slot);
             }
-            else if (state == SimDiskQueue.STALE)
+            else if (state == InFlightSlots.DONE)
+            {
+                status = slots.status(slot);
+                length = slots.length(slot);
+            }
+            else if (!q.rekeyed[slot])
+            {
+                // Moved by a fence this poll has not sorted out yet.
+                work += reconcile(q, now, true);
+                continue;
+            }
+            else if (state == InFlightSlots.CANCELLED)
+            {
+                status = CardStatus.CANCELLED;
+                length = 0;
+            }
+            else
             {
                 if (!linkDown && q.due[slot] > now)
                 {
@@ -473,14 +460,12 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
                 }
                 // A zombie's late report: the status the request would have had, and no data moved.
                 final int forced = q.forcedStatus[slot];
-                q.resultStatus[slot] = forced == SimDiskQueue.NO_STATUS ? CardStatus.OK : forced;
-                q.resultLength[slot] = forced == SimDiskQueue.NO_STATUS ? (int)q.bytes[slot] : 0;
-                q.state[slot] = SimDiskQueue.DONE;
+                status = forced == SimDiskQueue.NO_STATUS ? CardStatus.OK : forced;
+                length = forced == SimDiskQueue.NO_STATUS ? (int)q.bytes[slot] : 0;
             }
-
-            final int status = q.resultStatus[slot];
-            if (!q.sink[slot].complete(q.token[slot], status, q.resultLength[slot]))
+            if (!slots.deliver(slot, status, length))
             {
+                // The sink is full: a request executed now keeps its result (DONE) for the next poll.
                 break;
             }
             q.pop();
@@ -501,8 +486,7 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
         final int forced = q.forcedStatus[slot];
         if (forced != SimDiskQueue.NO_STATUS)
         {
-            q.resultStatus[slot] = forced;
-            q.resultLength[slot] = 0;
+            q.slots.finish(slot, forced, 0);
             return;
         }
         final long sector = q.sector[slot];
@@ -528,71 +512,49 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
             default:
                 break;
         }
-        q.resultStatus[slot] = CardStatus.OK;
-        q.resultLength[slot] = length;
+        q.slots.finish(slot, CardStatus.OK, length);
         q.increment(SimDiskQueue.STAT_BYTES, length);
     }
 
     /**
-     * Brings the queue's held requests in line with a fence or a reset since the last look: requests
-     * of an older reset are dropped without a word; pending requests of an older fence generation are
-     * cancelled (or, on a zombie, turned stale and delayed). Returns the number of requests changed.
+     * Brings the queue's held requests in line with a fence or a reset since the last look (or, when
+     * {@code force}, with a fence this poll met mid-way): requests of an older reset are dropped
+     * without a word; requests a fence cancelled are delivered first, those it turned stale (a
+     * zombie) after the zombie delay. Returns the number of requests changed.
      */
-    private int reconcile(final SimDiskQueue q, final long now)
+    private int reconcile(final SimDiskQueue q, final long now, final boolean force)
     {
         final long reset = resetGeneration;
-        final long generation = fenceGeneration.get();
-        if (reset == q.seenResetGeneration && generation == q.seenFenceGeneration)
+        final int fences = fence.fenceCount();
+        if (!force && reset == q.seenResetGeneration && fences == q.seenFences)
         {
             return 0;
         }
-        final boolean zombie = fault.get() == CardFault.ZOMBIE;
         final long delay = zombieDelayNanos;
         int changed = 0;
         // Backwards, so that removeAtUnordered only moves an entry already visited.
         for (int i = q.size() - 1; i >= 0; i--)
         {
             final int slot = q.at(i);
+            final int state = q.slots.state(slot);
             if (q.resetGeneration[slot] != reset)
             {
                 q.removeAtUnordered(i);
+                q.slots.discard(slot);
                 q.release(slot);
                 changed++;
             }
-            else if (q.state[slot] == SimDiskQueue.PENDING && q.fenceGeneration[slot] != generation)
+            else if (!q.rekeyed[slot] && (state == InFlightSlots.CANCELLED || state == InFlightSlots.ZOMBIE))
             {
-                if (zombie)
-                {
-                    q.state[slot] = SimDiskQueue.STALE;
-                    q.due[slot] = saturatingAdd(Math.max(q.due[slot], now), delay);
-                }
-                else
-                {
-                    markCancelled(q, slot);
-                }
+                q.rekeyed[slot] = true;
+                q.due[slot] = state == InFlightSlots.ZOMBIE ? saturatingAdd(Math.max(q.due[slot], now), delay) : Long.MIN_VALUE;
                 changed++;
             }
         }
         q.heapify();
         q.seenResetGeneration = reset;
-        q.seenFenceGeneration = generation;
+        q.seenFences = fences;
         return changed;
-    }
-
-    private static void markCancelled(final SimDiskQueue q, final int slot)
-    {
-        q.state[slot] = SimDiskQueue.DONE;
-        q.resultStatus[slot] = CardStatus.CANCELLED;
-        q.resultLength[slot] = 0;
-        q.due[slot] = Long.MIN_VALUE;
-    }
-
-    /** Cancels the heap's top entry in place. */
-    private static void cancel(final SimDiskQueue q, final int slot)
-    {
-        q.pop();
-        markCancelled(q, slot);
-        q.push(slot);
     }
 
     private boolean autoLinkUp(final long now)

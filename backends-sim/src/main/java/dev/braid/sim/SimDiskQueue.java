@@ -1,26 +1,18 @@
 package dev.braid.sim;
 
 import dev.braid.virtio.card.BlockIo;
-import dev.braid.virtio.card.CompletionSink;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * One hardware queue of a {@link SimDisk}: preallocated slots (one per in-flight request), a free
- * stack, and a min-heap of slots ordered by (due time, submit sequence). Owned by the queue's
- * thread: only {@code submit} and {@code poll} touch the slots, never concurrently.
+ * One hardware queue of a {@link SimDisk}: preallocated slots (one per in-flight request) whose
+ * state, token and sink live in {@link InFlightSlots} (the card's {@link CardFence} moves them), a
+ * free stack, and a min-heap of slots ordered by (due time, submit sequence). Owned by the queue's
+ * thread: only {@code submit} and {@code poll} touch the heap and the request fields.
  */
 final class SimDiskQueue
 {
-    static final int FREE = 0;
-    /** Accepted, data not moved yet. */
-    static final int PENDING = 1;
-    /** Data moved (or failed); the result waits for the sink to accept it. */
-    static final int DONE = 2;
-    /** Submitted before a fence on a zombie card: will be reported, never moved. */
-    static final int STALE = 3;
-
     static final int STAT_SUBMITTED = 0;
     static final int STAT_REJECTED = 1;
     static final int STAT_COMPLETED = 2;
@@ -34,21 +26,18 @@ final class SimDiskQueue
     final int depth;
     final SplittableRandom rng;
 
+    final InFlightSlots slots;
     final BlockIo[] io;
-    final CompletionSink[] sink;
-    final long[] token;
     final long[] due;
     final long[] sequence;
-    final long[] fenceGeneration;
+    // Whether a slot the fence cancelled or turned stale has had its due time set for that (poll thread).
+    final boolean[] rekeyed;
     final long[] resetGeneration;
     final int[] operation;
     final long[] sector;
     final long[] sectorCount;
     final long[] bytes;
     final int[] forcedStatus;
-    final int[] state;
-    final int[] resultStatus;
-    final int[] resultLength;
 
     private final int[] freeStack;
     private int freeCount;
@@ -56,16 +45,9 @@ final class SimDiskQueue
     private int heapSize;
     private long nextSequence;
 
-    /** Generations this queue has reconciled its slots with (poll thread only). */
-    long seenFenceGeneration;
+    /** Fences and resets this queue has reconciled its slots with (poll thread only). */
+    int seenFences;
     long seenResetGeneration;
-
-    /**
-     * Poll-in-progress protocol with {@link SimDisk#fence()}: odd while a poll runs. Written by the
-     * queue's thread only; read by fencing threads.
-     */
-    volatile long pollSequence;
-    volatile Thread poller;
 
     final AtomicLongArray stats = new AtomicLongArray(STAT_COUNT);
 
@@ -73,21 +55,17 @@ final class SimDiskQueue
     {
         this.depth = depth;
         this.rng = new SplittableRandom(seed);
+        slots = new InFlightSlots(depth);
         io = new BlockIo[depth];
-        sink = new CompletionSink[depth];
-        token = new long[depth];
         due = new long[depth];
         sequence = new long[depth];
-        fenceGeneration = new long[depth];
+        rekeyed = new boolean[depth];
         resetGeneration = new long[depth];
         operation = new int[depth];
         sector = new long[depth];
         sectorCount = new long[depth];
         bytes = new long[depth];
         forcedStatus = new int[depth];
-        state = new int[depth];
-        resultStatus = new int[depth];
-        resultLength = new int[depth];
         freeStack = new int[depth];
         heap = new int[depth];
         for (int i = 0; i < depth; i++)
@@ -112,14 +90,13 @@ final class SimDiskQueue
     {
         final int slot = freeStack[--freeCount];
         sequence[slot] = nextSequence++;
+        rekeyed[slot] = false;
         return slot;
     }
 
     void release(final int slot)
     {
         io[slot] = null;
-        sink[slot] = null;
-        state[slot] = FREE;
         freeStack[freeCount++] = slot;
     }
 

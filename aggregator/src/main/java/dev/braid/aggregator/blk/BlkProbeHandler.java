@@ -1,19 +1,17 @@
 package dev.braid.aggregator.blk;
 
-import dev.braid.aggregator.ProbeHandler;
+import dev.braid.aggregator.ControlHandler;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.card.BlockIo;
-import dev.braid.virtio.card.Card;
-import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.memory.GuestMemory;
 
 /**
  * Probes a block card that is coming back with a one-sector read into Braid's own bounce memory,
  * never into the guest's: a probe must not be able to corrupt anything if the card misbehaves.
- * Slot = card index.
+ * Slot = card index. The control plane reads only the card status (OK passes).
  */
-public final class BlkProbeHandler extends ProbeHandler
+public final class BlkProbeHandler implements ControlHandler<BlockCard>
 {
     private final BlockIo[] probes;
 
@@ -30,13 +28,8 @@ public final class BlkProbeHandler extends ProbeHandler
         }
     }
 
-    public boolean submit(final Card card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
+    public boolean submit(final BlockCard card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
     {
-        return ((BlockCard)card).submit(cardQueue, probes[slot], token, sink);
-    }
-
-    public boolean isPathFailure(final int status)
-    {
-        return status != CardStatus.OK;
+        return card.submit(cardQueue, probes[slot], token, sink);
     }
 }

@@ -1,12 +1,11 @@
 package dev.braid.aggregator.blk;
 
-import dev.braid.aggregator.RequestHandler;
+import dev.braid.aggregator.PushHandler;
 import dev.braid.virtio.blk.BlkRequest;
 import dev.braid.virtio.blk.BlkRequestParser;
 import dev.braid.virtio.blk.VirtioBlk;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.card.BlockIo;
-import dev.braid.virtio.card.Card;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.IoVector;
@@ -18,7 +17,7 @@ import dev.braid.virtio.queue.DescriptorChain;
  * {@link BlockIo}, write the status byte when it is done. GET_ID is answered here; every card
  * serves the same disk, so no card needs to be asked.
  */
-public final class BlkRequestHandler implements RequestHandler
+public final class BlkRequestHandler implements PushHandler<BlockCard>
 {
     private final GuestMemory memory;
     private final BlkRequestParser parser;
@@ -135,19 +134,9 @@ public final class BlkRequestHandler implements RequestHandler
         return (int)(block ^ (block >>> 32)) * 0x9E3779B1;
     }
 
-    public boolean submit(final Card card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
+    public boolean submit(final BlockCard card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
     {
-        return ((BlockCard)card).submit(cardQueue, ios[slot], token, sink);
-    }
-
-    public boolean isPull()
-    {
-        return false;
-    }
-
-    public int receive(final Card card, final int cardQueue, final int slot)
-    {
-        return 0;
+        return card.submit(cardQueue, ios[slot], token, sink);
     }
 
     public boolean isPathFailure(final int status)

@@ -22,7 +22,7 @@ public final class NetAnnouncer implements ControlPlaneListener
     private final NetCardFilter filter;
     private final InterruptSink interrupts;
     private final int configuredIpv4;
-    private AggregatedDevice device;
+    private AggregatedDevice<NetCard> device;
     private int[] appliedFilter = new int[0];
     private boolean arpDue;
     private long arpsSent;
@@ -38,7 +38,7 @@ public final class NetAnnouncer implements ControlPlaneListener
         this.configuredIpv4 = configuredIpv4;
     }
 
-    void attach(final AggregatedDevice device)
+    void attach(final AggregatedDevice<NetCard> device)
     {
         this.device = device;
         appliedFilter = new int[device.maxCards()];
@@ -76,7 +76,7 @@ public final class NetAnnouncer implements ControlPlaneListener
         int work = 0;
         for (int card = 0; card < appliedFilter.length; card++)
         {
-            final CardPort port = device.port(card);
+            final CardPort<NetCard> port = device.port(card);
             if (port != null && appliedFilter[card] != version && filter.apply(port))
             {
                 appliedFilter[card] = version;
@@ -95,12 +95,12 @@ public final class NetAnnouncer implements ControlPlaneListener
         for (int i = 1; i <= cards; i++)
         {
             final int card = (lastCard + i) % cards;
-            final CardPort port = device.port(card);
-            if (port == null || port.isFenced() || !(port.card() instanceof NetCard) || !port.card().isLinkUp())
+            final CardPort<NetCard> port = device.port(card);
+            if (port == null || port.isFenced() || !port.card().isLinkUp())
             {
                 continue;
             }
-            if (((NetCard)port.card()).announce(mac, ip))
+            if (port.card().announce(mac, ip))
             {
                 lastCard = card;
                 arpsSent++;

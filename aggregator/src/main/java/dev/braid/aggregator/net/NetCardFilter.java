@@ -11,14 +11,14 @@ import dev.braid.virtio.card.NetCard;
 final class NetCardFilter
 {
     private final NetDeviceState state;
-    private AggregatedDevice device;
+    private AggregatedDevice<NetCard> device;
 
     NetCardFilter(final NetDeviceState state)
     {
         this.state = state;
     }
 
-    void attach(final AggregatedDevice device)
+    void attach(final AggregatedDevice<NetCard> device)
     {
         this.device = device;
     }
@@ -37,13 +37,13 @@ final class NetCardFilter
     }
 
     /** Programs one card; false when there is none at that index. */
-    boolean apply(final CardPort port)
+    boolean apply(final CardPort<NetCard> port)
     {
-        if (port == null || port.isRemoved() || !(port.card() instanceof NetCard))
+        if (port == null || port.isRemoved())
         {
             return false;
         }
-        final NetCard card = (NetCard)port.card();
+        final NetCard card = port.card();
         card.setMacAddress(state.macBytes());
         card.setRxMode(state.cardPromiscuous(), state.cardAllMulticast());
         return true;

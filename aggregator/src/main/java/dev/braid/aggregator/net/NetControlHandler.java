@@ -1,8 +1,7 @@
 package dev.braid.aggregator.net;
 
 import dev.braid.aggregator.RequestHandler;
-import dev.braid.virtio.card.Card;
-import dev.braid.virtio.card.CompletionSink;
+import dev.braid.virtio.card.NetCard;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.net.NetCtrlParser;
 import dev.braid.virtio.net.NetCtrlRequest;
@@ -20,7 +19,7 @@ import dev.braid.virtio.queue.DescriptorChain;
  * its filter table overflows. VLAN filters and guest offloads are acked: no filtering passes all
  * VLANs, and rx frames never carry offload state (header flags 0, gso NONE).
  */
-public final class NetControlHandler implements RequestHandler
+public final class NetControlHandler implements RequestHandler<NetCard>
 {
     private final GuestMemory memory;
     private final NetCtrlParser parser;
@@ -102,21 +101,6 @@ public final class NetControlHandler implements RequestHandler
     }
 
     public int flowHash(final int slot)
-    {
-        return 0;
-    }
-
-    public boolean submit(final Card card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
-    {
-        return false;
-    }
-
-    public boolean isPull()
-    {
-        return false;
-    }
-
-    public int receive(final Card card, final int cardQueue, final int slot)
     {
         return 0;
     }

@@ -1,7 +1,6 @@
 package dev.braid.aggregator.net;
 
-import dev.braid.aggregator.ProbeHandler;
-import dev.braid.virtio.card.Card;
+import dev.braid.aggregator.ControlHandler;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.NetCard;
@@ -21,7 +20,7 @@ import dev.braid.virtio.memory.GuestMemory;
  * device's MAC: a frame from that address would steer the peer's traffic to a card not yet in the
  * map. Slot = card index.
  */
-public final class NetProbeHandler extends ProbeHandler
+public final class NetProbeHandler implements ControlHandler<NetCard>
 {
     /** Minimum Ethernet frame without the FCS. */
     public static final int PROBE_FRAME_LENGTH = 60;
@@ -77,7 +76,7 @@ public final class NetProbeHandler extends ProbeHandler
         return 0x0242_5244_5000L | (card & 0xFF);
     }
 
-    public boolean submit(final Card card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
+    public boolean submit(final NetCard card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
     {
         if (!card.isLinkUp())
         {
@@ -88,12 +87,7 @@ public final class NetProbeHandler extends ProbeHandler
         probeSink.downstream = sink;
         // False when the card queue is full or refuses work: the worker retries until the probe
         // is sent, cancelled by a fence, or times out in the control plane.
-        return ((NetCard)card).transmit(cardQueue, frames[slot], token, probeSink);
-    }
-
-    public boolean isPathFailure(final int status)
-    {
-        return status != CardStatus.OK;
+        return card.transmit(cardQueue, frames[slot], token, probeSink);
     }
 
     /** Reports the tx completion of a probe frame as OK (sent) or IO_ERROR, used length 0. */

@@ -1,9 +1,7 @@
 package dev.braid.aggregator.net;
 
-import dev.braid.aggregator.RequestHandler;
-import dev.braid.virtio.card.Card;
+import dev.braid.aggregator.PullHandler;
 import dev.braid.virtio.card.CardStatus;
-import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.IoVector;
 import dev.braid.virtio.card.NetCard;
 import dev.braid.virtio.card.NetFrame;
@@ -22,7 +20,7 @@ import dev.braid.virtio.queue.DescriptorChain;
  * generation moves) and is simply held by another card: the guest never sees it until a frame is
  * in it. A buffer is never failed for want of a card: like a NIC without link, the device keeps it.
  */
-public final class NetRxHandler implements RequestHandler
+public final class NetRxHandler implements PullHandler<NetCard>
 {
     /** Smallest buffer worth holding: header and an Ethernet header. */
     static final int MIN_BUFFER = NetDescriptor.HDR_LENGTH + VirtioNet.ETH_HLEN;
@@ -73,22 +71,12 @@ public final class NetRxHandler implements RequestHandler
         return slot * 0x9E3779B1;
     }
 
-    public boolean submit(final Card card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
-    {
-        // Pulled requests are never submitted; the card worker holds them and calls receive.
-        return true;
-    }
-
-    public boolean isPull()
-    {
-        return true;
-    }
 
     /** Card worker thread; touches only this slot's buffer, which no other thread holds. */
-    public int receive(final Card card, final int cardQueue, final int slot)
+    public int receive(final NetCard card, final int cardQueue, final int slot)
     {
         final NetFrame frame = frames[slot];
-        final int length = ((NetCard)card).receive(cardQueue, frame);
+        final int length = card.receive(cardQueue, frame);
         if (length <= 0 || length > frame.frameLength())
         {
             // Nothing waiting, or dropped (too big for this buffer, or a card claiming more than fits).

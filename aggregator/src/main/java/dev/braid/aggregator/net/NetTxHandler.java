@@ -1,8 +1,7 @@
 package dev.braid.aggregator.net;
 
-import dev.braid.aggregator.RequestHandler;
+import dev.braid.aggregator.PushHandler;
 import dev.braid.mapper.FlowHash;
-import dev.braid.virtio.card.Card;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.IoVector;
@@ -24,7 +23,7 @@ import dev.braid.virtio.queue.DescriptorChain;
  * lost tx completion would hang the guest's queue. A bad chain is dropped (used length 0), as a
  * NIC drops a malformed frame.
  */
-public final class NetTxHandler implements RequestHandler
+public final class NetTxHandler implements PushHandler<NetCard>
 {
     /** Frame bytes read for the flow hash: enough for Ethernet, two VLAN tags, IPv6 and ports. */
     static final int HASH_BYTES = 128;
@@ -110,19 +109,9 @@ public final class NetTxHandler implements RequestHandler
         return hashes[slot];
     }
 
-    public boolean submit(final Card card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
+    public boolean submit(final NetCard card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
     {
-        return ((NetCard)card).transmit(cardQueue, frames[slot], token, sink);
-    }
-
-    public boolean isPull()
-    {
-        return false;
-    }
-
-    public int receive(final Card card, final int cardQueue, final int slot)
-    {
-        return 0;
+        return card.transmit(cardQueue, frames[slot], token, sink);
     }
 
     public boolean isPathFailure(final int status)

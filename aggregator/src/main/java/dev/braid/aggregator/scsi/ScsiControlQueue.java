@@ -26,7 +26,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  *
  * <p><b>Task management.</b> ABORT TASK goes to the card that holds the task, found in the
  * {@link ScsiTaskTable}; LOGICAL UNIT RESET and I_T NEXUS RESET go to every usable card (not fenced,
- * not removed). Each reaches its card through the card worker's submission ring ({@link ScsiTmfRelay}),
+ * not removed). Each reaches its card through the card's control ring, the relay's own channel ({@link ScsiTmfRelay}),
  * on card queue 0; a card applies a TMF to all of its queues, as an HBA does for its I_T nexus. Every
  * task a TMF affects is marked ABORTED in the table first, so a task that is waiting for a route,
  * or being replayed after its card was fenced, completes with response ABORTED instead of being
@@ -68,7 +68,7 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
     private final ScsiRequestParser parser;
     private final ScsiTaskTable tasks;
     private final ScsiTmfRelay relay;
-    private final AggregatedDevice device;
+    private final AggregatedDevice<ScsiCard> device;
     private final int relayQueue;
     private final int maxCards;
     private final InterruptSink interrupts;
@@ -111,7 +111,7 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
     public ScsiControlQueue(
         final GuestMemory memory, final DeviceQueue control, final DeviceQueue event, final int controlIndex,
         final ScsiRequestParser parser, final ScsiTaskTable tasks, final ScsiTmfRelay relay,
-        final AggregatedDevice device, final InterruptSink interrupts, final NanoClock clock,
+        final AggregatedDevice<ScsiCard> device, final InterruptSink interrupts, final NanoClock clock,
         final long tmfTimeoutNanos)
     {
         this.memory = memory;
@@ -123,7 +123,7 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
         this.tasks = tasks;
         this.relay = relay;
         this.device = device;
-        this.relayQueue = device.guestQueueCount();
+        this.relayQueue = device.controlChannel(0);
         this.maxCards = device.maxCards();
         this.interrupts = interrupts;
         this.clock = clock;
@@ -382,7 +382,7 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
         }
         for (int card = 0; card < maxCards; card++)
         {
-            final CardPort port = device.port(card);
+            final CardPort<ScsiCard> port = device.port(card);
             if (port != null && port.card() == holder)
             {
                 return card;
@@ -391,7 +391,7 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
         return -1;
     }
 
-    private static boolean usable(final CardPort port)
+    private static boolean usable(final CardPort<?> port)
     {
         return port != null && !port.isFenced() && !port.isRemoved();
     }
@@ -407,7 +407,7 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
             final byte state = relayState[r];
             if (state == RELAY_TO_SEND)
             {
-                final CardPort port = device.port(card);
+                final CardPort<ScsiCard> port = device.port(card);
                 if (!usable(port))
                 {
                     relayState[r] = RELAY_NONE;
@@ -415,7 +415,7 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
                 }
                 // Generation first, as a front queue does: a fence after this point drops the relay.
                 relayFenceGeneration[r] = port.fenceGeneration();
-                if (port.submissionRing(0).offer(CompletionToken.encode(relayQueue, ScsiTmfRelay.HEAD_BASE | r,
+                if (port.controlRing().offer(CompletionToken.encode(relayQueue, r,
                     relayFenceGeneration[r], relaySeq[r])))
                 {
                     relayState[r] = RELAY_SENT;
@@ -425,7 +425,7 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
             }
             else if (state == RELAY_SENT)
             {
-                final CardPort port = device.port(card);
+                final CardPort<ScsiCard> port = device.port(card);
                 if (port == null || port.isRemoved() || port.fenceGeneration() != relayFenceGeneration[r])
                 {
                     // Fenced since: the fence cancelled its tasks, which are being replayed (and are marked).
@@ -493,15 +493,16 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
 
     public void onCompletion(final long token, final int status, final int length)
     {
-        final int r = CompletionToken.head(token) & ~ScsiTmfRelay.HEAD_BASE;
-        if (r >= relayState.length || relayState[r] != RELAY_SENT || !CompletionToken.isAttempt(token, relaySeq[r]))
+        final int r = CompletionToken.head(token);
+        // The worker's cancel is no answer: the card was being fenced, and advance() sees the fence.
+        if (!ScsiTmfRelay.isAnswer(status) || r >= relayState.length || relayState[r] != RELAY_SENT || !CompletionToken.isAttempt(token, relaySeq[r]))
         {
             return;
         }
         relayState[r] = RELAY_ANSWERED;
         final int t = r / maxCards;
         answered[t] = true;
-        rank[t] = Math.max(rank[t], rankOf(status));
+        rank[t] = Math.max(rank[t], rankOf(ScsiTmfRelay.response(status)));
     }
 
     private static int rankOf(final int response)

@@ -1,9 +1,7 @@
 package dev.braid.aggregator.scsi;
 
 import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.aggregator.CardPort;
 import dev.braid.aggregator.InterruptSink;
-import dev.braid.aggregator.RequestHandler;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
@@ -14,9 +12,10 @@ import dev.braid.virtio.scsi.VirtioScsi;
 /**
  * An aggregated virtio-scsi device as {@link VirtioScsiDevice#aggregate} builds it: a
  * {@link ScsiRequestHandler} per request queue (each becomes a front queue of the
- * {@link AggregatedDevice}), the shared {@link ScsiTaskTable}, the control-plane slot
- * ({@link ScsiProbeHandler} with its {@link ScsiTmfRelay}), and the {@link ScsiControlQueue} agent
- * that serves the control and event queues (run it beside {@link #device()}'s agents).
+ * {@link AggregatedDevice}), the shared {@link ScsiTaskTable}, the probe handler
+ * ({@link ScsiProbeHandler}), the task management control channel ({@link ScsiTmfRelay}), and the
+ * {@link ScsiControlQueue} agent that serves the control and event queues (run it beside
+ * {@link #device()}'s agents).
  *
  * Aggregator guest queue {@code i} is virtio queue {@code i + 2}; {@link #configure} maps interrupts.
  * The cdb_size and sense_size given here are fixed for the device's life: a driver that writes other
@@ -33,7 +32,7 @@ public final class ScsiDevice
     private final ScsiTmfRelay relay;
     private final ScsiProbeHandler probe;
     private ScsiControlQueue controlQueue;
-    private AggregatedDevice device;
+    private AggregatedDevice<ScsiCard> device;
 
     private ScsiDevice(final Builder config)
     {
@@ -52,7 +51,7 @@ public final class ScsiDevice
                 config.memory, config.newParser(), tasks, i, queues[i].size(), config.maxSegments);
         }
         relay = new ScsiTmfRelay(ScsiControlQueue.MAX_CONCURRENT_TMFS * config.maxCards);
-        probe = new ScsiProbeHandler(config.maxCards, relay);
+        probe = new ScsiProbeHandler(config.maxCards);
     }
 
     static Builder builder()
@@ -60,22 +59,26 @@ public final class ScsiDevice
         return new Builder();
     }
 
-    /** Gives the device builder its guest queues, handlers, control-plane slot, card limit and interrupts. */
-    AggregatedDevice.Builder configure(final AggregatedDevice.Builder builder)
+    /**
+     * Gives the device builder its guest queues, handlers, probe handler, task management channel,
+     * card limit and interrupts.
+     */
+    AggregatedDevice.Builder<ScsiCard> configure(final AggregatedDevice.Builder<ScsiCard> builder)
     {
         final InterruptSink interrupts = config.interrupts;
         return builder
             .maxCards(config.maxCards)
             .queues(config.requestQueues.clone(), handlers.clone())
             .probeHandler(probe)
+            .controlChannel(relay, relay.completions())
             .interrupts(q -> interrupts.interrupt(q + FIRST_REQUEST_QUEUE));
     }
 
     /**
-     * Builds the control queue agent over a device built with {@link #configure}. Every card of the
-     * device must be a {@link ScsiCard}.
+     * Builds the control queue agent over a device built with {@link #configure}; its cards are
+     * {@link ScsiCard}s by type.
      */
-    ScsiControlQueue attach(final AggregatedDevice device)
+    ScsiControlQueue attach(final AggregatedDevice<ScsiCard> device)
     {
         if (controlQueue != null)
         {
@@ -85,14 +88,6 @@ public final class ScsiDevice
         {
             throw new IllegalArgumentException("the device was not configured by this ScsiDevice");
         }
-        for (int card = 0; card < device.maxCards(); card++)
-        {
-            final CardPort port = device.port(card);
-            if (port != null && !(port.card() instanceof ScsiCard))
-            {
-                throw new IllegalArgumentException("card " + port.card().name() + " is not a ScsiCard");
-            }
-        }
         this.device = device;
         controlQueue = new ScsiControlQueue(
             config.memory, config.controlQueue, config.eventQueue, 0, config.newParser(), tasks, relay, device,
@@ -101,7 +96,7 @@ public final class ScsiDevice
     }
 
     /** The aggregated device, once {@link #attach}ed. */
-    public AggregatedDevice device()
+    public AggregatedDevice<ScsiCard> device()
     {
         return device;
     }
@@ -116,7 +111,7 @@ public final class ScsiDevice
         return handlers[requestQueue];
     }
 
-    public RequestHandler probeHandler()
+    public ScsiProbeHandler probeHandler()
     {
         return probe;
     }

@@ -1,7 +1,6 @@
 package dev.braid.aggregator.scsi;
 
-import dev.braid.aggregator.ProbeHandler;
-import dev.braid.virtio.card.Card;
+import dev.braid.aggregator.ControlHandler;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.ScsiCard;
@@ -10,24 +9,21 @@ import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.scsi.VirtioScsi;
 
 /**
- * The scsi device's control-plane slot. Slot = card index: probes a card that is coming back with
- * TEST UNIT READY to LUN 0 of target 0, in Braid's own memory (no data, sense kept in the
- * {@link ScsiIo}), never the guest's. Slots from {@link ScsiTmfRelay#HEAD_BASE} on carry task
- * management functions for the control queue.
+ * Probes a scsi card that is coming back with TEST UNIT READY to LUN 0 of target 0, in Braid's own
+ * memory (no data, sense kept in the {@link ScsiIo}), never the guest's. Slot = card index. Task
+ * management has a control channel of its own ({@link ScsiTmfRelay}).
  *
  * <p>A probe succeeds when the LUN answered at all (virtio response OK), whatever its SCSI status:
  * a UNIT ATTENTION after a reset says the path works. Its answer is reported to the control plane
  * as {@link CardStatus#OK} or {@link CardStatus#IO_ERROR}.
  */
-public final class ScsiProbeHandler extends ProbeHandler
+public final class ScsiProbeHandler implements ControlHandler<ScsiCard>
 {
     private final ScsiIo[] probes;
     private final ProbeSink[] sinks;
-    private final ScsiTmfRelay relay;
 
-    public ScsiProbeHandler(final int maxCards, final ScsiTmfRelay relay)
+    public ScsiProbeHandler(final int maxCards)
     {
-        this.relay = relay;
         final GuestMemory bounce = GuestMemory.allocate(64);
         probes = new ScsiIo[maxCards];
         sinks = new ProbeSink[maxCards];
@@ -43,20 +39,11 @@ public final class ScsiProbeHandler extends ProbeHandler
         }
     }
 
-    public boolean submit(final Card card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
+    public boolean submit(final ScsiCard card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
     {
-        if ((slot & ScsiTmfRelay.HEAD_BASE) != 0)
-        {
-            return relay != null && relay.submit(card, cardQueue, slot & ~ScsiTmfRelay.HEAD_BASE, token);
-        }
         final ProbeSink probeSink = sinks[slot];
         probeSink.downstream = sink;
-        return ((ScsiCard)card).submit(cardQueue, probes[slot], token, probeSink);
-    }
-
-    public boolean isPathFailure(final int status)
-    {
-        return status != CardStatus.OK;
+        return card.submit(cardQueue, probes[slot], token, probeSink);
     }
 
     /** Turns a probe's packed SCSI result into OK (the LUN answered) or IO_ERROR. */

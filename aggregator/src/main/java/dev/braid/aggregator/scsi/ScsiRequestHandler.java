@@ -1,7 +1,6 @@
 package dev.braid.aggregator.scsi;
 
-import dev.braid.aggregator.RequestHandler;
-import dev.braid.virtio.card.Card;
+import dev.braid.aggregator.PushHandler;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.IoVector;
 import dev.braid.virtio.card.ScsiCard;
@@ -27,7 +26,7 @@ import java.util.Arrays;
  * <p>Every task is registered in the device's {@link ScsiTaskTable} from pop to publication, so that
  * ABORT TASK and resets on the control queue can find it.
  */
-public final class ScsiRequestHandler implements RequestHandler
+public final class ScsiRequestHandler implements PushHandler<ScsiCard>
 {
     private final GuestMemory memory;
     private final ScsiRequestParser parser;
@@ -163,24 +162,14 @@ public final class ScsiRequestHandler implements RequestHandler
         return value;
     }
 
-    public boolean submit(final Card card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
+    public boolean submit(final ScsiCard card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
     {
         if (!tasks.handTo(tableBase + slot, card))
         {
             // Aborted by the control queue while it waited or was being replayed: never started again.
             return sink.complete(token, ScsiResult.ABORTED, 0);
         }
-        return ((ScsiCard)card).submit(cardQueue, ios[slot], token, sink);
-    }
-
-    public boolean isPull()
-    {
-        return false;
-    }
-
-    public int receive(final Card card, final int cardQueue, final int slot)
-    {
-        return 0;
+        return card.submit(cardQueue, ios[slot], token, sink);
     }
 
     public boolean isPathFailure(final int status)

@@ -13,6 +13,7 @@ import dev.braid.sim.scsi.ScsiTarget;
 import dev.braid.sim.scsi.SimHba;
 import dev.braid.testkit.driver.RingLayout;
 import dev.braid.testkit.driver.SplitDriverQueue;
+import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.SplitQueue;
@@ -109,7 +110,7 @@ class ScsiFuzzTest
             .maxCards(2).maxSegments(8).tmfTimeoutNanos(5_000_000).aggregation(Aggregation.activePassive(Failback.immediate()))
             .clock(clock).seed(1), deviceQueue(memory, control), deviceQueue(memory, event),
             new DeviceQueue[]{ deviceQueue(memory, request) }, 32, 96);
-        final AggregatedDevice device = scsi.device();
+        final AggregatedDevice<ScsiCard> device = scsi.device();
         final ScsiControlQueue controlQueue = scsi.controlQueue();
         final DeterministicScheduler scheduler = new DeterministicScheduler(1, clock);
         for (final Agent agent : device.agents())

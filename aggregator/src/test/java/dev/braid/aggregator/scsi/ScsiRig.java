@@ -49,7 +49,7 @@ final class ScsiRig
     final ObservedHba[] hbas;
     final SharedBlockStore store = new SharedBlockStore(BLOCKS);
     final ScsiDevice scsi;
-    final AggregatedDevice device;
+    final AggregatedDevice<ScsiCard> device;
     final ScsiControlQueue control;
     final ScsiGuestWorkload guest;
     final DriverQueue guestDriver;

@@ -3,6 +3,7 @@ package dev.braid.sim.net;
 import dev.braid.sim.CardFault;
 import dev.braid.sim.CardFaultState;
 import dev.braid.sim.CardFence;
+import dev.braid.sim.FaultTarget;
 import dev.braid.sim.InFlightSlots;
 import dev.braid.virtio.card.CardEventListener;
 import dev.braid.virtio.card.CardStatus;
@@ -34,7 +35,7 @@ import static dev.braid.sim.net.FrameDescriptor.*;
  * <p>Threading: per the card contract each queue has one driving thread; frames from the wire arrive
  * under the segment's lock, so each rx ring has one producer at a time and one consumer.
  */
-public final class SimNic implements NetCard
+public final class SimNic implements NetCard, FaultTarget
 {
     private final String name;
     private final long ownMac;
@@ -304,6 +305,12 @@ public final class SimNic implements NetCard
     public void heal()
     {
         inject(CardFault.HEALTHY, 0);
+    }
+
+    public void rejoin()
+    {
+        heal();
+        unfence();
     }
 
     public CardFault fault()

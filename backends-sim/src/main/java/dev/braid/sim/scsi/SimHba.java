@@ -3,6 +3,7 @@ package dev.braid.sim.scsi;
 import dev.braid.sim.CardFault;
 import dev.braid.sim.CardFaultState;
 import dev.braid.sim.CardFence;
+import dev.braid.sim.FaultTarget;
 import dev.braid.sim.InFlightSlots;
 import dev.braid.virtio.card.CardEventListener;
 import dev.braid.virtio.card.CompletionSink;
@@ -28,7 +29,7 @@ import static dev.braid.sim.scsi.ScsiConstants.STATUS_GOOD;
  * FUNCTION_COMPLETE (also when ABORT TASK finds no such task), BAD_TARGET for a missing target,
  * INCORRECT_LUN for a missing LUN on an existing target, or FUNCTION_REJECTED for an unknown function.
  */
-public final class SimHba implements ScsiCard
+public final class SimHba implements ScsiCard, FaultTarget
 {
     private final String name;
     private final NanoClock clock;
@@ -264,6 +265,12 @@ public final class SimHba implements ScsiCard
     public void heal()
     {
         inject(CardFault.HEALTHY, 0);
+    }
+
+    public void rejoin()
+    {
+        heal();
+        unfence();
     }
 
     public CardFault fault()

@@ -176,7 +176,7 @@ public final class NetKind implements DeviceKind
                 targets.add(null);
             }
             nics.set(index, nic);
-            targets.set(index, nic == null ? null : new SimCardTarget(nic, nic::inject, nic::fault));
+            targets.set(index, nic);
         }
 
         public NetDevice net()

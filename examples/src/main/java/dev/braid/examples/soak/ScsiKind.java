@@ -202,7 +202,7 @@ public final class ScsiKind implements DeviceKind
                 targets.add(null);
             }
             hbas.set(index, hba);
-            targets.set(index, new SimCardTarget(hba, hba::inject, hba::fault));
+            targets.set(index, hba);
         }
 
         // ------------------------------------------------------------ task management (guest side)

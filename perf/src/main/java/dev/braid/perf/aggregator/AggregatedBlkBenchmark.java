@@ -2,6 +2,7 @@ package dev.braid.perf.aggregator;
 
 import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.sim.VirtualClock;
+import dev.braid.virtio.card.BlockCard;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
@@ -77,7 +78,7 @@ public class AggregatedBlkBenchmark
             options.cards = cards;
             options.clock = clock(clock);
             final BlkBenchRig rig = new BlkBenchRig(options);
-            final AggregatedDevice device = rig.aggregated();
+            final AggregatedDevice<BlockCard> device = rig.aggregated();
             guest = rig.guest;
             agents = BlkBenchRig.loop(guest, device.agents());
         }

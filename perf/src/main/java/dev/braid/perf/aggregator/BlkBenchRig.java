@@ -85,7 +85,7 @@ public final class BlkBenchRig
     }
 
     /** The aggregated device over every card; its agents are not started. */
-    public AggregatedDevice aggregated()
+    public AggregatedDevice<BlockCard> aggregated()
     {
         return VirtioBlkDevice.aggregate(new VirtioBlkDevice.Context().memory(memory).cards(List.of(cards))
             .maxSegments(16).aggregation(Aggregation.activeActive(SelectorKind.LEAST_OUTSTANDING))

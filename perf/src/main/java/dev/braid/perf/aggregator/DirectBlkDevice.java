@@ -1,5 +1,6 @@
 package dev.braid.perf.aggregator;
 
+import dev.braid.aggregator.PushHandler;
 import dev.braid.aggregator.RequestHandler;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.card.CompletionSink;
@@ -17,7 +18,7 @@ import org.agrona.concurrent.Agent;
 public final class DirectBlkDevice implements Agent, CompletionSink
 {
     private final DeviceQueue queue;
-    private final RequestHandler handler;
+    private final PushHandler<BlockCard> handler;
     private final BlockCard card;
     private final DescriptorChain chain;
     private final int batch;
@@ -28,7 +29,7 @@ public final class DirectBlkDevice implements Agent, CompletionSink
     private long interrupts;
 
     public DirectBlkDevice(
-        final DeviceQueue queue, final RequestHandler handler, final BlockCard card, final int queueSize,
+        final DeviceQueue queue, final PushHandler<BlockCard> handler, final BlockCard card, final int queueSize,
         final int batch)
     {
         this.queue = queue;

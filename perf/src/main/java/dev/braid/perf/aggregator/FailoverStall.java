@@ -8,6 +8,7 @@ import dev.braid.sim.CardFault;
 import dev.braid.sim.LatencyModel;
 import dev.braid.sim.SimDisk;
 import dev.braid.sim.TimerSource;
+import dev.braid.virtio.card.BlockCard;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.SystemNanoClock;
@@ -487,7 +488,7 @@ public final class FailoverStall
 
     /** A stuck trial's state: every agent thread's stack, the counters, the cards. */
     private static void dump(final long seed, final CardFault fault, final List<PauseLog> logs,
-        final AggregatedDevice device, final BlkBenchRig rig, final ReplayWatch watch)
+        final AggregatedDevice<BlockCard> device, final BlkBenchRig rig, final ReplayWatch watch)
     {
         final StringBuilder b = new StringBuilder("DUMP seed " + seed + " " + fault + ": no replay 1 s after the fault\n");
         for (final PauseLog log : logs)
@@ -551,7 +552,7 @@ public final class FailoverStall
         final BlkBenchRig rig = new BlkBenchRig(options);
         final ReplayWatch watch = new ReplayWatch(submissions, SystemNanoClock.INSTANCE);
         rig.guest.watch(watch);
-        final AggregatedDevice device = rig.aggregated();
+        final AggregatedDevice<BlockCard> device = rig.aggregated();
         final List<PauseLog> logs = new ArrayList<>();
         logs.add(new PauseLog(rig.guest));
         for (final Agent agent : device.agents())

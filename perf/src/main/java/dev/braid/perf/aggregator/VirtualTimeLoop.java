@@ -5,6 +5,7 @@ import dev.braid.sim.DeterministicScheduler;
 import dev.braid.sim.SimDisk;
 import dev.braid.sim.TimerSource;
 import dev.braid.sim.VirtualClock;
+import dev.braid.virtio.card.BlockCard;
 import org.agrona.concurrent.Agent;
 
 /** A {@link BlkBenchRig} whose aggregated device and guest run under a {@link DeterministicScheduler}. */
@@ -13,7 +14,7 @@ final class VirtualTimeLoop
     final VirtualClock clock;
     final DeterministicScheduler scheduler;
     final BlkBenchRig rig;
-    final AggregatedDevice device;
+    final AggregatedDevice<BlockCard> device;
 
     VirtualTimeLoop(final long seed, final BlkBenchRig.Options options)
     {
