@@ -16,6 +16,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.braid.testkit.RealPeers;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CardStatus;
 
@@ -100,7 +101,7 @@ class FileBlockCardTest
         final Random random = random();
         try (FileCardRig rig = new FileCardRig(dir, 4 << 20, 8))
         {
-            assertTrue(rig.card.directIo(), "O_DIRECT unavailable on the temp dir: " + rig.card.directUnavailable());
+            RealPeers.require(rig.card.directIo(), "O_DIRECT on " + dir, String.valueOf(rig.card.directUnavailable()));
             final byte[] data = new byte[8192];
             random.nextBytes(data);
 
