@@ -27,7 +27,11 @@ import dev.braid.virtio.card.CompletionSink;
  * worker's next poll, whatever the kernel's result. Only then does fence return: the kernel has
  * finished with every guest buffer. A queue whose entries are not all back by the fence deadline is
  * failed hard: its ring fd is closed and the rings unmapped, its in-flight slots are abandoned
- * (never reported, never reused), and the card's link goes down for good.
+ * (never reported, never reused), and the card's link goes down for good. That stops Braid from
+ * reporting or reusing those requests, not the kernel: closing a ring fd cancels what it can and
+ * lets the rest finish in the background, so a request stuck in a driver may still write its guest
+ * pages later. Do not call {@code fence()} from a {@link CompletionSink} this card is calling (inside
+ * {@code poll}): it would wait for its own worker.
  */
 public final class FileBlockCard implements BlockCard, AutoCloseable
 {

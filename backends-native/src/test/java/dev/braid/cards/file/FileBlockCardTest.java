@@ -195,6 +195,39 @@ class FileBlockCardTest
     }
 
     @Test
+    void hostileRequestsAreInvalidAndNeverReachTheRing() throws IOException
+    {
+        try (FileCardRig rig = new FileCardRig(dir, 1 << 20, 4, 1))
+        {
+            // Outside guest memory.
+            assertEquals(CardStatus.INVALID, rig.run(FileCardRig.io(rig.memory, BlockIo.READ, 0, 3 * FileCardRig.REGION, 4096), 1));
+            // Not whole sectors.
+            assertEquals(CardStatus.INVALID, rig.run(FileCardRig.io(rig.memory, BlockIo.WRITE, 0, 0, 1000), 2));
+            // No data.
+            final BlockIo empty = new BlockIo(1);
+            empty.data().reset(rig.memory);
+            empty.set(BlockIo.READ, 0);
+            assertEquals(CardStatus.INVALID, rig.run(empty, 3));
+            // More segments than the slot's iovec array (maxSegments 1 leaves room for 9).
+            final BlockIo many = new BlockIo(16);
+            many.data().reset(rig.memory);
+            for (int i = 0; i < 16; i++)
+            {
+                many.data().add((long)i * 8192, 512);
+            }
+            many.set(BlockIo.WRITE, 0);
+            assertEquals(CardStatus.INVALID, rig.run(many, 4));
+            // An unknown operation.
+            final BlockIo odd = new BlockIo(1);
+            odd.setRange(42, 0, 1);
+            assertEquals(CardStatus.UNSUPPORTED, rig.run(odd, 5));
+            assertEquals(0, rig.card.directRequests() + rig.card.bufferedRequests());
+            assertArrayEquals(new byte[8192], rig.readFile(0, 8192));
+            assertTrue(rig.card.isLinkUp());
+        }
+    }
+
+    @Test
     void badSpecsGetOneLineErrors() throws IOException
     {
         assertOneLine(assertThrows(IllegalArgumentException.class, () -> new FileCardContext().spec("file:")), "no path");
