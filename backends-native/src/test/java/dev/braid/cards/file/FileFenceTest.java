@@ -113,6 +113,55 @@ class FileFenceTest
     }
 
     @Test
+    void fenceFromAnotherThreadDoesNotNeedTheWorkerToRun() throws Exception
+    {
+        try (FileCardRig rig = new FileCardRig(dir, 64 << 20, DEPTH))
+        {
+            final byte[] fileData = new byte[8 << 20];
+            new Random(7).nextBytes(fileData);
+            rig.writeFile(0, fileData);
+            final java.util.concurrent.CountDownLatch submitted = new java.util.concurrent.CountDownLatch(1);
+            final java.util.concurrent.CountDownLatch fenced = new java.util.concurrent.CountDownLatch(1);
+            final int[] reported = new int[1];
+            final Thread worker = new Thread(() ->
+            {
+                for (int i = 0; i < DEPTH; i++)
+                {
+                    final long sector = (long)i * (1 << 20) / 512;
+                    rig.card.submit(0, FileCardRig.io(rig.memory, BlockIo.READ, sector, (long)i * SIZE, SIZE), 100 + i, rig.sink);
+                }
+                rig.card.poll(0);
+                submitted.countDown();
+                try
+                {
+                    // The worker sleeps through the fence: the kernel must still post its CQEs.
+                    fenced.await();
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                final long deadline = System.nanoTime() + 10_000_000_000L;
+                while (rig.card.inFlight(0) > 0 && System.nanoTime() < deadline)
+                {
+                    reported[0] += rig.card.poll(0);
+                }
+            }, "file-card-worker");
+            worker.start();
+            submitted.await();
+            final long start = System.nanoTime();
+            rig.card.fence();
+            final long fenceNanos = System.nanoTime() - start;
+            fenced.countDown();
+            worker.join(20_000);
+            System.out.println("FileFenceTest: fence from another thread took " + fenceNanos / 1000 + " us");
+            assertTrue(rig.card.isLinkUp(), "fence failed the card: " + rig.card.failure());
+            assertEquals(0, rig.card.abandonedCount());
+            assertEquals(0, rig.card.inFlight(0));
+        }
+    }
+
+    @Test
     void fenceOnAnIdleCardReturnsAtOnce() throws IOException
     {
         try (FileCardRig rig = new FileCardRig(dir, 1 << 20, 4))
