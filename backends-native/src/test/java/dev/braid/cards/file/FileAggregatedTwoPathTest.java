@@ -17,17 +17,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.braid.aggregator.AgentThreads;
 import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.aggregator.RequestHandler;
 import dev.braid.aggregator.blk.BlkProbeHandler;
 import dev.braid.aggregator.blk.BlkRequestHandler;
-import dev.braid.aggregator.guest.BlkGuestWorkload;
+import dev.braid.testkit.guest.BlkGuestWorkload;
 import dev.braid.ha.ActiveActivePolicy;
-import dev.braid.ha.DispatchShape;
+import dev.braid.mapper.DispatchMode;
+import dev.braid.virtio.card.BlockCard;
 import dev.braid.ha.HealthConfig;
 import dev.braid.mapper.DispatchPolicy;
 import dev.braid.virtio.blk.BlkRequestParser;
-import dev.braid.virtio.driver.RingLayout;
-import dev.braid.virtio.driver.SplitDriverQueue;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.queue.DeviceQueue;
 import dev.braid.virtio.queue.SplitQueue;
@@ -65,7 +65,7 @@ class FileAggregatedTwoPathTest
             final byte[] serial = a.stableId();
             final GuestMemory memory = GuestMemory.allocate(16 << 20);
             final DeviceQueue[] deviceQueues = new DeviceQueue[QUEUES];
-            final RequestHandler[] handlers = new RequestHandler[QUEUES];
+            final BlkRequestHandler[] handlers = new BlkRequestHandler[QUEUES];
             final BlkGuestWorkload[] guests = new BlkGuestWorkload[QUEUES];
             long gpa = 0;
             for (int q = 0; q < QUEUES; q++)
@@ -75,16 +75,16 @@ class FileAggregatedTwoPathTest
                 deviceQueues[q] = new SplitQueue(memory, QUEUE_SIZE, layout.descGpa(), layout.availGpa(), layout.usedGpa(), true, true);
                 handlers[q] = new BlkRequestHandler(memory, new BlkRequestParser().capacity(a.capacitySectors()), QUEUE_SIZE, 16, serial);
                 final long area = RingLayout.alignUp(layout.endGpa(), 64);
-                guests[q] = new BlkGuestWorkload(q, driver, memory, area, q * 8192L, 8192, 16, 50, true,
-                    REQUESTS_PER_QUEUE, 16, seed + q, x -> { });
+                guests[q] = BlkGuestWorkload.builder().queue(q, driver).memory(memory).areaGpa(area).range(q * 8192L, 8192)
+                    .maxPerRequest(16).requests(REQUESTS_PER_QUEUE).maxOutstanding(16).seed(seed + q).build();
                 gpa = RingLayout.alignUp(area + (long)QUEUE_SIZE * BlkGuestWorkload.slotBytes(16), 4096);
             }
-            final AggregatedDevice device = AggregatedDevice.builder().seed(seed)
+            final AggregatedDevice<BlockCard> device = AggregatedDevice.<BlockCard>builder().seed(seed)
                 .card(a)
                 .card(b)
                 .queues(deviceQueues, handlers)
                 .probeHandler(new BlkProbeHandler(8))
-                .mapPolicy(new ActiveActivePolicy(QUEUES, DispatchShape.QUEUE_AFFINE))
+                .mapPolicy(new ActiveActivePolicy(QUEUES, DispatchMode.QUEUE_AFFINE))
                 .dispatchPolicy(DispatchPolicy.queueAffine())
                 .healthConfig(new HealthConfig().completionTimeoutNanos(TimeUnit.SECONDS.toNanos(5)))
                 .build();
