@@ -260,7 +260,7 @@ public final class ServeCommand implements Callable<Integer>
                 VhostUserServer.connect(plan.socket(), backend, log, CONNECT_TIMEOUT_NANOS) :
                 new VhostUserServer(plan.socket(), backend, log);
             out.println("braid serve: blk on " + plan.socket() + (plan.client() ? " (connecting)" : " (listening)") +
-                ", " + plan.cardCount() + " card(s) " + cards + ", " + (plan.aggregation().isActivePassive() ? "ap" : "aa") +
+                ", " + plan.cardCount() + " card(s) " + cards.stream().map(BlockCard::name).toList() + ", " + (plan.aggregation().isActivePassive() ? "ap" : "aa") +
                 ", " + plan.queues() + " queue(s) x " + plan.queueSize());
             out.flush();
             while (!stop.await(100, TimeUnit.MILLISECONDS))
