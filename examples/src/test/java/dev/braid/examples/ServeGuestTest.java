@@ -122,7 +122,17 @@ class ServeGuestTest
         {
             assertEquals("start", guest.awaitResult("idle", Duration.ofSeconds(100)), "guest reached its idle phase");
             Thread.sleep(500);
+            final java.util.Map<String, Long> before = threadTicks(serve.pid());
             idleCpu = cpuPercent(serve.pid(), 2_500);
+            final java.util.Map<String, Long> after = threadTicks(serve.pid());
+            after.forEach((t, v) -> 
+            {
+                final long d = v - before.getOrDefault(t, 0L);
+                if (d > 0)
+                {
+                    System.out.println("serve thread " + t + ": " + d + " ticks while the guest idled");
+                }
+            });
             result = guest.awaitResult();
         }
         result.assertSucceeded();
@@ -186,6 +196,30 @@ class ServeGuestTest
         final String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
         final String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
+    /** Per thread (tid name) utime + stime ticks. */
+    static java.util.Map<String, Long> threadTicks(final long pid) throws IOException
+    {
+        final java.util.Map<String, Long> ticks = new java.util.TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task")))
+        {
+            for (final Path task : (Iterable<Path>)tasks::iterator)
+            {
+                try
+                {
+                    final String stat = Files.readString(task.resolve("stat"));
+                    final String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    final String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks.put(task.getFileName() + " " + name, Long.parseLong(f[11]) + Long.parseLong(f[12]));
+                }
+                catch (final IOException ignored)
+                {
+                    // the thread ended
+                }
+            }
+        }
+        return ticks;
     }
 
     static long guestMappings(final long pid) throws IOException
