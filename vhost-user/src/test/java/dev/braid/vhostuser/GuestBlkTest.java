@@ -273,8 +273,9 @@ class GuestBlkTest
         server.close();
         server = null;
         // Every fd the back end takes from QEMU (memfds, kick/call eventfds) must be gone. Unix
-        // sockets are left out: one per closed junixsocket server stays open in this JVM (not yet
-        // explained, see the DESIGN notes); the accepted connection itself is closed (BlkEndToEndTest).
+        // sockets are left out: opening and closing a listening junixsocket server, even with no
+        // connection, leaves one socket that only a GC may close (seen with a probe; see DESIGN).
+        // Per server, not per connection: the accepted connection itself is closed (BlkEndToEndTest).
         final java.util.Set<String> now = ProcessResources.fdTargets();
         now.removeAll(fdsBefore);
         now.removeIf(fd -> fd.contains("-> socket:"));
