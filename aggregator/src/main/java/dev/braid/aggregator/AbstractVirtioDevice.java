@@ -21,8 +21,9 @@ import java.util.function.Consumer;
  * programmed addresses and then the aggregated device (the subclass's {@link #build}); a reset stops
  * the agents and fences every card, so no request of the old generation can touch guest memory.
  *
- * <p>Guest-programmed ring addresses are checked before use: a queue the device needs that is not
- * enabled or whose rings do not fit guest memory sets DEVICE_NEEDS_RESET (with a config interrupt)
+ * <p>Guest-programmed ring addresses are checked before use: the device is built over the enabled
+ * leading request queues (Linux enables only as many as it has vCPUs, see {@link #leadingEnabledQueues});
+ * a hole in them, no request queue at all, or rings that do not fit guest memory set DEVICE_NEEDS_RESET (with a config interrupt)
  * instead of throwing into the VMM, and so does a set of queues whose sizes add up to more device
  * state than {@link #MAX_QUEUE_ENTRIES} allows. Control path only: nothing here runs per request.
  *
@@ -214,6 +215,34 @@ public abstract class AbstractVirtioDevice implements DeviceResetListener
         return packed ?
             new PackedQueue(memory, qc.size(), qc.descriptorArea(), qc.driverArea(), qc.deviceArea(), eventIdx, indirect) :
             new SplitQueue(memory, qc.size(), qc.descriptorArea(), qc.driverArea(), qc.deviceArea(), eventIdx, indirect);
+    }
+
+    /**
+     * How many queues from {@code first} on are enabled, all of them leading (queues first..first+k-1
+     * enabled, the rest not); -1 with NEEDS_RESET set when an enabled queue follows a disabled one
+     * or none is enabled.
+     */
+    protected final int leadingEnabledQueues(final int first)
+    {
+        int end = first;
+        while (end < core.queueCount() && core.queue(end).isEnabled())
+        {
+            end++;
+        }
+        for (int q = end; q < core.queueCount(); q++)
+        {
+            if (core.queue(q).isEnabled())
+            {
+                needsReset();
+                return -1;
+            }
+        }
+        if (end == first)
+        {
+            needsReset();
+            return -1;
+        }
+        return end - first;
     }
 
     /** Sets DEVICE_NEEDS_RESET; raises the config interrupt the first time. */

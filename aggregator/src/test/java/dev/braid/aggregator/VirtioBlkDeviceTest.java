@@ -36,10 +36,15 @@ class VirtioBlkDeviceTest
 
     private VirtioBlkDevice newDevice()
     {
+        return newDevice(1);
+    }
+
+    private VirtioBlkDevice newDevice(final int queueCount)
+    {
         final List<BlockCard> cards = List.of(
             SimDisk.builder("a", store).latency(LatencyModel.ZERO).build(),
             SimDisk.builder("b", store).latency(LatencyModel.ZERO).build());
-        return new VirtioBlkDevice(new VirtioBlkDevice.Context().memory(memory).cards(cards)
+        return new VirtioBlkDevice(new VirtioBlkDevice.Context().memory(memory).cards(cards).queueCount(queueCount)
             .aggregation(Aggregation.activeActive(SelectorKind.QUEUE_AFFINE)).allDown(AllDownPolicy.failFast())
             .interrupts(q -> interrupts.incrementAndGet()).configInterrupt(configInterrupts::incrementAndGet)
             .onActivate(agents::addAll).onDeactivate(agents::clear));
@@ -115,5 +120,65 @@ class VirtioBlkDeviceTest
         assertNull(device.device());
         assertTrue(core.status().has(DeviceStatus.DEVICE_NEEDS_RESET));
         assertEquals(1, configInterrupts.get());
+    }
+
+    /** Linux with fewer vCPUs than num_queues enables only the leading queues: the device serves those. */
+    @Test
+    void driverOkBuildsOverTheEnabledLeadingQueuesOnly()
+    {
+        for (int enabled = 1; enabled <= 4; enabled++)
+        {
+            final VirtioBlkDevice device = newDevice(4);
+            negotiate(device);
+            final boolean[] on = new boolean[4];
+            for (int q = 0; q < enabled; q++)
+            {
+                on[q] = true;
+            }
+            programQueues(device, on);
+            assertNotNull(device.device(), enabled + " of 4 enabled");
+            assertFalse(device.core().status().has(DeviceStatus.DEVICE_NEEDS_RESET));
+            assertEquals(enabled, device.device().guestQueueCount(), "queues served");
+            device.writeStatus(0);
+            assertNull(device.device());
+        }
+    }
+
+    @Test
+    void aHoleInTheEnabledQueuesOrNoneEnabledNeedsReset()
+    {
+        final boolean[][] refused = {
+            {false, false, false, false}, {true, false, true, false}, {false, true, false, false}, {true, true, false, true}};
+        for (final boolean[] on : refused)
+        {
+            configInterrupts.set(0);
+            final VirtioBlkDevice device = newDevice(4);
+            negotiate(device);
+            programQueues(device, on);
+            assertNull(device.device(), java.util.Arrays.toString(on));
+            assertTrue(device.core().status().has(DeviceStatus.DEVICE_NEEDS_RESET), java.util.Arrays.toString(on));
+            assertEquals(1, configInterrupts.get());
+        }
+    }
+
+    /** Programs every queue at its own ring, enables those marked, sets DRIVER_OK. */
+    private static void programQueues(final VirtioBlkDevice device, final boolean[] enabled)
+    {
+        final VirtioDeviceCore core = device.core();
+        for (int q = 0; q < enabled.length; q++)
+        {
+            final RingLayout layout = RingLayout.split(0x10000 + q * 0x8000L, 64, 4);
+            core.queueSelect(q);
+            assertTrue(core.queueSize(64));
+            assertTrue(core.queueDescriptorArea(layout.descGpa()));
+            assertTrue(core.queueDriverArea(layout.availGpa()));
+            assertTrue(core.queueDeviceArea(layout.usedGpa()));
+            if (enabled[q])
+            {
+                assertTrue(core.queueEnable(1));
+            }
+        }
+        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK |
+            DeviceStatus.DRIVER_OK);
     }
 }

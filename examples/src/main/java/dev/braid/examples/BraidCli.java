@@ -9,13 +9,13 @@ import java.util.concurrent.Callable;
 
 /**
  * The {@code braid} command: with no arguments the 30-second demo (a soak of 4 simulated disks,
- * active-active, a fault every few seconds); subcommands soak, faults, example and bench.
+ * active-active, a fault every few seconds); subcommands soak, faults, example, bench and serve (vhost-user).
  * Exit status: 0 when every invariant held, 1 when one broke, 2 for bad usage.
  */
 @Command(name = "braid", mixinStandardHelpOptions = true, version = "braid 0.1.0",
     description = "One virtio device served by several cards: soak runner, fault scenarios, embedding example, benchmarks.%n" +
         "With no arguments: a 30-second demo (4 simulated disks, active-active, a fault every few seconds).",
-    subcommands = { SoakCommand.class, FaultsCommand.class, ExampleCommand.class, BenchCommand.class })
+    subcommands = { SoakCommand.class, FaultsCommand.class, ExampleCommand.class, BenchCommand.class, ServeCommand.class })
 public final class BraidCli implements Callable<Integer>
 {
     public static final int OK = 0;

@@ -49,6 +49,43 @@ class BraidCliTest
         assertEquals(1, err.toString().trim().lines().count(), "one line");
     }
 
+    static final String SOCK = "/tmp/braid-cli-test-" + ProcessHandle.current().pid() + ".sock";
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "--card sim:16M                           | braid: Missing required option: '--socket=PATH'",
+        "--socket S                               | braid: Missing required option: '--card=SPEC'",
+        "--socket S --card sim:16M --device net   | braid: --device net: only blk is served over vhost-user so far",
+        "--socket /no/such/dir/s --card sim:16M   | braid: --socket /no/such/dir/s: directory /no/such/dir does not exist",
+        "--socket /tmp --card sim:16M             | braid: --socket /tmp: exists and is not a socket",
+        "--socket S --card floppy:1               | braid: --card floppy:1: expected sim:SIZE, nbd://HOST[:PORT]/EXPORT or nbd+unix:///EXPORT?socket=PATH",
+        "--socket S --card sim:lots               | braid: --card sim:lots: size is not a number (e.g. sim:64M)",
+        "--socket S --card sim:0                  | braid: --card sim:0: size must be 1M..1G and a multiple of 512 bytes",
+        "--socket S --card sim:4K                 | braid: --card sim:4K: size must be 1M..1G and a multiple of 512 bytes",
+        "--socket S --card sim:2G                 | braid: --card sim:2G: size must be 1M..1G and a multiple of 512 bytes",
+        "--socket S --card sim:1048577            | braid: --card sim:1048577: size must be 1M..1G and a multiple of 512 bytes",
+        "--socket S --card sim:16M --card sim:32M | braid: --card sim:32M: sim cards share one store, so one size (first was 16777216 bytes)",
+        "--socket S --card nbd+unix:///x          | braid: --card: bad NBD URI 'nbd+unix:///x': nbd+unix needs ?socket=PATH, found query 'null'",
+        "--socket S --card nbd://h:0/x            | braid: --card: bad NBD URI 'nbd://h:0/x': port 0 is not 1..65535",
+        "--socket S --card sim:16M --card nbd://h/x | braid: --card: sim and nbd cards do not share data; use one kind",
+        "--socket S --card sim:16M --mode xx      | braid: --mode xx: expected aa or ap",
+        "--socket S --card sim:16M --queues 0     | braid: --queues 0: expected 1..64",
+        "--socket S --card sim:16M --queues 65    | braid: --queues 65: expected 1..64",
+        "--socket S --card sim:16M --queues two   | braid: Invalid value for option '--queues': 'two' is not an int",
+        "--socket S --card sim:16M --queue-size 100 | braid: --queue-size 100: expected a power of two 1..32768",
+        "--socket S --card sim:16M --queues 4 --queue-size 32768 | braid: --queues 4 x --queue-size 32768: over 65536 ring entries in all",
+        "--socket S --card sim:16M --turbo        | braid: Unknown option: '--turbo'",
+    })
+    void serveBadInputGivesOneLineAndExitTwoBeforeAnyWork(final String args, final String message)
+    {
+        final String[] argv = ("serve " + args.trim().replace("--socket S", "--socket " + SOCK)).split("\\s+");
+        assertEquals(BraidCli.USAGE, run(argv));
+        assertEquals(message.replace(" S:", " " + SOCK + ":"), err.toString().trim());
+        assertEquals(1, err.toString().trim().lines().count(), "one line");
+        assertFalse(Files.exists(Path.of(SOCK)), "nothing bound");
+        assertEquals("", out.toString(), "nothing served");
+    }
+
     @Test
     void notANumberIsAUsageError()
     {

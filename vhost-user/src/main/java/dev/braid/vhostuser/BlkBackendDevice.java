@@ -21,7 +21,7 @@ import java.util.function.IntConsumer;
  * virtio-blk behind vhost-user: each start builds a {@link VirtioBlkDevice} over the front end's
  * memory and plays the virtio transport for it (status dance, features, queue registers,
  * DRIVER_OK), then moves each split ring to the front end's avail/used indices before the agents
- * run. Active-active, queue-affine, over the given cards. Packed rings are not offered (GET_VRING_BASE
+ * run. Active-active queue-affine by default, or the given {@link Aggregation}, over the given cards. Packed rings are not offered (GET_VRING_BASE
  * for them needs wrap counters, not done yet).
  */
 public final class BlkBackendDevice implements BackendDevice
@@ -32,6 +32,7 @@ public final class BlkBackendDevice implements BackendDevice
     private final int maxQueues;
     private final int maxQueueSize;
     private final int agentThreads;
+    private final Aggregation aggregation;
     private final VirtioBlkDevice configView;
     private final long features;
     private VirtioBlkDevice device;
@@ -43,6 +44,19 @@ public final class BlkBackendDevice implements BackendDevice
      */
     public BlkBackendDevice(final List<BlockCard> cards, final int maxQueues, final int maxQueueSize, final int agentThreads)
     {
+        this(cards, maxQueues, maxQueueSize, agentThreads, Aggregation.activeActive(SelectorKind.QUEUE_AFFINE));
+    }
+
+    /**
+     * @param aggregation how the cards share the guest's queues (active-active or active-passive).
+     */
+    public BlkBackendDevice(final List<BlockCard> cards, final int maxQueues, final int maxQueueSize,
+        final int agentThreads, final Aggregation aggregation)
+    {
+        if (aggregation == null)
+        {
+            throw new IllegalArgumentException("a blk device needs an aggregation: null");
+        }
         if (cards.isEmpty())
         {
             throw new IllegalArgumentException("a blk device needs at least one card");
@@ -63,6 +77,7 @@ public final class BlkBackendDevice implements BackendDevice
         this.maxQueues = maxQueues;
         this.maxQueueSize = maxQueueSize;
         this.agentThreads = agentThreads;
+        this.aggregation = aggregation;
         // Never activated: it only answers config reads and feature offers before memory arrives.
         this.configView = newDevice(GuestMemory.allocate(4096), maxQueues, null);
         this.features = configView.core().features().offered() & ~(1L << VirtioFeatures.RING_PACKED);
@@ -194,7 +209,7 @@ public final class BlkBackendDevice implements BackendDevice
         final VirtioBlkDevice[] self = new VirtioBlkDevice[1];
         self[0] = new VirtioBlkDevice(new VirtioBlkDevice.Context()
             .memory(memory).cards(cards).queueCount(count).queueMaxSize(maxQueueSize)
-            .aggregation(Aggregation.activeActive(SelectorKind.QUEUE_AFFINE))
+            .aggregation(aggregation)
             .allDown(AllDownPolicy.queueUntilDeadline(5_000_000_000L))
             .interrupts(q -> calls.accept(q))
             .configInterrupt(() -> { })

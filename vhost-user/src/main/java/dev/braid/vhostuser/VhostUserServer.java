@@ -23,7 +23,8 @@ import static java.nio.ByteOrder.LITTLE_ENDIAN;
 
 /**
  * Listens on a unix socket and serves one front end at a time (others wait in the backlog) on its
- * own thread. Each message's fds arrive as SCM_RIGHTS with its first bytes, read by junixsocket's
+ * own thread; or, made by {@link #connect}, connects to a front end that listens (QEMU's
+ * {@code server=on}) and serves that one connection. Each message's fds arrive as SCM_RIGHTS with its first bytes, read by junixsocket's
  * recvmsg together with the header; a message's fds that come with its payload, more than
  * {@link VhostUserDescriptor#MAX_FDS}, a payload over {@link VhostUserDescriptor#MAX_PAYLOAD} or a
  * hang-up mid-message close the connection with one log line. Whatever the connection ends with,
@@ -38,6 +39,7 @@ public final class VhostUserServer implements AutoCloseable
     private final VhostUserBackend backend;
     private final Consumer<String> log;
     private final AFUNIXServerSocket server;
+    private final long connectTimeoutNanos;
     private final Thread thread;
     private final byte[] message = new byte[HEADER_LENGTH + MAX_PAYLOAD];
     private final UnsafeBuffer messageBuffer = new UnsafeBuffer(message);
@@ -47,19 +49,54 @@ public final class VhostUserServer implements AutoCloseable
     private volatile boolean closed;
     private volatile AFUNIXSocket current;
     private volatile long connections;
+    private volatile boolean finished;
 
     /** Binds {@code path} (an existing socket file there is replaced) and starts serving. */
     public VhostUserServer(final Path path, final VhostUserBackend backend, final Consumer<String> log) throws IOException
     {
+        this(path, backend, log, -1);
+    }
+
+    private VhostUserServer(final Path path, final VhostUserBackend backend, final Consumer<String> log,
+        final long connectTimeoutNanos) throws IOException
+    {
         this.path = path;
         this.backend = backend;
         this.log = log;
-        Files.deleteIfExists(path);
-        server = AFUNIXServerSocket.newInstance();
-        server.bind(AFUNIXSocketAddress.of(path.toFile()));
-        thread = new Thread(this::run, "vhost-user " + path.getFileName());
+        this.connectTimeoutNanos = connectTimeoutNanos;
+        if (connectTimeoutNanos < 0)
+        {
+            Files.deleteIfExists(path);
+            server = AFUNIXServerSocket.newInstance();
+            server.bind(AFUNIXSocketAddress.of(path.toFile()));
+        }
+        else
+        {
+            server = null;
+        }
+        thread = new Thread(connectTimeoutNanos < 0 ? this::run : this::runClient, "vhost-user " + path.getFileName());
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /**
+     * Connects to the front end listening on {@code path} (retrying until {@code timeoutNanos} pass,
+     * for a QEMU still starting) and serves that one connection; {@link #isFinished()} once it ended.
+     */
+    public static VhostUserServer connect(final Path path, final VhostUserBackend backend, final Consumer<String> log,
+        final long timeoutNanos) throws IOException
+    {
+        if (timeoutNanos < 0)
+        {
+            throw new IllegalArgumentException("connect timeout must be >= 0: " + timeoutNanos);
+        }
+        return new VhostUserServer(path, backend, log, timeoutNanos);
+    }
+
+    /** A connecting server whose one connection ended (or never came); always false for a listening one. */
+    public boolean isFinished()
+    {
+        return finished;
     }
 
     public Path path()
@@ -81,7 +118,10 @@ public final class VhostUserServer implements AutoCloseable
         {
             socket.close();
         }
-        server.close();
+        if (server != null)
+        {
+            server.close();
+        }
         try
         {
             thread.join(10_000);
@@ -91,7 +131,47 @@ public final class VhostUserServer implements AutoCloseable
             Thread.currentThread().interrupt();
         }
         backend.close();
-        Files.deleteIfExists(path);
+        if (server != null)
+        {
+            Files.deleteIfExists(path);
+        }
+    }
+
+    private void runClient()
+    {
+        final long deadline = System.nanoTime() + connectTimeoutNanos;
+        AFUNIXSocket socket = null;
+        while (socket == null && !closed)
+        {
+            try
+            {
+                socket = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(path.toFile()));
+            }
+            catch (final IOException ex)
+            {
+                if (System.nanoTime() - deadline > 0)
+                {
+                    log.accept("vhost-user: connect to " + path + " failed: " + ex.getMessage());
+                    finished = true;
+                    return;
+                }
+                try
+                {
+                    Thread.sleep(50);
+                }
+                catch (final InterruptedException ie)
+                {
+                    finished = true;
+                    return;
+                }
+            }
+        }
+        if (socket != null)
+        {
+            log.accept("vhost-user: connected to " + path);
+            serveConnection(socket);
+        }
+        finished = true;
     }
 
     private void run()
@@ -111,36 +191,42 @@ public final class VhostUserServer implements AutoCloseable
                 }
                 return;
             }
-            current = socket;
+            serveConnection(socket);
+        }
+    }
+
+    /** Serves one connection to its end, then the back end forgets it: fds closed, memory unmapped. */
+    private void serveConnection(final AFUNIXSocket socket)
+    {
+        current = socket;
+        try
+        {
+            serve(socket);
+        }
+        catch (final IOException ex)
+        {
+            if (!closed)
+            {
+                log.accept("vhost-user: connection failed: " + ex.getMessage());
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            log.accept("vhost-user: connection dropped on an internal error: " + ex);
+        }
+        finally
+        {
+            backend.disconnect();
             try
             {
-                serve(socket);
+                socket.close();
             }
-            catch (final IOException ex)
+            catch (final IOException ignored)
             {
-                if (!closed)
-                {
-                    log.accept("vhost-user: connection failed: " + ex.getMessage());
-                }
+                // closing anyway
             }
-            catch (final RuntimeException ex)
-            {
-                log.accept("vhost-user: connection dropped on an internal error: " + ex);
-            }
-            finally
-            {
-                backend.disconnect();
-                try
-                {
-                    socket.close();
-                }
-                catch (final IOException ignored)
-                {
-                    // closing anyway
-                }
-                current = null;
-                connections++;
-            }
+            current = null;
+            connections++;
         }
     }
 

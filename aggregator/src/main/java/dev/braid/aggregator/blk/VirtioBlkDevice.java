@@ -77,7 +77,12 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
 
     protected AggregatedDevice build(final long features)
     {
-        final DeviceQueue[] queues = new DeviceQueue[core().queueCount()];
+        final int enabled = leadingEnabledQueues(0);
+        if (enabled < 1)
+        {
+            return null;
+        }
+        final DeviceQueue[] queues = new DeviceQueue[enabled];
         for (int q = 0; q < queues.length; q++)
         {
             queues[q] = queue(q, features);
@@ -92,16 +97,17 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
     /**
      * The aggregated device over device-side rings that are already set up: what DRIVER_OK builds,
      * and what a rig without a transport (tests, soak, benchmarks) builds over its driver model's
-     * rings. Guest queue {@code q} is virtio queue {@code q}; its agents are not started.
+     * rings. Guest queue {@code q} is virtio queue {@code q}; its agents are not started. Fewer rings
+     * than the context's queue count serve the leading queues (a driver that enabled only those).
      *
      * @param features the negotiated features (the request parser honours DISCARD and WRITE_ZEROES by them).
      */
     public static AggregatedDevice aggregate(final Context context, final DeviceQueue[] queues, final long features)
     {
         context.conclude();
-        if (queues.length != context.queueCount())
+        if (queues.length < 1 || queues.length > context.queueCount())
         {
-            throw new IllegalArgumentException("the context says " + context.queueCount() + " queues: " +
+            throw new IllegalArgumentException("the context says 1.." + context.queueCount() + " queues: " +
                 queues.length + " rings given");
         }
         final BlkConfig config = context.newConfig();

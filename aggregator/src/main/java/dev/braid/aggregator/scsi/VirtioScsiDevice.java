@@ -98,7 +98,12 @@ public final class VirtioScsiDevice extends AbstractVirtioDevice
         {
             return null;
         }
-        final DeviceQueue[] request = new DeviceQueue[context.requestQueues()];
+        final int enabled = leadingEnabledQueues(ScsiDevice.FIRST_REQUEST_QUEUE);
+        if (enabled < 1)
+        {
+            return null;
+        }
+        final DeviceQueue[] request = new DeviceQueue[enabled];
         for (int i = 0; i < request.length; i++)
         {
             request[i] = queue(ScsiDevice.FIRST_REQUEST_QUEUE + i, features);

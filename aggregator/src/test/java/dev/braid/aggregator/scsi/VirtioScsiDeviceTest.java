@@ -189,4 +189,57 @@ class VirtioScsiDeviceTest
         device.writeStatus(0);
         assertFalse(device.core().status().has(DeviceStatus.DEVICE_NEEDS_RESET), "reset clears it");
     }
+
+    /** Request queues 2..k-1 enabled of 4 offered: the device serves those; a hole or none needs reset. */
+    @Test
+    void driverOkBuildsOverTheEnabledLeadingRequestQueuesOnly()
+    {
+        final boolean[][] cases = {
+            {true, false, false, false}, {true, true, false, false}, {true, true, true, true},
+            {false, false, false, false}, {true, false, true, false}, {false, true, false, false}};
+        final int[] served = {1, 2, 4, 0, 0, 0};
+        for (int c = 0; c < cases.length; c++)
+        {
+            configInterrupts.set(0);
+            final VirtioScsiDevice device = new VirtioScsiDevice(new VirtioScsiDevice.Context().memory(memory)
+                .cards(List.<ScsiCard>of(hbas[0], hbas[1])).queueMaxSize(128).requestQueues(4)
+                .aggregation(Aggregation.activeActive(SelectorKind.LEAST_OUTSTANDING)).allDown(AllDownPolicy.failFast())
+                .interrupts(q -> interrupts.incrementAndGet()).configInterrupt(configInterrupts::incrementAndGet)
+                .onActivate(agents::addAll).onDeactivate(agents::clear).clock(clock));
+            negotiate(device);
+            program(device.core(), 0, control);
+            program(device.core(), 1, event);
+            final VirtioDeviceCore core = device.core();
+            long gpa = RingLayout.alignUp(event.endGpa(), 4096);
+            for (int i = 0; i < 4; i++)
+            {
+                final RingLayout layout = RingLayout.split(gpa, 64, 4);
+                gpa = RingLayout.alignUp(layout.endGpa(), 4096);
+                core.queueSelect(2 + i);
+                assertTrue(core.queueSize(64));
+                assertTrue(core.queueDescriptorArea(layout.descGpa()));
+                assertTrue(core.queueDriverArea(layout.availGpa()));
+                assertTrue(core.queueDeviceArea(layout.usedGpa()));
+                if (cases[c][i])
+                {
+                    assertTrue(core.queueEnable(1));
+                }
+            }
+            driverOk(device);
+            final String what = java.util.Arrays.toString(cases[c]);
+            if (served[c] > 0)
+            {
+                assertNotNull(device.device(), what);
+                assertEquals(served[c], device.device().guestQueueCount(), what);
+                assertFalse(core.status().has(DeviceStatus.DEVICE_NEEDS_RESET), what);
+                device.writeStatus(0);
+            }
+            else
+            {
+                assertNull(device.device(), what);
+                assertTrue(core.status().has(DeviceStatus.DEVICE_NEEDS_RESET), what);
+                assertEquals(1, configInterrupts.get(), what);
+            }
+        }
+    }
 }

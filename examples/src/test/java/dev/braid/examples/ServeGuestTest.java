@@ -1,0 +1,253 @@
+package dev.braid.examples;
+
+import dev.braid.testkit.guest.GuestResult;
+import dev.braid.testkit.guest.GuestRun;
+import dev.braid.testkit.guest.RunningGuest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * {@code braid serve} as its own process (the entry point a user runs) against a stock Linux
+ * guest under QEMU: the guest's virtio_blk writes and reads back a pattern over two sim cards;
+ * after QEMU exits the serve process holds no guest memory mapping and no eventfd, and SIGTERM
+ * stops it with status 0. Also measures what the serve process costs while the guest idles.
+ */
+class ServeGuestTest
+{
+    @TempDir
+    Path dir;
+    private Process serve;
+    private Path output;
+    private int serves;
+    private long qemuBefore;
+
+    @BeforeEach
+    void count()
+    {
+        qemuBefore = GuestRun.liveQemuProcesses();
+    }
+
+    @AfterEach
+    void stop() throws Exception
+    {
+        lines().forEach(l -> System.out.println("serve: " + l));
+        if (serve != null && serve.isAlive())
+        {
+            serve.destroyForcibly();
+            serve.waitFor(10, TimeUnit.SECONDS);
+        }
+        assertEquals(qemuBefore, GuestRun.liveQemuProcesses(), "QEMU processes left behind");
+    }
+
+    private Process startServe(final String... args) throws IOException
+    {
+        final List<String> cmd = new ArrayList<>(List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "-cp", System.getProperty("java.class.path"), BraidCli.class.getName(), "serve"));
+        cmd.addAll(List.of(args));
+        // Files, not pipes: what the process printed is all there after it exited.
+        output = dir.resolve("serve-" + (++serves) + ".log");
+        return new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+            .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+    }
+
+    private List<String> lines() throws IOException
+    {
+        return output == null || !Files.exists(output) ? List.of() : Files.readAllLines(output);
+    }
+
+    private void awaitLine(final String part, final long seconds) throws InterruptedException, IOException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline)
+        {
+            if (lines().stream().anyMatch(l -> l.contains(part)))
+            {
+                return;
+            }
+            if (serve != null && !serve.isAlive() && !part.startsWith("braid serve: stopped"))
+            {
+                fail("braid serve exited " + serve.exitValue() + " before '" + part + "': " + lines());
+            }
+            Thread.sleep(10);
+        }
+        fail("no '" + part + "' from braid serve in " + seconds + " s: " + lines());
+    }
+
+    private static String script(final int idleSeconds)
+    {
+        return String.join("\n",
+            "set -e",
+            "braid_wait /dev/vda || { echo no /dev/vda; exit 3; }",
+            "braid_result mq $(ls /sys/block/vda/mq | wc -l)",
+            "i=0; : > /tmp/b",
+            "while [ $i -lt 256 ]; do printf 'braid-pattern-%02x' $i >> /tmp/b; i=$((i+1)); done",
+            "cat /tmp/b /tmp/b /tmp/b /tmp/b > /tmp/p",
+            "want=$(md5sum < /tmp/p | cut -d' ' -f1)",
+            "dd if=/tmp/p of=/dev/vda bs=4096 seek=100 oflag=direct 2>/dev/null",
+            "got=$(dd if=/dev/vda bs=4096 skip=100 count=4 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)",
+            "[ \"$got\" = \"$want\" ] && braid_result match yes || braid_result match no",
+            "braid_result idle start",
+            "sleep " + idleSeconds,
+            "");
+    }
+
+    @Test
+    void serveListensAGuestRunsAndSigtermStopsItCleanly() throws Exception
+    {
+        final Path socket = dir.resolve("blk.sock");
+        serve = startServe("--socket", socket.toString(), "--card", "sim:16M", "--card", "sim:16M",
+            "--mode", "aa", "--queues", "2", "--queue-size", "256");
+        awaitLine("braid serve: blk on", 30);
+        final long eventfdsBefore = eventfds(serve.pid());
+        final double idleCpu;
+        final GuestResult result;
+        try (RunningGuest guest = GuestRun.builder().name("braid-serve-listen").cpus(2)
+            .vhostUserBlk(socket, 2).timeout(Duration.ofSeconds(120)).script(script(4)).start())
+        {
+            assertEquals("start", guest.awaitResult("idle", Duration.ofSeconds(100)), "guest reached its idle phase");
+            Thread.sleep(500);
+            final java.util.Map<String, Long> before = threadTicks(serve.pid());
+            idleCpu = cpuPercent(serve.pid(), 2_500);
+            final java.util.Map<String, Long> after = threadTicks(serve.pid());
+            after.forEach((t, v) -> 
+            {
+                final long d = v - before.getOrDefault(t, 0L);
+                if (d > 0)
+                {
+                    System.out.println("serve thread " + t + ": " + d + " ticks while the guest idled");
+                }
+            });
+            result = guest.awaitResult();
+        }
+        result.assertSucceeded();
+        assertEquals("yes", result.result("match"), "guest read back its pattern through braid serve");
+        assertEquals("2", result.result("mq"));
+        System.out.println("braid serve (listening): guest booted after " + result.bootedAfterSeconds() + " s, done after " +
+            result.doneAfterSeconds() + " s; serve process CPU while the guest idled: " + String.format("%.1f", idleCpu) + "%");
+
+        awaitLine("vhost-user: front end disconnected", 20);
+        Thread.sleep(200); // disconnect() runs right after that line
+        assertEquals(0, guestMappings(serve.pid()), "serve holds no guest memory after QEMU exited");
+        assertEquals(eventfdsBefore, eventfds(serve.pid()), "serve holds no kick/call eventfd or memfd after QEMU exited");
+
+        serve.destroy(); // SIGTERM
+        assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
+        awaitLine("braid serve: stopped after 1 connection(s)", 5);
+        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+        assertFalse(Files.exists(socket), "socket removed");
+    }
+
+    @Test
+    void serveAsClientConnectsToAListeningQemuAndExitsWhenItHangsUp() throws Exception
+    {
+        final Path socket = dir.resolve("qemu.sock");
+        final GuestResult result;
+        try (RunningGuest guest = GuestRun.builder().name("braid-serve-client").cpus(2)
+            .vhostUserBlk(socket, 1).vhostUserServer(true).timeout(Duration.ofSeconds(120)).script(script(0)).start())
+        {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!Files.exists(socket) && System.nanoTime() < deadline)
+            {
+                Thread.sleep(10);
+            }
+            serve = startServe("--socket", socket.toString(), "--client", "--card", "sim:16M", "--card", "sim:16M",
+                "--mode", "ap");
+            result = guest.awaitResult();
+        }
+        result.assertSucceeded();
+        assertEquals("yes", result.result("match"));
+        System.out.println("braid serve (client): guest booted after " + result.bootedAfterSeconds() + " s, done after " +
+            result.doneAfterSeconds() + " s");
+        assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve --client ends with its one connection");
+        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+        awaitLine("braid serve: stopped after 1 connection(s)", 5);
+    }
+
+    /** The process's CPU (user + system) over {@code millis}, in percent of one core. */
+    static double cpuPercent(final long pid, final long millis) throws Exception
+    {
+        final long t0 = cpuTicks(pid);
+        final long n0 = System.nanoTime();
+        Thread.sleep(millis);
+        final long t1 = cpuTicks(pid);
+        final long n1 = System.nanoTime();
+        return (t1 - t0) * 10_000_000.0 / (n1 - n0) * 100.0;
+    }
+
+    /** utime + stime from /proc/PID/stat, in clock ticks (USER_HZ = 100). */
+    static long cpuTicks(final long pid) throws IOException
+    {
+        final String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        final String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
+    /** Per thread (tid name) utime + stime ticks. */
+    static java.util.Map<String, Long> threadTicks(final long pid) throws IOException
+    {
+        final java.util.Map<String, Long> ticks = new java.util.TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task")))
+        {
+            for (final Path task : (Iterable<Path>)tasks::iterator)
+            {
+                try
+                {
+                    final String stat = Files.readString(task.resolve("stat"));
+                    final String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    final String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks.put(task.getFileName() + " " + name, Long.parseLong(f[11]) + Long.parseLong(f[12]));
+                }
+                catch (final IOException ignored)
+                {
+                    // the thread ended
+                }
+            }
+        }
+        return ticks;
+    }
+
+    static long guestMappings(final long pid) throws IOException
+    {
+        try (Stream<String> maps = Files.lines(Path.of("/proc", Long.toString(pid), "maps")))
+        {
+            return maps.filter(l -> l.contains("memory-backend-memfd")).count();
+        }
+    }
+
+    static long eventfds(final long pid) throws IOException
+    {
+        long n = 0;
+        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd")))
+        {
+            for (final Path fd : (Iterable<Path>)fds::iterator)
+            {
+                try
+                {
+                    final String target = Files.readSymbolicLink(fd).toString();
+                    n += target.contains("eventfd") || target.contains("memfd:") ? 1 : 0;
+                }
+                catch (final IOException ignored)
+                {
+                    // closed while listing
+                }
+            }
+        }
+        return n;
+    }
+}
