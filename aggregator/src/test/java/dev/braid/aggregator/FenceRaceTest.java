@@ -154,47 +154,42 @@ class FenceRaceTest
         assertEquals(1, rig.reap(), "the replay completed to the guest");
     }
 
-    @Test
-    void tokenStillInTheSubmissionRingIsNotStartedAfterFenceAndUnfence()
+    /** Lets card {@code x} run what it still holds: the attempt the replay superseded must not start. */
+    private void assertSupersededAttemptNeverStarts(final int x)
     {
-        rig.postRead();
-        rig.front.doWork();
-        final int x = rig.cardHolding();
-
-        fenceReplayCompleteUnfence(x);
         rig.work(x);
         rig.front.doWork();
 
         assertEquals(List.of(), cards[x].started, "the superseded attempt started on the unfenced card");
         assertEquals(0, rig.reap(), "no second completion");
         assertEquals(0, rig.front.inFlight());
+    }
+
+    @Test
+    void tokenStillInTheSubmissionRingIsNotStartedAfterFenceAndUnfence()
+    {
+        final int x = rig.postAndDispatch();
+
+        fenceReplayCompleteUnfence(x);
+        assertSupersededAttemptNeverStarts(x);
     }
 
     @Test
     void tokenInTheWorkerBacklogIsNotStartedAfterFenceAndUnfence()
     {
-        rig.postRead();
-        rig.front.doWork();
-        final int x = rig.cardHolding();
+        final int x = rig.postAndDispatch();
         cards[x].full = true;
         rig.work(x); // the token moves to the worker's backlog
 
         fenceReplayCompleteUnfence(x);
         cards[x].full = false;
-        rig.work(x);
-        rig.front.doWork();
-
-        assertEquals(List.of(), cards[x].started, "the superseded attempt started on the unfenced card");
-        assertEquals(0, rig.reap(), "no second completion");
-        assertEquals(0, rig.front.inFlight());
+        assertSupersededAttemptNeverStarts(x);
     }
 
     @Test
     void fenceAndUnfenceBetweenTheWorkersCheckAndItsSubmitCannotStartTheOldAttempt()
     {
-        rig.postRead();
-        rig.front.doWork();
-        final int x = rig.cardHolding();
+        final int x = rig.postAndDispatch();
         final int y = 1 - x;
         final boolean[] once = {true};
         // The worker has checked the fence and is about to submit when the whole failover runs.
@@ -241,9 +236,7 @@ class FenceRaceTest
         final PullHandler pull = new PullHandler();
         final HandDrivenBlkRig rig = new HandDrivenBlkRig(
             new RecordingCard[]{new RecordingCard("a"), new RecordingCard("b")}, 8, false, "fence-race", pull);
-        rig.postRead();
-        rig.front.doWork();
-        final int x = rig.cardHolding();
+        final int x = rig.postAndDispatch();
         final int y = 1 - x;
         final boolean[] once = {true};
         // The worker of x checked the fence and is copying a frame when the fence and the replay run.

@@ -94,6 +94,14 @@ final class HandDrivenBlkRig
         driver.publish();
     }
 
+    /** Posts a read, lets the front queue dispatch it, and returns the card it went to. */
+    int postAndDispatch()
+    {
+        postRead();
+        front.doWork();
+        return cardHolding();
+    }
+
     /** Reaps the guest's used ring; returns how many completions it found. */
     int reap()
     {

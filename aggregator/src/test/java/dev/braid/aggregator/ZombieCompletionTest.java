@@ -45,13 +45,7 @@ class ZombieCompletionTest
 
         public int poll(final int queue)
         {
-            final int n = toComplete.size();
-            for (int i = 0; i < n; i++)
-            {
-                sinks.get(i).complete(toComplete.get(i), CardStatus.OK, 512);
-            }
-            toComplete.clear();
-            sinks.clear();
+            final int n = super.poll(queue); // completes what arrived at the previous poll
             toComplete.addAll(arriving);
             sinks.addAll(arrivingSinks);
             arriving.clear();
@@ -91,9 +85,7 @@ class ZombieCompletionTest
     /** Posts a read, starts it on a card and fences that card with the read held by the zombie. */
     private int startThenFence()
     {
-        rig.postRead();
-        rig.front.doWork();
-        final int x = rig.cardHolding();
+        final int x = rig.postAndDispatch();
         rig.work(x); // started on x, not yet answered
         assertEquals(1, cards[x].started.size());
         rig.device.port(x).fence();
@@ -183,9 +175,7 @@ class ZombieCompletionTest
         boolean pastFullWrap = false;
         for (long uses = 0; !pastFullWrap; uses++)
         {
-            rig.postRead();
-            rig.front.doWork();
-            final int c = rig.cardHolding();
+            final int c = rig.postAndDispatch();
             rig.work(c); // started, answered at the next poll
             final long live = cards[c].started.get(cards[c].started.size() - 1);
             cards[c].started.clear();
@@ -211,9 +201,7 @@ class ZombieCompletionTest
     @Test
     void aCancelFromAFencedCardIsAFailoverReplayNotACardError()
     {
-        rig.postRead();
-        rig.front.doWork();
-        final int x = rig.cardHolding();
+        final int x = rig.postAndDispatch();
         // Still in x's submission ring when x is fenced: its worker answers CANCELLED, and that
         // answer reaches the front queue before the front queue looks at the new generation.
         rig.device.port(x).fence();
