@@ -36,6 +36,21 @@ public final class DriverSteps
         assertTrue(core.queueEnable(1));
     }
 
+    /**
+     * Programs and enables queue {@code index} of 64 entries whose descriptor table lies at 64 MiB,
+     * past the end of the tests' guest memory; the steps themselves are not checked (the device
+     * may refuse at DRIVER_OK).
+     */
+    public static void programDescriptorsPastMemory(final VirtioDeviceCore core, final int index)
+    {
+        core.queueSelect(index);
+        core.queueSize(64);
+        core.queueDescriptorArea(64L << 20);
+        core.queueDriverArea(0x1000);
+        core.queueDeviceArea(0x2000);
+        core.queueEnable(1);
+    }
+
     public static void driverOk(final AbstractVirtioDevice device)
     {
         device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK |

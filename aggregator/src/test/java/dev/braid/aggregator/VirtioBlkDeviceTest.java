@@ -94,12 +94,7 @@ class VirtioBlkDeviceTest
         final VirtioBlkDevice device = newDevice();
         negotiate(device, 0);
         final VirtioDeviceCore core = device.core();
-        core.queueSelect(0);
-        core.queueSize(64);
-        core.queueDescriptorArea(64L << 20);
-        core.queueDriverArea(0x1000);
-        core.queueDeviceArea(0x2000);
-        core.queueEnable(1);
+        programDescriptorsPastMemory(core, 0);
         device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK |
             DeviceStatus.DRIVER_OK);
         assertNull(device.device());

@@ -176,12 +176,7 @@ class VirtioNetDeviceTest
         negotiate(device, 0);
         program(device.core(), 0, rx);
         final VirtioDeviceCore core = device.core();
-        core.queueSelect(1);
-        core.queueSize(64);
-        core.queueDescriptorArea(64L << 20);
-        core.queueDriverArea(0x1000);
-        core.queueDeviceArea(0x2000);
-        core.queueEnable(1);
+        programDescriptorsPastMemory(core, 1);
         program(core, 2, ctrl);
         driverOk(device);
         assertNull(device.device());

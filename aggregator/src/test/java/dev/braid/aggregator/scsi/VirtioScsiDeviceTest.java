@@ -137,12 +137,7 @@ class VirtioScsiDeviceTest
         program(device.core(), 0, control);
         program(device.core(), 1, event);
         final VirtioDeviceCore core = device.core();
-        core.queueSelect(2);
-        core.queueSize(64);
-        core.queueDescriptorArea(64L << 20);
-        core.queueDriverArea(0x1000);
-        core.queueDeviceArea(0x2000);
-        core.queueEnable(1);
+        programDescriptorsPastMemory(core, 2);
         driverOk(device);
         assertNull(device.device());
         assertTrue(core.status().has(DeviceStatus.DEVICE_NEEDS_RESET));
