@@ -1,28 +1,12 @@
 package dev.braid.aggregator;
 
-import dev.braid.aggregator.blk.BlkProbeHandler;
-import dev.braid.aggregator.blk.BlkRequestHandler;
-import dev.braid.ha.ActiveActivePolicy;
-import dev.braid.mapper.DispatchMode;
-import dev.braid.mapper.DispatchPolicy;
-import dev.braid.mapper.SelectorKind;
-import dev.braid.sim.VirtualClock;
-import dev.braid.virtio.blk.BlkRequestParser;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CardEventListener;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
-import dev.braid.testkit.driver.BufferChain;
-import dev.braid.testkit.driver.RingLayout;
-import dev.braid.testkit.driver.SplitDriverQueue;
-import dev.braid.virtio.memory.GuestMemory;
-import dev.braid.virtio.queue.DeviceQueue;
-import dev.braid.virtio.queue.SplitQueue;
-import org.agrona.concurrent.Agent;
 import org.junit.jupiter.api.Test;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -117,15 +101,8 @@ class FenceRaceTest
         }
     }
 
-    final VirtualClock clock = new VirtualClock();
-    final GuestMemory memory = GuestMemory.allocate(1 << 20);
-    final RingLayout layout = RingLayout.split(0x1000, 8, 4);
-    final SplitDriverQueue driver = new SplitDriverQueue(memory, layout, false);
     final RecordingCard[] cards = {new RecordingCard("a"), new RecordingCard("b")};
-    AggregatedDevice device;
-    List<Agent> agents;
-    FrontQueue front;
-    final int[] used = new int[8];
+    final HandDrivenBlkRig rig = new HandDrivenBlkRig(cards, 8, false, "fence-race", null);
 
     /** A pull (rx-like) handler whose receive runs a hook first, as if the card filled the buffer then. */
     static final class PullHandler implements dev.braid.aggregator.PullHandler<dev.braid.virtio.card.Card>
@@ -164,128 +141,55 @@ class FenceRaceTest
         }
     }
 
-    FenceRaceTest()
-    {
-        build(null);
-    }
-
-    private void build(final RequestHandler custom)
-    {
-        final DeviceQueue queue = new SplitQueue(memory, 8, layout.descGpa(), layout.availGpa(), layout.usedGpa(),
-            false, true);
-        final RequestHandler handler = custom != null ? custom : new BlkRequestHandler(memory,
-            new BlkRequestParser().capacity(4096), 8, 16, "fence-race".getBytes(StandardCharsets.US_ASCII));
-        device = AggregatedDevice.builder().clock(clock).card(cards[0]).card(cards[1])
-            .queues(new DeviceQueue[]{queue}, new RequestHandler[]{handler})
-            .probeHandler(new BlkProbeHandler(8))
-            .mapPolicy(new ActiveActivePolicy(1, DispatchMode.REQUEST_SPRAY))
-            .dispatchPolicy(DispatchPolicy.requestSpray(SelectorKind.ROUND_ROBIN))
-            .build();
-        agents = device.agents();
-        front = device.frontQueue(0);
-    }
-
-    private Agent worker(final int card)
-    {
-        // Agents: the control conductor, the front queue, then one worker per card (one queue each).
-        return agents.stream().filter(a -> a instanceof CardWorker).toList().get(card);
-    }
-
-    private void work(final int card)
-    {
-        try
-        {
-            worker(card).doWork();
-        }
-        catch (final Exception ex)
-        {
-            throw new AssertionError(ex);
-        }
-    }
-
-    private void postRead()
-    {
-        final long gpa = 0x40000;
-        memory.putInt(gpa, 0); // VIRTIO_BLK_T_IN
-        memory.putInt(gpa + 4, 0);
-        memory.putLong(gpa + 8, 0);
-        final BufferChain chain = new BufferChain(4).readable(gpa, 16).writable(gpa + 16, 512)
-            .writable(gpa + 16 + 512, 1);
-        assertTrue(driver.addChain(chain, false) >= 0);
-        driver.publish();
-    }
-
-    private int reap()
-    {
-        return driver.reap((id, len) -> used[id]++);
-    }
-
-    private int cardHolding()
-    {
-        for (int c = 0; c < 2; c++)
-        {
-            if (front.outstanding(c) == 1)
-            {
-                return c;
-            }
-        }
-        return fail("the request is on no card");
-    }
-
     /** Fences the card, lets the front queue replay elsewhere and complete, then unfences. */
     private void fenceReplayCompleteUnfence(final int x)
     {
         final int y = 1 - x;
-        device.port(x).fence();
-        front.doWork();
-        assertEquals(1, front.outstanding(y), "replayed on the other card");
-        device.port(x).unfence();
-        work(y);
-        front.doWork();
-        assertEquals(1, reap(), "the replay completed to the guest");
+        rig.device.port(x).fence();
+        rig.front.doWork();
+        assertEquals(1, rig.front.outstanding(y), "replayed on the other card");
+        rig.device.port(x).unfence();
+        rig.work(y);
+        rig.front.doWork();
+        assertEquals(1, rig.reap(), "the replay completed to the guest");
+    }
+
+    /** Lets card {@code x} run what it still holds: the attempt the replay superseded must not start. */
+    private void assertSupersededAttemptNeverStarts(final int x)
+    {
+        rig.work(x);
+        rig.front.doWork();
+
+        assertEquals(List.of(), cards[x].started, "the superseded attempt started on the unfenced card");
+        assertEquals(0, rig.reap(), "no second completion");
+        assertEquals(0, rig.front.inFlight());
     }
 
     @Test
     void tokenStillInTheSubmissionRingIsNotStartedAfterFenceAndUnfence()
     {
-        postRead();
-        front.doWork();
-        final int x = cardHolding();
+        final int x = rig.postAndDispatch();
 
         fenceReplayCompleteUnfence(x);
-        work(x);
-        front.doWork();
-
-        assertEquals(List.of(), cards[x].started, "the superseded attempt started on the unfenced card");
-        assertEquals(0, reap(), "no second completion");
-        assertEquals(0, front.inFlight());
+        assertSupersededAttemptNeverStarts(x);
     }
 
     @Test
     void tokenInTheWorkerBacklogIsNotStartedAfterFenceAndUnfence()
     {
-        postRead();
-        front.doWork();
-        final int x = cardHolding();
+        final int x = rig.postAndDispatch();
         cards[x].full = true;
-        work(x); // the token moves to the worker's backlog
+        rig.work(x); // the token moves to the worker's backlog
 
         fenceReplayCompleteUnfence(x);
         cards[x].full = false;
-        work(x);
-        front.doWork();
-
-        assertEquals(List.of(), cards[x].started, "the superseded attempt started on the unfenced card");
-        assertEquals(0, reap(), "no second completion");
-        assertEquals(0, front.inFlight());
+        assertSupersededAttemptNeverStarts(x);
     }
 
     @Test
     void fenceAndUnfenceBetweenTheWorkersCheckAndItsSubmitCannotStartTheOldAttempt()
     {
-        postRead();
-        front.doWork();
-        final int x = cardHolding();
+        final int x = rig.postAndDispatch();
         final int y = 1 - x;
         final boolean[] once = {true};
         // The worker has checked the fence and is about to submit when the whole failover runs.
@@ -294,35 +198,35 @@ class FenceRaceTest
             if (once[0])
             {
                 once[0] = false;
-                device.port(x).fence();
-                front.doWork();
-                device.port(x).unfence();
-                work(y);
-                front.doWork();
+                rig.device.port(x).fence();
+                rig.front.doWork();
+                rig.device.port(x).unfence();
+                rig.work(y);
+                rig.front.doWork();
             }
         };
-        work(x);
-        front.doWork();
+        rig.work(x);
+        rig.front.doWork();
 
         assertEquals(List.of(), cards[x].started, "the superseded attempt started on the unfenced card");
-        assertEquals(1, reap(), "exactly one completion");
-        assertEquals(0, front.inFlight());
+        assertEquals(1, rig.reap(), "exactly one completion");
+        assertEquals(0, rig.front.inFlight());
     }
 
     @Test
     void tokenOfferedAfterTheFenceWithAnOlderGenerationIsRefusedAfterTheUnfence()
     {
-        final CardPort port = device.port(0);
+        final CardPort port = rig.device.port(0);
         port.fence();
         assertFalse(port.unfence(), "no unfence before the card's worker caught up with the fence");
-        work(0);
+        rig.work(0);
         assertTrue(port.unfence());
         // A front queue that read generation 0, then lost the CPU until after the unfence.
         assertTrue(port.submissionRing(0).offer(CompletionToken.encode(0, 3, 0, 0)));
-        work(0);
+        rig.work(0);
         assertEquals(List.of(), cards[0].started, "a token dispatched before the fence started");
         assertTrue(port.submissionRing(0).offer(CompletionToken.encode(0, 3, 1, 0)));
-        work(0);
+        rig.work(0);
         assertEquals(1, cards[0].started.size(), "a token of the current generation starts");
     }
 
@@ -330,11 +234,9 @@ class FenceRaceTest
     void pulledBufferIsNotReplayedWhileAReceiveBegunBeforeTheFenceMayStillWriteIt()
     {
         final PullHandler pull = new PullHandler();
-        final FenceRaceTest rig = new FenceRaceTest();
-        rig.build(pull);
-        rig.postRead();
-        rig.front.doWork();
-        final int x = rig.cardHolding();
+        final HandDrivenBlkRig rig = new HandDrivenBlkRig(
+            new RecordingCard[]{new RecordingCard("a"), new RecordingCard("b")}, 8, false, "fence-race", pull);
+        final int x = rig.postAndDispatch();
         final int y = 1 - x;
         final boolean[] once = {true};
         // The worker of x checked the fence and is copying a frame when the fence and the replay run.

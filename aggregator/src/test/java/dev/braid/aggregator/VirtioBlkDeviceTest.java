@@ -13,7 +13,6 @@ import dev.braid.sim.VirtualClock;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.device.DeviceStatus;
 import dev.braid.virtio.device.VirtioDeviceCore;
-import dev.braid.virtio.device.VirtioFeatures;
 import dev.braid.testkit.driver.RingLayout;
 import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
@@ -24,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.braid.aggregator.DriverSteps.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 class VirtioBlkDeviceTest
@@ -50,16 +50,6 @@ class VirtioBlkDeviceTest
             .onActivate(agents::addAll).onDeactivate(agents::clear));
     }
 
-    private static void negotiate(final VirtioBlkDevice device)
-    {
-        final VirtioDeviceCore core = device.core();
-        device.writeStatus(DeviceStatus.ACKNOWLEDGE);
-        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER);
-        assertTrue(core.features().ackFeatures(core.features().offered() & ~(1L << VirtioFeatures.RING_PACKED)));
-        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK);
-        assertTrue(core.status().has(DeviceStatus.FEATURES_OK));
-    }
-
     @Test
     void configSpaceShowsTheSmallestCardCapacity()
     {
@@ -71,7 +61,7 @@ class VirtioBlkDeviceTest
     void driverOkBuildsTheQueuesAndRequestsFlow()
     {
         final VirtioBlkDevice device = newDevice();
-        negotiate(device);
+        negotiate(device, 0);
         final RingLayout layout = RingLayout.split(0x10000, 64, 4);
         final VirtioDeviceCore core = device.core();
         core.queueSelect(0);
@@ -107,14 +97,9 @@ class VirtioBlkDeviceTest
     void ringOutsideGuestMemoryNeedsResetInsteadOfThrowing()
     {
         final VirtioBlkDevice device = newDevice();
-        negotiate(device);
+        negotiate(device, 0);
         final VirtioDeviceCore core = device.core();
-        core.queueSelect(0);
-        core.queueSize(64);
-        core.queueDescriptorArea(64L << 20);
-        core.queueDriverArea(0x1000);
-        core.queueDeviceArea(0x2000);
-        core.queueEnable(1);
+        programDescriptorsPastMemory(core, 0);
         device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK |
             DeviceStatus.DRIVER_OK);
         assertNull(device.device());

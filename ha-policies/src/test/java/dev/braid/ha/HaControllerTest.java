@@ -54,6 +54,17 @@ class HaControllerTest
             return out;
         }
 
+        /** The link of {@code card} comes back; after the 50 ms hold both probes pass, 10 ms apart. */
+        void linkUpAndProbesPass(final int card)
+        {
+            ha.onLinkChange(card, true);
+            advance(50 * MS);
+            ha.onProbeResult(card, true);
+            advance(10 * MS);
+            ha.onProbeResult(card, true);
+            advance(MS);
+        }
+
         /** Acknowledges drains until the plan is done. */
         int drainAll()
         {
@@ -148,12 +159,7 @@ class HaControllerTest
         final Harness h = activeActive(3, 6);
         h.ha.onLinkChange(2, false);
         h.advance(MS);
-        h.ha.onLinkChange(2, true);
-        h.advance(50 * MS);
-        h.ha.onProbeResult(2, true);
-        h.advance(10 * MS);
-        h.ha.onProbeResult(2, true);
-        h.advance(MS);
+        h.linkUpAndProbesPass(2);
         final long ticket = h.ha.pendingDrain();
         assertNotEquals(HaController.NO_DRAIN, ticket);
 
@@ -233,12 +239,7 @@ class HaControllerTest
         assertEquals(AllDownAction.WAIT, h.ha.allDownAction(since + 999 * MS));
         assertEquals(AllDownAction.FAIL, h.ha.allDownAction(since + 1000 * MS));
 
-        h.ha.onLinkChange(0, true);
-        h.advance(50 * MS);
-        h.ha.onProbeResult(0, true);
-        h.advance(10 * MS);
-        h.ha.onProbeResult(0, true);
-        h.advance(MS);
+        h.linkUpAndProbesPass(0);
         assertEquals(HaController.NOT_ALL_DOWN, h.ha.allDownSinceNanos());
         assertTrue(h.map().usesCard(0, 0) && h.map().usesCard(1, 0), "orphans go to the card that is back at once");
     }
@@ -251,12 +252,7 @@ class HaControllerTest
         h.ha.onLinkChange(0, false);
         h.advance(MS);
         assertTrue(h.map().usesCard(1) && !h.map().usesCard(0));
-        h.ha.onLinkChange(0, true);
-        h.advance(50 * MS);
-        h.ha.onProbeResult(0, true);
-        h.advance(10 * MS);
-        h.ha.onProbeResult(0, true);
-        h.advance(MS);
+        h.linkUpAndProbesPass(0);
         h.advance(10_000 * MS);
         assertEquals(HaController.NO_DRAIN, h.ha.pendingDrain(), "manual: no failback by itself");
         h.ha.failback();
@@ -272,12 +268,7 @@ class HaControllerTest
         final Harness h = new Harness(pool, new ActivePassivePolicy(2, Failback.delayed(300 * MS)), AllDownPolicy.failFast());
         h.ha.onLinkChange(0, false);
         h.advance(MS);
-        h.ha.onLinkChange(0, true);
-        h.advance(50 * MS);
-        h.ha.onProbeResult(0, true);
-        h.advance(10 * MS);
-        h.ha.onProbeResult(0, true);
-        h.advance(MS);
+        h.linkUpAndProbesPass(0);
         h.advance(299 * MS);
         assertEquals(HaController.NO_DRAIN, h.ha.pendingDrain());
         h.advance(MS);

@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.braid.aggregator.DriverSteps.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 class VirtioNetDeviceTest
@@ -78,32 +79,6 @@ class VirtioNetDeviceTest
                 .aggregation(Aggregation.activeActive(SelectorKind.QUEUE_AFFINE))));
         assertEquals("virtio-net active-active needs request spray (e.g. flow-hash), not queue-affine: aa:queue-affine",
             error.getMessage());
-    }
-
-    private static void negotiate(final VirtioNetDevice device, final long drop)
-    {
-        final VirtioDeviceCore core = device.core();
-        device.writeStatus(DeviceStatus.ACKNOWLEDGE);
-        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER);
-        assertTrue(core.features().ackFeatures(core.features().offered() & ~(1L << VirtioFeatures.RING_PACKED) & ~drop));
-        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK);
-        assertTrue(core.status().has(DeviceStatus.FEATURES_OK));
-    }
-
-    private static void program(final VirtioDeviceCore core, final int index, final RingLayout layout)
-    {
-        core.queueSelect(index);
-        assertTrue(core.queueSize(layout.queueSize()));
-        assertTrue(core.queueDescriptorArea(layout.descGpa()));
-        assertTrue(core.queueDriverArea(layout.availGpa()));
-        assertTrue(core.queueDeviceArea(layout.usedGpa()));
-        assertTrue(core.queueEnable(1));
-    }
-
-    private static void driverOk(final VirtioNetDevice device)
-    {
-        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK |
-            DeviceStatus.DRIVER_OK);
     }
 
     @Test
@@ -201,12 +176,7 @@ class VirtioNetDeviceTest
         negotiate(device, 0);
         program(device.core(), 0, rx);
         final VirtioDeviceCore core = device.core();
-        core.queueSelect(1);
-        core.queueSize(64);
-        core.queueDescriptorArea(64L << 20);
-        core.queueDriverArea(0x1000);
-        core.queueDeviceArea(0x2000);
-        core.queueEnable(1);
+        programDescriptorsPastMemory(core, 1);
         program(core, 2, ctrl);
         driverOk(device);
         assertNull(device.device());

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static dev.braid.aggregator.DriverSteps.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 class VirtioScsiDeviceTest
@@ -57,37 +58,11 @@ class VirtioScsiDeviceTest
             .onActivate(agents::addAll).onDeactivate(agents::clear).clock(clock));
     }
 
-    private static void negotiate(final VirtioScsiDevice device)
-    {
-        final VirtioDeviceCore core = device.core();
-        device.writeStatus(DeviceStatus.ACKNOWLEDGE);
-        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER);
-        assertTrue(core.features().ackFeatures(core.features().offered() & ~(1L << VirtioFeatures.RING_PACKED)));
-        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK);
-        assertTrue(core.status().has(DeviceStatus.FEATURES_OK));
-    }
-
-    private static void program(final VirtioDeviceCore core, final int index, final RingLayout layout)
-    {
-        core.queueSelect(index);
-        assertTrue(core.queueSize(layout.queueSize()));
-        assertTrue(core.queueDescriptorArea(layout.descGpa()));
-        assertTrue(core.queueDriverArea(layout.availGpa()));
-        assertTrue(core.queueDeviceArea(layout.usedGpa()));
-        assertTrue(core.queueEnable(1));
-    }
-
     private void programAll(final VirtioScsiDevice device)
     {
         program(device.core(), 0, control);
         program(device.core(), 1, event);
         program(device.core(), 2, request);
-    }
-
-    private static void driverOk(final VirtioScsiDevice device)
-    {
-        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK |
-            DeviceStatus.DRIVER_OK);
     }
 
     @Test
@@ -119,7 +94,7 @@ class VirtioScsiDeviceTest
     void driverOkBuildsTheDeviceAndCommandsFlow()
     {
         final VirtioScsiDevice device = newDevice();
-        negotiate(device);
+        negotiate(device, 0);
         programAll(device);
         driverOk(device);
         assertNotNull(device.device(), "DRIVER_OK activated the device");
@@ -158,16 +133,11 @@ class VirtioScsiDeviceTest
     void ringOutsideGuestMemoryNeedsResetInsteadOfThrowing()
     {
         final VirtioScsiDevice device = newDevice();
-        negotiate(device);
+        negotiate(device, 0);
         program(device.core(), 0, control);
         program(device.core(), 1, event);
         final VirtioDeviceCore core = device.core();
-        core.queueSelect(2);
-        core.queueSize(64);
-        core.queueDescriptorArea(64L << 20);
-        core.queueDriverArea(0x1000);
-        core.queueDeviceArea(0x2000);
-        core.queueEnable(1);
+        programDescriptorsPastMemory(core, 2);
         driverOk(device);
         assertNull(device.device());
         assertTrue(core.status().has(DeviceStatus.DEVICE_NEEDS_RESET));
@@ -179,7 +149,7 @@ class VirtioScsiDeviceTest
     void aCdbSizeBraidCannotHoldNeedsReset()
     {
         final VirtioScsiDevice device = newDevice();
-        negotiate(device);
+        negotiate(device, 0);
         programAll(device);
         assertTrue(device.writeConfig(ScsiDescriptor.CFG_CDB_SIZE_OFFSET, 4, 0));
         driverOk(device);

@@ -1,11 +1,8 @@
 package dev.braid.sim.net;
 
 import dev.braid.sim.CardFault;
-import dev.braid.sim.CardFaultState;
-import dev.braid.sim.CardFence;
-import dev.braid.sim.FaultTarget;
+import dev.braid.sim.FencedSimCard;
 import dev.braid.sim.InFlightSlots;
-import dev.braid.virtio.card.CardEventListener;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.NetCard;
@@ -35,7 +32,7 @@ import static dev.braid.sim.net.FrameDescriptor.*;
  * <p>Threading: per the card contract each queue has one driving thread; frames from the wire arrive
  * under the segment's lock, so each rx ring has one producer at a time and one consumer.
  */
-public final class SimNic implements NetCard, FaultTarget
+public final class SimNic extends FencedSimCard implements NetCard
 {
     private final String name;
     private final long ownMac;
@@ -46,8 +43,6 @@ public final class SimNic implements NetCard, FaultTarget
     private final long serviceLatencyNanos;
     private final TxQueue[] txQueues;
     private final RxRing[] rxRings;
-    private final CardFaultState fault = new CardFaultState();
-    private final CardFence fence;
     private volatile long programmedMac = -1;
     private volatile boolean promiscuous;
     private volatile boolean allMulticast;
@@ -75,10 +70,7 @@ public final class SimNic implements NetCard, FaultTarget
         final int rxRingSize,
         final long serviceLatencyNanos)
     {
-        if (queueCount < 1 || queueDepth < 1 || rxRingSize < 1)
-        {
-            throw new IllegalArgumentException("queue count, depth and rx ring size must be positive");
-        }
+        super(clock, checkedSlots(queueCount, queueDepth, rxRingSize));
         final long value = FrameBuilder.macValue(mac);
         if (value < 0)
         {
@@ -94,16 +86,19 @@ public final class SimNic implements NetCard, FaultTarget
         this.rxRings = new RxRing[queueCount];
         for (int i = 0; i < queueCount; i++)
         {
-            txQueues[i] = new TxQueue(queueDepth);
+            txQueues[i] = new TxQueue(slots(i), queueDepth);
             rxRings[i] = new RxRing(rxRingSize);
         }
-        final InFlightSlots[] slots = new InFlightSlots[queueCount];
-        for (int i = 0; i < queueCount; i++)
-        {
-            slots[i] = txQueues[i].slots;
-        }
-        this.fence = new CardFence(fault, clock, slots);
         this.port = segment.attach(this);
+    }
+
+    private static InFlightSlots[] checkedSlots(final int queueCount, final int queueDepth, final int rxRingSize)
+    {
+        if (queueCount < 1 || queueDepth < 1 || rxRingSize < 1)
+        {
+            throw new IllegalArgumentException("queue count, depth and rx ring size must be positive");
+        }
+        return newSlots(queueCount, queueDepth);
     }
 
     public String name()
@@ -271,53 +266,6 @@ public final class SimNic implements NetCard, FaultTarget
         return true;
     }
 
-    public void fence()
-    {
-        fence.fence();
-    }
-
-    public void unfence()
-    {
-        fence.unfence();
-    }
-
-    public boolean isFenced()
-    {
-        return fence.isFenced();
-    }
-
-    public boolean isLinkUp()
-    {
-        return fault.isLinkUp();
-    }
-
-    public void setEventListener(final CardEventListener listener)
-    {
-        fault.setEventListener(listener);
-    }
-
-    /** Puts the card into {@code fault}; see {@link CardFaultState#set} for {@code param}. */
-    public void inject(final CardFault fault, final long param)
-    {
-        this.fault.inject(this, fault, param);
-    }
-
-    public void heal()
-    {
-        inject(CardFault.HEALTHY, 0);
-    }
-
-    public void rejoin()
-    {
-        heal();
-        unfence();
-    }
-
-    public CardFault fault()
-    {
-        return fault.fault();
-    }
-
     /** Frames waiting in rx queue {@code queue}. */
     public int rxPending(final int queue)
     {
@@ -448,9 +396,9 @@ public final class SimNic implements NetCard, FaultTarget
         long head;
         long tail;
 
-        TxQueue(final int depth)
+        TxQueue(final InFlightSlots slots, final int depth)
         {
-            slots = new InFlightSlots(depth);
+            this.slots = slots;
             frames = new NetFrame[depth];
         }
     }

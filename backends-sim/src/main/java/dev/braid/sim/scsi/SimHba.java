@@ -1,11 +1,8 @@
 package dev.braid.sim.scsi;
 
 import dev.braid.sim.CardFault;
-import dev.braid.sim.CardFaultState;
-import dev.braid.sim.CardFence;
-import dev.braid.sim.FaultTarget;
+import dev.braid.sim.FencedSimCard;
 import dev.braid.sim.InFlightSlots;
-import dev.braid.virtio.card.CardEventListener;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.card.ScsiIo;
@@ -29,7 +26,7 @@ import static dev.braid.sim.scsi.ScsiConstants.STATUS_GOOD;
  * FUNCTION_COMPLETE (also when ABORT TASK finds no such task), BAD_TARGET for a missing target,
  * INCORRECT_LUN for a missing LUN on an existing target, or FUNCTION_REJECTED for an unknown function.
  */
-public final class SimHba implements ScsiCard, FaultTarget
+public final class SimHba extends FencedSimCard implements ScsiCard
 {
     private final String name;
     private final NanoClock clock;
@@ -37,8 +34,6 @@ public final class SimHba implements ScsiCard, FaultTarget
     private final int queueDepth;
     private final long serviceLatencyNanos;
     private final Queue[] queues;
-    private final CardFaultState fault = new CardFaultState();
-    private final CardFence fence;
     private final AtomicLong commands = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
 
@@ -50,10 +45,7 @@ public final class SimHba implements ScsiCard, FaultTarget
         final int queueDepth,
         final long serviceLatencyNanos)
     {
-        if (queueCount < 1 || queueDepth < 1 || targets.length == 0)
-        {
-            throw new IllegalArgumentException("need at least one queue, one slot and one target");
-        }
+        super(clock, checkedSlots(queueCount, queueDepth, targets));
         this.name = name;
         this.clock = clock;
         this.targets = targets.clone();
@@ -62,14 +54,17 @@ public final class SimHba implements ScsiCard, FaultTarget
         this.queues = new Queue[queueCount];
         for (int i = 0; i < queueCount; i++)
         {
-            queues[i] = new Queue(queueDepth);
+            queues[i] = new Queue(slots(i), queueDepth);
         }
-        final InFlightSlots[] slots = new InFlightSlots[queueCount];
-        for (int i = 0; i < queueCount; i++)
+    }
+
+    private static InFlightSlots[] checkedSlots(final int queueCount, final int queueDepth, final ScsiTarget[] targets)
+    {
+        if (queueCount < 1 || queueDepth < 1 || targets.length == 0)
         {
-            slots[i] = queues[i].slots;
+            throw new IllegalArgumentException("need at least one queue, one slot and one target");
         }
-        this.fence = new CardFence(fault, clock, slots);
+        return newSlots(queueCount, queueDepth);
     }
 
     public String name()
@@ -231,53 +226,6 @@ public final class SimHba implements ScsiCard, FaultTarget
         return work;
     }
 
-    public void fence()
-    {
-        fence.fence();
-    }
-
-    public void unfence()
-    {
-        fence.unfence();
-    }
-
-    public boolean isFenced()
-    {
-        return fence.isFenced();
-    }
-
-    public boolean isLinkUp()
-    {
-        return fault.isLinkUp();
-    }
-
-    public void setEventListener(final CardEventListener listener)
-    {
-        fault.setEventListener(listener);
-    }
-
-    /** Puts the card into {@code fault}; see {@link CardFaultState#set} for {@code param}. */
-    public void inject(final CardFault fault, final long param)
-    {
-        this.fault.inject(this, fault, param);
-    }
-
-    public void heal()
-    {
-        inject(CardFault.HEALTHY, 0);
-    }
-
-    public void rejoin()
-    {
-        heal();
-        unfence();
-    }
-
-    public CardFault fault()
-    {
-        return fault.fault();
-    }
-
     /** Requests on {@code queue} not yet handed back through their sink. */
     public int inFlight(final int queue)
     {
@@ -368,9 +316,9 @@ public final class SimHba implements ScsiCard, FaultTarget
         int tmfHead;
         int tmfCount;
 
-        Queue(final int depth)
+        Queue(final InFlightSlots slots, final int depth)
         {
-            slots = new InFlightSlots(depth);
+            this.slots = slots;
             ios = new ScsiIo[depth];
             targets = new int[depth];
             luns = new int[depth];

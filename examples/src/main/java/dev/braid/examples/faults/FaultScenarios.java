@@ -73,7 +73,7 @@ public final class FaultScenarios
                 c.readPercent = 10;
                 final SoakRig rig = new SoakRig(c);
                 final FaultTarget card = rig.kind().faultTargets().get(0);
-                rig.schedule(new FaultSchedule().inject(30 * MS, card, CardFault.FAIL_STOP, 0).rejoin(80 * MS, card));
+                failStopThenRejoin(rig, card);
                 final SoakResult r = rig.run();
                 return row(name, r, r.replayed > 0 && hasFailover(r, 0, null), "replayed " + r.replayed);
             }
@@ -193,7 +193,7 @@ public final class FaultScenarios
                 final SoakRig rig = new SoakRig(c);
                 final NetKind.Rig net = (NetKind.Rig)rig.kind();
                 final FaultTarget card = net.faultTargets().get(0);
-                rig.schedule(new FaultSchedule().inject(30 * MS, card, CardFault.FAIL_STOP, 0).rejoin(80 * MS, card));
+                failStopThenRejoin(rig, card);
                 final SoakResult r = rig.run();
                 final long arps = net.net().announcer().arpsSent();
                 final boolean seen = net.peer().announcements() >= 1 && net.peer().lastAnnouncedMac() == NetKind.DEVICE_MAC &&
@@ -213,7 +213,7 @@ public final class FaultScenarios
                 final SoakRig rig = new SoakRig(c);
                 final ScsiKind.Rig scsi = (ScsiKind.Rig)rig.kind();
                 final FaultTarget card = scsi.faultTargets().get(0);
-                rig.schedule(new FaultSchedule().inject(30 * MS, card, CardFault.FAIL_STOP, 0).rejoin(80 * MS, card));
+                failStopThenRejoin(rig, card);
                 rig.at(30 * MS, "LUN reset", x -> scsi.sendTmf(VirtioScsi.VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET));
                 final SoakResult r = rig.run();
                 // FUNCTION COMPLETE is response 0, the same value as OK.
@@ -226,6 +226,12 @@ public final class FaultScenarios
             default:
                 throw new IllegalArgumentException("unknown scenario '" + name + "' (valid: " + String.join(", ", names()) + ")");
         }
+    }
+
+    /** The common failover: {@code card} fail-stops at 30 ms and rejoins at 80 ms. */
+    private static void failStopThenRejoin(final SoakRig rig, final FaultTarget card)
+    {
+        rig.schedule(new FaultSchedule().inject(30 * MS, card, CardFault.FAIL_STOP, 0).rejoin(80 * MS, card));
     }
 
     private static ScenarioResult row(final String name, final SoakResult r, final boolean claim, final String note)

@@ -31,6 +31,21 @@ class PackedQueueTest
         return new PackedQueue(memory, size, RING, DRIVER_EVENT, DEVICE_EVENT, eventIdx, indirect);
     }
 
+    /** Pops {@code n} chains, each of which must come out whole. */
+    private static void popChains(final PackedQueue q, final DescriptorChain chain, final int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            assertEquals(ChainStatus.POPPED, q.pop(chain), "chain " + i);
+        }
+    }
+
+    private static void completeAndPublish(final PackedQueue q, final int id, final int length)
+    {
+        q.addUsed(id, length);
+        q.publishUsed();
+    }
+
     // ---------------------------------------------------------------- layout
 
     @Test
@@ -75,8 +90,7 @@ class PackedQueueTest
             assertEquals(ChainStatus.POPPED, q.pop(chain));
             assertEquals(i % 8, chain.id());
             assertEquals(0x1800 + i, chain.address(0));
-            q.addUsed(chain.id(), 5);
-            q.publishUsed();
+            completeAndPublish(q, chain.id(), 5);
         }
         assertEquals(40 % 8, q.nextUsedIndex());
         assertEquals(q.nextAvailIndex(), q.nextUsedIndex());
@@ -148,8 +162,7 @@ class PackedQueueTest
         assertEquals(1, chain.writableCount());
         assertEquals(32, chain.readableBytes());
         assertEquals(16, chain.writableBytes());
-        q.addUsed(3, 16);
-        q.publishUsed();
+        completeAndPublish(q, 3, 16);
 
         // Slots 3, 4, then 0, 1 on the next lap.
         w.post(1, read(DATA + 0x100, 1), read(DATA + 0x200, 2), write(DATA + 0x300, 3), write(DATA + 0x400, 4));
@@ -167,8 +180,7 @@ class PackedQueueTest
         assertFalse(q.availWrapCounter());
         assertEquals(ChainStatus.EMPTY, q.pop(chain));
 
-        q.addUsed(1, 7);
-        q.publishUsed();
+        completeAndPublish(q, 1, 7);
         assertTrue(w.isUsed(3, true), "used descriptor overwrites the chain's first slot");
         assertEquals(1, w.idAt(3));
         assertEquals(7, w.lenAt(3));
@@ -251,20 +263,14 @@ class PackedQueueTest
         w.post(5, read(DATA, 1));                                       // A: 1 slot
         w.post(6, read(DATA, 1), read(DATA, 1), write(DATA, 1));        // B: 3 slots
         w.post(7, read(DATA, 1), write(DATA, 1));                       // C: 2 slots
-        for (int i = 0; i < 3; i++)
-        {
-            assertEquals(ChainStatus.POPPED, q.pop(chain));
-        }
+        popChains(q, chain, 3);
         assertEquals(3, q.inFlight());
 
-        q.addUsed(7, 70);
-        q.publishUsed();
+        completeAndPublish(q, 7, 70);
         assertEquals(2, q.nextUsedIndex(), "C consumed 2 slots");
-        q.addUsed(5, 50);
-        q.publishUsed();
+        completeAndPublish(q, 5, 50);
         assertEquals(3, q.nextUsedIndex());
-        q.addUsed(6, 60);
-        q.publishUsed();
+        completeAndPublish(q, 6, 60);
         assertEquals(6, q.nextUsedIndex());
         assertEquals(0, q.inFlight());
 
@@ -293,10 +299,7 @@ class PackedQueueTest
         w.post(0, write(DATA, 64));
         w.post(1, write(DATA, 64));
         w.post(2, write(DATA, 64));
-        for (int i = 0; i < 3; i++)
-        {
-            assertEquals(ChainStatus.POPPED, q.pop(chain));
-        }
+        popChains(q, chain, 3);
         q.addUsed(2, 10);
         q.addUsed(0, 0);
         q.addUsed(1, 30);
@@ -326,15 +329,13 @@ class PackedQueueTest
         assertEquals(ChainStatus.POPPED, q.pop(chain));
         assertEquals(ChainStatus.POPPED, q.pop(chain));
         q.addUsed(0, 0);
-        q.addUsed(1, 0);
-        q.publishUsed();
+        completeAndPublish(q, 1, 0);
         w.post(2, read(DATA, 1));
         w.post(0, read(DATA, 1));
         assertEquals(ChainStatus.POPPED, q.pop(chain));
         assertEquals(ChainStatus.POPPED, q.pop(chain));
         q.addUsed(0, 0);
-        q.addUsed(2, 0);
-        q.publishUsed();
+        completeAndPublish(q, 2, 0);
         assertTrue(w.isUsed(2, true), "slot 2 used on lap 0");
         assertTrue(w.isUsed(0, false), "slot 0 used on lap 1");
         assertEquals(0, w.idAt(2));
@@ -356,10 +357,7 @@ class PackedQueueTest
         {
             w.post(i, read(DATA, 1));
         }
-        for (int i = 0; i < n; i++)
-        {
-            assertEquals(ChainStatus.POPPED, q.pop(chain));
-        }
+        popChains(q, chain, n);
         for (int i = 0; i < n; i++)
         {
             q.addUsed(i, 1);
@@ -482,8 +480,7 @@ class PackedQueueTest
         assertEquals(RING_EVENT_FLAGS_DISABLE, memory.getShort(DEVICE_EVENT + 2));
         w.post(0, read(DATA, 1), read(DATA, 1), read(DATA, 1));
         assertEquals(ChainStatus.POPPED, q.pop(chain));
-        q.addUsed(0, 0);
-        q.publishUsed();
+        completeAndPublish(q, 0, 0);
         w.post(1, read(DATA, 1), read(DATA, 1));
         assertEquals(ChainStatus.POPPED, q.pop(chain));
         assertFalse(q.enableNotifications());
@@ -504,8 +501,7 @@ class PackedQueueTest
         final DescriptorChain chain = new DescriptorChain(size);
         w.post(0, read(DATA, 1), read(DATA, 1), read(DATA, 1));
         assertEquals(ChainStatus.POPPED, q.pop(chain));
-        q.addUsed(0, 0);
-        q.publishUsed();
+        completeAndPublish(q, 0, 0);
         w.post(1, read(DATA, 1), read(DATA, 1));
         assertEquals(ChainStatus.POPPED, q.pop(chain));
         w.post(size + 3, read(DATA, 1));

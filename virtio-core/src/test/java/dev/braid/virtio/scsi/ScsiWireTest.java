@@ -1,6 +1,6 @@
 package dev.braid.virtio.scsi;
 
-import dev.braid.virtio.memory.GuestMemory;
+import dev.braid.virtio.WireLayoutTest;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -8,17 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class ScsiWireTest
+class ScsiWireTest extends WireLayoutTest
 {
-    private final GuestMemory memory = GuestMemory.allocate(4096);
-
-    private byte[] bytes(final long gpa, final int length)
-    {
-        final byte[] out = new byte[length];
-        memory.getBytes(gpa, out, 0, length);
-        return out;
-    }
-
     @Test
     void constantsMatchTheSpec()
     {
