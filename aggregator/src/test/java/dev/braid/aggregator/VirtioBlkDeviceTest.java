@@ -114,7 +114,7 @@ class VirtioBlkDeviceTest
         for (int enabled = 1; enabled <= 4; enabled++)
         {
             final VirtioBlkDevice device = newDevice(4);
-            negotiate(device);
+            negotiate(device, 0);
             final boolean[] on = new boolean[4];
             for (int q = 0; q < enabled; q++)
             {
@@ -138,7 +138,7 @@ class VirtioBlkDeviceTest
         {
             configInterrupts.set(0);
             final VirtioBlkDevice device = newDevice(4);
-            negotiate(device);
+            negotiate(device, 0);
             programQueues(device, on);
             assertNull(device.device(), java.util.Arrays.toString(on));
             assertTrue(device.core().status().has(DeviceStatus.DEVICE_NEEDS_RESET), java.util.Arrays.toString(on));

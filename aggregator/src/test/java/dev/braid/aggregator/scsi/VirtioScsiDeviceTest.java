@@ -176,7 +176,7 @@ class VirtioScsiDeviceTest
                 .aggregation(Aggregation.activeActive(SelectorKind.LEAST_OUTSTANDING)).allDown(AllDownPolicy.failFast())
                 .interrupts(q -> interrupts.incrementAndGet()).configInterrupt(configInterrupts::incrementAndGet)
                 .onActivate(agents::addAll).onDeactivate(agents::clear).clock(clock));
-            negotiate(device);
+            negotiate(device, 0);
             program(device.core(), 0, control);
             program(device.core(), 1, event);
             final VirtioDeviceCore core = device.core();
