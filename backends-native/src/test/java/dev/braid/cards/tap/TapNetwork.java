@@ -89,6 +89,9 @@ final class TapNetwork implements AutoCloseable
         inNamespace("ip", "link", "set", "lo", "up");
         final String mac = run(List.of("ip", "netns", "exec", namespace, "cat", "/sys/class/net/" + peerVeth + "/address")).trim();
         namespaceMac = Long.parseLong(mac.replace(":", ""), 16);
+        // Pinned, so the bridge never floods a frame for the namespace to the other TAPs (a guest would
+        // then see its own frames come back in on its other cards).
+        run(List.of("bridge", "fdb", "replace", mac.trim(), "dev", hostVeth, "master", "static"));
     }
 
     String tap(final int index)
