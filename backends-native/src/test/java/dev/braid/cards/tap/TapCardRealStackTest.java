@@ -71,6 +71,7 @@ class TapCardRealStackTest
                     }
                 });
                 assertTrue(card.isLinkUp(), "a fresh card on an up TAP is up");
+                network.awaitForwarding(network.tap(0));
 
                 final long nsMac = arpRoundTrip(card, network);
                 assertEquals(network.namespaceMac(), nsMac, "the ARP reply names the namespace's veth");
@@ -105,6 +106,7 @@ class TapCardRealStackTest
                 assertEquals(1, card.checkLink());
                 assertTrue(card.isLinkUp());
                 assertEquals("up", events.get(events.size() - 1));
+                network.awaitForwarding(network.tap(0));
                 icmpRoundTrip(card, network, nsMac, 3, 100);
 
                 // Fence: nothing is read into guest memory until unfenced; the frame waits in the TAP.
@@ -131,6 +133,7 @@ class TapCardRealStackTest
                 assertEquals(1, card.checkLink(), "reattaches=" + card.reattaches() + " " + events);
                 assertTrue(card.isLinkUp(), "re-attached after the TAP came back");
                 assertEquals(1, card.reattaches());
+                network.awaitForwarding(network.tap(0));
                 icmpRoundTrip(card, network, arpRoundTrip(card, network), 4, 300);
                 System.out.println(card + " tx=" + card.txFrames() + " rx=" + card.rxFrames() + " rxDropped=" +
                     card.rxDropped() + " txErrors=" + card.txErrors() + " events=" + events);

@@ -27,6 +27,7 @@ final class TapNetwork implements AutoCloseable
     private final int subnet;
     private final List<Process> processes = new ArrayList<>();
     private long namespaceMac;
+    private Thread shutdownHook;
 
     /** Skips loudly (fails under CI=true) without root, ip or /dev/net/tun. */
     static void requirePeers()
@@ -39,6 +40,9 @@ final class TapNetwork implements AutoCloseable
     static TapNetwork create(final int tapCount) throws IOException
     {
         final TapNetwork network = new TapNetwork(tapCount);
+        // A JVM stopped mid-test (a timeout's SIGTERM) still removes what it created.
+        network.shutdownHook = new Thread(network::cleanUp, "tap-network-cleanup");
+        Runtime.getRuntime().addShutdownHook(network.shutdownHook);
         try
         {
             network.build();
@@ -89,9 +93,37 @@ final class TapNetwork implements AutoCloseable
         inNamespace("ip", "link", "set", "lo", "up");
         final String mac = run(List.of("ip", "netns", "exec", namespace, "cat", "/sys/class/net/" + peerVeth + "/address")).trim();
         namespaceMac = Long.parseLong(mac.replace(":", ""), 16);
+        awaitForwarding(hostVeth);
         // Pinned, so the bridge never floods a frame for the namespace to the other TAPs (a guest would
         // then see its own frames come back in on its other cards).
         run(List.of("bridge", "fdb", "replace", mac.trim(), "dev", hostVeth, "master", "static"));
+    }
+
+    /**
+     * Waits until the bridge forwards on {@code ifname}'s port: a port goes forwarding only once the
+     * kernel's deferred link watch saw its carrier (a TAP has one only with a queue attached).
+     */
+    void awaitForwarding(final String ifname) throws IOException
+    {
+        final Path state = Path.of("/sys/class/net", ifname, "brport", "state");
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline)
+        {
+            if (Files.exists(state) && Files.readString(state).trim().equals("3"))
+            {
+                return;
+            }
+            try
+            {
+                Thread.sleep(10);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted waiting for " + ifname);
+            }
+        }
+        throw new IOException("bridge port " + ifname + " is not forwarding after 10 s");
     }
 
     String tap(final int index)
@@ -165,6 +197,18 @@ final class TapNetwork implements AutoCloseable
     }
 
     public void close()
+    {
+        try
+        {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        }
+        catch (final IllegalStateException shuttingDown)
+        {
+        }
+        cleanUp();
+    }
+
+    private void cleanUp()
     {
         for (final Process process : processes)
         {

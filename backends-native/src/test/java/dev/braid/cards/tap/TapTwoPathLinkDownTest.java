@@ -65,13 +65,19 @@ class TapTwoPathLinkDownTest
             {
                 cards[i] = new TapNetCard(new TapCardContext().spec("tap:" + network.tap(i)).name("tap" + (char)('A' + i))
                     .linkCheckInterval(5, TimeUnit.MILLISECONDS));
+                network.awaitForwarding(network.tap(i));
+            }
+            final WatchedNetCard[] watched = new WatchedNetCard[cards.length];
+            for (int i = 0; i < cards.length; i++)
+            {
+                watched[i] = new WatchedNetCard(cards[i], DEVICE_MAC, network.guestIp(), network.namespaceMac(), network.namespaceIp());
             }
             final GuestMemory memory = GuestMemory.allocate(16 << 20);
             final RingLayout rxLayout = RingLayout.split(0, 64, 4);
             final RingLayout txLayout = RingLayout.split(RingLayout.alignUp(rxLayout.endGpa(), 4096), 64, 4);
             final RingLayout ctrlLayout = RingLayout.split(RingLayout.alignUp(txLayout.endGpa(), 4096), 8, 4);
             final long area = RingLayout.alignUp(ctrlLayout.endGpa(), 4096);
-            final NetDevice net = VirtioNetDevice.aggregate(new VirtioNetDevice.Context().memory(memory).cards(List.of(cards))
+            final NetDevice net = VirtioNetDevice.aggregate(new VirtioNetDevice.Context().memory(memory).cards(List.of(watched))
                 .mac(DEVICE_MAC).seed(seed).aggregation(Aggregation.activeActive(SelectorKind.FLOW_HASH))
                 .health(new HealthConfig().completionTimeoutNanos(TimeUnit.SECONDS.toNanos(1))
                     .minDownNanos(TimeUnit.MILLISECONDS.toNanos(50)).probeIntervalNanos(TimeUnit.MILLISECONDS.toNanos(20))),
@@ -111,6 +117,10 @@ class TapTwoPathLinkDownTest
                     " rx=" + cards[0].rxFrames() + " txErrors=" + cards[0].txErrors() + " | " + cards[1] + " tx=" +
                     cards[1].txFrames() + " rx=" + cards[1].rxFrames();
                 System.out.println(summary);
+                for (final WatchedNetCard w : watched)
+                {
+                    w.malformed.forEach(System.out::println);
+                }
                 assertEquals(0, guest.strays(), "stray or duplicate virtio completions: " + summary);
                 assertEquals(guest.txPosted(), guest.txCompleted(), "every tx buffer completed exactly once: " + summary);
                 assertEquals(0, guest.corruptReplies(), "corrupt replies: " + summary);
