@@ -73,8 +73,11 @@ final class TapNetwork implements AutoCloseable
 
     private void build() throws IOException
     {
-        ip("link", "add", bridge, "type", "bridge");
+        ip("link", "add", bridge, "type", "bridge", "mcast_snooping", "0");
         disableIpv6(bridge);
+        // No IGMP reports from the bridge itself (snooping joins 224.0.0.106): the guest model calls
+        // every IPv4 frame that is not its peer's reply corrupt.
+        ip("link", "set", bridge, "multicast", "off");
         ip("link", "set", bridge, "up");
         for (final String tap : taps)
         {
@@ -89,6 +92,7 @@ final class TapNetwork implements AutoCloseable
         ip("link", "set", hostVeth, "master", bridge, "up");
         inNamespace("sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6");
         inNamespace("ip", "addr", "add", ipString(namespaceIp()) + "/24", "dev", peerVeth);
+        inNamespace("ip", "link", "set", peerVeth, "multicast", "off");
         inNamespace("ip", "link", "set", peerVeth, "up");
         inNamespace("ip", "link", "set", "lo", "up");
         final String mac = run(List.of("ip", "netns", "exec", namespace, "cat", "/sys/class/net/" + peerVeth + "/address")).trim();
