@@ -1,5 +1,7 @@
 package dev.braid.examples;
 
+import dev.braid.cards.file.FileBlockCard;
+import dev.braid.cards.file.FileCardContext;
 import dev.braid.cards.nbd.NbdBlockCard;
 import dev.braid.cards.nbd.NbdCardContext;
 import dev.braid.cards.nbd.NbdUri;
@@ -61,7 +63,8 @@ public final class ServeCommand implements Callable<Integer>
 
     @Option(names = "--card", paramLabel = "SPEC", required = true,
         description = "A card, repeatable: sim:SIZE (e.g. sim:64M; all sim cards share one store), " +
-            "nbd://HOST[:PORT]/EXPORT or nbd+unix:///EXPORT?socket=PATH (all paths to the same disk).")
+            "nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH or file:PATH (a file or block device, io_uring); " +
+            "all paths to the same disk.")
     List<String> cards = new ArrayList<>();
 
     @Option(names = "--mode", paramLabel = "aa|ap", description = "Active-active (queue-affine) or active-passive. Default: ${DEFAULT-VALUE}.")
@@ -74,12 +77,12 @@ public final class ServeCommand implements Callable<Integer>
     int queueSize = 256;
 
     /** The checked form of the flags: nothing opened yet. */
-    record Plan(Path socket, boolean client, long simBytes, int simCards, List<NbdUri> nbd, Aggregation aggregation,
+    record Plan(Path socket, boolean client, long simBytes, int simCards, List<NbdUri> nbd, List<Path> files, Aggregation aggregation,
         int queues, int queueSize)
     {
         int cardCount()
         {
-            return simCards + nbd.size();
+            return simCards + nbd.size() + files.size();
         }
     }
 
@@ -114,6 +117,7 @@ public final class ServeCommand implements Callable<Integer>
         long simBytes = -1;
         int simCards = 0;
         final List<NbdUri> nbd = new ArrayList<>();
+        final List<Path> files = new ArrayList<>();
         for (final String card : cards)
         {
             if (card.startsWith("sim:"))
@@ -137,14 +141,23 @@ public final class ServeCommand implements Callable<Integer>
                     throw new UsageException("--card: " + ex.getMessage());
                 }
             }
+            else if (card.startsWith("file:"))
+            {
+                files.add(filePath(card, files));
+            }
             else
             {
-                throw new UsageException("--card " + card + ": expected sim:SIZE, nbd://HOST[:PORT]/EXPORT or nbd+unix:///EXPORT?socket=PATH");
+                throw new UsageException("--card " + card + ": expected sim:SIZE, nbd://HOST[:PORT]/EXPORT, " +
+                    "nbd+unix:///EXPORT?socket=PATH or file:PATH");
             }
         }
         if (simCards > 0 && !nbd.isEmpty())
         {
             throw new UsageException("--card: sim and nbd cards do not share data; use one kind");
+        }
+        if (simCards > 0 && !files.isEmpty())
+        {
+            throw new UsageException("--card: sim and file cards do not share data; use one kind");
         }
         final Aggregation aggregation = switch (mode.toLowerCase(Locale.ROOT))
         {
@@ -164,7 +177,61 @@ public final class ServeCommand implements Callable<Integer>
         {
             throw new UsageException("--queues " + queues + " x --queue-size " + queueSize + ": over 65536 ring entries in all");
         }
-        return new Plan(socket, client, simBytes, simCards, List.copyOf(nbd), aggregation, queues, queueSize);
+        return new Plan(socket, client, simBytes, simCards, List.copyOf(nbd), List.copyOf(files), aggregation, queues, queueSize);
+    }
+
+    /**
+     * {@code file:PATH}: an existing regular file or block device whose size is a whole number of
+     * sectors. Every file card must be the same file (same device and inode): two different files
+     * are provably two disks, not two paths to one.
+     */
+    private static Path filePath(final String card, final List<Path> earlier)
+    {
+        final String text = card.substring("file:".length());
+        if (text.isEmpty())
+        {
+            throw new UsageException("--card " + card + ": file: needs a path (file:/path/to/disk.img)");
+        }
+        final Path path = Path.of(text);
+        try
+        {
+            final boolean block = "block".equals(kindOf(path));
+            if (!Files.isRegularFile(path) && !block)
+            {
+                throw new UsageException("--card " + card + ": not a regular file or block device");
+            }
+            if (!block && (Files.size(path) < 512 || Files.size(path) % 512 != 0))
+            {
+                throw new UsageException("--card " + card + ": size " + Files.size(path) + " is not a whole number of 512-byte sectors");
+            }
+            for (final Path other : earlier)
+            {
+                if (!Files.isSameFile(other, path))
+                {
+                    throw new UsageException("--card " + card + ": not the same file as file:" + other +
+                        " (different device or inode: two disks, not two paths to one)");
+                }
+            }
+        }
+        catch (final java.nio.file.NoSuchFileException ex)
+        {
+            throw new UsageException("--card " + card + ": no such file");
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new UsageException("--card " + card + ": " + ex.getMessage());
+        }
+        return path;
+    }
+
+    private static String kindOf(final Path path) throws java.io.IOException
+    {
+        if (!Files.exists(path))
+        {
+            throw new java.nio.file.NoSuchFileException(path.toString());
+        }
+        final int mode = (Integer)Files.getAttribute(path, "unix:mode");
+        return (mode & 0170000) == 0060000 ? "block" : "other";
     }
 
     private static boolean isSocket(final Path path)
@@ -244,6 +311,23 @@ public final class ServeCommand implements Callable<Integer>
                 catch (final java.io.IOException ex)
                 {
                     err.println("braid: nbd card nbd" + i + " (" + uri + "): " + ex.getMessage());
+                    return BraidCli.INVARIANT_BROKEN;
+                }
+                cards.add(card);
+                closeables.add(card);
+            }
+            for (int i = 0; i < plan.files().size(); i++)
+            {
+                final Path file = plan.files().get(i);
+                final FileBlockCard card;
+                try
+                {
+                    card = FileBlockCard.open(new FileCardContext().spec("file:" + file).name("file" + i)
+                        .queueCount(plan.queues()).queueDepth(Math.min(plan.queueSize(), 128)));
+                }
+                catch (final RuntimeException ex)
+                {
+                    err.println("braid: file card file" + i + " (" + file + "): " + ex.getMessage());
                     return BraidCli.INVARIANT_BROKEN;
                 }
                 cards.add(card);

@@ -58,7 +58,11 @@ class BraidCliTest
         "--socket S --card sim:16M --device net   | braid: --device net: only blk is served over vhost-user so far",
         "--socket /no/such/dir/s --card sim:16M   | braid: --socket /no/such/dir/s: directory /no/such/dir does not exist",
         "--socket /tmp --card sim:16M             | braid: --socket /tmp: exists and is not a socket",
-        "--socket S --card floppy:1               | braid: --card floppy:1: expected sim:SIZE, nbd://HOST[:PORT]/EXPORT or nbd+unix:///EXPORT?socket=PATH",
+        "--socket S --card floppy:1               | braid: --card floppy:1: expected sim:SIZE, nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH or file:PATH",
+        "--socket S --card file:                  | braid: --card file:: file: needs a path (file:/path/to/disk.img)",
+        "--socket S --card file:/no/such/disk.img | braid: --card file:/no/such/disk.img: no such file",
+        "--socket S --card file:/tmp              | braid: --card file:/tmp: not a regular file or block device",
+        "--socket S --card sim:16M --card file:/dev/null | braid: --card file:/dev/null: not a regular file or block device",
         "--socket S --card sim:lots               | braid: --card sim:lots: size is not a number (e.g. sim:64M)",
         "--socket S --card sim:0                  | braid: --card sim:0: size must be 1M..1G and a multiple of 512 bytes",
         "--socket S --card sim:4K                 | braid: --card sim:4K: size must be 1M..1G and a multiple of 512 bytes",
@@ -84,6 +88,24 @@ class BraidCliTest
         assertEquals(1, err.toString().trim().lines().count(), "one line");
         assertFalse(Files.exists(Path.of(SOCK)), "nothing bound");
         assertEquals("", out.toString(), "nothing served");
+    }
+
+    @Test
+    void serveRefusesFileCardsThatAreProvablyDifferentDisks(@org.junit.jupiter.api.io.TempDir final Path dir) throws Exception
+    {
+        final Path a = Files.write(dir.resolve("a.img"), new byte[4096]);
+        final Path b = Files.write(dir.resolve("b.img"), new byte[4096]);
+        final Path odd = Files.write(dir.resolve("odd.img"), new byte[1000]);
+        assertEquals(BraidCli.USAGE, run("serve", "--socket", SOCK, "--card", "file:" + a, "--card", "file:" + b));
+        assertEquals("braid: --card file:" + b + ": not the same file as file:" + a +
+            " (different device or inode: two disks, not two paths to one)", err.toString().trim());
+        assertFalse(Files.exists(Path.of(SOCK)), "nothing bound");
+        err.getBuffer().setLength(0);
+        assertEquals(BraidCli.USAGE, run("serve", "--socket", SOCK, "--card", "file:" + odd));
+        assertEquals("braid: --card file:" + odd + ": size 1000 is not a whole number of 512-byte sectors", err.toString().trim());
+        err.getBuffer().setLength(0);
+        assertEquals(BraidCli.USAGE, run("serve", "--socket", SOCK, "--card", "file:" + a, "--card", "sim:16M"));
+        assertEquals("braid: --card: sim and file cards do not share data; use one kind", err.toString().trim());
     }
 
     @Test

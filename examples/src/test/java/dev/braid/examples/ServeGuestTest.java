@@ -153,6 +153,36 @@ class ServeGuestTest
         assertFalse(Files.exists(socket), "socket removed");
     }
 
+    /** Two file cards over one image (two io_uring paths to one disk): the guest's bytes land in the file. */
+    @Test
+    void serveOnTwoFilePathsToOneImageStoresTheGuestsBytesInTheFile() throws Exception
+    {
+        final Path image = dir.resolve("disk.img");
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(image.toFile(), "rw"))
+        {
+            raf.setLength(16 << 20);
+        }
+        final Path socket = dir.resolve("file.sock");
+        serve = startServe("--socket", socket.toString(), "--card", "file:" + image, "--card", "file:" + image,
+            "--mode", "aa", "--queues", "2", "--queue-size", "128");
+        awaitLine("braid serve: blk on", 30);
+        final GuestResult result = GuestRun.builder().name("braid-serve-file").cpus(2)
+            .vhostUserBlk(socket, 2).timeout(Duration.ofSeconds(120)).script(script(0)).run();
+        result.assertSucceeded();
+        assertEquals("yes", result.result("match"), "guest read back its pattern through two file cards");
+        final byte[] stored = new byte[16];
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(image.toFile(), "r"))
+        {
+            raf.seek(100L * 4096);
+            raf.readFully(stored);
+        }
+        assertEquals("braid-pattern-00", new String(stored, java.nio.charset.StandardCharsets.US_ASCII),
+            "the guest's write is in the image file");
+        serve.destroy();
+        assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
+        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+    }
+
     @Test
     void serveAsClientConnectsToAListeningQemuAndExitsWhenItHangsUp() throws Exception
     {
