@@ -1,8 +1,7 @@
 package dev.braid.testkit.guest;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,22 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A failing guest script is reported with its status and the console, never swallowed. */
+@ExtendWith(NoQemuLeftBehind.class)
 class GuestScriptFailureTest
 {
-    private long qemuBefore;
-
-    @BeforeEach
-    void countQemu()
-    {
-        qemuBefore = GuestRun.liveQemuProcesses();
-    }
-
-    @AfterEach
-    void noQemuLeft()
-    {
-        assertEquals(qemuBefore, GuestRun.liveQemuProcesses(), "QEMU processes left behind");
-    }
-
     @Test
     void theScriptsExitStatusIsBraidDonesRc() throws Exception
     {

@@ -8,9 +8,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * dd at an offset into a raw file the test made, reads it back past the page cache, checksums it,
  * and the host finds the same bytes in the file.
  */
+@ExtendWith(NoQemuLeftBehind.class)
 class QemuVirtioBlkGuestTest
 {
     private static final int DISK_MIB = 16;
@@ -29,20 +29,6 @@ class QemuVirtioBlkGuestTest
 
     @TempDir
     Path dir;
-
-    private long qemuBefore;
-
-    @BeforeEach
-    void countQemu()
-    {
-        qemuBefore = GuestRun.liveQemuProcesses();
-    }
-
-    @AfterEach
-    void noQemuLeft()
-    {
-        assertEquals(qemuBefore, GuestRun.liveQemuProcesses(), "QEMU processes left behind");
-    }
 
     @Test
     void guestWritesAPatternThroughVirtioBlkAndTheHostFindsIt() throws Exception

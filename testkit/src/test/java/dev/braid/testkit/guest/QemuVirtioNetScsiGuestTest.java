@@ -6,9 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (eth0 with the MAC QEMU gave it; a scsi-hd that becomes /dev/sda with the right size). Booted
  * through SeaBIOS, so the firmware and the NIC's option ROM the peer script installs are exercised.
  */
+@ExtendWith(NoQemuLeftBehind.class)
 class QemuVirtioNetScsiGuestTest
 {
     private static final String MAC = "52:54:00:b4:a1:d0";
@@ -26,20 +26,6 @@ class QemuVirtioNetScsiGuestTest
 
     @TempDir
     Path dir;
-
-    private long qemuBefore;
-
-    @BeforeEach
-    void countQemu()
-    {
-        qemuBefore = GuestRun.liveQemuProcesses();
-    }
-
-    @AfterEach
-    void noQemuLeft()
-    {
-        assertEquals(qemuBefore, GuestRun.liveQemuProcesses(), "QEMU processes left behind");
-    }
 
     @Test
     void virtioNetAndVirtioScsiDriversProbe() throws Exception

@@ -12,9 +12,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,26 +29,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * leaving no process behind; in server mode QEMU listens and waits. In both modes QEMU's first
  * message on the socket is GET_FEATURES.
  */
+@ExtendWith(NoQemuLeftBehind.class)
 class VhostUserNoBackendTest
 {
     private static final int VHOST_USER_GET_FEATURES = 1;
 
     @TempDir
     Path dir;
-
-    private long qemuBefore;
-
-    @BeforeEach
-    void countQemu()
-    {
-        qemuBefore = GuestRun.liveQemuProcesses();
-    }
-
-    @AfterEach
-    void noQemuLeft()
-    {
-        assertEquals(qemuBefore, GuestRun.liveQemuProcesses(), "QEMU processes left behind");
-    }
 
     @Test
     void noSocketMakesQemuExitNamingIt() throws Exception
@@ -168,7 +154,7 @@ class VhostUserNoBackendTest
             assertEquals(1, countOf(guest.consoleLog(), "Reconnecting after error"), "QEMU listens again");
             assertEquals(null, guest.awaitResult("anything", Duration.ofMillis(300)), "and still does not boot");
         }
-        // close() killed the waiting QEMU: @AfterEach counts it gone.
+        // close() killed the waiting QEMU: NoQemuLeftBehind counts it gone.
     }
 
     private static int countOf(final Path log, final String text) throws IOException
