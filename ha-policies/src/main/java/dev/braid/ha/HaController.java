@@ -493,7 +493,11 @@ public final class HaController implements Agent
                 if (age >= 0)
                 {
                     monitor.onOldestInflightAge(c, age, nowNanos);
-                    work++;
+                    // An idle card reports age 0 every interval: not work, or the agent thread never parks.
+                    if (age > 0)
+                    {
+                        work++;
+                    }
                 }
             }
         }

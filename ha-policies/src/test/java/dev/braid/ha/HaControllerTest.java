@@ -175,6 +175,26 @@ class HaControllerTest
         ActiveActivePolicyTest.assertBalanced(h.map(), h.ha.pool(), "after abandoned plan");
     }
 
+    /** An idle device reports age 0 for every card each interval: no work, so the agent thread can park. */
+    @Test
+    void anIdleAgeReportIsNotWork()
+    {
+        final Harness h = activeActive(3, 3);
+        h.advance(MS);
+        h.advance(MS);
+        h.now[0] += MS;
+        assertEquals(0, h.ha.doWork(), "settled and idle");
+        for (int c = 0; c < 3; c++)
+        {
+            assertTrue(h.ha.onOldestInflightAge(c, 0));
+        }
+        h.now[0] += MS;
+        assertEquals(0, h.ha.doWork(), "age 0 on every card is not work");
+        h.ha.onOldestInflightAge(1, 5 * MS);
+        h.now[0] += MS;
+        assertTrue(h.ha.doWork() > 0, "a request in flight for 5 ms is");
+    }
+
     @Test
     void silentFailureAndErrorsThroughCounters()
     {
