@@ -1,6 +1,7 @@
 package dev.braid.examples;
 
 import dev.braid.examples.faults.FaultScenarios;
+import dev.braid.examples.faults.RealCardScenarios;
 import dev.braid.examples.faults.ScenarioResult;
 import dev.braid.examples.soak.Specs;
 import dev.braid.examples.soak.UsageException;
@@ -33,34 +34,42 @@ public final class FaultsCommand implements Callable<Integer>
     @Option(names = "--list", description = "list the scenario names")
     boolean list;
 
+    @Option(names = "--real", description = "the real-card scenarios instead (qemu-nbd, nbdkit, TAPs in a bridge and " +
+        "a namespace; threaded, a few seconds each; needs root for the TAPs): " +
+        "nbd-server-killed, nbdkit-error-burst, nbdkit-stall-timeout, tap-link-down, file-hot-add")
+    boolean real;
+
     public Integer call()
     {
         final PrintWriter out = spec.commandLine().getOut();
+        final List<String> known = real ? RealCardScenarios.names() : FaultScenarios.names();
         if (list)
         {
-            FaultScenarios.names().forEach(out::println);
+            known.forEach(out::println);
             return BraidCli.OK;
         }
         for (final String s : scenarios)
         {
-            if (!FaultScenarios.names().contains(s))
+            if (!known.contains(s))
             {
-                throw new UsageException("unknown scenario '" + s + "' (braid faults --list shows them)");
+                throw new UsageException("unknown scenario '" + s + "' (braid faults " + (real ? "--real " : "") +
+                    "--list shows them)");
             }
         }
-        final List<String> names = scenarios.isEmpty() ? FaultScenarios.names() : scenarios;
+        final List<String> names = scenarios.isEmpty() ? known : scenarios;
         out.println(String.format(Locale.ROOT, "%-24s %-8s %10s %10s %10s  %s", "scenario", "result", "stall p50",
             "stall max", "requests", "note"));
         int failed = 0;
         for (final String name : names)
         {
-            final ScenarioResult r = FaultScenarios.run(name, seed);
+            final ScenarioResult r = real ? RealCardScenarios.run(name, seed) : FaultScenarios.run(name, seed);
             out.println(String.format(Locale.ROOT, "%-24s %-8s %10s %10s %10d  %s", r.name(), r.result(),
                 Specs.nanos(r.stallP50Nanos()), Specs.nanos(r.stallMaxNanos()), r.requests(), r.note()));
             out.flush();
             failed += r.failed() ? 1 : 0;
         }
-        out.println(failed == 0 ? "all scenarios that ran passed (stall = fence to first replayed completion, virtual time)" :
+        out.println(failed == 0 ? "all scenarios that ran passed (stall = fence to first replayed completion, " +
+            (real ? "wall clock" : "virtual time") + ")" :
             failed + " scenario(s) FAILED (seed " + seed + ")");
         return failed == 0 ? BraidCli.OK : BraidCli.INVARIANT_BROKEN;
     }

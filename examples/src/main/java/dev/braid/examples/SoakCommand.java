@@ -19,6 +19,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code braid soak}: one aggregated device under a fault plan, then the invariants. */
@@ -34,6 +36,25 @@ public final class SoakCommand implements Callable<Integer>
 
     @Option(names = "--cards", description = "simulated cards, 1..8 (default: ${DEFAULT-VALUE})")
     int cards = 4;
+
+    @Option(names = "--card", paramLabel = "SPEC", description = "a native card instead of simulated ones, repeatable: " +
+        "file:PATH, nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH (--device blk; all paths to one disk, " +
+        "whose first sectors the soak overwrites) or tap:IFNAME (--device net, TAPs on one L2 network with a peer)")
+    List<String> nativeCards = new ArrayList<>();
+
+    @Option(names = "--force-identity", description = "run over --card cards that provably serve different disks " +
+        "(different files or sizes)")
+    boolean forceIdentity;
+
+    @Option(names = "--guest-ip", description = "net over tap: cards: the guest's IPv4 on the TAPs' network")
+    String guestIp;
+
+    @Option(names = "--peer-ip", description = "net over tap: cards: the peer's IPv4 (answers ping, UDP echo on port 7; " +
+        "needs a static neighbour entry for --guest-ip -> 52:54:00:aa:00:01)")
+    String peerIp;
+
+    @Option(names = "--peer-mac", description = "net over tap: cards: the peer's MAC")
+    String peerMac;
 
     @Option(names = "--mode", description = "aa (active-active) or ap (active-passive) (default: ${DEFAULT-VALUE})")
     String mode = "aa";
@@ -112,7 +133,8 @@ public final class SoakCommand implements Callable<Integer>
         {
             // Real threads on a shared machine get descheduled for tens of ms; a 20 ms timeout would
             // call healthy cards dead. Virtual time keeps the tighter default.
-            c.health = SoakConfig.defaultHealth().completionTimeoutNanos(50_000_000L);
+            c.health = nativeCards.isEmpty() ? SoakConfig.defaultHealth().completionTimeoutNanos(50_000_000L) :
+                SoakConfig.nativeHealth();
         }
         if (requests != null)
         {
@@ -137,6 +159,26 @@ public final class SoakCommand implements Callable<Integer>
         c.latency = latency;
         c.bandwidth = bandwidth == null ? 0 : Specs.bandwidthBytesPerSecond(bandwidth);
         c.readPercent = readPercent;
+        if (!nativeCards.isEmpty())
+        {
+            for (final String option : List.of("--cards", "--latency", "--bandwidth"))
+            {
+                if (matched(option))
+                {
+                    throw new UsageException(option + " applies to simulated cards; with --card the cards are the ones " +
+                        "given (sim and native cards share no disk or network)");
+                }
+            }
+            c.cardSpecs = List.copyOf(nativeCards);
+            c.forceIdentity = forceIdentity;
+            c.guestIp = guestIp == null ? 0 : Specs.ipv4("--guest-ip", guestIp);
+            c.peerIp = peerIp == null ? 0 : Specs.ipv4("--peer-ip", peerIp);
+            c.peerMac = peerMac == null ? 0 : Specs.mac("--peer-mac", peerMac);
+        }
+        else if (forceIdentity || guestIp != null || peerIp != null || peerMac != null)
+        {
+            throw new UsageException("--force-identity, --guest-ip, --peer-ip and --peer-mac apply to --card cards only");
+        }
         c.validate();
         final dev.braid.examples.soak.DeviceKind kind = dev.braid.examples.soak.DeviceKinds.of(c.device);
         if (c.activePassive() && selector != null && !"queue-affine".equals(selector))
@@ -145,7 +187,14 @@ public final class SoakCommand implements Callable<Integer>
         }
         Policies.selector(c, kind.defaultSelector());
         kind.validate(c);
-        FaultPlan.validate(c.faults, c.cards);
+        if (c.isNative())
+        {
+            FaultPlan.validateNative(c.faults, c.nativeSpecs());
+        }
+        else
+        {
+            FaultPlan.validate(c.faults, c.cards);
+        }
         Specs.outputFile("--json", json);
         Specs.outputFile("--chart", chart);
         if (json != null && chart != null && json.toAbsolutePath().normalize().equals(chart.toAbsolutePath().normalize()))
@@ -153,6 +202,12 @@ public final class SoakCommand implements Callable<Integer>
             throw new UsageException("--json and --chart must name different files: " + json);
         }
         return c;
+    }
+
+    private boolean matched(final String option)
+    {
+        return spec != null && spec.commandLine().getParseResult() != null &&
+            spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
     public Integer call() throws IOException

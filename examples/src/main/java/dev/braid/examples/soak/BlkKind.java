@@ -70,6 +70,10 @@ public final class BlkKind implements DeviceKind
         /** Null unless queue-affine: then every card is wrapped to check per-queue write order. */
         private final WriteOrder order;
         private final BlockModel model = new BlockModel(BlockModel.Format.BLK);
+        /** Native cards (--card), index = card index; empty for sim disks. */
+        private final List<BlockCard> nativeCards = new ArrayList<>();
+        private final List<NativeTarget> nativeTargets = new ArrayList<>();
+        private final int cardQueues;
 
         Rig(final SoakConfig config, final NanoClock clock, final Consumer<Agent> onAgentAdded)
         {
@@ -81,16 +85,60 @@ public final class BlkKind implements DeviceKind
             final int slot = BlkGuestWorkload.slotBytes(config.maxSectorsPerRequest);
             final long perQueue = RingLayout.alignUp(64L * 1024 + (long)ringSize * 64 + (long)ringSize * slot, 4096);
             final GuestMemory memory = GuestMemory.allocate((int)Math.min(Integer.MAX_VALUE, perQueue * queues + (1 << 20)));
-            store = new SharedBlockStore((long)config.sectorsPerQueue * queues);
-            order = Policies.selector(config, "least-outstanding") == SelectorKind.QUEUE_AFFINE ?
-                new WriteOrder(queues, ringSize) : null;
-
+            cardQueues = Math.min(8, Math.max(2, config.queues));
             final List<BlockCard> cards = new ArrayList<>();
-            for (int i = 0; i < config.cards; i++)
+            int sectorsPerQueue = config.sectorsPerQueue;
+            String serial = "braid-soak";
+            if (config.isNative())
             {
-                final SimDisk disk = newDisk(i);
-                disks.add(disk);
-                cards.add(recorded(disk));
+                store = null;
+                // The order check wraps sim disks only: a native run checks data, not submission order.
+                order = null;
+                final List<NativeCards.Spec> specs = config.nativeSpecs();
+                try
+                {
+                    for (int i = 0; i < specs.size(); i++)
+                    {
+                        nativeCards.add(NativeCards.openBlock(specs.get(i), cardName(specs.get(i), i), cardQueues, 64));
+                    }
+                    NativeCards.checkSizes(specs, nativeCards, config.forceIdentity);
+                    final long capacity = nativeCards.get(0).capacitySectors();
+                    sectorsPerQueue = (int)Math.min(sectorsPerQueue, capacity / queues);
+                    if (sectorsPerQueue < config.maxSectorsPerRequest)
+                    {
+                        throw new UsageException("--card " + specs.get(0).text() + ": " + capacity * 512 + " bytes is too " +
+                            "small for " + queues + " queue(s) of " + config.maxSectorsPerRequest + "-sector requests");
+                    }
+                    // The reference model starts from zeroes: the range the guests own is zeroed first.
+                    NativeCards.zero(nativeCards.get(0), specs.get(0).text(), (long)sectorsPerQueue * queues);
+                }
+                catch (final RuntimeException ex)
+                {
+                    NativeCards.closeAll(nativeCards);
+                    throw ex;
+                }
+                for (int i = 0; i < specs.size(); i++)
+                {
+                    cards.add(nativeCards.get(i));
+                    nativeTargets.add(new NativeTarget(nativeCards.get(i), specs.get(i)));
+                }
+                // GET_ID: a file's stable id (device and inode), the same over every path to it.
+                if (nativeCards.get(0) instanceof dev.braid.cards.file.FileBlockCard file)
+                {
+                    serial = new String(file.stableId(), java.nio.charset.StandardCharsets.US_ASCII);
+                }
+            }
+            else
+            {
+                store = new SharedBlockStore((long)config.sectorsPerQueue * queues);
+                order = Policies.selector(config, "least-outstanding") == SelectorKind.QUEUE_AFFINE ?
+                    new WriteOrder(queues, ringSize) : null;
+                for (int i = 0; i < config.cards; i++)
+                {
+                    final SimDisk disk = newDisk(i);
+                    disks.add(disk);
+                    cards.add(recorded(disk));
+                }
             }
 
             final DeviceQueue[] deviceQueues = new DeviceQueue[queues];
@@ -107,14 +155,14 @@ public final class BlkKind implements DeviceKind
                 final long area = RingLayout.alignUp(layout.endGpa(), 64);
                 final long limit = config.requests > 0 ? Math.max(1, config.requests / queues + (q < config.requests % queues ? 1 : 0)) : 0;
                 guests.add(BlkGuestWorkload.builder().queue(q, guestQueue).memory(memory).areaGpa(area)
-                    .range((long)q * config.sectorsPerQueue, config.sectorsPerQueue)
+                    .range((long)q * sectorsPerQueue, sectorsPerQueue)
                     .maxPerRequest(config.maxSectorsPerRequest).readPercent(config.readPercent).requests(limit)
                     .maxOutstanding(config.queueDepth).seed(config.seed * 31 + q).build());
                 guestQueues.add(guestQueue);
                 gpa = RingLayout.alignUp(area + (long)ringSize * slot, 4096);
             }
             device = VirtioBlkDevice.aggregate(new VirtioBlkDevice.Context().memory(memory).cards(cards)
-                .queueCount(queues).maxSegments(16).serial("braid-soak")
+                .queueCount(queues).maxSegments(16).serial(serial)
                 .aggregation(Policies.aggregation(config, "least-outstanding")).health(config.health)
                 .clock(clock).seed(config.seed).maxCards(SoakConfig.MAX_CARDS).onAgentAdded(onAgentAdded),
                 deviceQueues, VirtioBlkDevice.offeredFeatures());
@@ -123,6 +171,11 @@ public final class BlkKind implements DeviceKind
         private BlockCard recorded(final SimDisk disk)
         {
             return order == null ? disk : new OrderRecordingDisk(disk, order);
+        }
+
+        private static String cardName(final NativeCards.Spec spec, final int index)
+        {
+            return (spec.kind() == NativeCards.Kind.FILE ? "file" : "nbd") + index;
         }
 
         private SimDisk newDisk(final int index)
@@ -153,6 +206,10 @@ public final class BlkKind implements DeviceKind
 
         public List<FaultTarget> faultTargets()
         {
+            if (!nativeTargets.isEmpty())
+            {
+                return new ArrayList<>(nativeTargets);
+            }
             return List.copyOf(disks);
         }
 
@@ -163,6 +220,21 @@ public final class BlkKind implements DeviceKind
 
         public int hotAddCard()
         {
+            if (!nativeCards.isEmpty())
+            {
+                // Another path of the first card's spec (a file opened again, a new NBD connection set).
+                final NativeCards.Spec spec = config.nativeSpecs().get(0);
+                final BlockCard card = NativeCards.openBlock(spec, cardName(spec, nativeCards.size()), cardQueues, 64);
+                final int index = device.hotAdd(card);
+                while (nativeCards.size() <= index)
+                {
+                    nativeCards.add(null);
+                    nativeTargets.add(null);
+                }
+                nativeCards.set(index, card);
+                nativeTargets.set(index, new NativeTarget(card, spec));
+                return index;
+            }
             final SimDisk disk = newDisk(disks.size());
             final int index = device.hotAdd(recorded(disk));
             while (disks.size() <= index)
@@ -225,6 +297,16 @@ public final class BlkKind implements DeviceKind
 
         public long cardInFlight(final int card)
         {
+            if (!nativeCards.isEmpty())
+            {
+                final BlockCard c = card < nativeCards.size() ? nativeCards.get(card) : null;
+                long n = 0;
+                for (int q = 0; c != null && q < c.queueCount(); q++)
+                {
+                    n += NativeCards.inFlight(c, q);
+                }
+                return n;
+            }
             final SimDisk disk = card < disks.size() ? disks.get(card) : null;
             if (disk == null)
             {
@@ -238,8 +320,22 @@ public final class BlkKind implements DeviceKind
             return n;
         }
 
+        public void close()
+        {
+            NativeCards.closeAll(nativeCards);
+        }
+
         public long cardCompleted(final int card)
         {
+            if (!nativeCards.isEmpty())
+            {
+                long n = 0;
+                for (int g = 0; g < device.guestQueueCount(); g++)
+                {
+                    n += device.frontQueue(g).stats().cardCompleted(card);
+                }
+                return n;
+            }
             final SimDisk disk = card < disks.size() ? disks.get(card) : null;
             return disk == null ? 0 : disk.completed();
         }

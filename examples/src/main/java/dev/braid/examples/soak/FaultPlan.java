@@ -51,6 +51,62 @@ public final class FaultPlan
         }
     }
 
+    /**
+     * --faults for native cards: none, demo (one real fault: the first card fail-stopped, or a TAP
+     * set down and up again) or a schedule file whose faults each card can take ({@link NativeTarget}).
+     */
+    public static void validateNative(final String faults, final List<NativeCards.Spec> specs)
+    {
+        switch (faults.toLowerCase(Locale.ROOT))
+        {
+            case "none":
+            case "demo":
+                return;
+            default:
+                if (AdversarialSchedules.isAdversarial(faults) || List.of("light", "heavy").contains(faults.toLowerCase(Locale.ROOT)))
+                {
+                    throw new UsageException("--faults " + faults + " draws simulated faults (hang, slow, zombie, error " +
+                        "bursts); native cards take none, demo or a schedule file of fail-stop (and link-down for tap:)");
+                }
+                final Path file = Path.of(faults);
+                if (!Files.isRegularFile(file))
+                {
+                    throw new UsageException("--faults must be none, demo or a schedule file with native cards: " + faults);
+                }
+                for (final ScheduleFile.Entry e : ScheduleFile.read(file, specs.size()))
+                {
+                    if (e.action() == FaultAction.INJECT)
+                    {
+                        NativeTarget.check(specs.get(e.card()), e.fault(), faults);
+                    }
+                }
+        }
+    }
+
+    /**
+     * The native demo: with two or more cards, card 0 fails once, a third into the run: a TAP is
+     * set down (and up at two thirds), any other card is fail-stopped (it stays dead). One card: none.
+     */
+    static FaultSchedule nativeDemo(final long horizonNanos, final List<FaultTarget> targets)
+    {
+        final FaultSchedule schedule = new FaultSchedule();
+        if (targets.size() < 2)
+        {
+            return schedule;
+        }
+        final NativeTarget first = (NativeTarget)targets.get(0);
+        if (first.card() instanceof dev.braid.virtio.card.NetCard)
+        {
+            schedule.inject(horizonNanos / 3, first, CardFault.LINK_DOWN, 0);
+            schedule.heal(2 * horizonNanos / 3, first);
+        }
+        else
+        {
+            schedule.inject(horizonNanos / 3, first, CardFault.FAIL_STOP, 0);
+        }
+        return schedule;
+    }
+
     public static FaultSchedule build(
         final String faults, final long seed, final long horizonNanos, final List<FaultTarget> targets,
         final long completionTimeoutNanos)
@@ -69,6 +125,10 @@ public final class FaultPlan
             case "heavy":
                 return FaultSchedule.random(seed, FaultProfile.HEAVY, horizonNanos, targets);
             case "demo":
+                if (!targets.isEmpty() && targets.get(0) instanceof NativeTarget)
+                {
+                    return nativeDemo(horizonNanos, targets);
+                }
                 return demo(horizonNanos, targets, completionTimeoutNanos);
             default:
                 final FaultSchedule schedule = new FaultSchedule();

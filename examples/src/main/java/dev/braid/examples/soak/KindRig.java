@@ -104,6 +104,11 @@ public interface KindRig
         return null;
     }
 
+    /** Releases what the rig opened (native cards: fds, rings, connections); after the run. */
+    default void close()
+    {
+    }
+
     /** Kind-specific counters for the report and the JSON (snake_case names), in a stable order. */
     default Map<String, Long> extra()
     {

@@ -98,6 +98,8 @@ public final class NetKind implements DeviceKind
         private final GuestQueue txQueue;
         private final DriverQueue rxDriver;
         private final NetModel model = new NetModel(1);
+        /** TAP cards (--card tap:...), index = card index; empty for sim NICs. */
+        private final List<dev.braid.cards.tap.TapNetCard> taps = new ArrayList<>();
 
         Rig(final SoakConfig config, final NanoClock clock, final Consumer<Agent> onAgentAdded)
         {
@@ -117,10 +119,36 @@ public final class NetKind implements DeviceKind
             final long area = RingLayout.alignUp(ctrlLayout.endGpa(), 4096);
 
             final List<NetCard> cards = new ArrayList<>();
-            for (int i = 0; i < config.cards; i++)
+            if (config.isNative())
             {
-                cards.add(newNic(i));
+                try
+                {
+                    for (final NativeCards.Spec spec : config.nativeSpecs())
+                    {
+                        taps.add(NativeCards.openTap(spec, "tap" + taps.size()));
+                    }
+                }
+                catch (final RuntimeException ex)
+                {
+                    NativeCards.closeAll(taps);
+                    throw ex;
+                }
+                for (int i = 0; i < taps.size(); i++)
+                {
+                    cards.add(taps.get(i));
+                    targets.add(new NativeTarget(taps.get(i), config.nativeSpecs().get(i)));
+                }
             }
+            else
+            {
+                for (int i = 0; i < config.cards; i++)
+                {
+                    cards.add(newNic(i));
+                }
+            }
+            final int guestIp = config.isNative() ? config.guestIp : GUEST_IP;
+            final int peerIp = config.isNative() ? config.peerIp : PEER_IP;
+            final long peerMac = config.isNative() ? config.peerMac : PEER_MAC;
             net = VirtioNetDevice.aggregate(new VirtioNetDevice.Context().memory(memory).cards(cards).mac(DEVICE_MAC)
                 .aggregation(Policies.aggregation(config, defaultSelectorOf())).health(config.health)
                 .clock(clock).seed(config.seed).maxCards(SoakConfig.MAX_CARDS).onAgentAdded(onAgentAdded),
@@ -133,7 +161,7 @@ public final class NetKind implements DeviceKind
             // A reply outlives a hang's detection and replay; only later is it lost on the wire.
             final long replyTimeout = 2 * config.health.completionTimeoutNanos() + 10_000_000L;
             guest = NetGuestWorkload.builder().queues(rxDriver, txQueue, driverQueue(memory, ctrlLayout))
-                .memory(memory).areaGpa(area).guest(DEVICE_MAC, GUEST_IP).peer(PEER_MAC, PEER_IP).requests(limit)
+                .memory(memory).areaGpa(area).guest(DEVICE_MAC, guestIp).peer(peerMac, peerIp).requests(limit)
                 .maxAwaiting(config.queueDepth).replyTimeoutNanos(replyTimeout).clock(clock)
                 .configStatus(() -> net.state().status()).seed(config.seed * 31).build();
         }
@@ -230,6 +258,10 @@ public final class NetKind implements DeviceKind
 
         public int hotAddCard()
         {
+            if (!taps.isEmpty())
+            {
+                throw new UsageException("hot-add: the net soak over TAPs does not add cards (give every tap: with --card)");
+            }
             final SimNic nic = new SimNic("nic" + nics.size(), FrameBuilder.macBytes(0x525400CC0000L + nics.size()),
                 segment, clock, 1, 64, 256, latencyNanos);
             // Every card accepts the device MAC before it carries a frame.
@@ -281,8 +313,17 @@ public final class NetKind implements DeviceKind
             return 0;
         }
 
+        public void close()
+        {
+            NativeCards.closeAll(taps);
+        }
+
         public long cardCompleted(final int card)
         {
+            if (!taps.isEmpty())
+            {
+                return card < taps.size() ? taps.get(card).txFrames() : 0;
+            }
             final SimNic nic = card < nics.size() ? nics.get(card) : null;
             return nic == null ? 0 : nic.txFrames();
         }
@@ -309,7 +350,10 @@ public final class NetKind implements DeviceKind
             m.put("announces_requested", net.state().announcesRequested());
             m.put("announces_acked", guest.announceAcks());
             m.put("gratuitous_arps", net.announcer().arpsSent());
-            m.put("peer_announcements", peer.announcements());
+            if (taps.isEmpty())
+            {
+                m.put("peer_announcements", peer.announcements());
+            }
             return m;
         }
     }

@@ -46,6 +46,27 @@ public final class SoakConfig
     /** Sampling interval for the chart and the per-interval numbers; 0 picks duration/120. */
     public long intervalNanos;
     public HealthConfig health = defaultHealth();
+    /** Native card specs ({@code --card}); empty: {@link #cards} simulated cards. */
+    public java.util.List<String> cardSpecs = java.util.List.of();
+    /** Run even over cards that provably serve different disks (different files or sizes). */
+    public boolean forceIdentity;
+    /** net over native cards: the guest's address and the real peer it talks to (MAC and IPv4). */
+    public int guestIp;
+    public int peerIp;
+    public long peerMac;
+    private java.util.List<NativeCards.Spec> nativeSpecs = java.util.List.of();
+
+    /** Whether the cards are native ({@code --card}). */
+    public boolean isNative()
+    {
+        return !cardSpecs.isEmpty();
+    }
+
+    /** The checked native specs (after {@link #validate()}). */
+    public java.util.List<NativeCards.Spec> nativeSpecs()
+    {
+        return nativeSpecs;
+    }
 
     public static HealthConfig defaultHealth()
     {
@@ -55,6 +76,15 @@ public final class SoakConfig
             .maxDownNanos(1_000_000_000L)
             .probeIntervalNanos(5_000_000L)
             .stableNanos(2_000_000_000L);
+    }
+
+    /**
+     * Health for native cards: real I/O on a shared machine takes tens of ms now and then, so a
+     * card is called dead after 500 ms without an answer (a dead path's detection time).
+     */
+    public static HealthConfig nativeHealth()
+    {
+        return defaultHealth().completionTimeoutNanos(500_000_000L);
     }
 
     public boolean activePassive()
@@ -95,6 +125,20 @@ public final class SoakConfig
         }
         checkQueueBudget(queues, queueDepth);
         checkServiceTime();
+        if (isNative())
+        {
+            nativeSpecs = NativeCards.parse(cardSpecs, device, forceIdentity);
+            cards = nativeSpecs.size();
+            if (!threaded)
+            {
+                throw new UsageException("--deterministic runs simulated cards only: native cards (--card) run in real time");
+            }
+            if ("net".equals(device) && (guestIp == 0 || peerIp == 0 || peerMac == 0))
+            {
+                throw new UsageException("--device net --card tap:... needs --guest-ip, --peer-ip and --peer-mac " +
+                    "(the real host on the TAPs' network that answers ping and UDP echo on port 7)");
+            }
+        }
         return this;
     }
 
@@ -153,10 +197,10 @@ public final class SoakConfig
 
     public String describe()
     {
-        return device + " " + cards + " cards " + mode + (selector != null ? " " + selector : "") + ", " + queues +
+        return device + " " + (isNative() ? String.join(" ", cardSpecs) : cards + " cards") + " " + mode + (selector != null ? " " + selector : "") + ", " + queues +
             " queue(s) x depth " + queueDepth + (packed ? " packed" : " split") + ", " +
             (requests > 0 ? requests + " requests" : Specs.nanos(durationNanos)) + ", faults " + faults +
-            ", seed " + seed + ", " + (threaded ? "threaded" : "deterministic") + ", latency " + latency +
+            ", seed " + seed + ", " + (threaded ? "threaded" : "deterministic") + (isNative() ? "" : ", latency " + latency) +
             (bandwidth > 0 ? ", " + bandwidth / 1_000_000 + " MB/s per card" : "");
     }
 }

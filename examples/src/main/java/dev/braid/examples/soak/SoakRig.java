@@ -215,7 +215,15 @@ public final class SoakRig
         java.util.Arrays.fill(faultAt, -1);
         java.util.Arrays.fill(openFailover, -1);
         final long epochStart = kind.device().currentMap().epoch();
-        final SoakResult result = config.threaded ? runThreaded() : runDeterministic();
+        final SoakResult result;
+        try
+        {
+            result = config.threaded ? runThreaded() : runDeterministic();
+        }
+        finally
+        {
+            kind.close();
+        }
         result.wallNanos = System.nanoTime() - wallStart;
         result.epochStart = epochStart;
         result.epochEnd = kind.device().currentMap().epoch();

@@ -269,6 +269,69 @@ public final class Specs
         }
     }
 
+    /** A dotted IPv4 address as an int (big-endian), e.g. 10.0.0.2. */
+    public static int ipv4(final String option, final String text)
+    {
+        final String[] parts = text.trim().split("\\.", -1);
+        int ip = 0;
+        try
+        {
+            if (parts.length != 4)
+            {
+                throw new NumberFormatException();
+            }
+            for (final String part : parts)
+            {
+                final int b = Integer.parseInt(part);
+                if (b < 0 || b > 255 || part.isEmpty() || part.length() > 3)
+                {
+                    throw new NumberFormatException();
+                }
+                ip = (ip << 8) | b;
+            }
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new UsageException(option + " must be an IPv4 address like 10.0.0.2: " + text);
+        }
+        if (ip == 0)
+        {
+            throw new UsageException(option + " must not be 0.0.0.0: " + text);
+        }
+        return ip;
+    }
+
+    /** A unicast MAC address aa:bb:cc:dd:ee:ff as a long. */
+    public static long mac(final String option, final String text)
+    {
+        final String[] parts = text.trim().split(":", -1);
+        long mac = 0;
+        try
+        {
+            if (parts.length != 6)
+            {
+                throw new NumberFormatException();
+            }
+            for (final String part : parts)
+            {
+                if (part.length() != 2)
+                {
+                    throw new NumberFormatException();
+                }
+                mac = (mac << 8) | Integer.parseInt(part, 16);
+            }
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new UsageException(option + " must be a MAC address like 52:54:00:12:34:56: " + text);
+        }
+        if (mac == 0 || (mac & (1L << 40)) != 0)
+        {
+            throw new UsageException(option + " must be a unicast, non-zero MAC address: " + text);
+        }
+        return mac;
+    }
+
     /** A per-card cap with a burst of 1 ms worth of bytes (at least 64 KiB). */
     public static BandwidthCap bandwidthCap(final long bytesPerSecond)
     {
