@@ -97,8 +97,8 @@ public final class RealCardScenarios
                 rig.at(1_000 * MS, "SIGKILL qemu-nbd of card 0", x -> kill(a));
                 final SoakResult r = rig.run();
                 final long after = completedAfter(r, 1, 1_000 * MS);
-                return row(name, r, hasFailover(r, 0) && after > 0, "card0 " + r.cards.get(0).health() + ", card1 served " +
-                    after + " after the kill; " + reasons(r));
+                return row(name, r, hasFailover(r, 0) && after > 0, "card0 " + r.cards.get(0).health() + " " +
+                    downAt(r, 0, 1_000 * MS) + ", card1 served " + after + " after the kill; " + reasons(r));
             }
             case "nbdkit-error-burst":
             {
@@ -127,7 +127,8 @@ public final class RealCardScenarios
                 c.cardSpecs = List.of(a.uri(), b.uri());
                 final SoakRig rig = new SoakRig(c);
                 final SoakResult r = rig.run();
-                return row(name, r, hasFailover(r, 1, TransitionReason.TIMEOUT), "detected by " + reasons(r));
+                return row(name, r, hasFailover(r, 1, TransitionReason.TIMEOUT), downAt(r, 1, 0) + " (3 s delay from the start); " +
+                    reasons(r));
             }
             case "tap-link-down":
             {
@@ -148,7 +149,7 @@ public final class RealCardScenarios
                 final SoakResult r = rig.run();
                 final long after = completedAfter(r, 1, 1_000 * MS);
                 final long ok = r.extra.getOrDefault("replies_ok", 0L);
-                return row(name, r, hasFailover(r, 0) && after > 0 && ok > 0, "replies ok " + ok + ", lost on the wire " +
+                return row(name, r, hasFailover(r, 0) && after > 0 && ok > 0, downAt(r, 0, 1_000 * MS) + ", replies ok " + ok + ", lost on the wire " +
                     r.extra.get("wire_lost_replies") + ", card1 tx after down " + after + "; " + reasons(r));
             }
             case "file-hot-add":
@@ -215,6 +216,20 @@ public final class RealCardScenarios
             }
         }
         return n;
+    }
+
+    /** When card {@code card} first went DOWN, and how long after the fault at {@code faultNanos}. */
+    private static String downAt(final SoakResult r, final int card, final long faultNanos)
+    {
+        for (final Failover f : r.failovers)
+        {
+            if (f.card() == card)
+            {
+                return "down at " + Specs.nanos(f.downAtNanos()) + " (" + Specs.nanos(f.downAtNanos() - faultNanos) +
+                    " after the fault, " + f.reason() + ")";
+            }
+        }
+        return "never down";
     }
 
     private static ScenarioResult row(final String name, final SoakResult r, final boolean claim, final String note)
