@@ -76,10 +76,14 @@ public final class ServeCommand implements Callable<Integer>
     @Option(names = "--queue-size", paramLabel = "N", description = "Largest ring size accepted, a power of two 1..32768. Default: ${DEFAULT-VALUE}.")
     int queueSize = 256;
 
+    @Option(names = "--force-identity", description = "Serve cards that provably serve different disks (different files or sizes).")
+    boolean forceIdentity;
+
     /** The checked form of the flags: nothing opened yet. */
     record Plan(Path socket, boolean client, long simBytes, int simCards, List<NbdUri> nbd, List<Path> files, Aggregation aggregation,
-        int queues, int queueSize)
+        int queues, int queueSize, boolean forceIdentity)
     {
+
         int cardCount()
         {
             return simCards + nbd.size() + files.size();
@@ -143,7 +147,7 @@ public final class ServeCommand implements Callable<Integer>
             }
             else if (card.startsWith("file:"))
             {
-                files.add(filePath(card, files));
+                files.add(filePath(card, forceIdentity ? List.of() : files));
             }
             else
             {
@@ -177,7 +181,8 @@ public final class ServeCommand implements Callable<Integer>
         {
             throw new UsageException("--queues " + queues + " x --queue-size " + queueSize + ": over 65536 ring entries in all");
         }
-        return new Plan(socket, client, simBytes, simCards, List.copyOf(nbd), List.copyOf(files), aggregation, queues, queueSize);
+        return new Plan(socket, client, simBytes, simCards, List.copyOf(nbd), List.copyOf(files), aggregation, queues, queueSize,
+            forceIdentity);
     }
 
     /**
@@ -332,6 +337,17 @@ public final class ServeCommand implements Callable<Integer>
                 }
                 cards.add(card);
                 closeables.add(card);
+            }
+            // Different capacities: provably different disks, not paths to one.
+            for (final BlockCard card : cards)
+            {
+                if (!plan.forceIdentity() && card.capacitySectors() != cards.get(0).capacitySectors())
+                {
+                    err.println("braid: --card " + card.name() + ": " + card.capacitySectors() * 512 + " bytes, but " +
+                        cards.get(0).name() + " has " + cards.get(0).capacitySectors() * 512 +
+                        " (different sizes: two disks, not two paths to one; --force-identity to serve anyway)");
+                    return BraidCli.USAGE;
+                }
             }
             final java.util.function.Consumer<String> log = line ->
             {

@@ -109,6 +109,24 @@ class NativeSoakTest
     }
 
     @Test
+    void serveRefusesNbdPathsOfDifferentSizesBeforeBinding() throws Exception
+    {
+        RealPeers.requireExecutable("qemu-nbd");
+        try (RealPeerLab lab = RealPeerLab.create())
+        {
+            final RealPeerLab.Server a = lab.qemuNbd(lab.image("a.img", 16L << 20));
+            final RealPeerLab.Server b = lab.qemuNbd(lab.image("b.img", 32L << 20));
+            final Path socket = dir.resolve("serve.sock");
+            final int code = BraidCli.run(new PrintWriter(out, true), new PrintWriter(err, true), "serve", "--socket",
+                socket.toString(), "--card", a.uri(), "--card", b.uri());
+            assertEquals(BraidCli.USAGE, code, err.toString());
+            assertEquals("braid: --card nbd1: 33554432 bytes, but nbd0 has 16777216 (different sizes: two disks, not two " +
+                "paths to one; --force-identity to serve anyway)", err.toString().trim());
+            assertFalse(Files.exists(socket), "nothing bound");
+        }
+    }
+
+    @Test
     void twoTapsOnOneBridgeWithARealPeer() throws Exception
     {
         RealPeers.requireRoot();
