@@ -186,6 +186,16 @@ class NativeSoakTest
     }
 
     @Test
+    void faultsRealListsItsScenariosAndRefusesUnknownOnes()
+    {
+        assertEquals(BraidCli.OK, BraidCli.run(new PrintWriter(out, true), new PrintWriter(err, true), "faults", "--real", "--list"));
+        assertEquals(dev.braid.examples.faults.RealCardScenarios.names(), out.toString().lines().toList());
+        assertEquals(BraidCli.USAGE, BraidCli.run(new PrintWriter(out, true), new PrintWriter(err, true), "faults", "--real",
+            "hang-timeout"));
+        assertEquals("braid: unknown scenario 'hang-timeout' (braid faults --real --list shows them)", err.toString().trim());
+    }
+
+    @Test
     void aScheduleWithAFaultNoRealCardTakesIsRefused() throws Exception
     {
         final Path a = image("a.img", 1 << 20);
