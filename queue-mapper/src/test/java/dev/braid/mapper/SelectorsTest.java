@@ -26,6 +26,13 @@ class SelectorsTest
         return builder.build(1);
     }
 
+    /** One request on {@code route}, submitted and completed after {@code nanos}. */
+    private static void served(final RouteSelector selector, final int route, final long nanos)
+    {
+        selector.onSubmit(route);
+        selector.onComplete(route, nanos);
+    }
+
     @Test
     void queueAffineAlwaysPicksFirstRoute()
     {
@@ -130,10 +137,8 @@ class SelectorsTest
         final ServiceTimeSelector selector = new ServiceTimeSelector(CARDS, QUEUES);
         final int fast = map.route(0, 0);
         final int slow = map.route(0, 1);
-        selector.onSubmit(fast);
-        selector.onComplete(fast, 10_000);
-        selector.onSubmit(slow);
-        selector.onComplete(slow, 40_000);
+        served(selector, fast, 10_000);
+        served(selector, slow, 40_000);
 
         // Keep requests outstanding: the fast route takes ~4x as many before the slow one is cheaper.
         final int[] counts = new int[2];
@@ -153,8 +158,7 @@ class SelectorsTest
         final ServiceTimeSelector selector = new ServiceTimeSelector(CARDS, QUEUES);
         final int a = map.route(0, 0);
         final int b = map.route(0, 1);
-        selector.onSubmit(a);
-        selector.onComplete(a, 50_000);
+        served(selector, a, 50_000);
         assertEquals(50_000, selector.ewmaNanos(a));
         selector.onSubmit(a);
         // b has no sample: assumed as fast as a, and a has one outstanding, so b gets the next one.
@@ -163,14 +167,12 @@ class SelectorsTest
         selector.onComplete(a, 50_000);
         for (int i = 0; i < 100; i++)
         {
-            selector.onSubmit(b);
-            selector.onComplete(b, 1_000_000);
+            served(selector, b, 1_000_000);
         }
         assertEquals(0, selector.select(map, 0, 0));
         for (int i = 0; i < 200; i++)
         {
-            selector.onSubmit(b);
-            selector.onComplete(b, 1_000);
+            served(selector, b, 1_000);
         }
         assertTrue(selector.ewmaNanos(b) < 2_000, "ewma follows: " + selector.ewmaNanos(b));
         assertEquals(1, selector.select(map, 0, 0));
