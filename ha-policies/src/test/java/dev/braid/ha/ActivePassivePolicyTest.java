@@ -22,6 +22,15 @@ class ActivePassivePolicyTest
         return QueueMap.builder(G).build(0);
     }
 
+    /** The primary (card 5) fails at time 0: the first repair puts every queue on the standby, card 3. */
+    static QueueMap primaryDown(final ActivePassivePolicy p, final CardPool pool)
+    {
+        pool.setHealth(5, HealthState.DOWN, 0);
+        final QueueMap m = p.repair(empty(), pool, 0);
+        assertAllOn(m, 3, 4);
+        return m;
+    }
+
     static void assertAllOn(final QueueMap map, final int card, final int queueCount)
     {
         for (int g = 0; g < G; g++)
@@ -80,9 +89,7 @@ class ActivePassivePolicyTest
     {
         final CardPool pool = pool();
         final ActivePassivePolicy p = new ActivePassivePolicy(G, Failback.immediate());
-        pool.setHealth(5, HealthState.DOWN, 0);
-        QueueMap m = p.repair(empty(), pool, 0);
-        assertAllOn(m, 3, 4);
+        QueueMap m = primaryDown(p, pool);
         assertTrue(p.plan(m, pool, 0).isEmpty());
 
         pool.setHealth(5, HealthState.SUSPECT, 1);
@@ -114,8 +121,7 @@ class ActivePassivePolicyTest
     {
         final CardPool pool = pool();
         final ActivePassivePolicy p = new ActivePassivePolicy(G, Failback.manual());
-        pool.setHealth(5, HealthState.DOWN, 0);
-        QueueMap m = p.repair(empty(), pool, 0);
+        QueueMap m = primaryDown(p, pool);
 
         p.failback();
         assertTrue(p.plan(m, pool, 1).isEmpty(), "primary still down: the request lapses");
@@ -134,8 +140,7 @@ class ActivePassivePolicyTest
         final CardPool pool = pool();
         final long delay = 1000;
         final ActivePassivePolicy p = new ActivePassivePolicy(G, Failback.delayed(delay));
-        pool.setHealth(5, HealthState.DOWN, 0);
-        QueueMap m = p.repair(empty(), pool, 0);
+        QueueMap m = primaryDown(p, pool);
 
         pool.setHealth(5, HealthState.UP, 100);
         assertEquals(1100, p.reevaluateAtNanos(m, pool, 100));
@@ -173,8 +178,7 @@ class ActivePassivePolicyTest
     {
         final CardPool pool = pool();
         final ActivePassivePolicy p = new ActivePassivePolicy(G, Failback.manual());
-        pool.setHealth(5, HealthState.DOWN, 0);
-        final QueueMap standby = p.repair(empty(), pool, 0);
+        final QueueMap standby = primaryDown(p, pool);
         pool.setHealth(5, HealthState.UP, 1);
         p.failback();
         final RebalancePlan plan = p.plan(standby, pool, 2);

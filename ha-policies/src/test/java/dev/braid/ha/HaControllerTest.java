@@ -81,11 +81,8 @@ class HaControllerTest
 
     static HealthConfig config()
     {
-        return new HealthConfig()
-            .suspectAfterErrors(2).downAfterErrors(4).errorWindowNanos(100 * MS)
-            .completionTimeoutNanos(500 * MS)
-            .probeIntervalNanos(10 * MS).upAfterProbes(2)
-            .minDownNanos(50 * MS).maxDownNanos(2000 * MS).stableNanos(5000 * MS);
+        // CardHealthTest's thresholds, with longer hold-downs so a test's card stays down while it looks.
+        return CardHealthTest.config().maxDownNanos(2000 * MS).stableNanos(5000 * MS);
     }
 
     static Harness activeActive(final int cards, final int guestQueues)

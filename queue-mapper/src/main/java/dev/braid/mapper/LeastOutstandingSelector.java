@@ -7,13 +7,13 @@ package dev.braid.mapper;
 public final class LeastOutstandingSelector implements RouteSelector
 {
     private final RouteSlots slots;
-    private final long[] outstanding;
+    private final OutstandingCounts outstanding;
     private final SplitMix64 random;
 
     public LeastOutstandingSelector(final int maxCards, final int maxQueuesPerCard, final long seed)
     {
         slots = new RouteSlots(maxCards, maxQueuesPerCard);
-        outstanding = new long[slots.slotCount()];
+        outstanding = new OutstandingCounts(slots);
         random = new SplitMix64(seed);
     }
 
@@ -25,7 +25,7 @@ public final class LeastOutstandingSelector implements RouteSelector
         int ties = 0;
         for (int i = 0; i < count; i++)
         {
-            final long value = outstanding[slots.slot(map.route(guestQueue, i))];
+            final long value = outstanding.of(map.route(guestQueue, i));
             if (value < bestOutstanding)
             {
                 bestOutstanding = value;
@@ -43,21 +43,17 @@ public final class LeastOutstandingSelector implements RouteSelector
 
     public void onSubmit(final int route)
     {
-        outstanding[slots.slot(route)]++;
+        outstanding.onSubmit(route);
     }
 
     public void onComplete(final int route, final long serviceNanos)
     {
-        final int slot = slots.slot(route);
-        if (outstanding[slot] > 0)
-        {
-            outstanding[slot]--;
-        }
+        outstanding.onComplete(route);
     }
 
     /** Requests outstanding on {@code route} as this selector counts them. */
     public long outstanding(final int route)
     {
-        return outstanding[slots.slot(route)];
+        return outstanding.of(route);
     }
 }

@@ -17,7 +17,7 @@ public final class ServiceTimeSelector implements RouteSelector
 
     private final RouteSlots slots;
     private final long[] ewmaNanos;
-    private final long[] outstanding;
+    private final OutstandingCounts outstanding;
     private final int weightShift;
 
     public ServiceTimeSelector(final int maxCards, final int maxQueuesPerCard)
@@ -33,7 +33,7 @@ public final class ServiceTimeSelector implements RouteSelector
         }
         slots = new RouteSlots(maxCards, maxQueuesPerCard);
         ewmaNanos = new long[slots.slotCount()];
-        outstanding = new long[slots.slotCount()];
+        outstanding = new OutstandingCounts(slots);
         this.weightShift = weightShift;
     }
 
@@ -57,7 +57,7 @@ public final class ServiceTimeSelector implements RouteSelector
         {
             final int slot = slots.slot(map.route(guestQueue, i));
             final long ewma = ewmaNanos[slot];
-            final long cost = (ewma == 0 ? unknown : ewma) * (Math.min(outstanding[slot], MAX_OUTSTANDING_FACTOR) + 1);
+            final long cost = (ewma == 0 ? unknown : ewma) * (Math.min(outstanding.ofSlot(slot), MAX_OUTSTANDING_FACTOR) + 1);
             if (cost < bestCost)
             {
                 bestCost = cost;
@@ -69,16 +69,12 @@ public final class ServiceTimeSelector implements RouteSelector
 
     public void onSubmit(final int route)
     {
-        outstanding[slots.slot(route)]++;
+        outstanding.onSubmit(route);
     }
 
     public void onComplete(final int route, final long serviceNanos)
     {
-        final int slot = slots.slot(route);
-        if (outstanding[slot] > 0)
-        {
-            outstanding[slot]--;
-        }
+        final int slot = outstanding.onComplete(route);
         final long sample = Math.max(1, Math.min(serviceNanos, MAX_SAMPLE_NANOS));
         final long ewma = ewmaNanos[slot];
         ewmaNanos[slot] = ewma == 0 ? sample : Math.max(1, ewma + ((sample - ewma) >> weightShift));
@@ -92,6 +88,6 @@ public final class ServiceTimeSelector implements RouteSelector
 
     public long outstanding(final int route)
     {
-        return outstanding[slots.slot(route)];
+        return outstanding.of(route);
     }
 }

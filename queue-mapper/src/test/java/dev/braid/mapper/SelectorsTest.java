@@ -16,6 +16,12 @@ class SelectorsTest
     private static final int CARDS = 4;
     private static final int QUEUES = 8;
 
+    // The service-time tests: one guest queue over two routes (card 0, card 1), a fresh selector each.
+    private final QueueMap twoRoutes = map(0, 0, 1, 0);
+    private final ServiceTimeSelector serviceTime = new ServiceTimeSelector(CARDS, QUEUES);
+    private final int routeA = twoRoutes.route(0, 0);
+    private final int routeB = twoRoutes.route(0, 1);
+
     private static QueueMap map(final int... cardQueuePairs)
     {
         final QueueMap.Builder builder = QueueMap.builder(1);
@@ -24,6 +30,13 @@ class SelectorsTest
             builder.add(0, cardQueuePairs[i], cardQueuePairs[i + 1]);
         }
         return builder.build(1);
+    }
+
+    /** One request on {@code route}, submitted and completed after {@code nanos}. */
+    private static void served(final RouteSelector selector, final int route, final long nanos)
+    {
+        selector.onSubmit(route);
+        selector.onComplete(route, nanos);
     }
 
     @Test
@@ -126,22 +139,17 @@ class SelectorsTest
     @Test
     void serviceTimePrefersFasterRoute()
     {
-        final QueueMap map = map(0, 0, 1, 0);
-        final ServiceTimeSelector selector = new ServiceTimeSelector(CARDS, QUEUES);
-        final int fast = map.route(0, 0);
-        final int slow = map.route(0, 1);
-        selector.onSubmit(fast);
-        selector.onComplete(fast, 10_000);
-        selector.onSubmit(slow);
-        selector.onComplete(slow, 40_000);
+        // Route A is the fast one.
+        served(serviceTime, routeA, 10_000);
+        served(serviceTime, routeB, 40_000);
 
         // Keep requests outstanding: the fast route takes ~4x as many before the slow one is cheaper.
         final int[] counts = new int[2];
         for (int i = 0; i < 50; i++)
         {
-            final int index = selector.select(map, 0, 0);
+            final int index = serviceTime.select(twoRoutes, 0, 0);
             counts[index]++;
-            selector.onSubmit(map.route(0, index));
+            serviceTime.onSubmit(twoRoutes.route(0, index));
         }
         assertTrue(counts[0] >= 3 * counts[1] && counts[1] > 0, "fast/slow split " + counts[0] + "/" + counts[1]);
     }
@@ -149,45 +157,36 @@ class SelectorsTest
     @Test
     void serviceTimeTriesUnmeasuredRouteAndTracksChange()
     {
-        final QueueMap map = map(0, 0, 1, 0);
-        final ServiceTimeSelector selector = new ServiceTimeSelector(CARDS, QUEUES);
-        final int a = map.route(0, 0);
-        final int b = map.route(0, 1);
-        selector.onSubmit(a);
-        selector.onComplete(a, 50_000);
-        assertEquals(50_000, selector.ewmaNanos(a));
-        selector.onSubmit(a);
-        // b has no sample: assumed as fast as a, and a has one outstanding, so b gets the next one.
-        assertEquals(1, selector.select(map, 0, 0));
+        served(serviceTime, routeA, 50_000);
+        assertEquals(50_000, serviceTime.ewmaNanos(routeA));
+        serviceTime.onSubmit(routeA);
+        // B has no sample: assumed as fast as A, and A has one outstanding, so B gets the next one.
+        assertEquals(1, serviceTime.select(twoRoutes, 0, 0));
 
-        selector.onComplete(a, 50_000);
+        serviceTime.onComplete(routeA, 50_000);
         for (int i = 0; i < 100; i++)
         {
-            selector.onSubmit(b);
-            selector.onComplete(b, 1_000_000);
+            served(serviceTime, routeB, 1_000_000);
         }
-        assertEquals(0, selector.select(map, 0, 0));
+        assertEquals(0, serviceTime.select(twoRoutes, 0, 0));
         for (int i = 0; i < 200; i++)
         {
-            selector.onSubmit(b);
-            selector.onComplete(b, 1_000);
+            served(serviceTime, routeB, 1_000);
         }
-        assertTrue(selector.ewmaNanos(b) < 2_000, "ewma follows: " + selector.ewmaNanos(b));
-        assertEquals(1, selector.select(map, 0, 0));
+        assertTrue(serviceTime.ewmaNanos(routeB) < 2_000, "ewma follows: " + serviceTime.ewmaNanos(routeB));
+        assertEquals(1, serviceTime.select(twoRoutes, 0, 0));
     }
 
     @Test
     void serviceTimeSurvivesExtremeSamples()
     {
-        final QueueMap map = map(0, 0, 1, 0);
-        final ServiceTimeSelector selector = new ServiceTimeSelector(CARDS, QUEUES);
         for (int i = 0; i < 1000; i++)
         {
-            selector.onSubmit(map.route(0, 0));
+            serviceTime.onSubmit(routeA);
         }
-        selector.onComplete(map.route(0, 0), Long.MAX_VALUE);
-        selector.onComplete(map.route(0, 1), -5);
-        final int index = selector.select(map, 0, 0);
+        serviceTime.onComplete(routeA, Long.MAX_VALUE);
+        serviceTime.onComplete(routeB, -5);
+        final int index = serviceTime.select(twoRoutes, 0, 0);
         assertTrue(index == 0 || index == 1);
         assertEquals(1, index);
     }

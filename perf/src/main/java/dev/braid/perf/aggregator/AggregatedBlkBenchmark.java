@@ -59,47 +59,48 @@ public class AggregatedBlkBenchmark
         return "virtual".equals(name) ? new VirtualClock(1_000_000) : SystemNanoClock.INSTANCE;
     }
 
+    /** What both states share: the clock choice, and the guest and agents one round polls. */
     @State(Scope.Thread)
-    public static class Aggregated
+    public abstract static class Rig
     {
-        @Param({"1", "2", "4", "8"})
-        public int cards;
-
         @Param({"system"})
         public String clock;
 
         LeanBlkGuest guest;
         Agent[] agents;
 
-        @Setup(Level.Trial)
-        public void setUp()
+        final BlkBenchRig rig(final int cards)
         {
             final BlkBenchRig.Options options = new BlkBenchRig.Options();
             options.cards = cards;
             options.clock = clock(clock);
             final BlkBenchRig rig = new BlkBenchRig(options);
-            final AggregatedDevice<BlockCard> device = rig.aggregated();
             guest = rig.guest;
+            return rig;
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class Aggregated extends Rig
+    {
+        @Param({"1", "2", "4", "8"})
+        public int cards;
+
+        @Setup(Level.Trial)
+        public void setUp()
+        {
+            final AggregatedDevice<BlockCard> device = rig(cards).aggregated();
             agents = BlkBenchRig.loop(guest, device.agents());
         }
     }
 
     @State(Scope.Thread)
-    public static class Direct
+    public static class Direct extends Rig
     {
-        @Param({"system"})
-        public String clock;
-
-        LeanBlkGuest guest;
-        Agent[] agents;
-
         @Setup(Level.Trial)
         public void setUp()
         {
-            final BlkBenchRig.Options options = new BlkBenchRig.Options();
-            options.clock = clock(clock);
-            final BlkBenchRig rig = new BlkBenchRig(options);
-            guest = rig.guest;
+            final BlkBenchRig rig = rig(1);
             agents = new Agent[] {guest, rig.direct()};
         }
     }

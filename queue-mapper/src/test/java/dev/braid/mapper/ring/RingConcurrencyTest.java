@@ -2,6 +2,7 @@ package dev.braid.mapper.ring;
 
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
 
 import dev.braid.testkit.Seed;
 import dev.braid.testkit.SeedExtension;
@@ -24,12 +25,10 @@ class RingConcurrencyTest
     @ValueSource(ints = { 2, 3, 4 })
     void completionRingManyProducers(final int producers, final Seed seed) throws InterruptedException
     {
-        final Random random = new Random(seed.value());
-        for (int round = 0; round < rounds(); round++)
+        rounds(producers, seed, (capacity, checker) ->
         {
-            final ManyToOneCompletionRing ring = new ManyToOneCompletionRing(1 << (1 + random.nextInt(8)));
-            final Checker checker = new Checker(producers, seed.value());
-            run(producers, random.nextInt(20_000) + 1_000, random.nextLong(),
+            final ManyToOneCompletionRing ring = new ManyToOneCompletionRing(capacity);
+            return new Ring(
                 (p, value) -> ring.offer(value, p, (int)value * 3),
                 limit -> ring.drain((token, status, length) ->
                 {
@@ -39,23 +38,38 @@ class RingConcurrencyTest
                             " length=" + length + " " + seed);
                     }
                     checker.accept(token);
-                }, limit),
-                checker);
-        }
+                }, limit));
+        });
     }
 
     @ParameterizedTest
     @ValueSource(ints = { 2, 3, 4 })
     void submissionRingManyProducers(final int producers, final Seed seed) throws InterruptedException
     {
+        rounds(producers, seed, (capacity, checker) ->
+        {
+            final ManyToOneSubmissionRing ring = new ManyToOneSubmissionRing(capacity);
+            return new Ring((p, value) -> ring.offer(value), limit -> ring.drain(checker::accept, limit));
+        });
+    }
+
+    /** Per round: a ring of random capacity, a random element count per producer, all checked. */
+    private static void rounds(final int producers, final Seed seed, final BiFunction<Integer, Checker, Ring> newRing)
+        throws InterruptedException
+    {
         final Random random = new Random(seed.value());
         for (int round = 0; round < rounds(); round++)
         {
-            final ManyToOneSubmissionRing ring = new ManyToOneSubmissionRing(1 << (1 + random.nextInt(8)));
+            final int capacity = 1 << (1 + random.nextInt(8));
             final Checker checker = new Checker(producers, seed.value());
-            run(producers, random.nextInt(20_000) + 1_000, random.nextLong(),
-                (p, value) -> ring.offer(value), limit -> ring.drain(checker::accept, limit), checker);
+            final Ring ring = newRing.apply(capacity, checker);
+            run(producers, random.nextInt(20_000) + 1_000, random.nextLong(), ring.offer(), ring.drain(), checker);
         }
+    }
+
+    /** How a round reaches the ring under test. */
+    record Ring(Offer offer, Drain drain)
+    {
     }
 
     private static int rounds()

@@ -1,9 +1,6 @@
 package dev.braid.stress.ring;
 
-import dev.braid.mapper.ring.CompletionHandler;
-import dev.braid.mapper.ring.ManyToOneCompletionRing;
 import dev.braid.stress.Drained;
-import dev.braid.stress.Rings;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -12,7 +9,6 @@ import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
 
-import static dev.braid.stress.Payload.*;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -27,41 +23,28 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "Offer reused the freed slot after the front had read it.")
 @Outcome(expect = FORBIDDEN, desc = "Front read the next lap's entry or a torn one, or an entry was lost or duplicated.")
 @State
-public class CompletionRingSlotReuseTest
+public class CompletionRingSlotReuseTest extends SlotReuse
 {
-    private static final CompletionHandler IGNORE = (token, status, length) -> {};
-
-    private final ManyToOneCompletionRing ring = new ManyToOneCompletionRing(2);
-    private final Drained drained = new Drained();
-    private boolean offered3;
-
     public CompletionRingSlotReuseTest()
     {
-        ring.offer(token(MAX_ID), status(MAX_ID), length(MAX_ID));
-        ring.drain(IGNORE, 1);
-        ring.offer(token(1), status(1), length(1));
-        ring.offer(token(2), status(2), length(2));
+        super(RingUnderTest.completion(2));
     }
 
     @Actor
     public void front(final III_Result r)
     {
-        ring.drain(drained, 1);
-        r.r1 = drained.count() == 1 ? drained.id(0) : 0;
+        drainOldest(r);
     }
 
     @Actor
     public void card(final III_Result r)
     {
-        offered3 = ring.offer(token(3), status(3), length(3));
-        r.r2 = offered3 ? 1 : 0;
+        offerThird(r);
     }
 
     @Arbiter
     public void arbiter(final III_Result r)
     {
-        Rings.drainAll(ring, drained);
-        final int errors = drained.errors(1 << 1 | 1 << 2 | (offered3 ? 1 << 3 : 0));
-        r.r3 = drained.inOrder(drained.inOrder(errors, 1, 2), 2, 3);
+        settle(r);
     }
 }

@@ -1,8 +1,6 @@
 package dev.braid.stress.ring;
 
-import dev.braid.mapper.ring.ManyToOneCompletionRing;
 import dev.braid.stress.Drained;
-import dev.braid.stress.Rings;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -11,7 +9,6 @@ import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
 
-import static dev.braid.stress.Payload.*;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -24,31 +21,28 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Outcome(id = "2, 2, 0", expect = ACCEPTABLE, desc = "Both accepted; both came out once, whole.")
 @Outcome(expect = FORBIDDEN, desc = "An offer was refused with room left, or an entry was lost, duplicated, torn or invented.")
 @State
-public class CompletionRingTwoProducersTest
+public class CompletionRingTwoProducersTest extends ProducerRace
 {
-    private final ManyToOneCompletionRing ring = new ManyToOneCompletionRing(4);
-    private final Drained drained = new Drained();
-    private boolean offered1;
-    private boolean offered2;
+    public CompletionRingTwoProducersTest()
+    {
+        super(RingUnderTest.completion(4), false);
+    }
 
     @Actor
     public void card1()
     {
-        offered1 = ring.offer(token(1), status(1), length(1));
+        offer1();
     }
 
     @Actor
     public void card2()
     {
-        offered2 = ring.offer(token(2), status(2), length(2));
+        offer2();
     }
 
     @Arbiter
     public void front(final III_Result r)
     {
-        final int offered = (offered1 ? 1 << 1 : 0) | (offered2 ? 1 << 2 : 0);
-        r.r1 = Integer.bitCount(offered);
-        r.r2 = Rings.drainAll(ring, drained);
-        r.r3 = drained.errors(offered);
+        settle(r);
     }
 }

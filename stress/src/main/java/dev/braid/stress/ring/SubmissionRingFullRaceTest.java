@@ -1,9 +1,6 @@
 package dev.braid.stress.ring;
 
-import dev.braid.mapper.ring.ManyToOneSubmissionRing;
-import dev.braid.mapper.ring.SubmissionHandler;
 import dev.braid.stress.Drained;
-import dev.braid.stress.Rings;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -12,7 +9,6 @@ import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
 
-import static dev.braid.stress.Payload.*;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -27,40 +23,28 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Outcome(id = "1, 2, 0", expect = ACCEPTABLE, desc = "One producer won the slot, the other saw the ring full.")
 @Outcome(expect = FORBIDDEN, desc = "Both or neither won, or an entry was lost, overwritten, torn or reordered.")
 @State
-public class SubmissionRingFullRaceTest
+public class SubmissionRingFullRaceTest extends ProducerRace
 {
-    private static final SubmissionHandler IGNORE = value -> {};
-
-    private final ManyToOneSubmissionRing ring = new ManyToOneSubmissionRing(2);
-    private final Drained drained = new Drained();
-    private boolean offered1;
-    private boolean offered2;
-
     public SubmissionRingFullRaceTest()
     {
-        ring.offer(token(MAX_ID));
-        ring.drain(IGNORE, 1);
-        ring.offer(token(3));
+        super(RingUnderTest.submission(2), true);
     }
 
     @Actor
     public void front1()
     {
-        offered1 = ring.offer(token(1));
+        offer1();
     }
 
     @Actor
     public void front2()
     {
-        offered2 = ring.offer(token(2));
+        offer2();
     }
 
     @Arbiter
     public void card(final III_Result r)
     {
-        final int offered = (offered1 ? 1 << 1 : 0) | (offered2 ? 1 << 2 : 0);
-        r.r1 = Integer.bitCount(offered);
-        r.r2 = Rings.drainAll(ring, drained);
-        r.r3 = drained.inOrder(drained.inOrder(drained.errors(offered | 1 << 3), 3, 1), 3, 2);
+        settle(r);
     }
 }

@@ -1,9 +1,6 @@
 package dev.braid.stress.ring;
 
-import dev.braid.mapper.ring.ManyToOneSubmissionRing;
-import dev.braid.mapper.ring.SubmissionHandler;
 import dev.braid.stress.Drained;
-import dev.braid.stress.Rings;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -12,7 +9,6 @@ import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
 
-import static dev.braid.stress.Payload.*;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -29,38 +25,28 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Outcome(id = "2, 0, 0", expect = ACCEPTABLE, desc = "Card caught both, whole, in order.")
 @Outcome(expect = FORBIDDEN, desc = "A torn, lost, duplicated, invented or reordered entry.")
 @State
-public class SubmissionRingPublicationTest
+public class SubmissionRingPublicationTest extends Publication
 {
-    private static final SubmissionHandler IGNORE = value -> {};
-
-    private final ManyToOneSubmissionRing ring = new ManyToOneSubmissionRing(2);
-    private final Drained drained = new Drained();
-    private int offeredMask;
-
     public SubmissionRingPublicationTest()
     {
-        ring.offer(token(MAX_ID));
-        ring.drain(IGNORE, 1);
+        super(RingUnderTest.submission(2));
     }
 
     @Actor
     public void front()
     {
-        int mask = ring.offer(token(1)) ? 1 << 1 : 0;
-        mask |= ring.offer(token(2)) ? 1 << 2 : 0;
-        offeredMask = mask;
+        offerBoth();
     }
 
     @Actor
     public void card(final III_Result r)
     {
-        r.r1 = ring.drain(drained, 2);
+        drainOnce(r);
     }
 
     @Arbiter
     public void arbiter(final III_Result r)
     {
-        r.r2 = Rings.drainAll(ring, drained);
-        r.r3 = drained.inOrder(drained.errors(offeredMask), 1, 2);
+        settle(r);
     }
 }

@@ -27,9 +27,7 @@ public final class BlockIo
     /** READ into, or WRITE from, the data vector; its total length is the transfer size. */
     public void set(final int operation, final long sector)
     {
-        this.operation = operation;
-        this.sector = sector;
-        this.sectorCount = data.totalLength() / SECTOR_SIZE;
+        setRange(operation, sector, data.totalLength() / SECTOR_SIZE);
     }
 
     /** FLUSH, DISCARD or WRITE_ZEROES over a sector range (no data). */

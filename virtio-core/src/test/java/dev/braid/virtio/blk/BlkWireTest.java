@@ -11,20 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BlkWireTest extends WireLayoutTest
 {
     @Test
-    void constantsMatchTheSpec()
+    void onlyTheThreeSpecStatusesAreValid()
     {
-        assertEquals(0, VirtioBlk.VIRTIO_BLK_T_IN);
-        assertEquals(1, VirtioBlk.VIRTIO_BLK_T_OUT);
-        assertEquals(4, VirtioBlk.VIRTIO_BLK_T_FLUSH);
-        assertEquals(8, VirtioBlk.VIRTIO_BLK_T_GET_ID);
-        assertEquals(10, VirtioBlk.VIRTIO_BLK_T_GET_LIFETIME);
-        assertEquals(11, VirtioBlk.VIRTIO_BLK_T_DISCARD);
-        assertEquals(13, VirtioBlk.VIRTIO_BLK_T_WRITE_ZEROES);
-        assertEquals(14, VirtioBlk.VIRTIO_BLK_T_SECURE_ERASE);
-        assertEquals(20, VirtioBlk.VIRTIO_BLK_ID_BYTES);
-        assertEquals(13, VirtioBlk.VIRTIO_BLK_F_DISCARD);
-        assertEquals(14, VirtioBlk.VIRTIO_BLK_F_WRITE_ZEROES);
-        assertEquals(12, VirtioBlk.VIRTIO_BLK_F_MQ);
+        assertTrue(VirtioBlk.isValidStatus(VirtioBlk.VIRTIO_BLK_S_OK));
+        assertTrue(VirtioBlk.isValidStatus(VirtioBlk.VIRTIO_BLK_S_IOERR));
         assertTrue(VirtioBlk.isValidStatus(2));
         assertFalse(VirtioBlk.isValidStatus(3));
     }

@@ -14,19 +14,6 @@ class FeatureNegotiationTest
     private static final int REQUIRED_BIT = 17;
 
     @Test
-    void bitNumbersMatchTheSpec()
-    {
-        assertEquals(28, VirtioFeatures.INDIRECT_DESC);
-        assertEquals(29, VirtioFeatures.EVENT_IDX);
-        assertEquals(32, VirtioFeatures.VERSION_1);
-        assertEquals(33, VirtioFeatures.ACCESS_PLATFORM);
-        assertEquals(34, VirtioFeatures.RING_PACKED);
-        assertEquals(35, VirtioFeatures.IN_ORDER);
-        assertEquals(38, VirtioFeatures.NOTIFICATION_DATA);
-        assertEquals(40, VirtioFeatures.RING_RESET);
-    }
-
-    @Test
     void wordsSplitAndJoin()
     {
         final long features = 0x8000_0001_0000_0002L;

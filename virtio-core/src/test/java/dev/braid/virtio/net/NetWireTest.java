@@ -11,20 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NetWireTest extends WireLayoutTest
 {
     @Test
-    void constantsMatchTheSpec()
-    {
-        assertEquals(12, NetDescriptor.HDR_LENGTH);
-        assertEquals(15, VirtioNet.VIRTIO_NET_F_MRG_RXBUF);
-        assertEquals(17, VirtioNet.VIRTIO_NET_F_CTRL_VQ);
-        assertEquals(21, VirtioNet.VIRTIO_NET_F_GUEST_ANNOUNCE);
-        assertEquals(22, VirtioNet.VIRTIO_NET_F_MQ);
-        assertEquals(3, VirtioNet.VIRTIO_NET_F_MTU);
-        assertEquals(4, VirtioNet.VIRTIO_NET_CTRL_MQ);
-        assertEquals(0x8000, VirtioNet.VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX);
-        assertEquals(3, VirtioNet.VIRTIO_NET_CTRL_ANNOUNCE);
-    }
-
-    @Test
     void headerLayout()
     {
         final NetHeader header = new NetHeader().wrap(memory, 64);

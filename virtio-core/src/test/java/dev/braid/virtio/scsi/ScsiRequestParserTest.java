@@ -3,6 +3,8 @@ package dev.braid.virtio.scsi;
 import dev.braid.virtio.device.TestChain;
 import org.junit.jupiter.api.Test;
 
+import java.util.function.LongToIntFunction;
+
 import static dev.braid.virtio.scsi.VirtioScsi.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -44,6 +46,30 @@ class ScsiRequestParserTest
     private int control()
     {
         return parser.parseControl(t.memory, t.chain, request);
+    }
+
+    /**
+     * Control chain {@code id} addresses a target that does not exist: BAD_TARGET, and the written
+     * response uses all {@code responseLength} bytes and carries BAD_TARGET in its response field.
+     */
+    private void assertBadTarget(
+        final int id, final byte[] requestBytes, final int responseLength, final LongToIntFunction responseField)
+    {
+        t.start(id);
+        t.readable(requestBytes);
+        final long resp = t.writable(responseLength);
+        assertEquals(VIRTIO_SCSI_S_BAD_TARGET, control());
+        assertEquals(responseLength, parser.writeResponse(t.memory, t.chain, request));
+        assertEquals(VIRTIO_SCSI_S_BAD_TARGET, responseField.applyAsInt(resp));
+    }
+
+    /** Control chain {@code id}: the request bytes, then {@code writable} response bytes; parsed. */
+    private int nextControl(final int id, final byte[] requestBytes, final int writable)
+    {
+        t.start(id);
+        t.readable(requestBytes);
+        t.writable(writable);
+        return control();
     }
 
     @Test
@@ -188,28 +214,18 @@ class ScsiRequestParserTest
         assertEquals(1, request.target());
         assertEquals(2, request.lun());
 
-        t.start(2);
-        t.readable(tmf(8, ScsiLun.encode(1, 2), 99));
-        t.writable(1);
-        assertEquals(VIRTIO_SCSI_S_FUNCTION_REJECTED, control());
+        assertEquals(VIRTIO_SCSI_S_FUNCTION_REJECTED, nextControl(2, tmf(8, ScsiLun.encode(1, 2), 99), 1));
         assertEquals(ScsiRequest.COMPLETE, request.outcome());
 
-        t.start(3);
-        t.readable(tmf(VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET, 0x2, 0));
-        final long badResp = t.writable(1);
-        assertEquals(VIRTIO_SCSI_S_BAD_TARGET, control());
-        assertEquals(1, parser.writeResponse(t.memory, t.chain, request));
-        assertEquals(VIRTIO_SCSI_S_BAD_TARGET, new ScsiTmfResp().wrap(t.memory, badResp).response());
+        assertBadTarget(3, tmf(VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET, 0x2, 0), 1,
+            gpa -> new ScsiTmfResp().wrap(t.memory, gpa).response());
 
         t.start(4);
         t.readableSplit(tmf(VIRTIO_SCSI_T_TMF_I_T_NEXUS_RESET, ScsiLun.encode(0, 0), 0), 2, 12);
         t.writable(1);
         assertEquals(VIRTIO_SCSI_S_OK, control());
 
-        t.start(5);
-        t.readable(new byte[] {0, 0, 0, 0, 5});
-        t.writable(1);
-        assertEquals(VIRTIO_SCSI_S_FAILURE, control());
+        assertEquals(VIRTIO_SCSI_S_FAILURE, nextControl(5, new byte[] {0, 0, 0, 0, 5}, 1));
         assertEquals(ScsiRequest.COMPLETE, request.outcome());
 
         t.start(6);
@@ -228,18 +244,10 @@ class ScsiRequestParserTest
         assertEquals(ScsiRequest.KIND_AN_SUBSCRIBE, request.kind());
         assertEquals(VIRTIO_SCSI_EVT_ASYNC_MEDIA_CHANGE, request.eventRequested());
 
-        t.start(1);
-        t.readable(an(VIRTIO_SCSI_T_AN_QUERY, ScsiLun.encode(0, 1), 0));
-        t.writable(4);
-        assertEquals(VIRTIO_SCSI_S_FAILURE, control());
+        assertEquals(VIRTIO_SCSI_S_FAILURE, nextControl(1, an(VIRTIO_SCSI_T_AN_QUERY, ScsiLun.encode(0, 1), 0), 4));
         assertEquals(ScsiRequest.COMPLETE_NO_RESPONSE, request.outcome());
 
-        t.start(2);
-        t.readable(an(VIRTIO_SCSI_T_AN_QUERY, 0, 0));
-        final long resp = t.writable(5);
-        assertEquals(VIRTIO_SCSI_S_BAD_TARGET, control());
-        assertEquals(5, parser.writeResponse(t.memory, t.chain, request));
-        assertEquals(VIRTIO_SCSI_S_BAD_TARGET, new ScsiAnResp().wrap(t.memory, resp).response());
+        assertBadTarget(2, an(VIRTIO_SCSI_T_AN_QUERY, 0, 0), 5, gpa -> new ScsiAnResp().wrap(t.memory, gpa).response());
     }
 
     @Test
@@ -250,10 +258,7 @@ class ScsiRequestParserTest
         assertEquals(VIRTIO_SCSI_S_FAILURE, control());
         assertEquals(ScsiRequest.COMPLETE_NO_RESPONSE, request.outcome());
 
-        t.start(1);
-        t.readable(new byte[3]);
-        t.writable(8);
-        control();
+        nextControl(1, new byte[3], 8);
         assertEquals(ScsiRequest.COMPLETE_NO_RESPONSE, request.outcome());
     }
 }
