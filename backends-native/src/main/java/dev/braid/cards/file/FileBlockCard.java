@@ -15,8 +15,8 @@ import dev.braid.virtio.card.CompletionSink;
  * completes UNSUPPORTED where the file system refuses it (no zero-writing fallback).
  *
  * <h2>Threading</h2>
- * {@link #submit} and {@link #poll} of one queue from its card worker only (the worker makes one
- * io_uring_enter per poll); {@link #fence()}, {@link #unfence()}, {@link #close()} and the queries
+ * {@link #submit}, {@link #poll} and {@link #pollOrWait} of one queue from its card worker only (the
+ * worker makes one io_uring_enter per poll); {@link #fence()}, {@link #unfence()}, {@link #close()} and the queries
  * from any thread.
  *
  * <h2>Fence</h2>

@@ -269,7 +269,7 @@ public final class FileVsFio
         final List<String> command = Arrays.asList("fio", "--name=braid-ref", "--filename=" + file,
             "--size=" + size, "--ioengine=io_uring", "--direct=" + (direct ? 1 : 0), "--rw=" + rw, "--bs=" + bs,
             "--iodepth=" + depth, "--numjobs=1", "--time_based", "--runtime=" + seconds, "--ramp_time=1",
-            "--norandommap", "--randrepeat=0", "--output-format=json");
+            "--norandommap", "--randrepeat=0", "--invalidate=0", "--output-format=json");
         final Process process = new ProcessBuilder(command).redirectErrorStream(false).start();
         final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         final String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
