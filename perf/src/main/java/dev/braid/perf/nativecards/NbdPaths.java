@@ -40,7 +40,7 @@ import dev.braid.virtio.queue.SplitQueue;
  *   the survivor), against the longest in the 2 s before it. Fresh servers and cards per trial.</li>
  * </ul>
  *
- * Usage: {@code NbdPaths [rateMbit=160] [bs=65536] [depth=16] [seconds=5] [rounds=3] [trials=10]}
+ * Usage: {@code NbdPaths [rateMbit=160] [bs=65536] [depth=32] [seconds=5] [rounds=3] [trials=10]}
  */
 public final class NbdPaths
 {
@@ -52,7 +52,7 @@ public final class NbdPaths
     {
         final int rateMbit = Integer.parseInt(arg(args, 0, "160"));
         final int bs = Integer.parseInt(arg(args, 1, "65536"));
-        final int depth = Integer.parseInt(arg(args, 2, "16"));
+        final int depth = Integer.parseInt(arg(args, 2, "32"));
         final int seconds = Integer.parseInt(arg(args, 3, "5"));
         final int rounds = Integer.parseInt(arg(args, 4, "3"));
         final int trials = Integer.parseInt(arg(args, 5, "10"));
