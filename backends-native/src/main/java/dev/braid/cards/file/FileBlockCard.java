@@ -15,8 +15,8 @@ import dev.braid.virtio.card.CompletionSink;
  * completes UNSUPPORTED where the file system refuses it (no zero-writing fallback).
  *
  * <h2>Threading</h2>
- * {@link #submit} and {@link #poll} of one queue from its card worker only (the worker makes one
- * io_uring_enter per poll); {@link #fence()}, {@link #unfence()}, {@link #close()} and the queries
+ * {@link #submit}, {@link #poll} and {@link #pollOrWait} of one queue from its card worker only (the
+ * worker makes one io_uring_enter per poll); {@link #fence()}, {@link #unfence()}, {@link #close()} and the queries
  * from any thread.
  *
  * <h2>Fence</h2>
@@ -165,6 +165,37 @@ public final class FileBlockCard implements BlockCard, AutoCloseable
             }
             final boolean wasFailed = q.isFailed();
             final int work = q.poll();
+            if (!wasFailed && q.isFailed())
+            {
+                fail(q.failure());
+            }
+            return work;
+        }
+        finally
+        {
+            q.busy = 0;
+        }
+    }
+
+    /**
+     * {@link #poll}, except that when nothing is ready and requests are in the kernel, the worker
+     * sleeps in io_uring_enter until the first CQE or {@code timeoutNanos}: for a worker with nothing
+     * else to do (an idle strategy), so a completion wakes it as it wakes a blocking fio, rather than
+     * a spinning thread waiting for the CPU on a shared machine. A {@link #fence()} meanwhile waits
+     * for the sleep to end, so keep the timeout short (tens to hundreds of microseconds).
+     */
+    public int pollOrWait(final int queue, final long timeoutNanos)
+    {
+        final FileCardQueue q = queues[queue];
+        q.busy = 1;
+        try
+        {
+            if (fencing || closed)
+            {
+                return 0;
+            }
+            final boolean wasFailed = q.isFailed();
+            final int work = q.pollOrWait(timeoutNanos);
             if (!wasFailed && q.isFailed())
             {
                 fail(q.failure());
@@ -337,6 +368,17 @@ public final class FileBlockCard implements BlockCard, AutoCloseable
         for (final FileCardQueue q : queues)
         {
             sum += q.bufferedRequests;
+        }
+        return sum;
+    }
+
+    /** io_uring_enter calls that submitted entries, all queues: requests per call shows the batching. */
+    public long submitCalls()
+    {
+        long sum = 0;
+        for (final FileCardQueue q : queues)
+        {
+            sum += q.enterCalls();
         }
         return sum;
     }

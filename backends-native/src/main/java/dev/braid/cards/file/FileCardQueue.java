@@ -127,6 +127,12 @@ final class FileCardQueue
         return failure;
     }
 
+    /** io_uring_enter calls made to submit (racy read): with {@link #completions} it gives requests per syscall. */
+    long enterCalls()
+    {
+        return ring.enterCalls;
+    }
+
     int inFlightCount()
     {
         return inFlightCount;
@@ -299,6 +305,26 @@ final class FileCardQueue
             work += reap();
         }
         return work + deliver();
+    }
+
+    /**
+     * As {@link #poll}, but when nothing is ready and requests are in the kernel it sleeps in
+     * io_uring_enter until a CQE is posted or {@code timeoutNanos} pass, instead of returning at once.
+     */
+    int pollOrWait(final long timeoutNanos)
+    {
+        if (failed || readyHead != readyTail || inFlightCount == 0 || ring.ready() > 0)
+        {
+            return poll();
+        }
+        final int result = ring.submitAndWait(timeoutNanos);
+        if (result < 0 && result != -LinuxNative.ETIME && result != -LinuxNative.EAGAIN &&
+            result != -LinuxNative.EBUSY && result != -LinuxNative.EINTR)
+        {
+            failHard("io_uring_enter failed: " + LinuxNative.errnoName(-result));
+            return deliver();
+        }
+        return reap() + deliver();
     }
 
     private int reap()

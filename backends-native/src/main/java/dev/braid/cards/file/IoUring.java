@@ -42,10 +42,16 @@ final class IoUring implements AutoCloseable
     private final int cqTailOffset;
     private final int cqesOffset;
 
+    private final boolean extArg;
+    private final UnsafeBuffer waitArg;
+    private final long waitArgAddress;
+
     private int sqTail;
     private int sqPublished;
     private int cqHead;
     private boolean closed;
+    // Written by the owner thread; read racily by stats getters.
+    long enterCalls;
 
     /** Null when io_uring works here, else one line saying why not (EPERM: sysctl or seccomp). */
     static String unavailableReason()
@@ -97,6 +103,7 @@ final class IoUring implements AutoCloseable
             sqEntries = params.getInt(PARAMS_SQ_ENTRIES);
             final int cqEntries = params.getInt(PARAMS_CQ_ENTRIES);
             final int features = params.getInt(PARAMS_FEATURES);
+            extArg = (features & IORING_FEAT_EXT_ARG) != 0;
             final int sqArray = params.getInt(PARAMS_SQ_OFF + SQ_OFF_ARRAY);
             cqesOffset = params.getInt(PARAMS_CQ_OFF + CQ_OFF_CQES);
             sqHeadOffset = params.getInt(PARAMS_SQ_OFF + SQ_OFF_HEAD);
@@ -149,6 +156,9 @@ final class IoUring implements AutoCloseable
         {
             sqRing.putInt(array + 4 * i, i);
         }
+        waitArg = new UnsafeBuffer(BufferUtil.allocateDirectAligned(TIMESPEC_OFFSET + 16, 8));
+        waitArgAddress = waitArg.addressOffset();
+        waitArg.putLong(GETEVENTS_ARG_TS, waitArgAddress + TIMESPEC_OFFSET);
         sqTail = sqRing.getIntVolatile(sqTailOffset);
         sqPublished = sqTail;
         cqHead = cqRing.getIntVolatile(cqHeadOffset);
@@ -227,6 +237,7 @@ final class IoUring implements AutoCloseable
             sqRing.putIntOrdered(sqTailOffset, sqTail);
         }
         final int flags = minComplete > 0 ? IORING_ENTER_GETEVENTS : 0;
+        enterCalls++;
         final long result = LinuxNative.syscall(SYS_IO_URING_ENTER, fd, toSubmit, minComplete, flags, 0, 0);
         if (result < 0)
         {
@@ -241,6 +252,35 @@ final class IoUring implements AutoCloseable
     void getEvents()
     {
         LinuxNative.syscall(SYS_IO_URING_ENTER, fd, 0, 0, IORING_ENTER_GETEVENTS, 0, 0);
+    }
+
+    /**
+     * Submits what is prepared and sleeps in the kernel until at least one CQE is posted or
+     * {@code timeoutNanos} pass (IORING_ENTER_EXT_ARG timeout; without that feature it only
+     * submits). Returns the SQEs the kernel took, or -errno (-ETIME on timeout).
+     */
+    int submitAndWait(final long timeoutNanos)
+    {
+        if (!extArg)
+        {
+            return submit(0);
+        }
+        final int toSubmit = sqTail - sqPublished;
+        if (toSubmit > 0)
+        {
+            sqRing.putIntOrdered(sqTailOffset, sqTail);
+        }
+        waitArg.putLong(TIMESPEC_OFFSET + TIMESPEC_SEC, timeoutNanos / 1_000_000_000L);
+        waitArg.putLong(TIMESPEC_OFFSET + TIMESPEC_NSEC, timeoutNanos % 1_000_000_000L);
+        enterCalls++;
+        final long result = LinuxNative.syscall(SYS_IO_URING_ENTER, fd, toSubmit, 1,
+            IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, waitArgAddress, GETEVENTS_ARG_LENGTH);
+        if (result < 0)
+        {
+            return -LinuxNative.errno();
+        }
+        sqPublished += (int)result;
+        return (int)result;
     }
 
     /** Completions ready to read (acquire load of CQ tail). */

@@ -90,6 +90,16 @@ final class IoUringDescriptor
     static final int IORING_FEAT_SINGLE_MMAP = 1;
 
     static final int IORING_ENTER_GETEVENTS = 1;
+    static final int IORING_ENTER_EXT_ARG = 8;
+    static final int IORING_FEAT_EXT_ARG = 1 << 8;
+
+    // struct io_uring_getevents_arg { u64 sigmask; u32 sigmask_sz; u32 min_wait_usec; u64 ts; }, then the
+    // struct __kernel_timespec { s64 tv_sec; s64 tv_nsec; } it points at, kept in one native block.
+    static final int GETEVENTS_ARG_LENGTH = 24;
+    static final int GETEVENTS_ARG_TS = 16;
+    static final int TIMESPEC_OFFSET = 32;
+    static final int TIMESPEC_SEC = 0;
+    static final int TIMESPEC_NSEC = 8;
 
     // opcodes
     static final byte IORING_OP_NOP = 0;

@@ -28,6 +28,7 @@ final class LinuxNative
     static final int EAGAIN = 11;
     static final int EBUSY = 16;
     static final int EINVAL = 22;
+    static final int ETIME = 62;
     static final int ENOSYS = 38;
     static final int EOPNOTSUPP = 95;
     static final int ECANCELED = 125;
@@ -71,6 +72,7 @@ final class LinuxNative
             case ENOSYS: return "ENOSYS";
             case EOPNOTSUPP: return "EOPNOTSUPP";
             case ECANCELED: return "ECANCELED";
+            case ETIME: return "ETIME";
             case 2: return "ENOENT";
             case 5: return "EIO";
             case 9: return "EBADF";

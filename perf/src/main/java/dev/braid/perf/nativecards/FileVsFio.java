@@ -1,0 +1,298 @@
+package dev.braid.perf.nativecards;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.agrona.concurrent.Agent;
+
+import dev.braid.aggregator.AggregatedDevice;
+import dev.braid.aggregator.blk.VirtioBlkDevice;
+import dev.braid.cards.file.FileBlockCard;
+import dev.braid.cards.file.FileCardContext;
+import dev.braid.ha.Aggregation;
+import dev.braid.ha.HealthConfig;
+import dev.braid.mapper.SelectorKind;
+import dev.braid.testkit.driver.RingLayout;
+import dev.braid.testkit.driver.SplitDriverQueue;
+import dev.braid.virtio.card.BlockCard;
+import dev.braid.virtio.memory.GuestMemory;
+import dev.braid.virtio.queue.DeviceQueue;
+import dev.braid.virtio.queue.SplitQueue;
+
+/**
+ * The file card through Braid's aggregated virtio-blk device, driven by a fio-like guest (the
+ * driver model, {@link RandomBlkGuest}), against {@code fio --ioengine=io_uring} straight on the
+ * same file with the same block size, depth and pattern. One round = a Braid run then a fio run,
+ * back to back; ratios are taken per round and the medians reported.
+ *
+ * <p>Braid runs on one thread (the guest and every agent of the device in one loop, busy polling),
+ * as fio's one job does. Usage:
+ * {@code FileVsFio [file=/var/tmp/braid-fio.img] [sizeMiB=256] [bs=4096] [depth=32] [seconds=5]
+ * [rounds=5] [rw=randread|randwrite] [direct=1|0] [modes=spin,wait]}. With {@code direct=0} both sides read through the
+ * page cache (the file is read once first, so every read hits it): no disk in the way, so the
+ * comparison is of CPU cost per request.
+ */
+public final class FileVsFio
+{
+    private FileVsFio()
+    {
+    }
+
+    record Result(double iops, double p50Micros, double p99Micros, double perSyscall, double bytesPerRequest)
+    {
+    }
+
+    public static void main(final String[] args) throws Exception
+    {
+        final Path file = Path.of(arg(args, 0, "/var/tmp/braid-fio.img"));
+        final long size = Long.parseLong(arg(args, 1, "256")) << 20;
+        final int bs = Integer.parseInt(arg(args, 2, "4096"));
+        final int depth = Integer.parseInt(arg(args, 3, "32"));
+        final int seconds = Integer.parseInt(arg(args, 4, "5"));
+        final int rounds = Integer.parseInt(arg(args, 5, "5"));
+        final String rw = arg(args, 6, "randread");
+        final boolean direct = !arg(args, 7, "1").equals("0");
+        if (!rw.equals("randread") && !rw.equals("randwrite"))
+        {
+            System.err.println("FileVsFio: rw must be randread or randwrite: " + rw);
+            System.exit(2);
+        }
+        prepare(file, size);
+        if (!direct)
+        {
+            Files.readAllBytes(file);
+        }
+        System.out.printf("FileVsFio: %s, %d MiB, bs %d, depth %d, %s, %s, %d s x %d rounds; nproc %d%n",
+            file, size >> 20, bs, depth, rw, direct ? "O_DIRECT" : "buffered (page cache)", seconds, rounds,
+            Runtime.getRuntime().availableProcessors());
+
+        final String[] modes = arg(args, 8, "spin,wait").split(",");
+        final List<List<double[]>> rows = new ArrayList<>();
+        for (final String mode : modes)
+        {
+            if (!mode.equals("spin") && !mode.equals("wait"))
+            {
+                System.err.println("FileVsFio: modes are spin and wait: " + mode);
+                System.exit(2);
+            }
+            rows.add(new ArrayList<>());
+        }
+        for (int round = 0; round < rounds; round++)
+        {
+            final Result fio = fio(file, size, bs, depth, seconds, rw, direct);
+            for (int m = 0; m < modes.length; m++)
+            {
+                final Result braid = braid(file, size, bs, depth, seconds, rw, direct, modes[m].equals("wait"),
+                    round == 0 ? 3 : 1, 1000 + round);
+                final double[] row = {braid.iops, fio.iops, braid.iops / fio.iops, braid.p99Micros, fio.p99Micros,
+                    fio.p99Micros / braid.p99Micros, braid.p50Micros, fio.p50Micros};
+                rows.get(m).add(row);
+                System.out.printf("round %d %s: braid %.0f IOPS p50 %.1f us p99 %.1f us (%.1f req/io_uring_enter, %.2f B/req allocated) | fio %.0f IOPS p50 %.1f us p99 %.1f us | IOPS ratio %.3f, p99 ratio (fio/braid) %.3f  [load %s]%n",
+                    round, modes[m], braid.iops, braid.p50Micros, braid.p99Micros, braid.perSyscall, braid.bytesPerRequest,
+                    fio.iops, fio.p50Micros, fio.p99Micros, row[2], row[5], load());
+            }
+        }
+        for (int m = 0; m < modes.length; m++)
+        {
+            final List<double[]> r = rows.get(m);
+            System.out.printf("median %s: braid %.0f IOPS p50 %.1f us p99 %.1f us | fio %.0f IOPS p50 %.1f us p99 %.1f us | IOPS ratio %.3f | p99 ratio (fio/braid, >= 0.9 good) %.3f%n",
+                modes[m], median(r, 0), median(r, 6), median(r, 3), median(r, 1), median(r, 7), median(r, 4),
+                median(r, 2), median(r, 5));
+        }
+    }
+
+    private static String arg(final String[] args, final int i, final String fallback)
+    {
+        return args.length > i ? args[i] : fallback;
+    }
+
+    static double median(final List<double[]> rows, final int column)
+    {
+        final double[] values = rows.stream().mapToDouble(r -> r[column]).sorted().toArray();
+        final int n = values.length;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    }
+
+    static String load() throws IOException
+    {
+        return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    }
+
+    /** Writes the whole file once (random bytes, synced) unless it already has the size: no holes, as fio reads. */
+    static void prepare(final Path file, final long size) throws IOException
+    {
+        if (Files.exists(file) && Files.size(file) == size)
+        {
+            return;
+        }
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw"))
+        {
+            raf.setLength(0);
+            final byte[] chunk = new byte[1 << 20];
+            final SplittableRandom random = new SplittableRandom(7);
+            for (long off = 0; off < size; off += chunk.length)
+            {
+                random.nextBytes(chunk);
+                raf.write(chunk);
+            }
+            raf.getFD().sync();
+        }
+    }
+
+    static Result braid(
+        final Path file, final long size, final int bs, final int depth, final int seconds, final String rw,
+        final boolean direct, final boolean wait, final int warmupSeconds, final long seed)
+    {
+        final int queueSize = Integer.highestOneBit(depth * 3 - 1) << 1;
+        final RingLayout layout = RingLayout.split(0, queueSize, 4);
+        final long area = RingLayout.alignUp(layout.endGpa(), 4096);
+        final GuestMemory memory = GuestMemory.allocate(area + (long)RandomBlkGuest.slotBytes(bs) * depth);
+        try (FileBlockCard card = FileBlockCard.open(new FileCardContext().spec("file:" + file).name("file0")
+            .queueCount(1).queueDepth(Math.max(depth, 32)).directIo(direct)))
+        {
+            final SplitDriverQueue driver = new SplitDriverQueue(memory, layout, true);
+            final SplitQueue deviceQueue = new SplitQueue(memory, queueSize, layout.descGpa(), layout.availGpa(),
+                layout.usedGpa(), true, true);
+            final AggregatedDevice<BlockCard> device = VirtioBlkDevice.aggregate(new VirtioBlkDevice.Context()
+                .memory(memory).cards(List.of(card)).maxSegments(16)
+                .aggregation(Aggregation.activeActive(SelectorKind.LEAST_OUTSTANDING))
+                .health(new HealthConfig().completionTimeoutNanos(TimeUnit.SECONDS.toNanos(10))).seed(seed),
+                new DeviceQueue[] {deviceQueue}, VirtioBlkDevice.offeredFeatures());
+            final RandomBlkGuest guest = new RandomBlkGuest(driver, memory, area, size, bs, depth, rw.equals("randwrite"), seed);
+            final List<Agent> deviceAgents = device.agents();
+            final Agent[] agents = new Agent[deviceAgents.size() + 1];
+            agents[0] = guest;
+            for (int i = 0; i < deviceAgents.size(); i++)
+            {
+                agents[i + 1] = deviceAgents.get(i);
+            }
+            for (final Agent agent : agents)
+            {
+                agent.onStart();
+            }
+            final java.util.function.IntSupplier idle = wait ? () -> card.pollOrWait(0, WAIT_NANOS) : () -> 0;
+            run(agents, TimeUnit.SECONDS.toNanos(warmupSeconds), idle);
+            guest.startRecording();
+            final long enters = card.submitCalls();
+            final long requests = card.directRequests() + card.bufferedRequests();
+            final com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+            final long allocated = threads.getCurrentThreadAllocatedBytes();
+            final long start = System.nanoTime();
+            run(agents, TimeUnit.SECONDS.toNanos(seconds), idle);
+            final double elapsed = (System.nanoTime() - start) / 1e9;
+            final double bytesPerRequest = (threads.getCurrentThreadAllocatedBytes() - allocated) / (double)guest.completed();
+            final double perSyscall = (card.directRequests() + card.bufferedRequests() - requests) /
+                (double)Math.max(1, card.submitCalls() - enters);
+            guest.stopRecording();
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (guest.outstanding() > 0 && System.nanoTime() < deadline)
+            {
+                for (final Agent agent : agents)
+                {
+                    doWork(agent);
+                }
+            }
+            if (direct ? card.bufferedRequests() > 0 : card.directRequests() > 0)
+            {
+                throw new IllegalStateException("braid run: direct " + card.directRequests() + ", buffered " + card.bufferedRequests());
+            }
+            if (guest.errors() > 0 || !card.isLinkUp())
+            {
+                throw new IllegalStateException("braid run: " + guest.errors() + " guest errors, card " + card.failure());
+            }
+            for (final Agent agent : agents)
+            {
+                agent.onClose();
+            }
+            card.fence();
+            return new Result(guest.completed() / elapsed, guest.latency().getValueAtPercentile(50) / 1e3,
+                guest.latency().getValueAtPercentile(99) / 1e3, perSyscall, bytesPerRequest);
+        }
+    }
+
+    /** How long the wait mode sleeps in io_uring_enter at most when a whole cycle found no work. */
+    static final long WAIT_NANOS = 200_000;
+
+    private static void run(final Agent[] agents, final long nanos, final java.util.function.IntSupplier idle)
+    {
+        final long end = System.nanoTime() + nanos;
+        int i = 0;
+        while (true)
+        {
+            int work = 0;
+            for (final Agent agent : agents)
+            {
+                work += doWork(agent);
+            }
+            if (work == 0)
+            {
+                idle.getAsInt();
+            }
+            if ((++i & 63) == 0 && System.nanoTime() - end > 0)
+            {
+                return;
+            }
+        }
+    }
+
+    private static int doWork(final Agent agent)
+    {
+        try
+        {
+            return agent.doWork();
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException(agent.roleName() + ": " + ex, ex);
+        }
+    }
+
+    private static final Pattern IOPS = Pattern.compile("\"iops\"\\s*:\\s*([0-9.]+)");
+    private static final Pattern CLAT = Pattern.compile("\"clat_ns\"\\s*:\\s*\\{");
+    private static final Pattern P50 = Pattern.compile("\"50\\.000000\"\\s*:\\s*([0-9]+)");
+    private static final Pattern P99 = Pattern.compile("\"99\\.000000\"\\s*:\\s*([0-9]+)");
+
+    static Result fio(final Path file, final long size, final int bs, final int depth, final int seconds, final String rw,
+        final boolean direct) throws IOException, InterruptedException
+    {
+        final List<String> command = Arrays.asList("fio", "--name=braid-ref", "--filename=" + file,
+            "--size=" + size, "--ioengine=io_uring", "--direct=" + (direct ? 1 : 0), "--rw=" + rw, "--bs=" + bs,
+            "--iodepth=" + depth, "--numjobs=1", "--time_based", "--runtime=" + seconds, "--ramp_time=1",
+            "--norandommap", "--randrepeat=0", "--invalidate=0", "--output-format=json");
+        final Process process = new ProcessBuilder(command).redirectErrorStream(false).start();
+        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        final String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (process.waitFor() != 0)
+        {
+            throw new IllegalStateException("fio failed: " + err.strip());
+        }
+        final String direction = rw.equals("randread") ? "\"read\"" : "\"write\"";
+        final String section = out.substring(out.indexOf(direction + " : {"));
+        final Matcher iops = IOPS.matcher(section);
+        final Matcher clat = CLAT.matcher(section);
+        if (!iops.find() || !clat.find())
+        {
+            throw new IllegalStateException("fio output without iops/clat_ns: " + out);
+        }
+        final String clatSection = section.substring(clat.end());
+        final Matcher p50 = P50.matcher(clatSection);
+        final Matcher p99 = P99.matcher(clatSection);
+        if (!p50.find() || !p99.find())
+        {
+            throw new IllegalStateException("fio output without clat percentiles: " + out);
+        }
+        return new Result(Double.parseDouble(iops.group(1)), Long.parseLong(p50.group(1)) / 1e3,
+            Long.parseLong(p99.group(1)) / 1e3, Double.NaN, Double.NaN);
+    }
+}
