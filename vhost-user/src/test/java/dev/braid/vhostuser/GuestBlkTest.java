@@ -272,14 +272,9 @@ class GuestBlkTest
         ProcessResources.awaitServed(server, 1);
         server.close();
         server = null;
-        // Every fd the back end takes from QEMU (memfds, kick/call eventfds) must be gone. Unix
-        // sockets are left out: opening and closing a listening junixsocket server, even with no
-        // connection, leaves one socket that only a GC may close (seen with a probe; see DESIGN).
-        // Per server, not per connection: the accepted connection itself is closed (BlkEndToEndTest).
-        final java.util.Set<String> now = ProcessResources.fdTargets();
-        now.removeAll(fdsBefore);
-        now.removeIf(fd -> fd.contains("-> socket:"));
-        assertTrue(now.isEmpty(), "fds leaked after QEMU exited and the server closed: " + now);
+        // Every fd the back end takes from QEMU (memfds, kick/call eventfds), the kick waiter's
+        // epoll and wake fds and every socket must be gone (ServerFdTest: no socket per server).
+        ProcessResources.assertNoNewFds(fdsBefore, "after QEMU exited and the server closed");
         assertEquals(0, ProcessResources.mappings("memory-backend-memfd"), "guest memory unmapped");
         assertFalse(logs.stream().anyMatch(l -> l.contains("refused") || l.contains("not started")),
             "backend log clean: " + logs);
