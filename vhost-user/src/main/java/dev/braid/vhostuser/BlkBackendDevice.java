@@ -44,6 +44,7 @@ public final class BlkBackendDevice implements BackendDevice
     private int[] pendingBases = new int[0];
     private int[] kickFds = new int[0];
     private volatile KickWaiter waiter;
+    private volatile int starts;
 
     /**
      * @param agentThreads threads the device's agents share while it runs.
@@ -114,6 +115,12 @@ public final class BlkBackendDevice implements BackendDevice
         this.kickFds = java.util.Arrays.copyOf(kickFds, count);
     }
 
+    /** How many times the device started (each vhost start after a reset, reboot or new front end). */
+    public int starts()
+    {
+        return starts;
+    }
+
     /** The running device's idle strategy (null when stopped, or with more than one agent thread). */
     public KickWaiter kickWaiter()
     {
@@ -164,6 +171,7 @@ public final class BlkBackendDevice implements BackendDevice
             return "blk device refused DRIVER_OK (rings outside memory or too large)";
         }
         // Agents were started inside onActivate, after moving the rings: see newDevice.
+        starts = starts + 1;
         return null;
     }
 

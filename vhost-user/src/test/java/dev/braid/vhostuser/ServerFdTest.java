@@ -55,6 +55,29 @@ class ServerFdTest
         ProcessResources.assertNoNewFds(before, "after five servers opened and closed");
     }
 
+    /** The server closes while a front end is connected and its thread is blocked reading. */
+    @Test
+    void aServerClosedUnderAConnectedFrontEndLeavesNoSocket() throws Exception
+    {
+        openAndClose(1);
+        final Set<String> before = ProcessResources.fdTargets();
+        for (int round = 0; round < 3; round++)
+        {
+            final VhostUserServer server = new VhostUserServer(dir.resolve("busy.sock"), backend(), System.out::println);
+            try (TestFrontEnd fe = new TestFrontEnd(server.path(), 1 << 20))
+            {
+                fe.getU64(VhostUserRequest.GET_FEATURES);
+                fe.send(VhostUserRequest.SET_MEM_TABLE, VhostUserDescriptor.FLAGS_VERSION,
+                    TestFrontEnd.memTable(fe.wholeMemory()), fe.memFd);
+                fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
+                server.close();
+                assertEquals(1, server.connectionsServed(), "the connection ended with the server");
+            }
+        }
+        ProcessResources.assertNoNewFds(before, "after three servers closed under a connected front end");
+        assertEquals(0, ProcessResources.mappings("braid-fe") , "the front ends unmapped theirs, the back end too");
+    }
+
     @Test
     void aClosedConnectingServerLeavesNoSocket() throws Exception
     {

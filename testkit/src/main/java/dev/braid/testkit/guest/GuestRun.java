@@ -43,6 +43,7 @@ public final class GuestRun
     private final List<String> qemuArgs = new ArrayList<>();
     private final List<Initramfs.GuestFile> files = new ArrayList<>();
     private boolean vhostUserServer;
+    private boolean reboots;
     private final List<VhostUserDevice> vhostUser = new ArrayList<>();
 
     private record VhostUserDevice(String kind, Path socket, int queues)
@@ -172,6 +173,17 @@ public final class GuestRun
         return this;
     }
 
+    /**
+     * Lets the guest reboot ({@code reboot -f}) instead of ending the run: QEMU resets the machine
+     * and boots the same kernel and script again, which must tell the boots apart (by what it left
+     * on its disk). The run ends at the first power-off.
+     */
+    public GuestRun reboots(final boolean reboots)
+    {
+        this.reboots = reboots;
+        return this;
+    }
+
     /** Validates and fills defaults; one line naming the bad value. */
     GuestRun conclude()
     {
@@ -210,11 +222,14 @@ public final class GuestRun
             qemu.toString(),
             "-name", "braid-guest-" + name,
             "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-monitor", "none",
-            "-no-reboot",
             "-machine", "q35,accel=" + (kvm ? "kvm" : "tcg") + ",memory-backend=mem",
             "-object", "memory-backend-memfd,id=mem,size=" + memoryMiB + "M,share=on",
             "-m", memoryMiB + "M",
             "-smp", Integer.toString(cpus)));
+        if (!reboots)
+        {
+            cmd.add("-no-reboot");
+        }
         if (kvm)
         {
             cmd.addAll(List.of("-cpu", "host"));
