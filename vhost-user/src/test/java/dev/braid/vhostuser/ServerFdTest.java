@@ -78,6 +78,30 @@ class ServerFdTest
         assertEquals(0, ProcessResources.mappings("braid-fe") , "the front ends unmapped theirs, the back end too");
     }
 
+    /** The front end hangs up and the server closes at once, while the back end still tears down. */
+    @Test
+    void aServerClosedAsItsFrontEndHangsUpLeavesNoSocket() throws Exception
+    {
+        openAndClose(1);
+        final Set<String> before = ProcessResources.fdTargets();
+        for (int round = 0; round < 10; round++)
+        {
+            final VhostUserServer server = new VhostUserServer(dir.resolve("race.sock"), backend(), line -> { });
+            try (TestFrontEnd fe = new TestFrontEnd(server.path(), 1 << 20))
+            {
+                fe.send(VhostUserRequest.SET_MEM_TABLE, VhostUserDescriptor.FLAGS_VERSION,
+                    TestFrontEnd.memTable(fe.wholeMemory()), fe.memFd);
+                fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
+            }
+            if (round % 2 == 1)
+            {
+                Thread.sleep(round);
+            }
+            server.close();
+        }
+        ProcessResources.assertNoNewFds(before, "after ten servers closed as their front ends hung up");
+    }
+
     @Test
     void aClosedConnectingServerLeavesNoSocket() throws Exception
     {
