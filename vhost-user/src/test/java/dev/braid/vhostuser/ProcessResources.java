@@ -75,6 +75,17 @@ final class ProcessResources
                     // table absent
                 }
             }
+            try
+            {
+                final Process ss = new ProcessBuilder("ss", "-x", "-a", "-p").redirectErrorStream(true).start();
+                final String out = new String(ss.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                ss.waitFor();
+                out.lines().filter(l -> l.contains(" " + inode + " ")).forEach(l -> sb.append("; ss: ").append(l.trim()));
+            }
+            catch (final IOException | InterruptedException | RuntimeException ignored)
+            {
+                // no ss
+            }
         }
         return sb.toString();
     }
