@@ -35,6 +35,15 @@ public interface BackendDevice extends AutoCloseable
     String start(GuestMemory memory, long features, int count, int[] sizes, long[] desc, long[] avail, long[] used,
         int[] bases, IntConsumer calls);
 
+    /**
+     * The kick eventfds of rings {@code 0..count-1} for the next {@link #start} (-1: none, the ring
+     * is polled), valid until the following {@link #stop}: a device may block on them while idle.
+     * The back end keeps owning them. Default: ignored, the rings are polled.
+     */
+    default void kickFds(final int[] kickFds, final int count)
+    {
+    }
+
     /** Whether {@link #start} succeeded and {@link #stop} has not been called since. */
     boolean isRunning();
 

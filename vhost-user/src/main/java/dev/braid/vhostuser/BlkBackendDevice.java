@@ -27,6 +27,10 @@ import java.util.function.IntConsumer;
 public final class BlkBackendDevice implements BackendDevice
 {
     private static final long DRAIN_TIMEOUT_NANOS = 5_000_000_000L;
+    /** Idle this long with nothing in flight, and the agent thread blocks on the kick fds. */
+    static final long IDLE_BEFORE_SLEEP_NANOS = 2_000_000L;
+    /** The longest block: the agents' timers (probes, fault schedules) run at least this often. */
+    static final int SLEEP_TIMEOUT_MILLIS = 50;
 
     private final List<BlockCard> cards;
     private final int maxQueues;
@@ -38,6 +42,9 @@ public final class BlkBackendDevice implements BackendDevice
     private VirtioBlkDevice device;
     private AgentThreads threads;
     private int[] pendingBases = new int[0];
+    private int[] kickFds = new int[0];
+    private volatile KickWaiter waiter;
+    private volatile int starts;
 
     /**
      * @param agentThreads threads the device's agents share while it runs.
@@ -103,6 +110,23 @@ public final class BlkBackendDevice implements BackendDevice
         return (int)configView.readConfig(offset, 1) & 0xFF;
     }
 
+    public void kickFds(final int[] kickFds, final int count)
+    {
+        this.kickFds = java.util.Arrays.copyOf(kickFds, count);
+    }
+
+    /** How many times the device started (each vhost start after a reset, reboot or new front end). */
+    public int starts()
+    {
+        return starts;
+    }
+
+    /** The running device's idle strategy (null when stopped, or with more than one agent thread). */
+    public KickWaiter kickWaiter()
+    {
+        return waiter;
+    }
+
     public String start(
         final GuestMemory memory, final long features, final int count, final int[] sizes, final long[] desc,
         final long[] avail, final long[] used, final int[] bases, final IntConsumer calls)
@@ -147,6 +171,7 @@ public final class BlkBackendDevice implements BackendDevice
             return "blk device refused DRIVER_OK (rings outside memory or too large)";
         }
         // Agents were started inside onActivate, after moving the rings: see newDevice.
+        starts = starts + 1;
         return null;
     }
 
@@ -216,18 +241,52 @@ public final class BlkBackendDevice implements BackendDevice
             .onActivate(agents ->
             {
                 moveRings(self[0], memory);
-                threads = AgentThreads.start(agents, agentThreads, AgentThreads.backoff());
+                threads = AgentThreads.start(agents, agentThreads, idleStrategy(self[0]));
             })
             .onDeactivate(() ->
             {
                 final AgentThreads running = threads;
+                final KickWaiter sleeping = waiter;
                 threads = null;
+                waiter = null;
+                if (sleeping != null)
+                {
+                    sleeping.wake();
+                }
                 if (running != null)
                 {
                     running.close();
                 }
+                if (sleeping != null)
+                {
+                    sleeping.close();
+                }
             }));
         return self[0];
+    }
+
+    /**
+     * One agent thread: a {@link KickWaiter} over the rings' kick fds (it reads the front queues'
+     * in-flight counts, that thread's own). More threads: plain back-off, the rings are polled.
+     */
+    private java.util.function.Supplier<org.agrona.concurrent.IdleStrategy> idleStrategy(final VirtioBlkDevice blk)
+    {
+        final int count = blk.core().queueCount();
+        if (agentThreads != 1 || kickFds.length != count)
+        {
+            return AgentThreads.backoff();
+        }
+        final DeviceQueue[] rings = new DeviceQueue[count];
+        final FrontQueue[] queues = new FrontQueue[count];
+        for (int q = 0; q < count; q++)
+        {
+            queues[q] = blk.frontQueue(q);
+            rings[q] = queues[q].deviceQueue();
+        }
+        final KickWaiter kicks = new KickWaiter(rings, kickFds, () -> inFlight(queues) == 0,
+            IDLE_BEFORE_SLEEP_NANOS, SLEEP_TIMEOUT_MILLIS);
+        waiter = kicks;
+        return () -> kicks;
     }
 
     /** vhost-user rings resume where the front end says: avail from SET_VRING_BASE, used from guest memory. */

@@ -17,6 +17,12 @@ public final class Libc
     public static final int EFD_NONBLOCK = 0x800;
     public static final int MFD_CLOEXEC = 0x1;
     public static final int F_DUPFD_CLOEXEC = 1030;
+    public static final int EPOLL_CLOEXEC = 0x80000;
+    public static final int EPOLL_CTL_ADD = 1;
+    public static final int EPOLLIN = 0x001;
+    /** struct epoll_event is packed on x86-64: u32 events, u64 data. */
+    public static final int EPOLL_EVENT_LENGTH = 12;
+    public static final int EPOLL_EVENT_DATA_OFFSET = 4;
 
     static
     {
@@ -48,4 +54,10 @@ public final class Libc
     public static native int dup(int fd);
 
     public static native int fcntl(int fd, int cmd, int arg);
+
+    public static native int epoll_create1(int flags);
+
+    public static native int epoll_ctl(int epfd, int op, int fd, long event);
+
+    public static native int epoll_wait(int epfd, long events, int maxevents, int timeout);
 }

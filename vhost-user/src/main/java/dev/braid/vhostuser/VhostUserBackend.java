@@ -55,6 +55,7 @@ public final class VhostUserBackend implements AutoCloseable
     private final long[] avail;
     private final long[] used;
     private final int[] bases;
+    private final int[] kicks;
     private final UnsafeBuffer callValue;
 
     private long ackedFeatures;
@@ -79,6 +80,7 @@ public final class VhostUserBackend implements AutoCloseable
         avail = new long[n];
         used = new long[n];
         bases = new int[n];
+        kicks = new int[n];
         final ByteBuffer eight = BufferUtil.allocateDirectAligned(8, 8);
         callValue = new UnsafeBuffer(eight);
         callValue.putLong(0, 1L, LITTLE_ENDIAN);
@@ -271,6 +273,7 @@ public final class VhostUserBackend implements AutoCloseable
             desc[q] = table.userToGuestPhysical(ring.descUser, Vring.descLength(num));
             avail[q] = table.userToGuestPhysical(ring.availUser, Vring.availLength(num));
             used[q] = table.userToGuestPhysical(ring.usedUser, Vring.usedLength(num));
+            kicks[q] = ring.kickFd;
             if (num == 0 || !ring.addressed || desc[q] < 0 || avail[q] < 0 || used[q] < 0)
             {
                 log.accept("vhost-user: ring " + q + " not started: " + (num == 0 ? "no size" :
@@ -278,6 +281,7 @@ public final class VhostUserBackend implements AutoCloseable
                 return;
             }
         }
+        device.kickFds(kicks, k);
         final String problem = device.start(memory, ackedFeatures & ~PROTOCOL_BIT, k, sizes, desc, avail, used,
             bases, this::call);
         if (problem != null)
@@ -577,6 +581,11 @@ public final class VhostUserBackend implements AutoCloseable
         switch (request)
         {
             case VhostUserRequest.SET_VRING_KICK:
+                if (device.isRunning() && index < runningCount)
+                {
+                    // The running device may be waiting on the old fd: restart it on the new one.
+                    stopDevice();
+                }
                 closeFd(ring.kickFd);
                 ring.kickFd = fd;
                 if (!ring.started)
@@ -591,6 +600,11 @@ public final class VhostUserBackend implements AutoCloseable
                 // Agents may be writing the old fd right now: it is closed when the device stops.
                 retire(ring.callFd);
                 ring.callFd = fd;
+                if (device.isRunning() && index < runningCount)
+                {
+                    // As libvhost-user: an interrupt sent to the old fd may have been lost.
+                    call(index);
+                }
                 break;
             default:
                 closeFd(ring.errFd);

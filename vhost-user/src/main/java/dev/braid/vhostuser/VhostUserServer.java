@@ -120,7 +120,16 @@ public final class VhostUserServer implements AutoCloseable
         }
         if (server != null)
         {
-            server.close();
+            // An accept() aborted by closing the server socket leaks the socket junixsocket made
+            // for it (only its cleaner closes it, at some GC): end the accept with a connection.
+            try (AFUNIXSocket wake = AFUNIXSocket.newInstance())
+            {
+                wake.connect(AFUNIXSocketAddress.of(path.toFile()));
+            }
+            catch (final IOException ignored)
+            {
+                // not listening any more: the thread is past accept
+            }
         }
         try
         {
@@ -129,6 +138,10 @@ public final class VhostUserServer implements AutoCloseable
         catch (final InterruptedException ex)
         {
             Thread.currentThread().interrupt();
+        }
+        if (server != null)
+        {
+            server.close();
         }
         backend.close();
         if (server != null)
@@ -143,12 +156,26 @@ public final class VhostUserServer implements AutoCloseable
         AFUNIXSocket socket = null;
         while (socket == null && !closed)
         {
+            final AFUNIXSocket attempt;
             try
             {
-                socket = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(path.toFile()));
+                attempt = AFUNIXSocket.newInstance();
             }
             catch (final IOException ex)
             {
+                log.accept("vhost-user: no socket to connect to " + path + ": " + ex.getMessage());
+                finished = true;
+                return;
+            }
+            try
+            {
+                attempt.connect(AFUNIXSocketAddress.of(path.toFile()));
+                socket = attempt;
+            }
+            catch (final IOException ex)
+            {
+                // A failed connect leaves its socket open (connectTo() leaked one per retry).
+                closeQuietly(attempt);
                 if (System.nanoTime() - deadline > 0)
                 {
                     log.accept("vhost-user: connect to " + path + " failed: " + ex.getMessage());
@@ -189,6 +216,11 @@ public final class VhostUserServer implements AutoCloseable
                 {
                     log.accept("vhost-user: accept on " + path + " failed: " + ex.getMessage());
                 }
+                return;
+            }
+            if (closed)
+            {
+                closeQuietly(socket); // close()'s own wake-up connection
                 return;
             }
             serveConnection(socket);
@@ -335,6 +367,18 @@ public final class VhostUserServer implements AutoCloseable
         final int mine = Libc.fcntl(number, Libc.F_DUPFD_CLOEXEC, 0);
         new FileInputStream(fd).close();
         return mine;
+    }
+
+    private static void closeQuietly(final AFUNIXSocket socket)
+    {
+        try
+        {
+            socket.close();
+        }
+        catch (final IOException ignored)
+        {
+            // nothing more to do
+        }
     }
 
     private static void closeAll(final FileDescriptor[] received) throws IOException

@@ -37,6 +37,7 @@ class BlkEndToEndTest
     final List<String> logs = new ArrayList<>();
     VhostUserServer server;
     VhostUserBackend backend;
+    BlkBackendDevice blk;
 
     @BeforeEach
     void start() throws Exception
@@ -45,7 +46,8 @@ class BlkEndToEndTest
         final List<BlockCard> cards = List.of(
             SimDisk.builder("a", store).latency(LatencyModel.uniform(1_000, 5_000)).build(),
             SimDisk.builder("b", store).latency(LatencyModel.uniform(1_000, 5_000)).build());
-        backend = new VhostUserBackend(new BlkBackendDevice(cards, 2, 256, 1), 32, this::log);
+        blk = new BlkBackendDevice(cards, 2, 256, 1);
+        backend = new VhostUserBackend(blk, 32, this::log);
         server = new VhostUserServer(dir.resolve("blk.sock"), backend, this::log);
     }
 
@@ -194,7 +196,7 @@ class BlkEndToEndTest
 
     private void runSession(final boolean protocolFeatures, final int session) throws Exception
     {
-        final int kick = TestFrontEnd.eventfd();
+        int kick = TestFrontEnd.eventfd();
         final int call = TestFrontEnd.eventfd();
         try (TestFrontEnd fe = new TestFrontEnd(server.path(), 4 << 20))
         {
@@ -211,7 +213,18 @@ class BlkEndToEndTest
                 data[i] = (byte)(i * 7 + session);
             }
             fe.memory.putBytes(DATA_GPA, data, 0, data.length);
+            // Idle with nothing in flight: the agent thread blocks on the kick fd, the kick wakes it.
+            final KickWaiter waiter = blk.kickWaiter();
+            assertNotNull(waiter, "one agent thread: the kick waiter is its idle strategy");
+            final long deadline = System.nanoTime() + 10_000_000_000L;
+            while (waiter.sleeps() == 0 && System.nanoTime() < deadline)
+            {
+                Thread.sleep(1);
+            }
+            assertTrue(waiter.sleeps() > 0, "the idle agent thread went to sleep");
+            Thread.sleep(20);
             assertEquals(VirtioBlk.VIRTIO_BLK_S_OK, request(fe, driver, kick, VirtioBlk.VIRTIO_BLK_T_OUT, 16, 1));
+            assertTrue(waiter.kickWakes() > 0, "a kick woke it");
             fe.memory.putBytes(DATA_GPA, new byte[4096], 0, 4096);
             assertEquals(VirtioBlk.VIRTIO_BLK_S_OK, request(fe, driver, kick, VirtioBlk.VIRTIO_BLK_T_IN, 16, 4097));
             final byte[] back = new byte[4096];
@@ -235,7 +248,8 @@ class BlkEndToEndTest
             final int kick2 = TestFrontEnd.eventfd();
             fe.send(VhostUserRequest.SET_VRING_BASE, FLAGS_VERSION, TestFrontEnd.state(0, 2));
             fe.setU64(VhostUserRequest.SET_VRING_KICK, 0, kick2);
-            Libc.close(kick2);
+            Libc.close(kick);
+            kick = kick2;
             if (protocolFeatures)
             {
                 fe.send(VhostUserRequest.SET_VRING_ENABLE, FLAGS_VERSION, TestFrontEnd.state(0, 1));
@@ -256,6 +270,13 @@ class BlkEndToEndTest
         ProcessResources.awaitServed(server, session);
     }
 
+    static void kick(final int fd)
+    {
+        final UnsafeBuffer one = new UnsafeBuffer(org.agrona.BufferUtil.allocateDirectAligned(8, 8));
+        one.putLong(0, 1L);
+        Libc.write(fd, one.addressOffset(), 8);
+    }
+
     /** Posts one blk request (header, 4 KiB data, status), kicks, waits for its used element. */
     private static int request(final TestFrontEnd fe, final SplitDriverQueue driver, final int kick, final int type,
         final long sector, final int expectedLen) throws Exception
@@ -269,7 +290,7 @@ class BlkEndToEndTest
         final int head = driver.addChain(chain, false);
         assertTrue(head >= 0);
         driver.publish();
-        Libc.write(kick, new UnsafeBuffer(TestFrontEnd.u64(1)).addressOffset(), 0); // kicks are hints; polled anyway
+        kick(kick);
         final int[] got = {-1, -1};
         final long deadline = System.nanoTime() + 10_000_000_000L;
         while (got[0] < 0 && System.nanoTime() < deadline)

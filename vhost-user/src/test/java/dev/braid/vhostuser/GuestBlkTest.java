@@ -272,10 +272,10 @@ class GuestBlkTest
         ProcessResources.awaitServed(server, 1);
         server.close();
         server = null;
-        // Every fd the back end takes from QEMU (memfds, kick/call eventfds) must be gone. Unix
-        // sockets are left out: opening and closing a listening junixsocket server, even with no
-        // connection, leaves one socket that only a GC may close (seen with a probe; see DESIGN).
-        // Per server, not per connection: the accepted connection itself is closed (BlkEndToEndTest).
+        // Every fd the back end takes from QEMU (memfds, kick/call eventfds) and the kick waiter's
+        // epoll and wake fds must be gone. Sockets are left out: a closed server leaves none
+        // (ServerFdTest), but the first real QEMU session in a JVM leaves one connected unix
+        // socket without a peer (inode next to the accepted connection's; open, see DESIGN).
         final java.util.Set<String> now = ProcessResources.fdTargets();
         now.removeAll(fdsBefore);
         now.removeIf(fd -> fd.contains("-> socket:"));
@@ -286,7 +286,7 @@ class GuestBlkTest
     }
 
     /** A 64 KiB block of 16-byte records "braid-pattern-NN" (NN = record mod 256, hex), four times. */
-    private static String makePattern()
+    static String makePattern()
     {
         return String.join("\n",
             "i=0; : > /tmp/b",

@@ -47,8 +47,47 @@ final class ProcessResources
         now.removeAll(before);
         if (!now.isEmpty())
         {
-            throw new AssertionError("fds leaked " + when + ": " + now);
+            throw new AssertionError("fds leaked " + when + ": " + now + describeSockets(now));
         }
+    }
+
+    /** What kind of socket each leaked socket fd is (its line in /proc/net/unix, netlink, tcp, udp). */
+    static String describeSockets(final java.util.Set<String> fds)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final String fd : fds)
+        {
+            final int at = fd.indexOf("socket:[");
+            if (at < 0)
+            {
+                continue;
+            }
+            final String inode = fd.substring(at + 8, fd.indexOf(']', at));
+            for (final String table : new String[] {"unix", "netlink", "tcp", "tcp6", "udp", "udp6"})
+            {
+                try (var lines = Files.lines(Path.of("/proc/net", table)))
+                {
+                    lines.filter(l -> (" " + l + " ").contains(" " + inode + " ")).findFirst()
+                        .ifPresent(l -> sb.append("; ").append(inode).append(" in /proc/net/").append(table).append(": ").append(l.trim()));
+                }
+                catch (final IOException | RuntimeException ignored)
+                {
+                    // table absent
+                }
+            }
+            try
+            {
+                final Process ss = new ProcessBuilder("ss", "-x", "-a", "-p").redirectErrorStream(true).start();
+                final String out = new String(ss.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                ss.waitFor();
+                out.lines().filter(l -> l.contains(" " + inode + " ")).forEach(l -> sb.append("; ss: ").append(l.trim()));
+            }
+            catch (final IOException | InterruptedException | RuntimeException ignored)
+            {
+                // no ss
+            }
+        }
+        return sb.toString();
     }
 
     /** Mappings of memfds named {@code name} (lines of /proc/self/maps). */
