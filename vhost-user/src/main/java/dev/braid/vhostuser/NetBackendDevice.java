@@ -52,7 +52,7 @@ public final class NetBackendDevice implements BackendDevice
     private final long mac;
     private final long features;
     private final NetDeviceState configView;
-    private NetDevice device;
+    private volatile NetDevice device; // volatile: tests and status lines read it from other threads
     private AgentThreads threads;
     private int runningRings;
     private long[] availGpa = new long[0];
