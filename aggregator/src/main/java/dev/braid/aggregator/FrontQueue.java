@@ -154,6 +154,15 @@ public final class FrontQueue implements Agent, CompletionHandler
         return inFlight;
     }
 
+    /**
+     * Whether guest head {@code head} was popped and not yet completed to the guest. Front queue
+     * thread, or any thread once its agent stopped (a transport rewinding a ring it stopped).
+     */
+    public boolean holds(final int head)
+    {
+        return head >= 0 && head < table.entries() && !table.isFree(head);
+    }
+
     public int doWork()
     {
         now = clock.nanoTime();

@@ -5,16 +5,26 @@ import dev.braid.cards.file.FileCardContext;
 import dev.braid.cards.nbd.NbdBlockCard;
 import dev.braid.cards.nbd.NbdCardContext;
 import dev.braid.cards.nbd.NbdUri;
+import dev.braid.cards.tap.TapCardContext;
+import dev.braid.cards.tap.TapNetCard;
 import dev.braid.examples.soak.UsageException;
 import dev.braid.ha.Aggregation;
 import dev.braid.ha.Failback;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
+import dev.braid.sim.net.FrameBuilder;
+import dev.braid.sim.net.L2Segment;
+import dev.braid.sim.net.PeerHost;
+import dev.braid.sim.net.SimNic;
+import dev.braid.vhostuser.BackendDevice;
 import dev.braid.vhostuser.BlkBackendDevice;
+import dev.braid.vhostuser.NetBackendDevice;
 import dev.braid.vhostuser.VhostUserBackend;
 import dev.braid.vhostuser.VhostUserServer;
 import dev.braid.virtio.card.BlockCard;
+import dev.braid.virtio.card.Card;
+import dev.braid.virtio.card.NetCard;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -34,25 +44,35 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code braid serve}: one aggregated virtio-blk device over vhost-user, for QEMU's
- * {@code vhost-user-blk-pci}, until SIGINT or SIGTERM (or, with {@code --client}, until QEMU
- * hangs up). Every flag and card spec is checked before anything is opened or bound.
+ * {@code vhost-user-blk-pci}, or one virtio-net device for {@code -netdev vhost-user} with
+ * {@code virtio-net-pci}, until SIGINT or SIGTERM (or, with {@code --client}, until QEMU hangs
+ * up). Every flag and card spec is checked before anything is opened or bound.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Serve one virtio device to a VMM over vhost-user (QEMU: -device vhost-user-blk-pci), " +
-        "aggregated over the given cards, until SIGINT/SIGTERM.")
+    description = "Serve one virtio device to a VMM over vhost-user (QEMU: -device vhost-user-blk-pci, or " +
+        "-netdev vhost-user with -device virtio-net-pci), aggregated over the given cards, until SIGINT/SIGTERM.")
 public final class ServeCommand implements Callable<Integer>
 {
     /** sim cards live in one heap array. */
     static final long MAX_SIM_BYTES = 1L << 30;
     static final int MAX_QUEUES = 64;
+    /** QEMU's default MAC for the first NIC of a guest: what virtio-net-pci shows when no mac= is given. */
+    static final String DEFAULT_MAC = "52:54:00:12:34:56";
+    /** The sim segment's peer host, which answers ARP and ICMP (and echoes UDP). */
+    static final long SIM_PEER_MAC = 0x525400FE0002L;
+    static final int SIM_PEER_IP = FrameBuilder.ipv4(10, 99, 0, 2);
     /** What QEMU waits for before it gives up on a vhost-user socket it listens on is its own business; ours is this. */
     private static final long CONNECT_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--device", paramLabel = "blk", description = "Device type (blk only, for now). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--device", paramLabel = "blk|net", description = "Device type. Default: ${DEFAULT-VALUE}.")
     String device = "blk";
+
+    @Option(names = "--mac", paramLabel = "MAC", description = "net: the guest's MAC (virtio-net-pci mac=), which every card " +
+        "accepts. Default: QEMU's default, ${DEFAULT-VALUE}.")
+    String mac = DEFAULT_MAC;
 
     @Option(names = "--socket", paramLabel = "PATH", required = true,
         description = "vhost-user unix socket: bound here (replacing a stale one), or with --client connected to.")
@@ -62,15 +82,18 @@ public final class ServeCommand implements Callable<Integer>
     boolean client;
 
     @Option(names = "--card", paramLabel = "SPEC", required = true,
-        description = "A card, repeatable: sim:SIZE (e.g. sim:64M; all sim cards share one store), " +
+        description = "A card, repeatable. blk: sim:SIZE (e.g. sim:64M; all sim cards share one store), " +
             "nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH or file:PATH (a file or block device, io_uring); " +
-            "all paths to the same disk.")
+            "all paths to the same disk. net: sim (a sim NIC on one sim segment whose peer 10.99.0.2 answers ARP and ping) " +
+            "or tap:IFNAME (a TAP, created or attached to).")
     List<String> cards = new ArrayList<>();
 
-    @Option(names = "--mode", paramLabel = "aa|ap", description = "Active-active (queue-affine) or active-passive. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--mode", paramLabel = "aa|ap", description = "Active-active (blk: queue-affine; net: flow-hash) or " +
+        "active-passive. Default: ${DEFAULT-VALUE}.")
     String mode = "aa";
 
-    @Option(names = "--queues", paramLabel = "N", description = "Request queues offered, 1.." + MAX_QUEUES + ". Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--queues", paramLabel = "N", description = "Request queues (blk) or queue pairs (net) offered, 1.." +
+        MAX_QUEUES + ". Default: ${DEFAULT-VALUE}.")
     int queues = 1;
 
     @Option(names = "--queue-size", paramLabel = "N", description = "Largest ring size accepted, a power of two 1..32768. Default: ${DEFAULT-VALUE}.")
@@ -81,12 +104,12 @@ public final class ServeCommand implements Callable<Integer>
 
     /** The checked form of the flags: nothing opened yet. */
     record Plan(Path socket, boolean client, long simBytes, int simCards, List<NbdUri> nbd, List<Path> files, Aggregation aggregation,
-        int queues, int queueSize, boolean forceIdentity)
+        int queues, int queueSize, boolean forceIdentity, boolean net, long mac, List<String> taps)
     {
 
         int cardCount()
         {
-            return simCards + nbd.size() + files.size();
+            return simCards + nbd.size() + files.size() + taps.size();
         }
     }
 
@@ -101,10 +124,11 @@ public final class ServeCommand implements Callable<Integer>
     /** Checks every flag; one-line {@link UsageException} naming the bad value. */
     Plan plan()
     {
-        if (!"blk".equals(device))
+        if (!"blk".equals(device) && !"net".equals(device))
         {
-            throw new UsageException("--device " + device + ": only blk is served over vhost-user so far");
+            throw new UsageException("--device " + device + ": expected blk or net");
         }
+        final boolean net = "net".equals(device);
         final Path parent = socket.toAbsolutePath().getParent();
         if (parent == null || !Files.isDirectory(parent))
         {
@@ -122,9 +146,37 @@ public final class ServeCommand implements Callable<Integer>
         int simCards = 0;
         final List<NbdUri> nbd = new ArrayList<>();
         final List<Path> files = new ArrayList<>();
+        final List<String> taps = new ArrayList<>();
         for (final String card : cards)
         {
-            if (card.startsWith("sim:"))
+            if (net)
+            {
+                if ("sim".equals(card))
+                {
+                    simCards++;
+                }
+                else if (card.startsWith(TapCardContext.SCHEME))
+                {
+                    try
+                    {
+                        new TapCardContext().spec(card).conclude();
+                    }
+                    catch (final IllegalArgumentException ex)
+                    {
+                        throw new UsageException("--card " + card + ": " + ex.getMessage());
+                    }
+                    if (taps.contains(card))
+                    {
+                        throw new UsageException("--card " + card + ": given twice (one card per TAP)");
+                    }
+                    taps.add(card);
+                }
+                else
+                {
+                    throw new UsageException("--card " + card + ": expected sim or tap:IFNAME for --device net");
+                }
+            }
+            else if (card.startsWith("sim:"))
             {
                 final long bytes = parseSize(card);
                 if (simBytes >= 0 && bytes != simBytes)
@@ -155,6 +207,15 @@ public final class ServeCommand implements Callable<Integer>
                     "nbd+unix:///EXPORT?socket=PATH or file:PATH");
             }
         }
+        if (simCards > 0 && !taps.isEmpty())
+        {
+            throw new UsageException("--card: sim and tap cards are not on one network; use one kind");
+        }
+        if (!net && !DEFAULT_MAC.equals(mac))
+        {
+            throw new UsageException("--mac " + mac + ": applies to --device net only");
+        }
+        final long macValue = net ? parseMac(mac) : 0;
         if (simCards > 0 && !nbd.isEmpty())
         {
             throw new UsageException("--card: sim and nbd cards do not share data; use one kind");
@@ -165,7 +226,8 @@ public final class ServeCommand implements Callable<Integer>
         }
         final Aggregation aggregation = switch (mode.toLowerCase(Locale.ROOT))
         {
-            case "aa" -> Aggregation.activeActive(SelectorKind.QUEUE_AFFINE);
+            // net: a queue pair's rx and tx must not be split over cards, so flows are hashed instead.
+            case "aa" -> Aggregation.activeActive(net ? SelectorKind.FLOW_HASH : SelectorKind.QUEUE_AFFINE);
             case "ap" -> Aggregation.activePassive(Failback.manual());
             default -> throw new UsageException("--mode " + mode + ": expected aa or ap");
         };
@@ -181,8 +243,27 @@ public final class ServeCommand implements Callable<Integer>
         {
             throw new UsageException("--queues " + queues + " x --queue-size " + queueSize + ": over 65536 ring entries in all");
         }
+        if (net && (long)queues * 2 * Math.max(queueSize, 64) > 65536)
+        {
+            throw new UsageException("--queues " + queues + " pairs x --queue-size " + queueSize + ": over 65536 ring entries in all");
+        }
         return new Plan(socket, client, simBytes, simCards, List.copyOf(nbd), List.copyOf(files), aggregation, queues, queueSize,
-            forceIdentity);
+            forceIdentity, net, macValue, List.copyOf(taps));
+    }
+
+    /** {@code xx:xx:xx:xx:xx:xx}, unicast, not all zero. */
+    static long parseMac(final String text)
+    {
+        if (!text.matches("[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}"))
+        {
+            throw new UsageException("--mac " + text + ": expected six hex octets, e.g. " + DEFAULT_MAC);
+        }
+        final long value = Long.parseLong(text.replace(":", ""), 16);
+        if (value == 0 || (value & 0x0100_0000_0000L) != 0)
+        {
+            throw new UsageException("--mac " + text + ": not a unicast address");
+        }
+        return value;
     }
 
     /**
@@ -292,11 +373,39 @@ public final class ServeCommand implements Callable<Integer>
         final SignalHandler oldInt = Signal.handle(new Signal("INT"), onSignal);
         final SignalHandler oldTerm = Signal.handle(new Signal("TERM"), onSignal);
         final List<BlockCard> cards = new ArrayList<>();
+        final List<NetCard> nics = new ArrayList<>();
         final List<AutoCloseable> closeables = new ArrayList<>();
         VhostUserServer server = null;
         try
         {
-            if (plan.simCards() > 0)
+            if (plan.net())
+            {
+                final L2Segment segment = plan.simCards() > 0 ? new L2Segment(new PeerHost(SIM_PEER_MAC, SIM_PEER_IP)) : null;
+                for (int i = 0; i < plan.simCards(); i++)
+                {
+                    // One card queue: every guest queue reaches card queue 0, where all received frames land.
+                    nics.add(new SimNic("sim" + i, FrameBuilder.macBytes(0x025400CC0000L + i), segment,
+                        org.agrona.concurrent.SystemNanoClock.INSTANCE, 1, 64, 256, 20_000));
+                }
+                for (int i = 0; i < plan.taps().size(); i++)
+                {
+                    final String spec = plan.taps().get(i);
+                    final TapNetCard tap;
+                    try
+                    {
+                        tap = new TapNetCard(new TapCardContext().spec(spec).name("tap" + i).queueCount(1)
+                            .queueDepth(Math.min(plan.queueSize(), 256)));
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        err.println("braid: tap card tap" + i + " (" + spec + "): " + ex.getMessage());
+                        return BraidCli.INVARIANT_BROKEN;
+                    }
+                    nics.add(tap);
+                    closeables.add(tap);
+                }
+            }
+            else if (plan.simCards() > 0)
             {
                 final SharedBlockStore store = new SharedBlockStore(plan.simBytes() / SharedBlockStore.SECTOR_SIZE);
                 for (int i = 0; i < plan.simCards(); i++)
@@ -354,14 +463,18 @@ public final class ServeCommand implements Callable<Integer>
                 err.println(line);
                 err.flush();
             };
-            final VhostUserBackend backend = new VhostUserBackend(
-                new BlkBackendDevice(cards, plan.queues(), plan.queueSize(), 1, plan.aggregation()), 32, log);
+            final BackendDevice device = plan.net() ?
+                new NetBackendDevice(nics, plan.queues(), plan.queueSize(), 1, plan.aggregation(), plan.mac()) :
+                new BlkBackendDevice(cards, plan.queues(), plan.queueSize(), 1, plan.aggregation());
+            final VhostUserBackend backend = new VhostUserBackend(device, 32, log);
+            final List<String> names = plan.net() ? nics.stream().map(Card::name).toList() : cards.stream().map(BlockCard::name).toList();
             server = plan.client() ?
                 VhostUserServer.connect(plan.socket(), backend, log, CONNECT_TIMEOUT_NANOS) :
                 new VhostUserServer(plan.socket(), backend, log);
-            out.println("braid serve: blk on " + plan.socket() + (plan.client() ? " (connecting)" : " (listening)") +
-                ", " + plan.cardCount() + " card(s) " + cards.stream().map(BlockCard::name).toList() + ", " + (plan.aggregation().isActivePassive() ? "ap" : "aa") +
-                ", " + plan.queues() + " queue(s) x " + plan.queueSize());
+            out.println("braid serve: " + (plan.net() ? "net" : "blk") + " on " + plan.socket() +
+                (plan.client() ? " (connecting)" : " (listening)") + ", " + plan.cardCount() + " card(s) " + names + ", " +
+                (plan.aggregation().isActivePassive() ? "ap" : "aa") + ", " + plan.queues() + (plan.net() ? " queue pair(s)" : " queue(s)") +
+                " x " + plan.queueSize());
             out.flush();
             while (!stop.await(100, TimeUnit.MILLISECONDS))
             {

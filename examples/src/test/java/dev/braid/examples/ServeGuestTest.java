@@ -213,6 +213,45 @@ class ServeGuestTest
         awaitLine("braid serve: stopped after 1 connection(s)", 5);
     }
 
+    /**
+     * {@code braid serve --device net} over two sim NICs, two queue pairs: the guest's virtio_net
+     * (QEMU's default MAC, which is serve's default) pings the sim segment's peer 10.99.0.2.
+     */
+    @Test
+    void serveNetOverTwoSimCardsTheGuestPingsTheSimPeer() throws Exception
+    {
+        final Path socket = dir.resolve("net.sock");
+        serve = startServe("--device", "net", "--socket", socket.toString(), "--card", "sim", "--card", "sim",
+            "--mode", "aa", "--queues", "2");
+        awaitLine("braid serve: net on", 30);
+        final String script = String.join("\n",
+            "braid_wait /sys/class/net/eth0 || { echo no eth0; exit 3; }",
+            "braid_result rxqueues $(ls /sys/class/net/eth0/queues | grep -c rx)",
+            "ip link set eth0 up",
+            "ip addr add 10.99.0.1/24 dev eth0",
+            "ping -c 20 -i 0.05 -W 5 10.99.0.2 > /tmp/ping 2>&1",
+            "tail -2 /tmp/ping",
+            "braid_result received $(sed -n 's/.* \\([0-9]*\\) packets received.*/\\1/p' /tmp/ping)",
+            "s=/sys/class/net/eth0/statistics",
+            "braid_result errors $(( $(cat $s/rx_errors) + $(cat $s/tx_errors) + $(cat $s/rx_length_errors) ))",
+            "");
+        final GuestResult result = GuestRun.builder().name("braid-serve-net").cpus(2)
+            .vhostUserNet(socket, 2).timeout(Duration.ofSeconds(120)).script(script).run();
+        result.assertSucceeded();
+        assertEquals("2", result.result("rxqueues"), "two queue pairs in the guest");
+        assertEquals("20", result.result("received"), "every ping answered by the sim peer through braid serve");
+        assertEquals("0", result.result("errors"), "guest interface error counters");
+        System.out.println("braid serve --device net: guest booted after " + result.bootedAfterSeconds() + " s, done after " +
+            result.doneAfterSeconds() + " s");
+        awaitLine("vhost-user: front end disconnected", 20);
+        Thread.sleep(200);
+        assertEquals(0, guestMappings(serve.pid()), "serve holds no guest memory after QEMU exited");
+        serve.destroy();
+        assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
+        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+        assertFalse(lines().stream().anyMatch(l -> l.contains("refused") || l.contains("not started")), "serve log clean: " + lines());
+    }
+
     /** The process's CPU (user + system) over {@code millis}, in percent of one core. */
     static double cpuPercent(final long pid, final long millis) throws Exception
     {

@@ -19,6 +19,30 @@ public interface BackendDevice extends AutoCloseable
     /** How many queues the device can serve (GET_QUEUE_NUM). */
     int maxQueues();
 
+    /**
+     * GET_QUEUE_NUM's answer: the rings for blk and scsi; queue pairs for net, which QEMU compares
+     * with its {@code queues=} (pairs).
+     */
+    default int queueNum()
+    {
+        return maxQueues();
+    }
+
+    /**
+     * Of the {@code leading} started-and-enabled rings, how many the device can run (net: whole
+     * rx/tx pairs only). 0 leaves the device stopped until more rings start.
+     */
+    default int usableRings(final int leading)
+    {
+        return leading;
+    }
+
+    /** The vhost-user protocol features offered (GET_PROTOCOL_FEATURES); a subset of what the back end implements. */
+    default long protocolFeatures()
+    {
+        return VhostUserDescriptor.PROTOCOL_FEATURES_OFFERED;
+    }
+
     /** The largest ring size accepted in SET_VRING_NUM. */
     int maxQueueSize();
 

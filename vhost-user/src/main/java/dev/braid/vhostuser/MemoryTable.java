@@ -20,6 +20,8 @@ public final class MemoryTable
     private final long[] mmapOffset;
     /** Where region i's first byte is mapped here: the mapping starts mmap_offset before it. */
     private final long[] mapAddress;
+    /** How many ADD_MEM_REGs named region i: QEMU sends one per vhost device (net: per queue pair). */
+    private final int[] refs;
     private int count;
     private GuestMemory memory;
 
@@ -35,6 +37,7 @@ public final class MemoryTable
         uva = new long[maxSlots];
         mmapOffset = new long[maxSlots];
         mapAddress = new long[maxSlots];
+        refs = new int[maxSlots];
     }
 
     public int maxSlots()
@@ -135,15 +138,60 @@ public final class MemoryTable
             uva[i] = uvas[i];
             mmapOffset[i] = offsets[i];
             mapAddress[i] = mapped[i];
+            refs[i] = 1;
         }
         count = n;
         rebuild();
         return null;
     }
 
-    /** ADD_MEM_REG: one more region. Returns why it was refused, or null. */
+    /**
+     * How many ADD_MEM_REGs hold the region with exactly these fields (0: none). QEMU's vhost-user
+     * net sends each region once per queue pair's vhost device; the copies share one mapping.
+     */
+    public int references(final long g, final long s, final long u, final long o)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            if (gpa[i] == g && size[i] == s && uva[i] == u && mmapOffset[i] == o)
+            {
+                return refs[i];
+            }
+        }
+        return 0;
+    }
+
+    /** {@link #references} by gpa, size and user address only: QEMU's REM_MEM_REG carries mmap_offset 0. */
+    public int references(final long g, final long s, final long u)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            if (gpa[i] == g && size[i] == s && uva[i] == u)
+            {
+                return refs[i];
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * ADD_MEM_REG: one more region, or one more reference to an identical one (the caller still
+     * owns and closes the fd). Returns why it was refused, or null.
+     */
     public String add(final long g, final long s, final long u, final long o, final int fd)
     {
+        for (int i = 0; i < count; i++)
+        {
+            if (gpa[i] == g && size[i] == s && uva[i] == u && mmapOffset[i] == o)
+            {
+                if (refs[i] == Integer.MAX_VALUE)
+                {
+                    return "region gpa 0x" + Long.toHexString(g) + " added too often";
+                }
+                refs[i]++;
+                return null;
+            }
+        }
         if (count == maxSlots)
         {
             return "all " + maxSlots + " memory slots are used";
@@ -164,18 +212,24 @@ public final class MemoryTable
         uva[count] = u;
         mmapOffset[count] = o;
         mapAddress[count] = address;
+        refs[count] = 1;
         count++;
         rebuild();
         return null;
     }
 
-    /** REM_MEM_REG: the region with this gpa, size and user address. Returns why not, or null. */
+    /** REM_MEM_REG: the region with this gpa, size and user address (its last reference unmaps it). Returns why not, or null. */
     public String remove(final long g, final long s, final long u)
     {
         for (int i = 0; i < count; i++)
         {
             if (gpa[i] == g && size[i] == s && uva[i] == u)
             {
+                if (refs[i] > 1)
+                {
+                    refs[i]--;
+                    return null;
+                }
                 Libc.munmap(mapAddress[i] - mmapOffset[i], mmapOffset[i] + size[i]);
                 count--;
                 gpa[i] = gpa[count];
@@ -183,6 +237,7 @@ public final class MemoryTable
                 uva[i] = uva[count];
                 mmapOffset[i] = mmapOffset[count];
                 mapAddress[i] = mapAddress[count];
+                refs[i] = refs[count];
                 rebuild();
                 return null;
             }

@@ -166,9 +166,9 @@ public final class VhostUserBackend implements AutoCloseable
             case VhostUserRequest.GET_FEATURES:
                 return replyU64(reply, request, offeredFeatures());
             case VhostUserRequest.GET_PROTOCOL_FEATURES:
-                return replyU64(reply, request, PROTOCOL_FEATURES_OFFERED);
+                return replyU64(reply, request, device.protocolFeatures());
             case VhostUserRequest.GET_QUEUE_NUM:
-                return replyU64(reply, request, device.maxQueues());
+                return replyU64(reply, request, device.queueNum());
             case VhostUserRequest.GET_MAX_MEM_SLOTS:
                 return replyU64(reply, request, table.maxSlots());
             case VhostUserRequest.GET_CONFIG:
@@ -255,6 +255,7 @@ public final class VhostUserBackend implements AutoCloseable
         {
             k++;
         }
+        k = device.usableRings(k);
         if (device.isRunning())
         {
             stopDevice();
@@ -434,7 +435,7 @@ public final class VhostUserBackend implements AutoCloseable
 
     private String setProtocolFeatures(final long features)
     {
-        final long unoffered = features & ~PROTOCOL_FEATURES_OFFERED;
+        final long unoffered = features & ~device.protocolFeatures();
         if (unoffered != 0)
         {
             return "protocol features 0x" + Long.toHexString(unoffered) + " were not offered";
@@ -467,16 +468,28 @@ public final class VhostUserBackend implements AutoCloseable
 
     private String addMemReg(final DirectBuffer message, final int r, final int fd)
     {
+        final long g = message.getLong(r + REGION_GPA_OFFSET, LITTLE_ENDIAN);
+        final long s = message.getLong(r + REGION_SIZE_OFFSET, LITTLE_ENDIAN);
+        final long u = message.getLong(r + REGION_UVA_OFFSET, LITTLE_ENDIAN);
+        final long o = message.getLong(r + REGION_MMAP_OFFSET_OFFSET, LITTLE_ENDIAN);
+        if (table.references(g, s, u, o) > 0)
+        {
+            return table.add(g, s, u, o, fd); // a copy (another queue pair's vhost device): memory unchanged
+        }
         stopDevice();
         changed = true;
-        return table.add(message.getLong(r + REGION_GPA_OFFSET, LITTLE_ENDIAN),
-            message.getLong(r + REGION_SIZE_OFFSET, LITTLE_ENDIAN),
-            message.getLong(r + REGION_UVA_OFFSET, LITTLE_ENDIAN),
-            message.getLong(r + REGION_MMAP_OFFSET_OFFSET, LITTLE_ENDIAN), fd);
+        return table.add(g, s, u, o, fd);
     }
 
     private String remMemReg(final DirectBuffer message, final int r)
     {
+        final long g = message.getLong(r + REGION_GPA_OFFSET, LITTLE_ENDIAN);
+        final long s = message.getLong(r + REGION_SIZE_OFFSET, LITTLE_ENDIAN);
+        final long u = message.getLong(r + REGION_UVA_OFFSET, LITTLE_ENDIAN);
+        if (table.references(g, s, u) > 1)
+        {
+            return table.remove(g, s, u); // drops one copy; the mapping stays
+        }
         stopDevice();
         changed = true;
         return table.remove(message.getLong(r + REGION_GPA_OFFSET, LITTLE_ENDIAN),

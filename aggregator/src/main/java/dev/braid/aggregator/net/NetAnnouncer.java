@@ -26,6 +26,7 @@ public final class NetAnnouncer implements ControlPlaneListener
     private int[] appliedFilter = new int[0];
     private boolean arpDue;
     private long arpsSent;
+    private long addressesAnnounced;
     private long failovers;
     private int lastCard = -1;
 
@@ -86,9 +87,9 @@ public final class NetAnnouncer implements ControlPlaneListener
         return work;
     }
 
+    /** One gratuitous ARP per address: the configured one and every one learned from the guest's tx (or one for 0 when none). */
     private boolean sendArp()
     {
-        final int ip = configuredIpv4 != 0 ? configuredIpv4 : state.guestIpv4();
         final byte[] mac = state.macBytes();
         // Rotate the starting card so repeated failovers do not always pick the same survivor first.
         final int cards = device.maxCards();
@@ -100,7 +101,7 @@ public final class NetAnnouncer implements ControlPlaneListener
             {
                 continue;
             }
-            if (port.card().announce(mac, ip))
+            if (announceAll(port.card(), mac))
             {
                 lastCard = card;
                 arpsSent++;
@@ -110,7 +111,36 @@ public final class NetAnnouncer implements ControlPlaneListener
         return false;
     }
 
-    /** Gratuitous ARPs sent through a survivor. Control-plane thread (tests read it when quiet). */
+    private boolean announceAll(final NetCard card, final byte[] mac)
+    {
+        int sent = 0;
+        if (configuredIpv4 != 0 && card.announce(mac, configuredIpv4))
+        {
+            sent++;
+        }
+        for (int i = 0; i < NetDeviceState.MAX_GUEST_IPV4; i++)
+        {
+            final int ip = state.learnedIpv4(i);
+            if (ip != 0 && ip != configuredIpv4 && card.announce(mac, ip))
+            {
+                sent++;
+            }
+        }
+        if (sent == 0 && configuredIpv4 == 0 && state.guestIpv4() == 0 && card.announce(mac, 0))
+        {
+            sent++; // no address yet: the frame still makes switches relearn the MAC's port
+        }
+        addressesAnnounced += sent;
+        return sent > 0;
+    }
+
+    /** Gratuitous ARP frames sent, one per address per announce. Control-plane thread (tests read it when quiet). */
+    public long addressesAnnounced()
+    {
+        return addressesAnnounced;
+    }
+
+    /** Announces (failovers made visible) sent through a survivor. Control-plane thread (tests read it when quiet). */
     public long arpsSent()
     {
         return arpsSent;

@@ -4,6 +4,8 @@ import dev.braid.virtio.device.VirtioFeatures;
 import dev.braid.virtio.net.NetConfig;
 import dev.braid.virtio.net.VirtioNet;
 
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
 /**
  * What the guest has told an aggregated net device and what it must show the guest: the config
  * space (MAC, status with LINK_UP and ANNOUNCE, max queue pairs), its generation, the rx filter
@@ -11,7 +13,8 @@ import dev.braid.virtio.net.VirtioNet;
  *
  * <p>Written by two threads, rarely: the control queue's (guest commands) and the control plane's
  * (announce after a failover). Every method is synchronized; none is on a data path. The guest's
- * IPv4 address, learned from tx frames on the hot path, is a separate volatile.
+ * IPv4 addresses, learned from tx frames on the hot path (up to {@link #MAX_GUEST_IPV4}, the
+ * oldest replaced), are a separate atomic array.
  */
 public final class NetDeviceState
 {
@@ -27,7 +30,10 @@ public final class NetDeviceState
     private int filterVersion;
     private long announcesRequested;
     private long announcesAcked;
-    private volatile int guestIpv4;
+    /** Addresses a guest's announce covers: enough for an interface with a few aliases. */
+    public static final int MAX_GUEST_IPV4 = 4;
+    private final AtomicIntegerArray guestIpv4 = new AtomicIntegerArray(MAX_GUEST_IPV4);
+    private int nextGuestIpv4;
 
     public NetDeviceState(final long mac, final int maxQueuePairs, final int mtu)
     {
@@ -207,14 +213,50 @@ public final class NetDeviceState
         return filterVersion;
     }
 
-    /** The guest's IPv4 address (network order as an int), as configured or learned from its tx; 0 when unknown. */
+    /** The guest's first IPv4 address (network order as an int), as configured or learned from its tx; 0 when unknown. */
     public int guestIpv4()
     {
-        return guestIpv4;
+        return guestIpv4.get(0);
     }
 
-    public void guestIpv4(final int address)
+    /** Learned address {@code i} (0..{@link #MAX_GUEST_IPV4}-1), 0 for an empty slot. */
+    public int learnedIpv4(final int i)
     {
-        guestIpv4 = address;
+        return guestIpv4.get(i);
+    }
+
+    /** Whether {@code address} is among the learned ones. Any thread; no allocation. */
+    public boolean knowsGuestIpv4(final int address)
+    {
+        for (int i = 0; i < MAX_GUEST_IPV4; i++)
+        {
+            if (guestIpv4.get(i) == address)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Adds {@code address} (not 0) to the learned ones, replacing the oldest when all are taken.
+     * Rare (a new address), so it may lock: tx queues of several pairs learn concurrently.
+     */
+    public synchronized void guestIpv4(final int address)
+    {
+        if (address == 0 || knowsGuestIpv4(address))
+        {
+            return;
+        }
+        for (int i = 0; i < MAX_GUEST_IPV4; i++)
+        {
+            if (guestIpv4.get(i) == 0)
+            {
+                guestIpv4.set(i, address);
+                return;
+            }
+        }
+        guestIpv4.set(nextGuestIpv4, address);
+        nextGuestIpv4 = (nextGuestIpv4 + 1) % MAX_GUEST_IPV4;
     }
 }

@@ -32,6 +32,9 @@ public final class NetTxHandler implements PushHandler<NetCard>
     private static final int ETH_TYPE = 12;
     private static final int IPV4_SRC = 14 + 12;
     private static final int ETHERTYPE_IPV4 = 0x0800;
+    private static final int ETHERTYPE_ARP = 0x0806;
+    /** ARP for IPv4 over Ethernet: the sender protocol address. */
+    private static final int ARP_SPA = 14 + 14;
 
     private final GuestMemory memory;
     private final NetTxParser parser;
@@ -41,6 +44,7 @@ public final class NetTxHandler implements PushHandler<NetCard>
     private final int[] hashes;
     private final byte[] scratch = new byte[HASH_BYTES];
     private long dropped;
+    private int lastLearned;
 
     /**
      * @param state where a learned guest IPv4 address goes (for announces); may be null.
@@ -87,20 +91,32 @@ public final class NetTxHandler implements PushHandler<NetCard>
         return SUBMIT;
     }
 
-    /** Remembers the guest's IPv4 source address, so the device can announce it after a failover. */
+    /**
+     * Remembers the guest's IPv4 source addresses (IPv4 source, or an ARP's sender address: a
+     * guest's first frame is usually its ARP request), so the device can announce them after a
+     * failover. The last one seen is cached here, so a steady flow costs one compare.
+     */
     private void learnAddress(final int n)
     {
-        if (state == null || n < IPV4_SRC + 4 ||
-            ((scratch[ETH_TYPE] & 0xFF) << 8 | scratch[ETH_TYPE + 1] & 0xFF) != ETHERTYPE_IPV4 ||
-            (scratch[ETH_SRC] & 1) != 0)
+        if (state == null || (scratch[ETH_SRC] & 1) != 0 || n < ETH_TYPE + 2)
         {
             return;
         }
-        final int address = (scratch[IPV4_SRC] & 0xFF) << 24 | (scratch[IPV4_SRC + 1] & 0xFF) << 16 |
-            (scratch[IPV4_SRC + 2] & 0xFF) << 8 | scratch[IPV4_SRC + 3] & 0xFF;
-        if (address != 0 && address != state.guestIpv4())
+        final int type = (scratch[ETH_TYPE] & 0xFF) << 8 | scratch[ETH_TYPE + 1] & 0xFF;
+        final int at = type == ETHERTYPE_IPV4 ? IPV4_SRC : type == ETHERTYPE_ARP ? ARP_SPA : -1;
+        if (at < 0 || n < at + 4)
         {
-            state.guestIpv4(address);
+            return;
+        }
+        final int address = (scratch[at] & 0xFF) << 24 | (scratch[at + 1] & 0xFF) << 16 |
+            (scratch[at + 2] & 0xFF) << 8 | scratch[at + 3] & 0xFF;
+        if (address != 0 && address != lastLearned)
+        {
+            lastLearned = address;
+            if (!state.knowsGuestIpv4(address))
+            {
+                state.guestIpv4(address);
+            }
         }
     }
 
