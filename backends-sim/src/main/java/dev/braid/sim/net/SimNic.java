@@ -35,12 +35,10 @@ import static dev.braid.sim.net.FrameDescriptor.*;
  */
 public final class SimNic extends FencedSimCard implements CountedNetCard
 {
-    private final String name;
     private final long ownMac;
     private final L2Segment segment;
     private final int port;
     private final NanoClock clock;
-    private final int queueDepth;
     private final long serviceLatencyNanos;
     private final TxQueue[] txQueues;
     private final RxRing[] rxRings;
@@ -65,17 +63,15 @@ public final class SimNic extends FencedSimCard implements CountedNetCard
         final int rxRingSize,
         final long serviceLatencyNanos)
     {
-        super(clock, checkedSlots(queueCount, queueDepth, rxRingSize));
+        super(name, clock, checkedSlots(queueCount, queueDepth, rxRingSize), queueDepth);
         final long value = FrameBuilder.macValue(mac);
         if (value < 0)
         {
             throw new IllegalArgumentException("a MAC address has 6 bytes");
         }
-        this.name = name;
         this.ownMac = value;
         this.segment = segment;
         this.clock = clock;
-        this.queueDepth = queueDepth;
         this.serviceLatencyNanos = serviceLatencyNanos;
         this.txQueues = new TxQueue[queueCount];
         this.rxRings = new RxRing[queueCount];
@@ -94,21 +90,6 @@ public final class SimNic extends FencedSimCard implements CountedNetCard
             throw new IllegalArgumentException("queue count, depth and rx ring size must be positive");
         }
         return newSlots(queueCount, queueDepth);
-    }
-
-    public String name()
-    {
-        return name;
-    }
-
-    public int queueCount()
-    {
-        return txQueues.length;
-    }
-
-    public int queueDepth()
-    {
-        return queueDepth;
     }
 
     /** This card's port on the segment. */
