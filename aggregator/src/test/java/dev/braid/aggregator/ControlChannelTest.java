@@ -86,29 +86,9 @@ class ControlChannelTest
     }
 
     /** A guest queue whose requests never reach a card. */
-    static final class LocalHandler implements RequestHandler<ScsiCard>
+    static final class LocalHandler extends LocalRequestHandler<ScsiCard>
     {
         public int prepare(final int slot, final DescriptorChain chain)
-        {
-            return 0;
-        }
-
-        public int flowHash(final int slot)
-        {
-            return 0;
-        }
-
-        public boolean isPathFailure(final int status)
-        {
-            return false;
-        }
-
-        public int complete(final int slot, final int status, final int length)
-        {
-            return 0;
-        }
-
-        public int fail(final int slot)
         {
             return 0;
         }

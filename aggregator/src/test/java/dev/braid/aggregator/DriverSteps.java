@@ -5,6 +5,11 @@ import dev.braid.virtio.device.DeviceStatus;
 import dev.braid.virtio.device.VirtioDeviceCore;
 import dev.braid.virtio.device.VirtioFeatures;
 
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The guest driver's bring-up of a device, step by step, each step checked. */
@@ -55,5 +60,18 @@ public final class DriverSteps
     {
         device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK |
             DeviceStatus.DRIVER_OK);
+    }
+
+    /**
+     * DRIVER_OK, refused: no device is built, DEVICE_NEEDS_RESET is set and signalled by one config
+     * interrupt, and no agent was handed to the VMM.
+     */
+    public static void driverOkNeedsReset(final AbstractVirtioDevice device, final AtomicInteger configInterrupts, final List<?> agents)
+    {
+        driverOk(device);
+        assertNull(device.device());
+        assertTrue(device.core().status().has(DeviceStatus.DEVICE_NEEDS_RESET));
+        assertEquals(1, configInterrupts.get());
+        assertTrue(agents.isEmpty());
     }
 }

@@ -100,11 +100,7 @@ class VirtioBlkDeviceTest
         negotiate(device, 0);
         final VirtioDeviceCore core = device.core();
         programDescriptorsPastMemory(core, 0);
-        device.writeStatus(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK |
-            DeviceStatus.DRIVER_OK);
-        assertNull(device.device());
-        assertTrue(core.status().has(DeviceStatus.DEVICE_NEEDS_RESET));
-        assertEquals(1, configInterrupts.get());
+        driverOkNeedsReset(device, configInterrupts, agents);
     }
 
     /** Linux with fewer vCPUs than num_queues enables only the leading queues: the device serves those. */

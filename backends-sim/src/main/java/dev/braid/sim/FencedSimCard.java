@@ -14,13 +14,32 @@ public abstract class FencedSimCard implements Card, FaultTarget
 {
     protected final CardFaultState fault = new CardFaultState();
     protected final CardFence fence;
+    protected final int queueDepth;
+    private final String name;
     private final InFlightSlots[] slots;
 
     /** @param slots one per queue, from {@link #newSlots}; validate the counts before building them. */
-    protected FencedSimCard(final NanoClock clock, final InFlightSlots[] slots)
+    protected FencedSimCard(final String name, final NanoClock clock, final InFlightSlots[] slots, final int queueDepth)
     {
+        this.name = name;
         this.slots = slots;
+        this.queueDepth = queueDepth;
         this.fence = new CardFence(fault, clock, slots);
+    }
+
+    public String name()
+    {
+        return name;
+    }
+
+    public int queueCount()
+    {
+        return slots.length;
+    }
+
+    public int queueDepth()
+    {
+        return queueDepth;
     }
 
     protected static InFlightSlots[] newSlots(final int queueCount, final int queueDepth)

@@ -1,5 +1,6 @@
 package dev.braid.aggregator.blk;
 
+import dev.braid.aggregator.ChainGather;
 import dev.braid.aggregator.PushHandler;
 import dev.braid.virtio.blk.BlkRequest;
 import dev.braid.virtio.blk.BlkRequestParser;
@@ -59,7 +60,7 @@ public final class BlkRequestHandler implements PushHandler<BlockCard>
         final BlockIo io = ios[slot];
         final IoVector data = io.data();
         data.reset(memory);
-        if (!gather(chain, request, data))
+        if (!ChainGather.gather(chain, request.dataSegment(), request.dataOffset(), request.dataLength(), data))
         {
             return completeNow(request, VirtioBlk.VIRTIO_BLK_S_IOERR);
         }
@@ -104,27 +105,6 @@ public final class BlkRequestHandler implements PushHandler<BlockCard>
     {
         memory.putByte(request.statusGpa(), (byte)status);
         return 1;
-    }
-
-    /** Collects the request's data range of the chain into the card's vector, without copying. */
-    private static boolean gather(final DescriptorChain chain, final BlkRequest request, final IoVector data)
-    {
-        long remaining = request.dataLength();
-        int segment = request.dataSegment();
-        long offset = request.dataOffset();
-        while (remaining > 0 && segment < chain.segmentCount())
-        {
-            final long available = (chain.length(segment) & 0xFFFF_FFFFL) - offset;
-            final long take = Math.min(available, remaining);
-            if (take > 0 && !data.add(chain.address(segment) + offset, (int)take))
-            {
-                return false;
-            }
-            remaining -= take;
-            segment++;
-            offset = 0;
-        }
-        return remaining == 0;
     }
 
     public int flowHash(final int slot)

@@ -1,6 +1,6 @@
 package dev.braid.aggregator.net;
 
-import dev.braid.aggregator.RequestHandler;
+import dev.braid.aggregator.LocalRequestHandler;
 import dev.braid.virtio.card.NetCard;
 import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.net.NetCtrlParser;
@@ -19,7 +19,7 @@ import dev.braid.virtio.queue.DescriptorChain;
  * its filter table overflows. VLAN filters and guest offloads are acked: no filtering passes all
  * VLANs, and rx frames never carry offload state (header flags 0, gso NONE).
  */
-public final class NetControlHandler implements RequestHandler<NetCard>
+public final class NetControlHandler extends LocalRequestHandler<NetCard>
 {
     private final GuestMemory memory;
     private final NetCtrlParser parser;
@@ -98,26 +98,6 @@ public final class NetControlHandler implements RequestHandler<NetCard>
             default:
                 return VirtioNet.VIRTIO_NET_ERR;
         }
-    }
-
-    public int flowHash(final int slot)
-    {
-        return 0;
-    }
-
-    public boolean isPathFailure(final int status)
-    {
-        return false;
-    }
-
-    public int complete(final int slot, final int status, final int length)
-    {
-        return 0;
-    }
-
-    public int fail(final int slot)
-    {
-        return 0;
     }
 
     /** Commands answered VIRTIO_NET_ERR (or without an ack byte). Control queue thread. */

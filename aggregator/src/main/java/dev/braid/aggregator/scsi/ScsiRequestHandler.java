@@ -1,5 +1,6 @@
 package dev.braid.aggregator.scsi;
 
+import dev.braid.aggregator.ChainGather;
 import dev.braid.aggregator.PushHandler;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.IoVector;
@@ -83,15 +84,15 @@ public final class ScsiRequestHandler implements PushHandler<ScsiCard>
         expected[slot] = in ? request.dataInLength() : request.dataOutLength();
         final IoVector response = responses[slot];
         response.reset(memory);
-        if (!gather(chain, chain.readableCount(), 0, request.responseLength(), response))
+        if (!ChainGather.gather(chain, chain.readableCount(), 0, request.responseLength(), response))
         {
             // The response area is spread over more segments than Braid keeps: nothing can be written.
             return 0;
         }
         io.dataOut().reset(memory);
         io.dataIn().reset(memory);
-        if (!gather(chain, request.dataOutSegment(), request.dataOutOffset(), request.dataOutLength(), io.dataOut()) ||
-            !gather(chain, request.dataInSegment(), request.dataInOffset(), request.dataInLength(), io.dataIn()))
+        if (!ChainGather.gather(chain, request.dataOutSegment(), request.dataOutOffset(), request.dataOutLength(), io.dataOut()) ||
+            !ChainGather.gather(chain, request.dataInSegment(), request.dataInOffset(), request.dataInLength(), io.dataIn()))
         {
             return respond(slot, 0, VirtioScsi.VIRTIO_SCSI_S_FAILURE, 0, 0);
         }
@@ -106,27 +107,6 @@ public final class ScsiRequestHandler implements PushHandler<ScsiCard>
         io.set(request.target(), request.lun(), request.tag(), cdbLength);
         tasks.open(tableBase + slot, request.tag(), request.lunField());
         return SUBMIT;
-    }
-
-    /** Adds {@code length} chain bytes from (segment, offset) on to the vector, without copying. */
-    private static boolean gather(
-        final DescriptorChain chain, final int firstSegment, final int firstOffset, final long length, final IoVector out)
-    {
-        long remaining = length;
-        int segment = firstSegment;
-        long offset = firstOffset;
-        while (remaining > 0 && segment < chain.segmentCount())
-        {
-            final long take = Math.min((chain.length(segment) & 0xFFFF_FFFFL) - offset, remaining);
-            if (take > 0 && !out.add(chain.address(segment) + offset, (int)take))
-            {
-                return false;
-            }
-            remaining -= take;
-            segment++;
-            offset = 0;
-        }
-        return remaining == 0;
     }
 
     public int flowHash(final int slot)

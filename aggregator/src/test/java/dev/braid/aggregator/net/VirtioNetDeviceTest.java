@@ -178,11 +178,7 @@ class VirtioNetDeviceTest
         final VirtioDeviceCore core = device.core();
         programDescriptorsPastMemory(core, 1);
         program(core, 2, ctrl);
-        driverOk(device);
-        assertNull(device.device());
-        assertTrue(core.status().has(DeviceStatus.DEVICE_NEEDS_RESET));
-        assertEquals(1, configInterrupts.get());
-        assertTrue(agents.isEmpty());
+        driverOkNeedsReset(device, configInterrupts, agents);
     }
 
     @Test

@@ -2,9 +2,8 @@ package dev.braid.aggregator.scsi;
 
 import dev.braid.sim.CardFault;
 import dev.braid.sim.scsi.SimHba;
-import dev.braid.virtio.card.CardEventListener;
 import dev.braid.virtio.card.CompletionSink;
-import dev.braid.virtio.card.ScsiCard;
+import dev.braid.virtio.card.ForwardingScsiCard;
 import dev.braid.virtio.card.ScsiIo;
 
 import java.util.ArrayList;
@@ -18,7 +17,7 @@ import java.util.Map;
  * this only watches, so the ABORT TASK routing test can ask "which card holds tag t" and "which cards
  * got a TMF", which a real HBA does not answer. Single-threaded (deterministic scheduler) only.
  */
-final class ObservedHba implements ScsiCard
+final class ObservedHba extends ForwardingScsiCard
 {
     final SimHba hba;
     final List<String> tmfLog = new ArrayList<>();
@@ -28,22 +27,8 @@ final class ObservedHba implements ScsiCard
 
     ObservedHba(final SimHba hba)
     {
+        super(hba);
         this.hba = hba;
-    }
-
-    public String name()
-    {
-        return hba.name();
-    }
-
-    public int queueCount()
-    {
-        return hba.queueCount();
-    }
-
-    public int queueDepth()
-    {
-        return hba.queueDepth();
     }
 
     public boolean submit(final int queue, final ScsiIo io, final long token, final CompletionSink sink)
@@ -70,31 +55,6 @@ final class ObservedHba implements ScsiCard
             tmfLog.add(function + ":" + tag);
         }
         return accepted;
-    }
-
-    public int poll(final int queue)
-    {
-        return hba.poll(queue);
-    }
-
-    public void fence()
-    {
-        hba.fence();
-    }
-
-    public void unfence()
-    {
-        hba.unfence();
-    }
-
-    public boolean isLinkUp()
-    {
-        return hba.isLinkUp();
-    }
-
-    public void setEventListener(final CardEventListener listener)
-    {
-        hba.setEventListener(listener);
     }
 
     /** Whether a command with {@code tag} is on this card, not yet completed. */

@@ -138,11 +138,7 @@ class VirtioScsiDeviceTest
         program(device.core(), 1, event);
         final VirtioDeviceCore core = device.core();
         programDescriptorsPastMemory(core, 2);
-        driverOk(device);
-        assertNull(device.device());
-        assertTrue(core.status().has(DeviceStatus.DEVICE_NEEDS_RESET));
-        assertEquals(1, configInterrupts.get());
-        assertTrue(agents.isEmpty());
+        driverOkNeedsReset(device, configInterrupts, agents);
     }
 
     @Test

@@ -5,6 +5,8 @@ import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CardEventListener;
 import dev.braid.virtio.card.CompletionSink;
 
+import java.util.function.ToLongFunction;
+
 /**
  * A disk on a local regular file or block device ({@code file:PATH}), one io_uring per card queue.
  * Reads and writes go straight between the file and guest memory: each request's iovecs point at
@@ -354,22 +356,12 @@ public final class FileBlockCard implements BlockCard, AutoCloseable
 
     public long directRequests()
     {
-        long sum = 0;
-        for (final FileCardQueue q : queues)
-        {
-            sum += q.directRequests;
-        }
-        return sum;
+        return sum(q -> q.directRequests);
     }
 
     public long bufferedRequests()
     {
-        long sum = 0;
-        for (final FileCardQueue q : queues)
-        {
-            sum += q.bufferedRequests;
-        }
-        return sum;
+        return sum(q -> q.bufferedRequests);
     }
 
     /** io_uring_enter calls that submitted entries, all queues: requests per call shows the batching. */
@@ -385,21 +377,21 @@ public final class FileBlockCard implements BlockCard, AutoCloseable
 
     public long cancelledCount()
     {
-        long sum = 0;
-        for (final FileCardQueue q : queues)
-        {
-            sum += q.cancelled;
-        }
-        return sum;
+        return sum(q -> q.cancelled);
     }
 
     /** Requests left in a ring that was failed hard: never reported, the kernel may still finish them. */
     public long abandonedCount()
     {
+        return sum(q -> q.abandoned);
+    }
+
+    private long sum(final ToLongFunction<FileCardQueue> count)
+    {
         long sum = 0;
         for (final FileCardQueue q : queues)
         {
-            sum += q.abandoned;
+            sum += count.applyAsLong(q);
         }
         return sum;
     }

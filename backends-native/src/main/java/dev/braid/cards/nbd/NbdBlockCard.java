@@ -133,7 +133,7 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
             close();
             throw new IOException("nbd card " + name + " (" + uri + "): " + why);
         }
-        capacitySectors = export.sizeBytes / BlockIo.SECTOR_SIZE;
+        capacitySectors = export.sizeBytes() / BlockIo.SECTOR_SIZE;
     }
 
     /** Connects and negotiates every connection; throws {@link IOException} with one line when the server cannot be used. */
@@ -217,17 +217,17 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
 
     public boolean structuredReplies()
     {
-        return export.structuredReplies;
+        return export.structuredReplies();
     }
 
     public int transmissionFlags()
     {
-        return export.transmissionFlags;
+        return export.transmissionFlags();
     }
 
     public long exportSizeBytes()
     {
-        return export.sizeBytes;
+        return export.sizeBytes();
     }
 
     public String toString()
@@ -295,7 +295,7 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
             case BlockIo.WRITE:
                 command = io.operation() == BlockIo.READ ? CMD_READ : CMD_WRITE;
                 length = io.data().totalLength();
-                if (length > e.maximumPayload)
+                if (length > e.maximumPayload())
                 {
                     // TODO split: a request above the server's maximum payload is refused, not split.
                     q.completeLocally(slot, CardStatus.INVALID, 0);
@@ -345,14 +345,14 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
                 return;
             }
             final long sector = io.sector();
-            if (sector < 0 || sector > e.sizeBytes / BlockIo.SECTOR_SIZE ||
-                length > e.sizeBytes - sector * BlockIo.SECTOR_SIZE)
+            if (sector < 0 || sector > e.sizeBytes() / BlockIo.SECTOR_SIZE ||
+                length > e.sizeBytes() - sector * BlockIo.SECTOR_SIZE)
             {
                 q.completeLocally(slot, CardStatus.INVALID, 0);
                 return;
             }
             offset = sector * BlockIo.SECTOR_SIZE;
-            if (((offset | length) & (e.minimumBlock - 1)) != 0)
+            if (((offset | length) & (e.minimumBlock() - 1)) != 0)
             {
                 q.completeLocally(slot, CardStatus.INVALID, 0);
                 return;
@@ -685,9 +685,9 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
                         return;
                     }
                     String why = g.isSuccess() ? null : g.cause().getMessage();
-                    if (null == why && g.getNow().export().sizeBytes != e.sizeBytes)
+                    if (null == why && g.getNow().export().sizeBytes() != e.sizeBytes())
                     {
-                        why = "connection " + index + " sees export size " + g.getNow().export().sizeBytes + ", connection 0 " + e.sizeBytes;
+                        why = "connection " + index + " sees export size " + g.getNow().export().sizeBytes() + ", connection 0 " + e.sizeBytes();
                     }
                     if (null != why)
                     {
@@ -721,10 +721,10 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
         final NbdExport known = export;
         if (null == known)
         {
-            return e.sizeBytes < BlockIo.SECTOR_SIZE ? "export of " + e.sizeBytes + " bytes is smaller than one sector" : null;
+            return e.sizeBytes() < BlockIo.SECTOR_SIZE ? "export of " + e.sizeBytes() + " bytes is smaller than one sector" : null;
         }
-        return known.sizeBytes != e.sizeBytes ?
-            "export size changed from " + known.sizeBytes + " to " + e.sizeBytes + " bytes (a different disk?)" : null;
+        return known.sizeBytes() != e.sizeBytes() ?
+            "export size changed from " + known.sizeBytes() + " to " + e.sizeBytes() + " bytes (a different disk?)" : null;
     }
 
     private void publish(final int epoch, final NbdConnection[] conns, final NbdExport e, final Promise<NbdConnection[]> result)

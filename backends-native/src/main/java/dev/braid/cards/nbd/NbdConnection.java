@@ -432,7 +432,7 @@ final class NbdConnection extends ByteToMessageDecoder
                 return false;
             }
             final int command = replyQueue.command[slot];
-            if (command == CMD_READ && export.structuredReplies)
+            if (command == CMD_READ && export.structuredReplies())
             {
                 fail("simple reply to a read (cookie 0x" + Long.toHexString(cookie) + ") after structured replies were negotiated");
                 return false;
@@ -455,7 +455,7 @@ final class NbdConnection extends ByteToMessageDecoder
         }
         if (magic == STRUCTURED_REPLY_MAGIC)
         {
-            if (!export.structuredReplies)
+            if (!export.structuredReplies())
             {
                 fail("structured reply chunk although structured replies were not negotiated");
                 return false;
@@ -569,7 +569,7 @@ final class NbdConnection extends ByteToMessageDecoder
         {
             return false;
         }
-        zeroGuest(relative, holeLength);
+        intoGuest(null, relative, holeLength);
         replyQueue.received[replySlot] += holeLength;
         chunkDone();
         return true;
@@ -662,30 +662,17 @@ final class NbdConnection extends ByteToMessageDecoder
     /** Copies {@code n} readable bytes into the current request's vector at {@link #dataOffset}. */
     private void toGuest(final ByteBuf in, final int n)
     {
-        final IoVector vector = replyQueue.io[replySlot].data();
-        final GuestMemory memory = vector.memory();
-        long skip = dataOffset;
-        int done = 0;
-        for (int i = 0, count = vector.count(); i < count && done < n; i++)
-        {
-            final long segment = vector.length(i) & 0xFFFF_FFFFL;
-            if (skip >= segment)
-            {
-                skip -= segment;
-                continue;
-            }
-            final int chunk = (int)Math.min(segment - skip, n - done);
-            NbdBuffers.wrap(scratch, in, in.readerIndex() + done, chunk);
-            memory.putBytes(vector.address(i) + skip, scratch, 0, chunk);
-            done += chunk;
-            skip = 0;
-        }
+        intoGuest(in, dataOffset, n);
         in.skipBytes(n);
         dataOffset += n;
         dataRemaining -= n;
     }
 
-    private void zeroGuest(final long offset, final long length)
+    /**
+     * Writes {@code length} bytes at {@code offset} of the current request's vector, split at its
+     * segments: the next readable bytes of {@code in}, or zeros (a hole) when {@code in} is null.
+     */
+    private void intoGuest(final ByteBuf in, final long offset, final long length)
     {
         final IoVector vector = replyQueue.io[replySlot].data();
         final GuestMemory memory = vector.memory();
@@ -700,7 +687,15 @@ final class NbdConnection extends ByteToMessageDecoder
                 continue;
             }
             final long chunk = Math.min(segment - skip, length - done);
-            memory.setMemory(vector.address(i) + skip, chunk, (byte)0);
+            if (null == in)
+            {
+                memory.setMemory(vector.address(i) + skip, chunk, (byte)0);
+            }
+            else
+            {
+                NbdBuffers.wrap(scratch, in, in.readerIndex() + (int)done, (int)chunk);
+                memory.putBytes(vector.address(i) + skip, scratch, 0, (int)chunk);
+            }
             done += chunk;
             skip = 0;
         }

@@ -4,7 +4,8 @@ import dev.braid.virtio.card.CardEventListener;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.IoVector;
-import dev.braid.virtio.card.NetCard;
+import dev.braid.virtio.card.CountedNetCard;
+import dev.braid.virtio.card.NetCardCounters;
 import dev.braid.virtio.card.NetFrame;
 import dev.braid.virtio.memory.GuestMemory;
 import org.agrona.BufferUtil;
@@ -44,7 +45,7 @@ import static dev.braid.cards.tap.TunLibc.*;
  * <p>Threading: per the card contract one thread drives each queue. {@link #fence}, {@link #unfence},
  * {@link #announce}, {@link #close} and the link query may come from any thread.
  */
-public final class TapNetCard implements NetCard, AutoCloseable
+public final class TapNetCard implements CountedNetCard, AutoCloseable
 {
     private static final String TUN_PATH = "/dev/net/tun";
     private static final int MIN_FRAME = 14;
@@ -79,13 +80,7 @@ public final class TapNetCard implements NetCard, AutoCloseable
     private volatile boolean promiscuous;
     private volatile boolean allMulticast;
 
-    private final AtomicLong txFrames = new AtomicLong();
-    private final AtomicLong txBytes = new AtomicLong();
-    private final AtomicLong txErrors = new AtomicLong();
-    private final AtomicLong txDropped = new AtomicLong();
-    private final AtomicLong rxFrames = new AtomicLong();
-    private final AtomicLong rxBytes = new AtomicLong();
-    private final AtomicLong rxDropped = new AtomicLong();
+    private final NetCardCounters counters = new NetCardCounters();
     private final AtomicLong reattaches = new AtomicLong();
 
     /**
@@ -178,7 +173,7 @@ public final class TapNetCard implements NetCard, AutoCloseable
             -1 : fillIovec(q.txIov, q.txHeader, frame.data(), frame.headerSkip());
         if (segments < 0)
         {
-            txDropped.incrementAndGet();
+            counters.txDrop();
             q.record(token, sink, CardStatus.INVALID, 0);
             return true;
         }
@@ -195,14 +190,13 @@ public final class TapNetCard implements NetCard, AutoCloseable
             {
                 return false;
             }
-            txErrors.incrementAndGet();
+            counters.txError();
             q.record(token, sink, CardStatus.IO_ERROR, 0);
             pathFailed(error);
             return true;
         }
         final int sent = (int)Math.max(0, written - headerLength);
-        txFrames.incrementAndGet();
-        txBytes.addAndGet(sent);
+        counters.sent(sent);
         q.record(token, sink, CardStatus.OK, sent);
         return true;
     }
@@ -268,11 +262,10 @@ public final class TapNetCard implements NetCard, AutoCloseable
         final long length = read - headerLength;
         if (length <= 0 || length > room)
         {
-            rxDropped.incrementAndGet();
+            counters.rxDrop();
             return -1;
         }
-        rxFrames.incrementAndGet();
-        rxBytes.addAndGet(length);
+        counters.received(length);
         return (int)length;
     }
 
@@ -327,15 +320,14 @@ public final class TapNetCard implements NetCard, AutoCloseable
             exit(announceSlot);
             if (written < 0)
             {
-                txErrors.incrementAndGet();
+                counters.txError();
                 if (error != EAGAIN)
                 {
                     pathFailed(error);
                 }
                 return false;
             }
-            txFrames.incrementAndGet();
-            txBytes.addAndGet(ARP_FRAME_LENGTH);
+            counters.sent(ARP_FRAME_LENGTH);
             return true;
         }
         finally
@@ -440,42 +432,9 @@ public final class TapNetCard implements NetCard, AutoCloseable
         return allMulticast;
     }
 
-    public long txFrames()
+    public NetCardCounters counters()
     {
-        return txFrames.get();
-    }
-
-    public long txBytes()
-    {
-        return txBytes.get();
-    }
-
-    /** Tx frames the TAP refused (link down, device gone). */
-    public long txErrors()
-    {
-        return txErrors.get();
-    }
-
-    /** Tx frames the card refused: shorter than an Ethernet header, too long, too many segments. */
-    public long txDropped()
-    {
-        return txDropped.get();
-    }
-
-    public long rxFrames()
-    {
-        return rxFrames.get();
-    }
-
-    public long rxBytes()
-    {
-        return rxBytes.get();
-    }
-
-    /** Rx frames lost to a guest buffer too small for them. */
-    public long rxDropped()
-    {
-        return rxDropped.get();
+        return counters;
     }
 
     /** Times the card re-attached to a TAP that was deleted and created again. */

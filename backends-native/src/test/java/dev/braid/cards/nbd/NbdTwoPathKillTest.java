@@ -2,22 +2,13 @@ package dev.braid.cards.nbd;
 
 import dev.braid.aggregator.AgentThreads;
 import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.testkit.guest.BlkGuestWorkload;
 import dev.braid.aggregator.blk.VirtioBlkDevice;
+import dev.braid.cards.rig.VerifyingBlkGuests;
 import dev.braid.ha.Aggregation;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.ha.HealthConfig;
 import dev.braid.virtio.card.Card;
 import dev.braid.virtio.card.CardEventListener;
-import dev.braid.testkit.driver.RingLayout;
-import dev.braid.testkit.driver.SplitDriverQueue;
-import dev.braid.virtio.memory.GuestMemory;
-import dev.braid.virtio.queue.DeviceQueue;
-import dev.braid.virtio.queue.SplitQueue;
-import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.CompositeAgent;
-import org.agrona.concurrent.SleepingIdleStrategy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,7 +17,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -90,26 +80,13 @@ class NbdTwoPathKillTest
         throws Exception
     {
         final boolean[] wentDown = new boolean[cards.length];
-        final GuestMemory memory = GuestMemory.allocate(16 << 20);
-        final DeviceQueue[] deviceQueues = new DeviceQueue[QUEUES];
-        final BlkGuestWorkload[] guests = new BlkGuestWorkload[QUEUES];
-        long gpa = 0;
-        for (int q = 0; q < QUEUES; q++)
-        {
-            final RingLayout layout = RingLayout.split(gpa, QUEUE_SIZE, 4);
-            final SplitDriverQueue driver = new SplitDriverQueue(memory, layout, true);
-            deviceQueues[q] = new SplitQueue(memory, QUEUE_SIZE, layout.descGpa(), layout.availGpa(), layout.usedGpa(), true, true);
-            final long area = RingLayout.alignUp(layout.endGpa(), 64);
-            guests[q] = BlkGuestWorkload.builder().queue(q, driver).memory(memory).areaGpa(area).range(q * 8192L, 8192)
-                .requests(REQUESTS_PER_QUEUE).maxOutstanding(16).seed(seed + q).build();
-            gpa = RingLayout.alignUp(area + (long)QUEUE_SIZE * BlkGuestWorkload.slotBytes(8), 4096);
-        }
+        final VerifyingBlkGuests guests = new VerifyingBlkGuests(QUEUES, QUEUE_SIZE, 8, REQUESTS_PER_QUEUE, seed);
         final AggregatedDevice device = VirtioBlkDevice.aggregate(new VirtioBlkDevice.Context()
-            .memory(memory).cards(List.of(cards)).queueCount(QUEUES).queueMaxSize(QUEUE_SIZE).maxSegments(16).seed(seed)
+            .memory(guests.memory).cards(List.of(cards)).queueCount(QUEUES).queueMaxSize(QUEUE_SIZE).maxSegments(16).seed(seed)
             .aggregation(Aggregation.activeActive(SelectorKind.QUEUE_AFFINE))
             .health(new HealthConfig().completionTimeoutNanos(TimeUnit.SECONDS.toNanos(3))
                 .minDownNanos(TimeUnit.MILLISECONDS.toNanos(50)).probeIntervalNanos(TimeUnit.MILLISECONDS.toNanos(20))),
-            deviceQueues, VirtioBlkDevice.offeredFeatures());
+            guests.deviceQueues, VirtioBlkDevice.offeredFeatures());
         // The device installed its own listeners; watch link changes through a wrapper around them.
         for (int i = 0; i < cards.length; i++)
         {
@@ -137,34 +114,19 @@ class NbdTwoPathKillTest
         }
 
         final AgentThreads threads = AgentThreads.start(device.agents(), 2, AgentThreads.backoff());
-        final Agent[] guestAgents = guests;
-        final AgentRunner guestRunner = new AgentRunner(new SleepingIdleStrategy(10_000), Throwable::printStackTrace,
-            null, new CompositeAgent(guestAgents));
-        AgentRunner.startOnThread(guestRunner);
         try
         {
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            boolean killed = false;
-            while (!(guests[0].isFinished() && guests[1].isFinished()) && System.nanoTime() < deadline)
+            final boolean[] killed = new boolean[1];
+            guests.runAndVerify(threads, 2, done ->
             {
-                Thread.sleep(2);
-                final long done = guests[0].reads() + guests[0].writes() + guests[1].reads() + guests[1].writes();
-                if (!killed && done > REQUESTS_PER_QUEUE * QUEUES / 3)
+                if (!killed[0] && done > REQUESTS_PER_QUEUE * QUEUES / 3)
                 {
                     victim.kill();
-                    killed = true;
+                    killed[0] = true;
                     System.out.println("NbdTwoPathKillTest: SIGKILL after " + done + " requests");
                 }
-            }
-            assertTrue(killed, "the workload ended before the kill");
-            assertNull(threads.failure(), "no agent failed");
-            for (final BlkGuestWorkload guest : guests)
-            {
-                assertTrue(guest.isFinished(), "every request completed (lost: " + guest.outstanding() + ")");
-                assertEquals(0, guest.strays(), "duplicate or stray completions");
-                assertEquals(0, guest.corrupt(), "reads that did not return the last completed write");
-                assertEquals(0, guest.errors(), "guest errors while one path was up");
-            }
+            });
+            assertTrue(killed[0], "the workload ended before the kill");
             // Before close(), which takes both links down.
             synchronized (wentDown)
             {
@@ -173,11 +135,10 @@ class NbdTwoPathKillTest
             }
             System.out.println("NbdTwoPathKillTest: path0 failure: " + cards[0].lastFailure() +
                 "; requests in flight on it at the kill: " + cards[0].abortedCount() +
-                "; reads " + (guests[0].reads() + guests[1].reads()) + " writes " + (guests[0].writes() + guests[1].writes()));
+                "; reads " + guests.reads() + " writes " + guests.writes());
         }
         finally
         {
-            guestRunner.close();
             threads.close();
         }
     }

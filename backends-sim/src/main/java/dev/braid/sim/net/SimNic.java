@@ -5,7 +5,8 @@ import dev.braid.sim.FencedSimCard;
 import dev.braid.sim.InFlightSlots;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
-import dev.braid.virtio.card.NetCard;
+import dev.braid.virtio.card.CountedNetCard;
+import dev.braid.virtio.card.NetCardCounters;
 import dev.braid.virtio.card.NetFrame;
 import org.agrona.concurrent.NanoClock;
 
@@ -32,14 +33,12 @@ import static dev.braid.sim.net.FrameDescriptor.*;
  * <p>Threading: per the card contract each queue has one driving thread; frames from the wire arrive
  * under the segment's lock, so each rx ring has one producer at a time and one consumer.
  */
-public final class SimNic extends FencedSimCard implements NetCard
+public final class SimNic extends FencedSimCard implements CountedNetCard
 {
-    private final String name;
     private final long ownMac;
     private final L2Segment segment;
     private final int port;
     private final NanoClock clock;
-    private final int queueDepth;
     private final long serviceLatencyNanos;
     private final TxQueue[] txQueues;
     private final RxRing[] rxRings;
@@ -47,13 +46,7 @@ public final class SimNic extends FencedSimCard implements NetCard
     private volatile boolean promiscuous;
     private volatile boolean allMulticast;
 
-    private final AtomicLong txFrames = new AtomicLong();
-    private final AtomicLong txBytes = new AtomicLong();
-    private final AtomicLong txErrors = new AtomicLong();
-    private final AtomicLong txDropped = new AtomicLong();
-    private final AtomicLong rxFrames = new AtomicLong();
-    private final AtomicLong rxBytes = new AtomicLong();
-    private final AtomicLong rxDropped = new AtomicLong();
+    private final NetCardCounters counters = new NetCardCounters();
     private final AtomicLong rxFiltered = new AtomicLong();
 
     /**
@@ -70,17 +63,15 @@ public final class SimNic extends FencedSimCard implements NetCard
         final int rxRingSize,
         final long serviceLatencyNanos)
     {
-        super(clock, checkedSlots(queueCount, queueDepth, rxRingSize));
+        super(name, clock, checkedSlots(queueCount, queueDepth, rxRingSize), queueDepth);
         final long value = FrameBuilder.macValue(mac);
         if (value < 0)
         {
             throw new IllegalArgumentException("a MAC address has 6 bytes");
         }
-        this.name = name;
         this.ownMac = value;
         this.segment = segment;
         this.clock = clock;
-        this.queueDepth = queueDepth;
         this.serviceLatencyNanos = serviceLatencyNanos;
         this.txQueues = new TxQueue[queueCount];
         this.rxRings = new RxRing[queueCount];
@@ -99,21 +90,6 @@ public final class SimNic extends FencedSimCard implements NetCard
             throw new IllegalArgumentException("queue count, depth and rx ring size must be positive");
         }
         return newSlots(queueCount, queueDepth);
-    }
-
-    public String name()
-    {
-        return name;
-    }
-
-    public int queueCount()
-    {
-        return txQueues.length;
-    }
-
-    public int queueDepth()
-    {
-        return queueDepth;
     }
 
     /** This card's port on the segment. */
@@ -227,14 +203,13 @@ public final class SimNic extends FencedSimCard implements NetCard
         final int result;
         if (length > room)
         {
-            rxDropped.incrementAndGet();
+            counters.rxDrop();
             result = -1;
         }
         else
         {
             buffer.data().copyIn(buffer.headerSkip(), ring.frames[index], 0, length);
-            rxFrames.incrementAndGet();
-            rxBytes.addAndGet(length);
+            counters.received(length);
             result = length;
         }
         // Release on head: the producer may reuse the buffer only after we are done reading it.
@@ -261,8 +236,7 @@ public final class SimNic extends FencedSimCard implements NetCard
             return false;
         }
         segment.announce(port, value, ipv4Address);
-        txFrames.incrementAndGet();
-        txBytes.addAndGet(ARP_FRAME_LENGTH);
+        counters.sent(ARP_FRAME_LENGTH);
         return true;
     }
 
@@ -272,42 +246,9 @@ public final class SimNic extends FencedSimCard implements NetCard
         return (int)(rxRings[queue].tail.get() - rxRings[queue].head.get());
     }
 
-    public long txFrames()
+    public NetCardCounters counters()
     {
-        return txFrames.get();
-    }
-
-    public long txBytes()
-    {
-        return txBytes.get();
-    }
-
-    /** Tx frames failed by a fault (LINK_DOWN, ERROR_BURST). */
-    public long txErrors()
-    {
-        return txErrors.get();
-    }
-
-    /** Tx frames the card refused to send: shorter than an Ethernet header or longer than the maximum. */
-    public long txDropped()
-    {
-        return txDropped.get();
-    }
-
-    public long rxFrames()
-    {
-        return rxFrames.get();
-    }
-
-    public long rxBytes()
-    {
-        return rxBytes.get();
-    }
-
-    /** Rx frames lost to a full ring, a too-small guest buffer, a fence or a hung card. */
-    public long rxDropped()
-    {
-        return rxDropped.get();
+        return counters;
     }
 
     /** Rx frames the MAC filter / rx mode rejected. */
@@ -328,7 +269,7 @@ public final class SimNic extends FencedSimCard implements NetCard
         }
         if (fence.isFenced())
         {
-            rxDropped.incrementAndGet();
+            counters.rxDrop();
             return true;
         }
         final long dst = FrameParser.dstMac(frame);
@@ -354,7 +295,7 @@ public final class SimNic extends FencedSimCard implements NetCard
         final long tail = ring.tail.get();
         if (tail - ring.head.get() == ring.lengths.length || length > MAX_FRAME_LENGTH)
         {
-            rxDropped.incrementAndGet();
+            counters.rxDrop();
             return true;
         }
         final int index = (int)(tail % ring.lengths.length);
@@ -370,20 +311,19 @@ public final class SimNic extends FencedSimCard implements NetCard
         final long length = frame.frameLength();
         if (fault.takeError())
         {
-            txErrors.incrementAndGet();
+            counters.txError();
             q.slots.finish(slot, CardStatus.IO_ERROR, 0);
             return;
         }
         if (length < ETH_HEADER_LENGTH || length > MAX_FRAME_LENGTH || frame.headerSkip() < 0)
         {
-            txDropped.incrementAndGet();
+            counters.txDrop();
             q.slots.finish(slot, CardStatus.INVALID, 0);
             return;
         }
         final int copied = frame.data().copyOut(frame.headerSkip(), q.buffer, 0, (int)length);
         segment.transmit(port, q.buffer, copied);
-        txFrames.incrementAndGet();
-        txBytes.addAndGet(copied);
+        counters.sent(copied);
         q.slots.finish(slot, CardStatus.OK, copied);
     }
 

@@ -28,10 +28,8 @@ import static dev.braid.sim.scsi.ScsiConstants.STATUS_GOOD;
  */
 public final class SimHba extends FencedSimCard implements ScsiCard
 {
-    private final String name;
     private final NanoClock clock;
     private final ScsiTarget[] targets;
-    private final int queueDepth;
     private final long serviceLatencyNanos;
     private final Queue[] queues;
     private final AtomicLong commands = new AtomicLong();
@@ -45,11 +43,9 @@ public final class SimHba extends FencedSimCard implements ScsiCard
         final int queueDepth,
         final long serviceLatencyNanos)
     {
-        super(clock, checkedSlots(queueCount, queueDepth, targets));
-        this.name = name;
+        super(name, clock, checkedSlots(queueCount, queueDepth, targets), queueDepth);
         this.clock = clock;
         this.targets = targets.clone();
-        this.queueDepth = queueDepth;
         this.serviceLatencyNanos = serviceLatencyNanos;
         this.queues = new Queue[queueCount];
         for (int i = 0; i < queueCount; i++)
@@ -65,21 +61,6 @@ public final class SimHba extends FencedSimCard implements ScsiCard
             throw new IllegalArgumentException("need at least one queue, one slot and one target");
         }
         return newSlots(queueCount, queueDepth);
-    }
-
-    public String name()
-    {
-        return name;
-    }
-
-    public int queueCount()
-    {
-        return queues.length;
-    }
-
-    public int queueDepth()
-    {
-        return queueDepth;
     }
 
     public int targetCount()

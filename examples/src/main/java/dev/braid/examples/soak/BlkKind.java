@@ -247,52 +247,27 @@ public final class BlkKind implements DeviceKind
 
         public long outstanding()
         {
-            long n = 0;
-            for (final BlkGuestWorkload g : guests)
-            {
-                n += g.outstanding();
-            }
-            return n;
+            return KindRig.sum(guests, BlkGuestWorkload::outstanding);
         }
 
         public long duplicates()
         {
-            long n = 0;
-            for (final BlkGuestWorkload g : guests)
-            {
-                n += g.strays();
-            }
-            return n;
+            return KindRig.sum(guests, BlkGuestWorkload::strays);
         }
 
         public long corrupt()
         {
-            long n = 0;
-            for (final BlkGuestWorkload g : guests)
-            {
-                n += g.corrupt();
-            }
-            return n;
+            return KindRig.sum(guests, BlkGuestWorkload::corrupt);
         }
 
         public long errors()
         {
-            long n = 0;
-            for (final BlkGuestWorkload g : guests)
-            {
-                n += g.errors();
-            }
-            return n;
+            return KindRig.sum(guests, BlkGuestWorkload::errors);
         }
 
         public long checked()
         {
-            long n = 0;
-            for (final BlkGuestWorkload g : guests)
-            {
-                n += g.reads();
-            }
-            return n;
+            return KindRig.sum(guests, BlkGuestWorkload::reads);
         }
 
         public long cardInFlight(final int card)
@@ -308,16 +283,7 @@ public final class BlkKind implements DeviceKind
                 return n;
             }
             final SimDisk disk = card < disks.size() ? disks.get(card) : null;
-            if (disk == null)
-            {
-                return 0;
-            }
-            long n = 0;
-            for (int q = 0; q < disk.queueCount(); q++)
-            {
-                n += disk.inFlight(q);
-            }
-            return n;
+            return KindRig.inFlight(disk, q -> disk.inFlight(q));
         }
 
         public void close()

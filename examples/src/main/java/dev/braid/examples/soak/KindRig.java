@@ -3,9 +3,12 @@ package dev.braid.examples.soak;
 import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.sim.FaultTarget;
 import dev.braid.sim.TimerSource;
+import dev.braid.virtio.card.Card;
 import org.agrona.concurrent.Agent;
 
 import java.util.List;
+import java.util.function.IntToLongFunction;
+import java.util.function.ToLongFunction;
 import java.util.Map;
 
 /**
@@ -113,5 +116,27 @@ public interface KindRig
     default Map<String, Long> extra()
     {
         return Map.of();
+    }
+
+    /** The sum of {@code count} over {@code items}: a kind's totals over its guests. */
+    static <T> long sum(final List<T> items, final ToLongFunction<T> count)
+    {
+        long n = 0;
+        for (final T item : items)
+        {
+            n += count.applyAsLong(item);
+        }
+        return n;
+    }
+
+    /** The requests a simulated card holds over all its queues; 0 for a card that is gone. */
+    static long inFlight(final Card card, final IntToLongFunction inFlight)
+    {
+        long n = 0;
+        for (int q = 0; null != card && q < card.queueCount(); q++)
+        {
+            n += inFlight.applyAsLong(q);
+        }
+        return n;
     }
 }

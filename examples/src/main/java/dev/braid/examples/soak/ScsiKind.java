@@ -352,67 +352,34 @@ public final class ScsiKind implements DeviceKind
 
         public long outstanding()
         {
-            long n = tmfResponse < 0 && tmfsSent > 0 ? 1 : 0;
-            for (final ScsiGuestWorkload g : guests)
-            {
-                n += g.outstanding();
-            }
-            return n;
+            return (tmfResponse < 0 && tmfsSent > 0 ? 1 : 0) + KindRig.sum(guests, ScsiGuestWorkload::outstanding);
         }
 
         public long duplicates()
         {
-            long n = controlDriver.deviceFaults();
-            for (final ScsiGuestWorkload g : guests)
-            {
-                n += g.strays();
-            }
-            return n;
+            return controlDriver.deviceFaults() + KindRig.sum(guests, ScsiGuestWorkload::strays);
         }
 
         public long corrupt()
         {
-            long n = 0;
-            for (final ScsiGuestWorkload g : guests)
-            {
-                n += g.corrupt() + g.badLengths();
-            }
-            return n;
+            return KindRig.sum(guests, g -> g.corrupt() + g.badLengths());
         }
 
         public long errors()
         {
-            long n = tmfOrderViolations + (tmfResponse > 0 ? 1 : 0);
-            for (final ScsiGuestWorkload g : guests)
-            {
-                n += g.checkConditions() + g.failures() + (tmfsSent > 0 ? 0 : g.aborted());
-            }
-            return n;
+            return tmfOrderViolations + (tmfResponse > 0 ? 1 : 0) +
+                KindRig.sum(guests, g -> g.checkConditions() + g.failures() + (tmfsSent > 0 ? 0 : g.aborted()));
         }
 
         public long checked()
         {
-            long n = 0;
-            for (final ScsiGuestWorkload g : guests)
-            {
-                n += g.reads();
-            }
-            return n;
+            return KindRig.sum(guests, ScsiGuestWorkload::reads);
         }
 
         public long cardInFlight(final int card)
         {
             final SimHba hba = card < hbas.size() ? hbas.get(card) : null;
-            if (hba == null)
-            {
-                return 0;
-            }
-            long n = 0;
-            for (int q = 0; q < hba.queueCount(); q++)
-            {
-                n += hba.inFlight(q);
-            }
-            return n;
+            return KindRig.inFlight(hba, q -> hba.inFlight(q));
         }
 
         public long cardCompleted(final int card)

@@ -254,21 +254,14 @@ public final class SoakRig
         start = virtualClock.nanoTime();
 
         final Sampler sampler = new Sampler(intervalNanos());
-        long nextProgress = System.nanoTime() + PROGRESS_WALL_NANOS;
-        long lastProgressRun = 0;
-        long lastProgressCompleted = 0;
+        final ProgressTicker ticker = new ProgressTicker();
         while (!runDone())
         {
             scheduler.runRound();
             afterStep(sampler);
-            if ((scheduler.rounds() & 255) == 0 && System.nanoTime() >= nextProgress)
+            if ((scheduler.rounds() & 255) == 0)
             {
-                nextProgress = System.nanoTime() + PROGRESS_WALL_NANOS;
-                final long t = now();
-                final long done = completed();
-                report(t, (done - lastProgressCompleted) * 1e9 / Math.max(1, t - lastProgressRun));
-                lastProgressRun = t;
-                lastProgressCompleted = done;
+                ticker.tick();
             }
         }
         final long runNanos = now();
@@ -326,22 +319,12 @@ public final class SoakRig
         long quiesceTook;
         try
         {
-            long nextProgress = System.nanoTime() + PROGRESS_WALL_NANOS;
-            long lastProgressRun = 0;
-            long lastProgressCompleted = 0;
+            final ProgressTicker ticker = new ProgressTicker();
             while (!runDone() && threads.failure() == null && guestFailure.get() == null)
             {
                 sleepQuietly();
                 afterStep(sampler);
-                if (System.nanoTime() >= nextProgress)
-                {
-                    nextProgress = System.nanoTime() + PROGRESS_WALL_NANOS;
-                    final long t = now();
-                    final long done = completed();
-                    report(t, (done - lastProgressCompleted) * 1e9 / Math.max(1, t - lastProgressRun));
-                    lastProgressRun = t;
-                    lastProgressCompleted = done;
-                }
+                ticker.tick();
             }
             runNanos = now();
             for (final GuestQueue q : kind.guestQueues())
@@ -467,6 +450,27 @@ public final class SoakRig
     {
         progress.update(t, config.requests > 0 ? 0 : config.durationNanos, iops, inFlight(), failovers.size(),
             cardStates(kind.device()));
+    }
+
+    /** Puts the progress line out once per {@link #PROGRESS_WALL_NANOS} of wall time, with the rate since the last. */
+    private final class ProgressTicker
+    {
+        private long next = System.nanoTime() + PROGRESS_WALL_NANOS;
+        private long lastRun;
+        private long lastCompleted;
+
+        void tick()
+        {
+            if (System.nanoTime() >= next)
+            {
+                next = System.nanoTime() + PROGRESS_WALL_NANOS;
+                final long t = now();
+                final long done = completed();
+                report(t, (done - lastCompleted) * 1e9 / Math.max(1, t - lastRun));
+                lastRun = t;
+                lastCompleted = done;
+            }
+        }
     }
 
     public static String cardStates(final AggregatedDevice device)

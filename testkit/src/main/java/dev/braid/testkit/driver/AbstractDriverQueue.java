@@ -13,6 +13,7 @@ abstract class AbstractDriverQueue implements DriverQueue
     final RingLayout layout;
     final boolean eventIdx;
     final int size;
+    final int maxIndirect;
 
     int numFree;
     int inFlight;
@@ -38,6 +39,32 @@ abstract class AbstractDriverQueue implements DriverQueue
         this.layout = layout;
         this.eventIdx = eventIdx;
         this.size = layout.queueSize();
+        this.maxIndirect = layout.maxIndirect();
+    }
+
+    /**
+     * The ring slots {@code chain} takes (one when {@code indirect}). Throws when the chain is
+     * malformed or could never fit this queue; whether there is room now is the caller's check.
+     */
+    final int slotsFor(final BufferChain chain, final boolean indirect)
+    {
+        final int count = chain.count();
+        if (!chain.isWellFormed())
+        {
+            throw new IllegalArgumentException("chain is empty or has a readable element after a writable one");
+        }
+        // An indirect table is a descriptor list too, capped at the queue size (2.7.5.3.1 / 2.8.19).
+        if (count > size || (indirect && count > maxIndirect))
+        {
+            throw new IllegalArgumentException("chain of " + count + " does not fit: size=" + size +
+                " maxIndirect=" + maxIndirect + " indirect=" + indirect);
+        }
+        return indirect ? 1 : count;
+    }
+
+    public int reap(final UsedConsumer consumer)
+    {
+        return reap(consumer, Integer.MAX_VALUE);
     }
 
     public int size()

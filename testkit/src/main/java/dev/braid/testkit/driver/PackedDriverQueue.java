@@ -33,7 +33,6 @@ public final class PackedDriverQueue extends AbstractDriverQueue
     private final long descGpa;
     private final long driverEventGpa;
     private final long deviceEventGpa;
-    private final int maxIndirect;
 
     private final int[] idLink;
     /** Per id: ring slots the chain holds; 0 when the id is not in flight. */
@@ -64,7 +63,6 @@ public final class PackedDriverQueue extends AbstractDriverQueue
         this.descGpa = layout.descGpa();
         this.driverEventGpa = layout.driverEventGpa();
         this.deviceEventGpa = layout.deviceEventGpa();
-        this.maxIndirect = layout.maxIndirect();
         this.idLink = new int[size];
         this.slotCount = new int[size];
         this.writableBytes = new long[size];
@@ -140,17 +138,7 @@ public final class PackedDriverQueue extends AbstractDriverQueue
     public int addChain(final BufferChain chain, final boolean indirect)
     {
         final int count = chain.count();
-        if (!chain.isWellFormed())
-        {
-            throw new IllegalArgumentException("chain is empty or has a readable element after a writable one");
-        }
-        // An indirect table is a descriptor list too, capped at the queue size (2.7.5.3.1 / 2.8.19).
-        if (count > size || (indirect && count > maxIndirect))
-        {
-            throw new IllegalArgumentException("chain of " + count + " does not fit: size=" + size +
-                " maxIndirect=" + maxIndirect + " indirect=" + indirect);
-        }
-        final int needed = indirect ? 1 : count;
+        final int needed = slotsFor(chain, indirect);
         if (numFree < needed || freeId >= size)
         {
             return NO_ROOM;
@@ -225,11 +213,6 @@ public final class PackedDriverQueue extends AbstractDriverQueue
         final int eventWrap = offWrap >>> EVENT_WRAP_SHIFT;
         final int eventPos = eventWrap == publishedWrap ? eventOffset : eventOffset - size;
         return eventPos >= oldPos && eventPos < newPos;
-    }
-
-    public int reap(final UsedConsumer consumer)
-    {
-        return reap(consumer, Integer.MAX_VALUE);
     }
 
     public int reap(final UsedConsumer consumer, final int limit)

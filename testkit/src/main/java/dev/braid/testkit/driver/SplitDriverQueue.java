@@ -48,7 +48,6 @@ public final class SplitDriverQueue extends AbstractDriverQueue
     private final long usedGpa;
     private final long usedEventGpa;
     private final long availEventGpa;
-    private final int maxIndirect;
 
     /** Free-list link of each free descriptor, and chain link of each posted one. */
     private final int[] link;
@@ -87,7 +86,6 @@ public final class SplitDriverQueue extends AbstractDriverQueue
         this.usedGpa = layout.usedGpa();
         this.usedEventGpa = availGpa + DriverRingDescriptor.usedEventOffset(size);
         this.availEventGpa = usedGpa + DriverRingDescriptor.availEventOffset(size);
-        this.maxIndirect = layout.maxIndirect();
         this.link = new int[size];
         this.chainLength = new int[size];
         this.writableBytes = new long[size];
@@ -156,17 +154,7 @@ public final class SplitDriverQueue extends AbstractDriverQueue
     public int addChain(final BufferChain chain, final boolean indirect)
     {
         final int count = chain.count();
-        if (!chain.isWellFormed())
-        {
-            throw new IllegalArgumentException("chain is empty or has a readable element after a writable one");
-        }
-        // An indirect table is a descriptor list too, capped at the queue size (2.7.5.3.1 / 2.8.19).
-        if (count > size || (indirect && count > maxIndirect))
-        {
-            throw new IllegalArgumentException("chain of " + count + " does not fit: size=" + size +
-                " maxIndirect=" + maxIndirect + " indirect=" + indirect);
-        }
-        final int needed = indirect ? 1 : count;
+        final int needed = slotsFor(chain, indirect);
         if (numFree < needed)
         {
             return NO_ROOM;
@@ -229,11 +217,6 @@ public final class SplitDriverQueue extends AbstractDriverQueue
             return DriverRingDescriptor.passed(availEvent, publishedAvail, old);
         }
         return (memory.getShort(usedGpa + USED_FLAGS) & USED_F_NO_NOTIFY) == 0;
-    }
-
-    public int reap(final UsedConsumer consumer)
-    {
-        return reap(consumer, Integer.MAX_VALUE);
     }
 
     public int reap(final UsedConsumer consumer, final int limit)
