@@ -6,11 +6,13 @@ import dev.braid.sim.InFlightSlots;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.card.ScsiIo;
+import dev.braid.virtio.scsi.target.ScsiContext;
+import dev.braid.virtio.scsi.target.VirtioScsiResponse;
 import org.agrona.concurrent.NanoClock;
 
 import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.braid.sim.scsi.ScsiConstants.STATUS_GOOD;
+import static dev.braid.virtio.scsi.target.ScsiConstants.STATUS_GOOD;
 
 /**
  * A simulated HBA: one path to targets 0..n-1, each with its LUNs, over emulators that every card of
@@ -30,7 +32,7 @@ public final class SimHba extends FencedSimCard implements ScsiCard
 {
     private final String name;
     private final NanoClock clock;
-    private final ScsiTarget[] targets;
+    private final SimTarget[] targets;
     private final int queueDepth;
     private final long serviceLatencyNanos;
     private final Queue[] queues;
@@ -40,7 +42,7 @@ public final class SimHba extends FencedSimCard implements ScsiCard
     public SimHba(
         final String name,
         final NanoClock clock,
-        final ScsiTarget[] targets,
+        final SimTarget[] targets,
         final int queueCount,
         final int queueDepth,
         final long serviceLatencyNanos)
@@ -58,7 +60,7 @@ public final class SimHba extends FencedSimCard implements ScsiCard
         }
     }
 
-    private static InFlightSlots[] checkedSlots(final int queueCount, final int queueDepth, final ScsiTarget[] targets)
+    private static InFlightSlots[] checkedSlots(final int queueCount, final int queueDepth, final SimTarget[] targets)
     {
         if (queueCount < 1 || queueDepth < 1 || targets.length == 0)
         {
@@ -87,7 +89,7 @@ public final class SimHba extends FencedSimCard implements ScsiCard
         return targets.length;
     }
 
-    public ScsiTarget target(final int target)
+    public SimTarget target(final int target)
     {
         return targets[target];
     }
