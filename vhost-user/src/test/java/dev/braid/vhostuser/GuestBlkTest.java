@@ -286,7 +286,7 @@ class GuestBlkTest
     }
 
     /** A 64 KiB block of 16-byte records "braid-pattern-NN" (NN = record mod 256, hex), four times. */
-    private static String makePattern()
+    static String makePattern()
     {
         return String.join("\n",
             "i=0; : > /tmp/b",

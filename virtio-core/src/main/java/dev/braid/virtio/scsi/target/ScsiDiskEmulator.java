@@ -88,6 +88,16 @@ public final class ScsiDiskEmulator
         this.fua = fua;
     }
 
+    /**
+     * A LUN whose medium is a block card ({@link BlockScsiCard}): one UNMAP descriptor (one DISCARD
+     * request), no DPOFUA (a block card has no FUA write; the guest flushes with SYNCHRONIZE CACHE).
+     * Give every path of one disk the same serial and id.
+     */
+    public static ScsiDiskEmulator forBlockMedium(final long capacityBlocks, final String serial, final long deviceId)
+    {
+        return new ScsiDiskEmulator(capacityBlocks, serial, deviceId, "BLOCK DISK", 1, false);
+    }
+
     public long capacityBlocks()
     {
         return sectors;
