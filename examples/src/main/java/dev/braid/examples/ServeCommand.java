@@ -11,10 +11,15 @@ import dev.braid.ha.Failback;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
+import dev.braid.vhostuser.BackendDevice;
 import dev.braid.vhostuser.BlkBackendDevice;
+import dev.braid.vhostuser.ScsiBackendDevice;
 import dev.braid.vhostuser.VhostUserBackend;
 import dev.braid.vhostuser.VhostUserServer;
 import dev.braid.virtio.card.BlockCard;
+import dev.braid.virtio.card.ScsiCard;
+import dev.braid.virtio.scsi.target.BlockScsiCard;
+import dev.braid.virtio.scsi.target.ScsiDiskEmulator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -34,11 +39,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code braid serve}: one aggregated virtio-blk device over vhost-user, for QEMU's
- * {@code vhost-user-blk-pci}, until SIGINT or SIGTERM (or, with {@code --client}, until QEMU
+ * {@code vhost-user-blk-pci}, or with {@code --device scsi} one virtio-scsi device (target 0, LUN 0
+ * on the cards: each block card becomes an HBA path, {@link BlockScsiCard}) for
+ * {@code vhost-user-scsi-pci}, until SIGINT or SIGTERM (or, with {@code --client}, until QEMU
  * hangs up). Every flag and card spec is checked before anything is opened or bound.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Serve one virtio device to a VMM over vhost-user (QEMU: -device vhost-user-blk-pci), " +
+    description = "Serve one virtio device to a VMM over vhost-user (QEMU: -device vhost-user-blk-pci or " +
+        "vhost-user-scsi-pci), " +
         "aggregated over the given cards, until SIGINT/SIGTERM.")
 public final class ServeCommand implements Callable<Integer>
 {
@@ -51,7 +59,8 @@ public final class ServeCommand implements Callable<Integer>
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--device", paramLabel = "blk", description = "Device type (blk only, for now). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--device", paramLabel = "blk|scsi", description = "Device type: blk, or scsi (one LUN on the cards). " +
+        "Default: ${DEFAULT-VALUE}.")
     String device = "blk";
 
     @Option(names = "--socket", paramLabel = "PATH", required = true,
@@ -70,7 +79,8 @@ public final class ServeCommand implements Callable<Integer>
     @Option(names = "--mode", paramLabel = "aa|ap", description = "Active-active (queue-affine) or active-passive. Default: ${DEFAULT-VALUE}.")
     String mode = "aa";
 
-    @Option(names = "--queues", paramLabel = "N", description = "Request queues offered, 1.." + MAX_QUEUES + ". Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--queues", paramLabel = "N", description = "Request queues offered, 1.." + MAX_QUEUES +
+        " (scsi: num_queues, besides control and event). Default: ${DEFAULT-VALUE}.")
     int queues = 1;
 
     @Option(names = "--queue-size", paramLabel = "N", description = "Largest ring size accepted, a power of two 1..32768. Default: ${DEFAULT-VALUE}.")
@@ -78,7 +88,7 @@ public final class ServeCommand implements Callable<Integer>
 
     /** The checked form of the flags: nothing opened yet. */
     record Plan(Path socket, boolean client, long simBytes, int simCards, List<NbdUri> nbd, List<Path> files, Aggregation aggregation,
-        int queues, int queueSize)
+        int queues, int queueSize, String device)
     {
         int cardCount()
         {
@@ -97,9 +107,9 @@ public final class ServeCommand implements Callable<Integer>
     /** Checks every flag; one-line {@link UsageException} naming the bad value. */
     Plan plan()
     {
-        if (!"blk".equals(device))
+        if (!"blk".equals(device) && !"scsi".equals(device))
         {
-            throw new UsageException("--device " + device + ": only blk is served over vhost-user so far");
+            throw new UsageException("--device " + device + ": only blk and scsi are served over vhost-user so far");
         }
         final Path parent = socket.toAbsolutePath().getParent();
         if (parent == null || !Files.isDirectory(parent))
@@ -177,7 +187,7 @@ public final class ServeCommand implements Callable<Integer>
         {
             throw new UsageException("--queues " + queues + " x --queue-size " + queueSize + ": over 65536 ring entries in all");
         }
-        return new Plan(socket, client, simBytes, simCards, List.copyOf(nbd), List.copyOf(files), aggregation, queues, queueSize);
+        return new Plan(socket, client, simBytes, simCards, List.copyOf(nbd), List.copyOf(files), aggregation, queues, queueSize, device);
     }
 
     /**
@@ -279,6 +289,31 @@ public final class ServeCommand implements Callable<Integer>
         return value * unit;
     }
 
+    /**
+     * One HBA path per block card, all to one LUN: a shared emulator, so every path answers INQUIRY
+     * with the same serial and NAA id (multipath tells paths of one LUN by them). The id comes from
+     * the first card's spec, so a restarted serve shows the guest the same LUN.
+     */
+    private static List<ScsiCard> scsiPaths(final List<BlockCard> cards, final Plan plan)
+    {
+        long capacity = Long.MAX_VALUE;
+        for (final BlockCard card : cards)
+        {
+            capacity = Math.min(capacity, card.capacitySectors());
+        }
+        final String first = plan.files().isEmpty() ? plan.nbd().isEmpty() ? "sim:" + plan.simBytes() :
+            plan.nbd().get(0).toString() : plan.files().get(0).toAbsolutePath().toString();
+        final long id = first.hashCode() & 0xFFFF_FFFFL;
+        final ScsiDiskEmulator lun = ScsiDiskEmulator.forBlockMedium(capacity,
+            String.format(Locale.ROOT, "BRAID%08X", id), id);
+        final List<ScsiCard> paths = new ArrayList<>(cards.size());
+        for (final BlockCard card : cards)
+        {
+            paths.add(new BlockScsiCard(card, lun));
+        }
+        return paths;
+    }
+
     /** Opens the cards, serves until a signal (or, as a client, until the VMM hangs up), closes everything. */
     static int serve(final Plan plan, final PrintWriter out, final PrintWriter err) throws Exception
     {
@@ -338,12 +373,20 @@ public final class ServeCommand implements Callable<Integer>
                 err.println(line);
                 err.flush();
             };
-            final VhostUserBackend backend = new VhostUserBackend(
-                new BlkBackendDevice(cards, plan.queues(), plan.queueSize(), 1, plan.aggregation()), 32, log);
+            final BackendDevice device;
+            if ("scsi".equals(plan.device()))
+            {
+                device = new ScsiBackendDevice(scsiPaths(cards, plan), plan.queues(), plan.queueSize(), 1, plan.aggregation());
+            }
+            else
+            {
+                device = new BlkBackendDevice(cards, plan.queues(), plan.queueSize(), 1, plan.aggregation());
+            }
+            final VhostUserBackend backend = new VhostUserBackend(device, 32, log);
             server = plan.client() ?
                 VhostUserServer.connect(plan.socket(), backend, log, CONNECT_TIMEOUT_NANOS) :
                 new VhostUserServer(plan.socket(), backend, log);
-            out.println("braid serve: blk on " + plan.socket() + (plan.client() ? " (connecting)" : " (listening)") +
+            out.println("braid serve: " + plan.device() + " on " + plan.socket() + (plan.client() ? " (connecting)" : " (listening)") +
                 ", " + plan.cardCount() + " card(s) " + cards.stream().map(BlockCard::name).toList() + ", " + (plan.aggregation().isActivePassive() ? "ap" : "aa") +
                 ", " + plan.queues() + " queue(s) x " + plan.queueSize());
             out.flush();
