@@ -55,7 +55,8 @@ class BraidCliTest
     @CsvSource(delimiter = '|', value = {
         "--card sim:16M                           | braid: Missing required option: '--socket=PATH'",
         "--socket S                               | braid: Missing required option: '--card=SPEC'",
-        "--socket S --card sim:16M --device net   | braid: --device net: only blk is served over vhost-user so far",
+        "--socket S --card sim:16M --device tape  | braid: --device tape: only blk and scsi are served over vhost-user so far",
+        "--socket S --device scsi --card sim:16M --card nbd://h/x | braid: --card: sim and nbd cards do not share data; use one kind",
         "--socket /no/such/dir/s --card sim:16M   | braid: --socket /no/such/dir/s: directory /no/such/dir does not exist",
         "--socket /tmp --card sim:16M             | braid: --socket /tmp: exists and is not a socket",
         "--socket S --card floppy:1               | braid: --card floppy:1: expected sim:SIZE, nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH or file:PATH",
