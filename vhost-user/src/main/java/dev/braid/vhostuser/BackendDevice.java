@@ -19,6 +19,15 @@ public interface BackendDevice extends AutoCloseable
     /** How many queues the device can serve (GET_QUEUE_NUM). */
     int maxQueues();
 
+    /**
+     * The fewest leading rings the device can run on: with fewer started and enabled, the back end
+     * waits for more rather than starting it (scsi needs control, event and one request ring).
+     */
+    default int minRings()
+    {
+        return 1;
+    }
+
     /** The largest ring size accepted in SET_VRING_NUM. */
     int maxQueueSize();
 

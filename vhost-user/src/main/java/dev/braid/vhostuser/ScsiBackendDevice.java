@@ -109,6 +109,11 @@ public final class ScsiBackendDevice implements BackendDevice
         return FIXED_QUEUES + maxRequestQueues;
     }
 
+    public int minRings()
+    {
+        return FIXED_QUEUES + 1;
+    }
+
     public int maxQueueSize()
     {
         return maxQueueSize;
