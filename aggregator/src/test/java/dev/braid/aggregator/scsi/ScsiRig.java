@@ -1,6 +1,6 @@
 package dev.braid.aggregator.scsi;
 
-import dev.braid.virtio.scsi.target.ScsiDiskEmulator;
+import dev.braid.virtio.scsi.emulator.ScsiDiskEmulator;
 import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.testkit.guest.ScsiGuestWorkload;
 import dev.braid.ha.Aggregation;

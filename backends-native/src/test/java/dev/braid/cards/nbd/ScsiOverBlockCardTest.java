@@ -8,10 +8,10 @@ import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.card.ScsiIo;
 import dev.braid.virtio.memory.GuestMemory;
-import dev.braid.virtio.scsi.target.BlockScsiCard;
-import dev.braid.virtio.scsi.target.ScsiDiskEmulator;
-import dev.braid.virtio.scsi.target.ScsiSense;
-import dev.braid.virtio.scsi.target.VirtioScsiResponse;
+import dev.braid.virtio.scsi.emulator.BlockScsiCard;
+import dev.braid.virtio.scsi.emulator.ScsiDiskEmulator;
+import dev.braid.virtio.scsi.emulator.ScsiSense;
+import dev.braid.virtio.scsi.emulator.VirtioScsiResponse;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.nio.file.Path;
 import java.util.Arrays;
 
-import static dev.braid.virtio.scsi.target.ScsiConstants.*;
+import static dev.braid.virtio.scsi.emulator.ScsiConstants.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**

@@ -6,13 +6,13 @@ import dev.braid.sim.InFlightSlots;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.card.ScsiIo;
-import dev.braid.virtio.scsi.target.ScsiContext;
-import dev.braid.virtio.scsi.target.VirtioScsiResponse;
+import dev.braid.virtio.scsi.emulator.ScsiContext;
+import dev.braid.virtio.scsi.emulator.VirtioScsiResponse;
 import org.agrona.concurrent.NanoClock;
 
 import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.braid.virtio.scsi.target.ScsiConstants.STATUS_GOOD;
+import static dev.braid.virtio.scsi.emulator.ScsiConstants.STATUS_GOOD;
 
 /**
  * A simulated HBA: one path to targets 0..n-1, each with its LUNs, over emulators that every card of

@@ -4,8 +4,8 @@ import dev.braid.sim.SharedBlockStore;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.ScsiIo;
-import dev.braid.virtio.scsi.target.ScsiContext;
-import dev.braid.virtio.scsi.target.ScsiDiskEmulator;
+import dev.braid.virtio.scsi.emulator.ScsiContext;
+import dev.braid.virtio.scsi.emulator.ScsiDiskEmulator;
 
 import java.util.concurrent.atomic.AtomicLong;
 

@@ -1,9 +1,9 @@
 package dev.braid.sim.scsi;
 
 import dev.braid.virtio.card.ScsiIo;
-import dev.braid.virtio.scsi.target.ScsiContext;
-import dev.braid.virtio.scsi.target.ScsiDiskEmulator;
-import dev.braid.virtio.scsi.target.ScsiTarget;
+import dev.braid.virtio.scsi.emulator.ScsiContext;
+import dev.braid.virtio.scsi.emulator.ScsiDiskEmulator;
+import dev.braid.virtio.scsi.emulator.ScsiTarget;
 
 /** A simulated target: the shared {@link ScsiTarget} rules over {@link SimLun}s whose medium runs at once. */
 public final class SimTarget

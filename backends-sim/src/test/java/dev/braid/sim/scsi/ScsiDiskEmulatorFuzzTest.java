@@ -1,8 +1,8 @@
 package dev.braid.sim.scsi;
 
-import dev.braid.virtio.scsi.target.ScsiSense;
-import dev.braid.virtio.scsi.target.VirtioScsiResponse;
-import dev.braid.virtio.scsi.target.ScsiContext;
+import dev.braid.virtio.scsi.emulator.ScsiSense;
+import dev.braid.virtio.scsi.emulator.VirtioScsiResponse;
+import dev.braid.virtio.scsi.emulator.ScsiContext;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.virtio.card.ScsiIo;
@@ -10,7 +10,7 @@ import dev.braid.virtio.memory.GuestMemory;
 
 import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.braid.virtio.scsi.target.ScsiConstants.*;
+import static dev.braid.virtio.scsi.emulator.ScsiConstants.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**

@@ -1,7 +1,7 @@
 package dev.braid.sim.scsi;
 
-import dev.braid.virtio.scsi.target.ScsiSense;
-import dev.braid.virtio.scsi.target.ScsiContext;
+import dev.braid.virtio.scsi.emulator.ScsiSense;
+import dev.braid.virtio.scsi.emulator.ScsiContext;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.virtio.card.ScsiIo;
 import dev.braid.virtio.memory.GuestMemory;

@@ -1,7 +1,7 @@
 package dev.braid.sim.scsi;
 
-import dev.braid.virtio.scsi.target.ScsiSense;
-import dev.braid.virtio.scsi.target.VirtioScsiResponse;
+import dev.braid.virtio.scsi.emulator.ScsiSense;
+import dev.braid.virtio.scsi.emulator.VirtioScsiResponse;
 import dev.braid.sim.CardFault;
 import dev.braid.sim.ManualNanoClock;
 import dev.braid.sim.CompletionLog;
@@ -17,7 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.braid.virtio.scsi.target.ScsiConstants.*;
+import static dev.braid.virtio.scsi.emulator.ScsiConstants.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 class SimHbaTest

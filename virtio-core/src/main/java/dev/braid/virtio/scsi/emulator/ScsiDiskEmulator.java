@@ -1,4 +1,4 @@
-package dev.braid.virtio.scsi.target;
+package dev.braid.virtio.scsi.emulator;
 
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CardStatus;
@@ -8,7 +8,7 @@ import dev.braid.virtio.card.ScsiIo;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
-import static dev.braid.virtio.scsi.target.ScsiConstants.*;
+import static dev.braid.virtio.scsi.emulator.ScsiConstants.*;
 
 /**
  * A SCSI direct-access block device (an SPC-4/SBC-3 subset) with 512-byte logical blocks, over a

@@ -1,4 +1,4 @@
-package dev.braid.virtio.scsi.target;
+package dev.braid.virtio.scsi.emulator;
 
 /**
  * Per-caller scratch and outputs for {@link ScsiDiskEmulator#execute}: emulators are shared by all
