@@ -16,8 +16,8 @@ import dev.braid.sim.net.FrameBuilder;
 import dev.braid.sim.net.L2Segment;
 import dev.braid.sim.net.PeerHost;
 import dev.braid.sim.net.SimNic;
-import dev.braid.sim.scsi.ScsiDiskEmulator;
-import dev.braid.sim.scsi.ScsiTarget;
+import dev.braid.sim.scsi.SimLun;
+import dev.braid.sim.scsi.SimTarget;
 import dev.braid.sim.scsi.SimHba;
 import dev.braid.testkit.Seed;
 import dev.braid.testkit.SeedExtension;
@@ -130,11 +130,11 @@ class GuestQueueSizeSweepTest
                 }
                 default:
                 {
-                    final ScsiTarget target = new ScsiTarget(
-                        new ScsiDiskEmulator(new SharedBlockStore(64), new AtomicLong(), "BRAID0001", 7));
+                    final SimTarget target = new SimTarget(
+                        new SimLun(new SharedBlockStore(64), new AtomicLong(), "BRAID0001", 7));
                     final List<ScsiCard> cards = List.of(
-                        new SimHba("h0", clock, new ScsiTarget[]{ target }, 2, 32, 20_000),
-                        new SimHba("h1", clock, new ScsiTarget[]{ target }, 2, 32, 20_000));
+                        new SimHba("h0", clock, new SimTarget[]{ target }, 2, 32, 20_000),
+                        new SimHba("h1", clock, new SimTarget[]{ target }, 2, 32, 20_000));
                     device = new VirtioScsiDevice(common(new VirtioScsiDevice.Context(), cards).requestQueues(count)
                         .aggregation(Aggregation.activeActive(SelectorKind.LEAST_OUTSTANDING)));
                     break;

@@ -20,11 +20,15 @@ import dev.braid.sim.net.SimNic;
 import dev.braid.vhostuser.BackendDevice;
 import dev.braid.vhostuser.BlkBackendDevice;
 import dev.braid.vhostuser.NetBackendDevice;
+import dev.braid.vhostuser.ScsiBackendDevice;
 import dev.braid.vhostuser.VhostUserBackend;
 import dev.braid.vhostuser.VhostUserServer;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.card.Card;
 import dev.braid.virtio.card.NetCard;
+import dev.braid.virtio.card.ScsiCard;
+import dev.braid.virtio.scsi.emulator.BlockScsiCard;
+import dev.braid.virtio.scsi.emulator.ScsiDiskEmulator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -44,13 +48,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code braid serve}: one aggregated virtio-blk device over vhost-user, for QEMU's
- * {@code vhost-user-blk-pci}, or one virtio-net device for {@code -netdev vhost-user} with
- * {@code virtio-net-pci}, until SIGINT or SIGTERM (or, with {@code --client}, until QEMU hangs
- * up). Every flag and card spec is checked before anything is opened or bound.
+ * {@code vhost-user-blk-pci}, one virtio-net device for {@code -netdev vhost-user} with
+ * {@code virtio-net-pci}, or with {@code --device scsi} one virtio-scsi device (target 0, LUN 0
+ * on the cards: each block card becomes an HBA path, {@link BlockScsiCard}) for
+ * {@code vhost-user-scsi-pci}, until SIGINT or SIGTERM (or, with {@code --client}, until QEMU
+ * hangs up). Every flag and card spec is checked before anything is opened or bound.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Serve one virtio device to a VMM over vhost-user (QEMU: -device vhost-user-blk-pci, or " +
-        "-netdev vhost-user with -device virtio-net-pci), aggregated over the given cards, until SIGINT/SIGTERM.")
+    description = "Serve one virtio device to a VMM over vhost-user (QEMU: -device vhost-user-blk-pci, " +
+        "-netdev vhost-user with -device virtio-net-pci, or -device vhost-user-scsi-pci), " +
+        "aggregated over the given cards, until SIGINT/SIGTERM.")
 public final class ServeCommand implements Callable<Integer>
 {
     /** sim cards live in one heap array. */
@@ -67,7 +74,8 @@ public final class ServeCommand implements Callable<Integer>
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--device", paramLabel = "blk|net", description = "Device type. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--device", paramLabel = "blk|net|scsi", description = "Device type: blk, net, or scsi (one LUN on the cards). " +
+        "Default: ${DEFAULT-VALUE}.")
     String device = "blk";
 
     @Option(names = "--mac", paramLabel = "MAC", description = "net: the guest's MAC (virtio-net-pci mac=), which every card " +
@@ -92,8 +100,8 @@ public final class ServeCommand implements Callable<Integer>
         "active-passive. Default: ${DEFAULT-VALUE}.")
     String mode = "aa";
 
-    @Option(names = "--queues", paramLabel = "N", description = "Request queues (blk) or queue pairs (net) offered, 1.." +
-        MAX_QUEUES + ". Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--queues", paramLabel = "N", description = "Request queues (blk; scsi: num_queues, besides control and event) " +
+        "or queue pairs (net) offered, 1.." + MAX_QUEUES + ". Default: ${DEFAULT-VALUE}.")
     int queues = 1;
 
     @Option(names = "--queue-size", paramLabel = "N", description = "Largest ring size accepted, a power of two 1..32768. Default: ${DEFAULT-VALUE}.")
@@ -104,7 +112,7 @@ public final class ServeCommand implements Callable<Integer>
 
     /** The checked form of the flags: nothing opened yet. */
     record Plan(Path socket, boolean client, long simBytes, int simCards, List<NbdUri> nbd, List<Path> files, Aggregation aggregation,
-        int queues, int queueSize, boolean forceIdentity, boolean net, long mac, List<String> taps)
+        int queues, int queueSize, boolean forceIdentity, boolean net, long mac, List<String> taps, String device)
     {
 
         int cardCount()
@@ -124,9 +132,9 @@ public final class ServeCommand implements Callable<Integer>
     /** Checks every flag; one-line {@link UsageException} naming the bad value. */
     Plan plan()
     {
-        if (!"blk".equals(device) && !"net".equals(device))
+        if (!"blk".equals(device) && !"net".equals(device) && !"scsi".equals(device))
         {
-            throw new UsageException("--device " + device + ": expected blk or net");
+            throw new UsageException("--device " + device + ": expected blk, net or scsi");
         }
         final boolean net = "net".equals(device);
         final Path parent = socket.toAbsolutePath().getParent();
@@ -248,7 +256,7 @@ public final class ServeCommand implements Callable<Integer>
             throw new UsageException("--queues " + queues + " pairs x --queue-size " + queueSize + ": over 65536 ring entries in all");
         }
         return new Plan(socket, client, simBytes, simCards, List.copyOf(nbd), List.copyOf(files), aggregation, queues, queueSize,
-            forceIdentity, net, macValue, List.copyOf(taps));
+            forceIdentity, net, macValue, List.copyOf(taps), device);
     }
 
     /** {@code xx:xx:xx:xx:xx:xx}, unicast, not all zero. */
@@ -365,6 +373,31 @@ public final class ServeCommand implements Callable<Integer>
         return value * unit;
     }
 
+    /**
+     * One HBA path per block card, all to one LUN: a shared emulator, so every path answers INQUIRY
+     * with the same serial and NAA id (multipath tells paths of one LUN by them). The id comes from
+     * the first card's spec, so a restarted serve shows the guest the same LUN.
+     */
+    private static List<ScsiCard> scsiPaths(final List<BlockCard> cards, final Plan plan)
+    {
+        long capacity = Long.MAX_VALUE;
+        for (final BlockCard card : cards)
+        {
+            capacity = Math.min(capacity, card.capacitySectors());
+        }
+        final String first = plan.files().isEmpty() ? plan.nbd().isEmpty() ? "sim:" + plan.simBytes() :
+            plan.nbd().get(0).toString() : plan.files().get(0).toAbsolutePath().toString();
+        final long id = first.hashCode() & 0xFFFF_FFFFL;
+        final ScsiDiskEmulator lun = ScsiDiskEmulator.forBlockMedium(capacity,
+            String.format(Locale.ROOT, "BRAID%08X", id), id);
+        final List<ScsiCard> paths = new ArrayList<>(cards.size());
+        for (final BlockCard card : cards)
+        {
+            paths.add(new BlockScsiCard(card, lun));
+        }
+        return paths;
+    }
+
     /** Opens the cards, serves until a signal (or, as a client, until the VMM hangs up), closes everything. */
     static int serve(final Plan plan, final PrintWriter out, final PrintWriter err) throws Exception
     {
@@ -463,15 +496,25 @@ public final class ServeCommand implements Callable<Integer>
                 err.println(line);
                 err.flush();
             };
-            final BackendDevice device = plan.net() ?
-                new NetBackendDevice(nics, plan.queues(), plan.queueSize(), 1, plan.aggregation(), plan.mac()) :
-                new BlkBackendDevice(cards, plan.queues(), plan.queueSize(), 1, plan.aggregation());
+            final BackendDevice device;
+            if (plan.net())
+            {
+                device = new NetBackendDevice(nics, plan.queues(), plan.queueSize(), 1, plan.aggregation(), plan.mac());
+            }
+            else if ("scsi".equals(plan.device()))
+            {
+                device = new ScsiBackendDevice(scsiPaths(cards, plan), plan.queues(), plan.queueSize(), 1, plan.aggregation());
+            }
+            else
+            {
+                device = new BlkBackendDevice(cards, plan.queues(), plan.queueSize(), 1, plan.aggregation());
+            }
             final VhostUserBackend backend = new VhostUserBackend(device, 32, log);
             final List<String> names = plan.net() ? nics.stream().map(Card::name).toList() : cards.stream().map(BlockCard::name).toList();
             server = plan.client() ?
                 VhostUserServer.connect(plan.socket(), backend, log, CONNECT_TIMEOUT_NANOS) :
                 new VhostUserServer(plan.socket(), backend, log);
-            out.println("braid serve: " + (plan.net() ? "net" : "blk") + " on " + plan.socket() +
+            out.println("braid serve: " + plan.device() + " on " + plan.socket() +
                 (plan.client() ? " (connecting)" : " (listening)") + ", " + plan.cardCount() + " card(s) " + names + ", " +
                 (plan.aggregation().isActivePassive() ? "ap" : "aa") + ", " + plan.queues() + (plan.net() ? " queue pair(s)" : " queue(s)") +
                 " x " + plan.queueSize());

@@ -55,7 +55,7 @@ class BraidCliTest
     @CsvSource(delimiter = '|', value = {
         "--card sim:16M                           | braid: Missing required option: '--socket=PATH'",
         "--socket S                               | braid: Missing required option: '--card=SPEC'",
-        "--socket S --card sim:16M --device scsi  | braid: --device scsi: expected blk or net",
+        "--socket S --card sim:16M --device tape  | braid: --device tape: expected blk, net or scsi",
         "--socket S --card sim:16M --device net   | braid: --card sim:16M: expected sim or tap:IFNAME for --device net",
         "--socket S --card sim --device blk       | braid: --card sim: expected sim:SIZE, nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH or file:PATH",
         "--socket S --card tap: --device net      | braid: --card tap:: tap card: interface name is required (tap:IFNAME)",
@@ -69,6 +69,7 @@ class BraidCliTest
         "--socket S --card sim --device net --queues 65 | braid: --queues 65: expected 1..64",
         "--socket S --card sim --device net --queues 2 --queue-size 32768 | braid: --queues 2 pairs x --queue-size 32768: over 65536 ring entries in all",
         "--socket S --card sim --device net --queues 16 --queue-size 4096 | braid: --queues 16 pairs x --queue-size 4096: over 65536 ring entries in all",
+        "--socket S --device scsi --card sim:16M --card nbd://h/x | braid: --card: sim and nbd cards do not share data; use one kind",
         "--socket /no/such/dir/s --card sim:16M   | braid: --socket /no/such/dir/s: directory /no/such/dir does not exist",
         "--socket /tmp --card sim:16M             | braid: --socket /tmp: exists and is not a socket",
         "--socket S --card floppy:1               | braid: --card floppy:1: expected sim:SIZE, nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH or file:PATH",

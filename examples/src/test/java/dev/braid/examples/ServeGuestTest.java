@@ -187,6 +187,85 @@ class ServeGuestTest
         assertEquals(0, serve.exitValue(), "clean exit: " + lines());
     }
 
+    /**
+     * {@code --device scsi} over two paths of different kinds to one image: a file card (io_uring)
+     * and a qemu-nbd card. The guest's sd disk has the image's size; its O_DIRECT and page-cache
+     * writes read back in the guest and are in the image file.
+     */
+    @Test
+    void serveScsiOnAFileAndAQemuNbdPathToOneImage() throws Exception
+    {
+        final String qemuNbd = dev.braid.testkit.RealPeers.requireExecutable("qemu-nbd").toString();
+        final Path image = dir.resolve("lun.img");
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(image.toFile(), "rw"))
+        {
+            raf.setLength(16 << 20);
+        }
+        final Path nbdSocket = dir.resolve("nbd.sock");
+        final Process nbd = new ProcessBuilder(qemuNbd, "-t", "-e", "8", "--cache=none", "-x", "lun",
+            "--socket=" + nbdSocket, "--image-opts",
+            "driver=raw,cache.direct=on,file.driver=file,file.filename=" + image + ",file.locking=off")
+            .redirectErrorStream(true).redirectOutput(dir.resolve("qemu-nbd.log").toFile()).start();
+        try
+        {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!Files.exists(nbdSocket) && System.nanoTime() < deadline)
+            {
+                Thread.sleep(10);
+            }
+            final Path socket = dir.resolve("scsi.sock");
+            serve = startServe("--device", "scsi", "--socket", socket.toString(), "--card", "file:" + image,
+                "--card", "nbd+unix:///lun?socket=" + nbdSocket, "--mode", "aa", "--queues", "2", "--queue-size", "128");
+            awaitLine("braid serve: scsi on", 30);
+            final String script = String.join("\n",
+                "set -e",
+                "braid_wait /dev/sda || { echo no /dev/sda; exit 3; }",
+                "braid_result size512 $(cat /sys/block/sda/size)",
+                "braid_result mq $(ls /sys/block/sda/mq | wc -l)",
+                "i=0; : > /tmp/b",
+                "while [ $i -lt 256 ]; do printf 'braid-pattern-%02x' $i >> /tmp/b; i=$((i+1)); done",
+                "cat /tmp/b /tmp/b /tmp/b /tmp/b > /tmp/p",
+                "want=$(md5sum < /tmp/p | cut -d' ' -f1)",
+                "dd if=/tmp/p of=/dev/sda bs=4096 seek=100 oflag=direct 2>/dev/null",
+                "got=$(dd if=/dev/sda bs=4096 skip=100 count=4 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)",
+                "[ \"$got\" = \"$want\" ] && braid_result direct yes || braid_result direct no",
+                "dd if=/tmp/p of=/dev/sda bs=4096 seek=200 conv=fsync 2>/dev/null",
+                "echo 3 > /proc/sys/vm/drop_caches",
+                "got=$(dd if=/dev/sda bs=4096 skip=200 count=4 2>/dev/null | md5sum | cut -d' ' -f1)",
+                "[ \"$got\" = \"$want\" ] && braid_result buffered yes || braid_result buffered no",
+                "braid_result ioerrors $(dmesg | grep -c -i 'I/O error' || true)",
+                "");
+            final GuestResult result = GuestRun.builder().name("braid-serve-scsi-file-nbd").cpus(2)
+                .vhostUserScsi(socket, 2).kernelArgs("no_timer_check").timeout(Duration.ofSeconds(150))
+                .script(script).run();
+            result.assertSucceeded();
+            assertEquals(Long.toString(16 << 11), result.result("size512"), "the LUN has the image's size");
+            assertEquals("2", result.result("mq"));
+            assertEquals("yes", result.result("direct"), "O_DIRECT read back through the scsi paths");
+            assertEquals("yes", result.result("buffered"), "page-cache read back");
+            assertEquals("0", result.result("ioerrors"));
+            for (final long block : new long[]{100, 200})
+            {
+                final byte[] stored = new byte[16];
+                try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(image.toFile(), "r"))
+                {
+                    raf.seek(block * 4096);
+                    raf.readFully(stored);
+                }
+                assertEquals("braid-pattern-00", new String(stored, java.nio.charset.StandardCharsets.US_ASCII),
+                    "the guest's write at 4 KiB block " + block + " is in the image file");
+            }
+            serve.destroy();
+            assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
+            assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+        }
+        finally
+        {
+            nbd.destroyForcibly();
+            nbd.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     void serveAsClientConnectsToAListeningQemuAndExitsWhenItHangsUp() throws Exception
     {

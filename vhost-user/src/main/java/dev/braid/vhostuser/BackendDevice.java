@@ -43,6 +43,15 @@ public interface BackendDevice extends AutoCloseable
         return VhostUserDescriptor.PROTOCOL_FEATURES_OFFERED;
     }
 
+    /**
+     * The fewest leading rings the device can run on: with fewer started and enabled, the back end
+     * waits for more rather than starting it (scsi needs control, event and one request ring).
+     */
+    default int minRings()
+    {
+        return 1;
+    }
+
     /** The largest ring size accepted in SET_VRING_NUM. */
     int maxQueueSize();
 

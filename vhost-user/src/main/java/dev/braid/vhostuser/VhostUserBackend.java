@@ -260,8 +260,9 @@ public final class VhostUserBackend implements AutoCloseable
         {
             stopDevice();
         }
-        if (k == 0 || table.memory() == null)
+        if (k == 0 || k < device.minRings() || table.memory() == null)
         {
+            // Nothing to serve yet (scsi: control and event started, the request rings still coming).
             return;
         }
         final GuestMemory memory = table.memory();

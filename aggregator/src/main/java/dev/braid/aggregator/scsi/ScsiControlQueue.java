@@ -149,6 +149,18 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
         return "braid-scsi-control";
     }
 
+    /** The control virtqueue (a transport moves it to the front end's indices before the agent runs). */
+    public DeviceQueue controlRing()
+    {
+        return control;
+    }
+
+    /** The event virtqueue; {@link #heldEvents()} of its buffers are popped and held, not yet used. */
+    public DeviceQueue eventRing()
+    {
+        return event;
+    }
+
     public int doWork()
     {
         now = clock.nanoTime();

@@ -8,8 +8,8 @@ import dev.braid.sim.DeterministicScheduler;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.TimerSource;
 import dev.braid.sim.VirtualClock;
-import dev.braid.sim.scsi.ScsiDiskEmulator;
-import dev.braid.sim.scsi.ScsiTarget;
+import dev.braid.sim.scsi.SimLun;
+import dev.braid.sim.scsi.SimTarget;
 import dev.braid.sim.scsi.SimHba;
 import dev.braid.testkit.driver.RingLayout;
 import dev.braid.testkit.driver.SplitDriverQueue;
@@ -104,8 +104,8 @@ class ScsiFuzzTest
         memory.getBytes(0, before, 0, before.length);
 
         final VirtualClock clock = new VirtualClock();
-        final ScsiTarget target = new ScsiTarget(new ScsiDiskEmulator(new SharedBlockStore(64), new AtomicLong(), "F", 1));
-        final SimHba hba = new SimHba("hba", clock, new ScsiTarget[]{ target }, 1, 8, 1_000);
+        final SimTarget target = new SimTarget(new SimLun(new SharedBlockStore(64), new AtomicLong(), "F", 1));
+        final SimHba hba = new SimHba("hba", clock, new SimTarget[]{ target }, 1, 8, 1_000);
         final ScsiDevice scsi = VirtioScsiDevice.aggregate(new VirtioScsiDevice.Context().memory(memory).cards(List.of(hba))
             .maxCards(2).maxSegments(8).tmfTimeoutNanos(5_000_000).aggregation(Aggregation.activePassive(Failback.immediate()))
             .clock(clock).seed(1), deviceQueue(memory, control), deviceQueue(memory, event),

@@ -3,8 +3,8 @@ package dev.braid.aggregator.scsi;
 import dev.braid.aggregator.RequestHandler;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.VirtualClock;
-import dev.braid.sim.scsi.ScsiDiskEmulator;
-import dev.braid.sim.scsi.ScsiTarget;
+import dev.braid.sim.scsi.SimLun;
+import dev.braid.sim.scsi.SimTarget;
 import dev.braid.sim.scsi.SimHba;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.ScsiIo;
@@ -39,8 +39,8 @@ class ScsiRequestHandlerTest
     private final ScsiRequestHandler handler = new ScsiRequestHandler(
         memory, new ScsiRequestParser().sizes(32, 96).limits(0, 0), tasks, 0, SIZE, 4);
     private final VirtualClock clock = new VirtualClock();
-    private final SimHba hba = new SimHba("hba", clock, new ScsiTarget[]{ new ScsiTarget(
-        new ScsiDiskEmulator(new SharedBlockStore(64), new AtomicLong(), "BRAID0001", 1)) }, 1, 8, 0);
+    private final SimHba hba = new SimHba("hba", clock, new SimTarget[]{ new SimTarget(
+        new SimLun(new SharedBlockStore(64), new AtomicLong(), "BRAID0001", 1)) }, 1, 8, 0);
     private final DescriptorChain chain = new DescriptorChain(16);
     private final long reqGpa = 0x10000;
     private final long respGpa = 0x11000;

@@ -1,5 +1,6 @@
 package dev.braid.aggregator.scsi;
 
+import dev.braid.virtio.scsi.emulator.ScsiDiskEmulator;
 import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.testkit.guest.ScsiGuestWorkload;
 import dev.braid.ha.Aggregation;
@@ -10,8 +11,8 @@ import dev.braid.sim.DeterministicScheduler;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.TimerSource;
 import dev.braid.sim.VirtualClock;
-import dev.braid.sim.scsi.ScsiDiskEmulator;
-import dev.braid.sim.scsi.ScsiTarget;
+import dev.braid.sim.scsi.SimLun;
+import dev.braid.sim.scsi.SimTarget;
 import dev.braid.sim.scsi.SimHba;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.testkit.driver.BufferChain;
@@ -84,14 +85,14 @@ final class ScsiRig
         final long eventArea = area + 4096;
         final long guestArea = eventArea + 4096;
 
-        final ScsiTarget target = new ScsiTarget(new ScsiDiskEmulator(store, new java.util.concurrent.atomic.AtomicLong(),
+        final SimTarget target = new SimTarget(new SimLun(store, new java.util.concurrent.atomic.AtomicLong(),
             "BRAID0001", 0x1234));
         hbas = new ObservedHba[cards];
         final List<ScsiCard> cardList = new ArrayList<>();
         for (int i = 0; i < cards; i++)
         {
             // Slightly different latencies per path, so completions interleave across cards.
-            hbas[i] = new ObservedHba(new SimHba("hba" + i, clock, new ScsiTarget[]{ target }, 2, 32, latency + i * latency / 7));
+            hbas[i] = new ObservedHba(new SimHba("hba" + i, clock, new SimTarget[]{ target }, 2, 32, latency + i * latency / 7));
             cardList.add(hbas[i]);
         }
         scsi = VirtioScsiDevice.aggregate(new VirtioScsiDevice.Context().memory(memory).cards(cardList).maxSegments(16)

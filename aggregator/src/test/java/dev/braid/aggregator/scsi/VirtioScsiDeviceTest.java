@@ -8,8 +8,8 @@ import dev.braid.sim.DeterministicScheduler;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.TimerSource;
 import dev.braid.sim.VirtualClock;
-import dev.braid.sim.scsi.ScsiDiskEmulator;
-import dev.braid.sim.scsi.ScsiTarget;
+import dev.braid.sim.scsi.SimLun;
+import dev.braid.sim.scsi.SimTarget;
 import dev.braid.sim.scsi.SimHba;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.device.DeviceStatus;
@@ -38,10 +38,10 @@ class VirtioScsiDeviceTest
     private final VirtualClock clock = new VirtualClock();
     private final GuestMemory memory = GuestMemory.allocate(8 << 20);
     private final SharedBlockStore store = new SharedBlockStore(BLOCKS);
-    private final ScsiTarget target = new ScsiTarget(new ScsiDiskEmulator(store, new AtomicLong(), "BRAID0001", 7));
+    private final SimTarget target = new SimTarget(new SimLun(store, new AtomicLong(), "BRAID0001", 7));
     private final SimHba[] hbas = {
-        new SimHba("hba0", clock, new ScsiTarget[]{ target }, 2, 32, 20_000),
-        new SimHba("hba1", clock, new ScsiTarget[]{ target }, 2, 32, 30_000) };
+        new SimHba("hba0", clock, new SimTarget[]{ target }, 2, 32, 20_000),
+        new SimHba("hba1", clock, new SimTarget[]{ target }, 2, 32, 30_000) };
     private final List<Agent> agents = new ArrayList<>();
     private final AtomicInteger configInterrupts = new AtomicInteger();
     private final AtomicInteger interrupts = new AtomicInteger();

@@ -6,11 +6,13 @@ import dev.braid.sim.InFlightSlots;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.card.ScsiIo;
+import dev.braid.virtio.scsi.emulator.ScsiContext;
+import dev.braid.virtio.scsi.emulator.VirtioScsiResponse;
 import org.agrona.concurrent.NanoClock;
 
 import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.braid.sim.scsi.ScsiConstants.STATUS_GOOD;
+import static dev.braid.virtio.scsi.emulator.ScsiConstants.STATUS_GOOD;
 
 /**
  * A simulated HBA: one path to targets 0..n-1, each with its LUNs, over emulators that every card of
@@ -29,7 +31,7 @@ import static dev.braid.sim.scsi.ScsiConstants.STATUS_GOOD;
 public final class SimHba extends FencedSimCard implements ScsiCard
 {
     private final NanoClock clock;
-    private final ScsiTarget[] targets;
+    private final SimTarget[] targets;
     private final long serviceLatencyNanos;
     private final Queue[] queues;
     private final AtomicLong commands = new AtomicLong();
@@ -38,7 +40,7 @@ public final class SimHba extends FencedSimCard implements ScsiCard
     public SimHba(
         final String name,
         final NanoClock clock,
-        final ScsiTarget[] targets,
+        final SimTarget[] targets,
         final int queueCount,
         final int queueDepth,
         final long serviceLatencyNanos)
@@ -54,7 +56,7 @@ public final class SimHba extends FencedSimCard implements ScsiCard
         }
     }
 
-    private static InFlightSlots[] checkedSlots(final int queueCount, final int queueDepth, final ScsiTarget[] targets)
+    private static InFlightSlots[] checkedSlots(final int queueCount, final int queueDepth, final SimTarget[] targets)
     {
         if (queueCount < 1 || queueDepth < 1 || targets.length == 0)
         {
@@ -68,7 +70,7 @@ public final class SimHba extends FencedSimCard implements ScsiCard
         return targets.length;
     }
 
-    public ScsiTarget target(final int target)
+    public SimTarget target(final int target)
     {
         return targets[target];
     }

@@ -1,5 +1,8 @@
 package dev.braid.sim.scsi;
 
+import dev.braid.virtio.scsi.emulator.ScsiSense;
+import dev.braid.virtio.scsi.emulator.VirtioScsiResponse;
+import dev.braid.virtio.scsi.emulator.ScsiContext;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.virtio.card.ScsiIo;
@@ -7,7 +10,7 @@ import dev.braid.virtio.memory.GuestMemory;
 
 import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.braid.sim.scsi.ScsiConstants.*;
+import static dev.braid.virtio.scsi.emulator.ScsiConstants.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -27,9 +30,9 @@ class ScsiDiskEmulatorFuzzTest
 
     static final GuestMemory memory = GuestMemory.allocate(MEMORY);
     static final AtomicLong versions = new AtomicLong();
-    static final ScsiTarget target = new ScsiTarget(
-        new ScsiDiskEmulator(new SharedBlockStore(64), versions, "FUZZ0", 1),
-        new ScsiDiskEmulator(new SharedBlockStore(8), versions, "FUZZ1", 2));
+    static final SimTarget target = new SimTarget(
+        new SimLun(new SharedBlockStore(64), versions, "FUZZ0", 1),
+        new SimLun(new SharedBlockStore(8), versions, "FUZZ1", 2));
     static final ScsiContext context = new ScsiContext();
     static final ScsiIo io = new ScsiIo(2);
     static final byte[] before = new byte[MEMORY];

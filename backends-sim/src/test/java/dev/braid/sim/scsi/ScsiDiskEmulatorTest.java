@@ -1,5 +1,8 @@
 package dev.braid.sim.scsi;
 
+import dev.braid.virtio.scsi.emulator.ScsiDiskEmulator;
+import dev.braid.virtio.scsi.emulator.ScsiSense;
+import dev.braid.virtio.scsi.emulator.VirtioScsiResponse;
 import dev.braid.virtio.card.ScsiIo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -10,7 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.stream.Stream;
 
-import static dev.braid.sim.scsi.ScsiConstants.*;
+import static dev.braid.virtio.scsi.emulator.ScsiConstants.*;
 import static dev.braid.sim.scsi.ScsiHarness.cdb;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.params.provider.Arguments.arguments;

@@ -1,5 +1,6 @@
 package dev.braid.sim.scsi;
 
+import dev.braid.virtio.scsi.emulator.ScsiDiskEmulator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 

@@ -1,5 +1,7 @@
 package dev.braid.sim.scsi;
 
+import dev.braid.virtio.scsi.emulator.ScsiSense;
+import dev.braid.virtio.scsi.emulator.ScsiContext;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.virtio.card.ScsiIo;
 import dev.braid.virtio.memory.GuestMemory;
@@ -17,9 +19,9 @@ final class ScsiHarness
     final GuestMemory memory = GuestMemory.allocate(1 << 20);
     final SharedBlockStore store = new SharedBlockStore(SECTORS);
     final AtomicLong versions = new AtomicLong();
-    final ScsiDiskEmulator lun0 = new ScsiDiskEmulator(store, versions, "SIM0001", 0x12345);
-    final ScsiDiskEmulator lun1 = new ScsiDiskEmulator(new SharedBlockStore(64), versions, "SIM0002", 0x12346);
-    final ScsiTarget target = new ScsiTarget(lun0, lun1);
+    final SimLun lun0 = new SimLun(store, versions, "SIM0001", 0x12345);
+    final SimLun lun1 = new SimLun(new SharedBlockStore(64), versions, "SIM0002", 0x12346);
+    final SimTarget target = new SimTarget(lun0, lun1);
     final ScsiContext context = new ScsiContext();
 
     record Result(int packed, int transferred, byte[] data, byte[] sense)

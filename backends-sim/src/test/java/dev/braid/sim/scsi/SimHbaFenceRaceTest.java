@@ -31,7 +31,7 @@ class SimHbaFenceRaceTest
         {
             store.data().setMemory(block * 512, 512, (byte)(block * 7 + 1));
         }
-        final ScsiTarget[] targets = {new ScsiTarget(new ScsiDiskEmulator(store, new AtomicLong(), "RACE", 1))};
+        final SimTarget[] targets = {new SimTarget(new SimLun(store, new AtomicLong(), "RACE", 1))};
         final GuestMemory memory = GuestMemory.allocate(1 << 20);
         final SimHba hba = new SimHba("race", SystemNanoClock.INSTANCE, targets, 1, DEPTH, 50_000);
         final ScsiIo[] ios = new ScsiIo[DEPTH];

@@ -1,5 +1,7 @@
 package dev.braid.sim.scsi;
 
+import dev.braid.virtio.scsi.emulator.ScsiSense;
+import dev.braid.virtio.scsi.emulator.VirtioScsiResponse;
 import dev.braid.sim.CardFault;
 import dev.braid.sim.ManualNanoClock;
 import dev.braid.sim.CompletionLog;
@@ -15,7 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.braid.sim.scsi.ScsiConstants.*;
+import static dev.braid.virtio.scsi.emulator.ScsiConstants.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 class SimHbaTest
@@ -28,11 +30,11 @@ class SimHbaTest
     final GuestMemory memory = GuestMemory.allocate(1 << 20);
     final AtomicLong versions = new AtomicLong();
     final SharedBlockStore store0 = new SharedBlockStore(1024);
-    final ScsiTarget[] targets = {
-        new ScsiTarget(
-            new ScsiDiskEmulator(store0, versions, "T0L0", 1),
-            new ScsiDiskEmulator(new SharedBlockStore(1024), versions, "T0L1", 2)),
-        new ScsiTarget(new ScsiDiskEmulator(new SharedBlockStore(256), versions, "T1L0", 3))};
+    final SimTarget[] targets = {
+        new SimTarget(
+            new SimLun(store0, versions, "T0L0", 1),
+            new SimLun(new SharedBlockStore(1024), versions, "T0L1", 2)),
+        new SimTarget(new SimLun(new SharedBlockStore(256), versions, "T1L0", 3))};
     final SimHba hbaA = new SimHba("hba-a", clock, targets, 2, 4, LATENCY);
     final SimHba hbaB = new SimHba("hba-b", clock, targets, 2, 4, LATENCY);
     final CompletionLog sink = new CompletionLog();

@@ -9,8 +9,8 @@ import dev.braid.aggregator.scsi.VirtioScsiDevice;
 import dev.braid.sim.FaultTarget;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.TimerSource;
-import dev.braid.sim.scsi.ScsiDiskEmulator;
-import dev.braid.sim.scsi.ScsiTarget;
+import dev.braid.sim.scsi.SimLun;
+import dev.braid.sim.scsi.SimTarget;
 import dev.braid.sim.scsi.SimHba;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.testkit.driver.BufferChain;
@@ -84,7 +84,7 @@ public final class ScsiKind implements DeviceKind
         private final NanoClock clock;
         private final long latencyNanos;
         private final GuestMemory memory;
-        private final ScsiTarget[] scsiTargets;
+        private final SimTarget[] scsiTargets;
         private final List<SimHba> hbas = new ArrayList<>();
         private final List<FaultTarget> targets = new ArrayList<>();
         private final List<ScsiGuestWorkload> guests = new ArrayList<>();
@@ -124,7 +124,7 @@ public final class ScsiKind implements DeviceKind
             final long perQueue = RingLayout.alignUp(64L * 1024 + (long)ringSize * 64 + (long)ringSize * slot, 4096);
             memory = GuestMemory.allocate((int)Math.min(Integer.MAX_VALUE, perQueue * queues + (1 << 20)));
             final SharedBlockStore store = new SharedBlockStore((long)config.sectorsPerQueue * queues);
-            scsiTargets = new ScsiTarget[]{ new ScsiTarget(new ScsiDiskEmulator(store, new AtomicLong(), "BRAID0", 1)) };
+            scsiTargets = new SimTarget[]{ new SimTarget(new SimLun(store, new AtomicLong(), "BRAID0", 1)) };
 
             final RingLayout controlLayout = layout(0, 16);
             final RingLayout eventLayout = layout(RingLayout.alignUp(controlLayout.endGpa(), 4096), 8);

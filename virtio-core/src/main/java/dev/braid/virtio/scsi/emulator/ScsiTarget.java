@@ -1,8 +1,8 @@
-package dev.braid.sim.scsi;
+package dev.braid.virtio.scsi.emulator;
 
 import dev.braid.virtio.card.ScsiIo;
 
-import static dev.braid.sim.scsi.ScsiConstants.*;
+import static dev.braid.virtio.scsi.emulator.ScsiConstants.*;
 
 /**
  * A SCSI target: LUNs 0..n-1 over shared {@link ScsiDiskEmulator}s. Answers what belongs to the

@@ -1,4 +1,4 @@
-package dev.braid.sim.scsi;
+package dev.braid.virtio.scsi.emulator;
 
 /** SCSI opcodes, status codes, sense keys and additional sense codes used by the emulator (SPC-4, SBC-3). */
 public final class ScsiConstants

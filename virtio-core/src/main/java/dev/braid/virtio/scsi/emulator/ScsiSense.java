@@ -1,4 +1,4 @@
-package dev.braid.sim.scsi;
+package dev.braid.virtio.scsi.emulator;
 
 /** Fixed-format sense data (SPC-4 4.5.3): layout and a writer. */
 public final class ScsiSense

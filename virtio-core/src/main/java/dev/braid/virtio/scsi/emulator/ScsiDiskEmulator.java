@@ -1,28 +1,36 @@
-package dev.braid.sim.scsi;
+package dev.braid.virtio.scsi.emulator;
 
-import dev.braid.sim.SharedBlockStore;
+import dev.braid.virtio.card.BlockIo;
+import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.IoVector;
 import dev.braid.virtio.card.ScsiIo;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.braid.sim.scsi.ScsiConstants.*;
+import static dev.braid.virtio.scsi.emulator.ScsiConstants.*;
 
 /**
- * A SCSI direct-access block device (an SPC-4/SBC-3 subset) over a {@link SharedBlockStore} with
- * 512-byte logical blocks. Stateless apart from the store, so every path (card) of a device can share
- * one emulator per LUN; per-command scratch comes from the caller's {@link ScsiContext}.
+ * A SCSI direct-access block device (an SPC-4/SBC-3 subset) with 512-byte logical blocks, over a
+ * medium it never touches itself. Stateless, so every path (card) of a device can share one emulator
+ * per LUN; per-command scratch comes from the caller's {@link ScsiContext}.
+ *
+ * <p>{@link #execute} answers what the emulator knows (INQUIRY, READ CAPACITY, MODE SENSE, REPORT
+ * LUNS, every bad CDB) at once. A command that needs the medium (READ, WRITE, SYNCHRONIZE CACHE,
+ * UNMAP) is validated as a whole first, then returned as {@link #MEDIUM}: the context names one
+ * block operation ({@link BlockIo} codes) for the caller to run (a sim store synchronously, a block
+ * card asynchronously), and {@link #completeMedium} turns its card status into the SCSI result. So
+ * sim and native HBAs share every CDB rule and differ only in how blocks move.
  *
  * <p>CDBs, lengths and parameter lists are guest-controlled: every field is range-checked and bad
  * input gets CHECK CONDITION with fixed sense, never an exception. Data moves only through the
- * request's {@link IoVector}s, bounded by their lengths. Writes and unmaps tag their sectors with a
- * version from the shared counter, so tests can tell which write a read returned.
+ * request's {@link IoVector}s, bounded by their lengths.
  */
 public final class ScsiDiskEmulator
 {
-    public static final int BLOCK_SIZE = SharedBlockStore.SECTOR_SIZE;
+    public static final int BLOCK_SIZE = BlockIo.SECTOR_SIZE;
+    /** What {@link #execute} returns for a command the caller must run on the medium (never a packed result). */
+    public static final int MEDIUM = -1;
     /** Largest READ/WRITE, in blocks (reported in the Block Limits VPD page). */
     public static final int MAX_TRANSFER_BLOCKS = 8192;
     public static final int MAX_UNMAP_DESCRIPTORS = 256;
@@ -30,36 +38,74 @@ public final class ScsiDiskEmulator
     public static final int NAA_COMPANY_ID = 0x02B7AD;
 
     static final byte[] VENDOR = ascii("BRAID", 8);
-    static final byte[] PRODUCT = ascii("SIM DISK", 16);
+    static final String DEFAULT_PRODUCT = "SIM DISK";
     static final byte[] REVISION = ascii("0001", 4);
     static final int[] VPD_PAGES = {0x00, 0x80, 0x83, 0xB0, 0xB1, 0xB2};
 
-    private final SharedBlockStore store;
-    private final AtomicLong versions;
+    private final long sectors;
     private final byte[] serial;
     private final long naa;
+    private final byte[] product;
+    private final int maxUnmapDescriptors;
+    private final boolean fua;
 
     /**
+     * A LUN as the sim HBAs show it: up to {@link #MAX_UNMAP_DESCRIPTORS} per UNMAP, DPOFUA set (the
+     * sim store is write-through, so FUA costs nothing).
+     *
      * @param serial   unit serial number, printable ASCII (at most 32 characters used).
      * @param deviceId vendor-specific part of the NAA designator (36 bits used); equal on every path.
      */
-    public ScsiDiskEmulator(final SharedBlockStore store, final AtomicLong versions, final String serial, final long deviceId)
+    public ScsiDiskEmulator(final long capacityBlocks, final String serial, final long deviceId)
     {
-        this.store = store;
-        this.versions = versions;
+        this(capacityBlocks, serial, deviceId, DEFAULT_PRODUCT, MAX_UNMAP_DESCRIPTORS, true);
+    }
+
+    /**
+     * @param product             INQUIRY product identification (ASCII, 16 characters used).
+     * @param maxUnmapDescriptors the most descriptors one UNMAP may carry (1 where each becomes one card request).
+     * @param fua                 whether MODE SENSE reports DPOFUA; without it the guest flushes with
+     *                            SYNCHRONIZE CACHE and the FUA bit of a WRITE is refused.
+     */
+    public ScsiDiskEmulator(final long capacityBlocks, final String serial, final long deviceId, final String product,
+        final int maxUnmapDescriptors, final boolean fua)
+    {
+        if (capacityBlocks < 1)
+        {
+            throw new IllegalArgumentException("a LUN needs at least one block: " + capacityBlocks);
+        }
+        if (maxUnmapDescriptors < 1 || maxUnmapDescriptors > MAX_UNMAP_DESCRIPTORS)
+        {
+            throw new IllegalArgumentException("max UNMAP descriptors must be 1.." + MAX_UNMAP_DESCRIPTORS + ": " +
+                maxUnmapDescriptors);
+        }
+        this.sectors = capacityBlocks;
         final byte[] s = serial.getBytes(StandardCharsets.US_ASCII);
         this.serial = Arrays.copyOf(s, Math.min(32, s.length));
         this.naa = 5L << 60 | (long)NAA_COMPANY_ID << 36 | (deviceId & 0xF_FFFF_FFFFL);
+        this.product = ascii(product, 16);
+        this.maxUnmapDescriptors = maxUnmapDescriptors;
+        this.fua = fua;
     }
 
-    public SharedBlockStore store()
+    /**
+     * A LUN whose medium is a block card ({@link BlockScsiCard}): one UNMAP descriptor (one DISCARD
+     * request), no DPOFUA (a block card has no FUA write; the guest flushes with SYNCHRONIZE CACHE).
+     * Give every path of one disk the same serial and id.
+     */
+    public static ScsiDiskEmulator forBlockMedium(final long capacityBlocks, final String serial, final long deviceId)
     {
-        return store;
+        return new ScsiDiskEmulator(capacityBlocks, serial, deviceId, "BLOCK DISK", 1, false);
     }
 
     public long capacityBlocks()
     {
-        return store.sectors();
+        return sectors;
+    }
+
+    private boolean inRange(final long lba, final long blocks)
+    {
+        return lba >= 0 && blocks >= 0 && lba <= sectors && blocks <= sectors - lba;
     }
 
     /** The 64-bit NAA (type 5) designator of the logical unit. */
@@ -71,11 +117,13 @@ public final class ScsiDiskEmulator
     /**
      * Executes {@code io}'s CDB. Returns a packed result ({@link ScsiIo#packResult}); sense, when
      * any, is in {@code io.sense()}; {@link ScsiContext#transferred()} gives the data bytes moved.
+     * Or returns {@link #MEDIUM}: run the context's medium operation, then call {@link #completeMedium}.
      */
     public int execute(final ScsiIo io, final ScsiContext context)
     {
         context.transferred = 0;
         context.senseLength = 0;
+        context.mediumOperation = -1;
         final byte[] cdb = io.cdb();
         final int cdbLength = Math.min(io.cdbLength(), cdb.length);
         if (cdbLength < 1)
@@ -137,12 +185,13 @@ public final class ScsiDiskEmulator
 
     private int readWrite(final ScsiIo io, final ScsiContext context, final boolean write, final long lba, final long blocks)
     {
-        if ((io.cdb()[1] & 0xE0) != 0)
+        final int flags = io.cdb()[1] & 0xFF;
+        if ((flags & 0xE0) != 0 || (!fua && (flags & 0x08) != 0))
         {
-            // RDPROTECT/WRPROTECT: no protection information on this device.
+            // RDPROTECT/WRPROTECT: no protection information on this device; FUA only where offered.
             return checkCondition(io, context, KEY_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
         }
-        if (!store.inRange(lba, blocks))
+        if (!inRange(lba, blocks))
         {
             return checkCondition(io, context, KEY_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
         }
@@ -151,38 +200,38 @@ public final class ScsiDiskEmulator
             return checkCondition(io, context, KEY_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
         }
         final long bytes = blocks * BLOCK_SIZE;
+        final long moved;
         if (write)
         {
-            final IoVector out = io.dataOut();
-            if (out.totalLength() < bytes)
+            if (io.dataOut().totalLength() < bytes)
             {
                 // The data-out buffer cannot hold the blocks the CDB names: write nothing.
                 return checkCondition(io, context, KEY_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
             }
-            if (bytes > 0)
-            {
-                store.write(lba, out, bytes, versions.incrementAndGet());
-            }
-            return good(context, (int)bytes, false);
+            moved = bytes;
         }
-        final IoVector in = io.dataIn();
-        final long moved = Math.min(bytes, in.totalLength());
-        if (moved > 0)
+        else
         {
-            store.read(lba, in, moved);
+            // A data-in buffer shorter than the blocks gets what fits (OVERRUN).
+            moved = Math.min(bytes, io.dataIn().totalLength());
         }
-        return good(context, (int)moved, moved < bytes);
+        if (moved == 0)
+        {
+            return good(context, 0, moved < bytes);
+        }
+        context.mediumBytes = moved;
+        return medium(context, write ? BlockIo.WRITE : BlockIo.READ, lba, blocks, moved < bytes);
     }
 
     private int synchronizeCache(final ScsiIo io, final ScsiContext context, final long lba, final long blocks)
     {
-        final long count = blocks == 0 ? Math.max(0, store.sectors() - lba) : blocks;
-        if (!store.inRange(lba, count))
+        final long count = blocks == 0 ? Math.max(0, sectors - lba) : blocks;
+        if (!inRange(lba, count))
         {
             return checkCondition(io, context, KEY_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
         }
-        // The store is write-through: every completed write is already durable.
-        return good(context, 0, false);
+        // A range flush is a whole-medium flush: block media have nothing finer.
+        return medium(context, BlockIo.FLUSH, lba, count, false);
     }
 
     private int unmap(final ScsiIo io, final ScsiContext context)
@@ -213,7 +262,7 @@ public final class ScsiDiskEmulator
         }
         // A trailing partial descriptor is ignored (SBC-3 5.28.2).
         final int descriptors = descriptorBytes / 16;
-        if (descriptors > MAX_UNMAP_DESCRIPTORS)
+        if (descriptors > maxUnmapDescriptors)
         {
             return checkCondition(io, context, KEY_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
         }
@@ -223,7 +272,7 @@ public final class ScsiDiskEmulator
             final int at = 8 + i * 16;
             final long lba = u64(list, at);
             final long count = u32(list, at + 8);
-            if (!store.inRange(lba, count))
+            if (!inRange(lba, count))
             {
                 return checkCondition(io, context, KEY_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
             }
@@ -233,19 +282,64 @@ public final class ScsiDiskEmulator
         {
             return checkCondition(io, context, KEY_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
         }
-        // Validated as a whole first, so a bad descriptor leaves the medium untouched.
-        final long version = versions.incrementAndGet();
-        for (int i = 0; i < descriptors; i++)
+        // Validated as a whole first, so a bad descriptor leaves the medium untouched. The
+        // descriptors stay in the context's scratch for the caller (unmapLba/unmapBlocks).
+        context.unmapCount = descriptors;
+        if (total == 0)
         {
-            final int at = 8 + i * 16;
-            final long count = u32(list, at + 8);
-            if (count > 0)
-            {
-                store.zero(u64(list, at), count, version);
-            }
+            context.transferred = available;
+            return ScsiIo.packResult(STATUS_GOOD, VirtioScsiResponse.OK, 0);
         }
-        context.transferred = available;
-        return ScsiIo.packResult(STATUS_GOOD, VirtioScsiResponse.OK, 0);
+        context.unmapParameterBytes = available;
+        return medium(context, BlockIo.DISCARD, 0, total, false);
+    }
+
+    // ---------------------------------------------------------------- the medium
+
+    private static int medium(final ScsiContext context, final int operation, final long lba, final long blocks,
+        final boolean shortBuffer)
+    {
+        if (operation != BlockIo.READ && operation != BlockIo.WRITE)
+        {
+            context.mediumBytes = 0;
+        }
+        context.mediumOperation = operation;
+        context.mediumLba = lba;
+        context.mediumBlocks = blocks;
+        context.mediumShort = shortBuffer;
+        return MEDIUM;
+    }
+
+    /**
+     * The SCSI result of the medium operation {@link #execute} asked for, from its {@link CardStatus}:
+     * OK is GOOD (OVERRUN for a short data-in buffer); IO_ERROR is TRANSPORT_FAILURE and CANCELLED
+     * (a fence) RESET, both path failures another path may retry; UNSUPPORTED is CHECK CONDITION
+     * INVALID COMMAND OPERATION CODE; anything else CHECK CONDITION LBA OUT OF RANGE.
+     */
+    public static int completeMedium(final ScsiIo io, final ScsiContext context, final int cardStatus)
+    {
+        context.senseLength = 0;
+        switch (cardStatus)
+        {
+            case CardStatus.OK:
+                if (context.mediumOperation == BlockIo.DISCARD)
+                {
+                    context.transferred = context.unmapParameterBytes;
+                    return ScsiIo.packResult(STATUS_GOOD, VirtioScsiResponse.OK, 0);
+                }
+                final boolean data = context.mediumOperation == BlockIo.READ || context.mediumOperation == BlockIo.WRITE;
+                return good(context, data ? (int)context.mediumBytes : 0, context.mediumShort);
+            case CardStatus.IO_ERROR:
+                context.transferred = 0;
+                return ScsiIo.packResult(0, VirtioScsiResponse.TRANSPORT_FAILURE, 0);
+            case CardStatus.CANCELLED:
+                context.transferred = 0;
+                return ScsiIo.packResult(0, VirtioScsiResponse.RESET, 0);
+            case CardStatus.UNSUPPORTED:
+                return checkCondition(io, context, KEY_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
+            default:
+                return checkCondition(io, context, KEY_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+        }
     }
 
     private int readCapacity10(final ScsiIo io, final ScsiContext context)
@@ -257,7 +351,7 @@ public final class ScsiDiskEmulator
             return checkCondition(io, context, KEY_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
         }
         final byte[] d = context.scratch;
-        putU32(d, 0, Math.min(store.sectors() - 1, 0xFFFF_FFFFL));
+        putU32(d, 0, Math.min(sectors - 1, 0xFFFF_FFFFL));
         putU32(d, 4, BLOCK_SIZE);
         return dataIn(io, context, 8, 8);
     }
@@ -266,7 +360,7 @@ public final class ScsiDiskEmulator
     {
         final byte[] d = context.scratch;
         Arrays.fill(d, 0, 32, (byte)0);
-        putU64(d, 0, store.sectors() - 1);
+        putU64(d, 0, sectors - 1);
         putU32(d, 8, BLOCK_SIZE);
         // LBPME: thin provisioned (UNMAP works); LBPRZ: unmapped blocks read as zeroes.
         d[14] = (byte)0xC0;
@@ -296,7 +390,7 @@ public final class ScsiDiskEmulator
             d[3] = 0x12;             // HISUP, response data format 2
             d[7] = 0x02;             // CMDQUE
             System.arraycopy(VENDOR, 0, d, 8, 8);
-            System.arraycopy(PRODUCT, 0, d, 16, 16);
+            System.arraycopy(product, 0, d, 16, 16);
             System.arraycopy(REVISION, 0, d, 32, 4);
             length = 36;
             d[4] = (byte)(length - 5);
@@ -330,7 +424,7 @@ public final class ScsiDiskEmulator
                 putU32(d, 8, MAX_TRANSFER_BLOCKS);
                 putU32(d, 12, MAX_TRANSFER_BLOCKS);
                 putU32(d, 20, maxUnmapBlocks());
-                putU32(d, 24, MAX_UNMAP_DESCRIPTORS);
+                putU32(d, 24, maxUnmapDescriptors);
                 putU32(d, 28, 1);                                 // optimal unmap granularity
                 break;
             case 0xB1:
@@ -396,12 +490,12 @@ public final class ScsiDiskEmulator
         int at = header;
         if (blockDescriptor == 8)
         {
-            putU32(d, at, Math.min(store.sectors(), 0xFFFF_FFFFL));
+            putU32(d, at, Math.min(sectors, 0xFFFF_FFFFL));
             putU32(d, at + 4, BLOCK_SIZE);                        // byte 4 reserved, 5..7 block length
         }
         else if (blockDescriptor == 16)
         {
-            putU64(d, at, store.sectors());
+            putU64(d, at, sectors);
             putU32(d, at + 12, BLOCK_SIZE);
         }
         at += blockDescriptor;
@@ -429,14 +523,14 @@ public final class ScsiDiskEmulator
         if (ten)
         {
             putU16(d, 0, at - 2);
-            d[3] = (byte)0x10;                                    // DPOFUA
+            d[3] = (byte)(fua ? 0x10 : 0);                        // DPOFUA
             d[4] = (byte)(longLba ? 0x01 : 0x00);
             putU16(d, 6, blockDescriptor);
         }
         else
         {
             d[0] = (byte)(at - 1);
-            d[2] = (byte)0x10;
+            d[2] = (byte)(fua ? 0x10 : 0);
             d[3] = (byte)blockDescriptor;
         }
         return dataIn(io, context, at, allocation);
@@ -488,7 +582,7 @@ public final class ScsiDiskEmulator
 
     private long maxUnmapBlocks()
     {
-        return Math.min(store.sectors(), 0xFFFF_FFFFL);
+        return Math.min(sectors, 0xFFFF_FFFFL);
     }
 
     /** Sends {@code length} bytes of scratch, cut to the allocation length and to the data-in buffer. */
@@ -518,34 +612,34 @@ public final class ScsiDiskEmulator
 
     // ---------------------------------------------------------------- big-endian fields
 
-    static int u16(final byte[] b, final int at)
+    public static int u16(final byte[] b, final int at)
     {
         return (b[at] & 0xFF) << 8 | b[at + 1] & 0xFF;
     }
 
-    static long u32(final byte[] b, final int at)
+    public static long u32(final byte[] b, final int at)
     {
         return (long)u16(b, at) << 16 | u16(b, at + 2);
     }
 
-    static long u64(final byte[] b, final int at)
+    public static long u64(final byte[] b, final int at)
     {
         return u32(b, at) << 32 | u32(b, at + 4);
     }
 
-    static void putU16(final byte[] b, final int at, final int value)
+    public static void putU16(final byte[] b, final int at, final int value)
     {
         b[at] = (byte)(value >>> 8);
         b[at + 1] = (byte)value;
     }
 
-    static void putU32(final byte[] b, final int at, final long value)
+    public static void putU32(final byte[] b, final int at, final long value)
     {
         putU16(b, at, (int)(value >>> 16));
         putU16(b, at + 2, (int)value);
     }
 
-    static void putU64(final byte[] b, final int at, final long value)
+    public static void putU64(final byte[] b, final int at, final long value)
     {
         putU32(b, at, value >>> 32);
         putU32(b, at + 4, value);

@@ -1,4 +1,4 @@
-package dev.braid.sim.scsi;
+package dev.braid.virtio.scsi.emulator;
 
 /**
  * Response codes of virtio-scsi (virtio 1.x, 5.6.6): the {@code response} byte of a command or TMF
