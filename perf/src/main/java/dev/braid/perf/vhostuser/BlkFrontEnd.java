@@ -108,6 +108,10 @@ public final class BlkFrontEnd implements AutoCloseable
             at = RingLayout.alignUp(at + (long)depth * (HEADER_STRIDE + STATUS_STRIDE), 4096) + (long)depth * blockSize;
         }
         final long memSize = RingLayout.alignUp(at, 2 << 20);
+        if (memSize > Integer.MAX_VALUE)
+        {
+            throw new IllegalArgumentException("queues x depth x block size need " + memSize + " bytes of guest memory; at most 2 GiB");
+        }
         final VhostUserFrontEnd fe = new VhostUserFrontEnd(socket, memSize);
         try
         {

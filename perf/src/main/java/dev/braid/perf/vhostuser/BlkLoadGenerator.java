@@ -484,22 +484,13 @@ public final class BlkLoadGenerator
                 }
                 final String key = arg.substring(0, eq);
                 final String value = arg.substring(eq + 1);
-                switch (key)
+                try
                 {
-                    case "socket" -> ctx.socket(Path.of(value));
-                    case "queues" -> ctx.queues(Integer.parseInt(value));
-                    case "depth" -> ctx.depth(Integer.parseInt(value));
-                    case "bs" -> ctx.blockSize(Integer.parseInt(value));
-                    case "write" -> ctx.writePercent(Integer.parseInt(value));
-                    case "seconds" -> ctx.durationMillis((long)(Double.parseDouble(value) * 1000));
-                    case "warmup" -> ctx.warmupMillis((long)(Double.parseDouble(value) * 1000));
-                    case "size" -> ctx.workingSetBytes(Long.parseLong(value));
-                    case "verify" -> ctx.verify(Boolean.parseBoolean(value));
-                    case "event-idx" -> ctx.eventIdx(Boolean.parseBoolean(value));
-                    case "indirect" -> ctx.indirect(Boolean.parseBoolean(value));
-                    case "kick-always" -> ctx.kickAlways(Boolean.parseBoolean(value));
-                    case "seed" -> ctx.seed(Long.parseLong(value));
-                    default -> throw new IllegalArgumentException("unknown option: " + key);
+                    option(ctx, key, value);
+                }
+                catch (final NumberFormatException ex)
+                {
+                    throw new IllegalArgumentException(key + "=" + value + ": not a number");
                 }
             }
             ctx.validate();
@@ -518,8 +509,29 @@ public final class BlkLoadGenerator
         }
         catch (final IOException | RuntimeException ex)
         {
-            System.err.println("blk-load: " + ex.getMessage());
+            System.err.println("blk-load: " + ctx.socket + ": " + ex.getMessage());
             System.exit(1);
+        }
+    }
+
+    private static void option(final Context ctx, final String key, final String value)
+    {
+        switch (key)
+        {
+            case "socket" -> ctx.socket(Path.of(value));
+            case "queues" -> ctx.queues(Integer.parseInt(value));
+            case "depth" -> ctx.depth(Integer.parseInt(value));
+            case "bs" -> ctx.blockSize(Integer.parseInt(value));
+            case "write" -> ctx.writePercent(Integer.parseInt(value));
+            case "seconds" -> ctx.durationMillis((long)(Double.parseDouble(value) * 1000));
+            case "warmup" -> ctx.warmupMillis((long)(Double.parseDouble(value) * 1000));
+            case "size" -> ctx.workingSetBytes(Long.parseLong(value));
+            case "verify" -> ctx.verify(Boolean.parseBoolean(value));
+            case "event-idx" -> ctx.eventIdx(Boolean.parseBoolean(value));
+            case "indirect" -> ctx.indirect(Boolean.parseBoolean(value));
+            case "kick-always" -> ctx.kickAlways(Boolean.parseBoolean(value));
+            case "seed" -> ctx.seed(Long.parseLong(value));
+            default -> throw new IllegalArgumentException("unknown option: " + key);
         }
     }
 }
