@@ -8,6 +8,8 @@ set -euo pipefail
 
 need=()
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
+# qemu-storage-daemon (perf BlkLoadGeneratorTest, perf/vhost-blk-compare.sh); a dependency of qemu-system-x86.
+command -v qemu-storage-daemon >/dev/null 2>&1 || need+=(qemu-system-common)
 [ -x /bin/busybox ] && dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)   # "standard", not "required": a slim image lacks it
 if [ ${#need[@]} -gt 0 ]; then
