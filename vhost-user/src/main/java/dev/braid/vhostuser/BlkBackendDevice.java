@@ -1,6 +1,7 @@
 package dev.braid.vhostuser;
 
 import dev.braid.aggregator.AgentThreads;
+import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.FrontQueue;
 import dev.braid.aggregator.blk.VirtioBlkDevice;
 import dev.braid.ha.Aggregation;
@@ -36,6 +37,8 @@ public final class BlkBackendDevice implements BackendDevice
     private final VirtioBlkDevice configView;
     private final long features;
     private VirtioBlkDevice device;
+    /** The aggregated device between DRIVER_OK and stop, for monitors on other threads. */
+    private volatile AggregatedDevice<?> running;
     private AgentThreads threads;
     private int[] pendingBases = new int[0];
 
@@ -150,6 +153,15 @@ public final class BlkBackendDevice implements BackendDevice
         return null;
     }
 
+    /**
+     * The aggregated device of the current connection while it runs (after DRIVER_OK, before stop
+     * or reset), else null. Any thread: for status monitors (counters, health, failover log).
+     */
+    public AggregatedDevice<?> runningDevice()
+    {
+        return running;
+    }
+
     public boolean isRunning()
     {
         return device != null;
@@ -217,9 +229,11 @@ public final class BlkBackendDevice implements BackendDevice
             {
                 moveRings(self[0], memory);
                 threads = AgentThreads.start(agents, agentThreads, AgentThreads.backoff());
+                running = self[0].device();
             })
             .onDeactivate(() ->
             {
+                running = null;
                 final AgentThreads running = threads;
                 threads = null;
                 if (running != null)
