@@ -56,8 +56,8 @@ public final class ServeFaults
         }
         if (AdversarialSchedules.isAdversarial(faults))
         {
-            throw new UsageException("--faults " + faults + ": adversarial plans aim at the soak rig's fences; " +
-                "braid serve takes none, light, heavy, demo or a schedule file");
+            throw new UsageException("--faults " + faults + ": adversarial plans aim at the soak rig's fences (" +
+                "braid serve takes none, light, heavy, demo or a schedule file)");
         }
         if (simCards == 0 || simCards != cardCount)
         {
