@@ -406,8 +406,8 @@ public final class ServeCommand implements Callable<Integer>
                 }
             }
             status.sample(System.nanoTime());
-            final long served = server.connectionsServed();
             server.close();
+            final long served = server.connectionsServed(); // after close: a connection SIGTERM ended counts
             server = null;
             status.sample(System.nanoTime());
             status.finishLine();

@@ -220,6 +220,35 @@ class ServeGuestTest
         assertTrue(serve.descendants().findAny().isEmpty(), "no child left");
     }
 
+    /**
+     * SIGTERM while a guest is connected and has written: serve stops the connection (in-flight
+     * requests drained, cards fenced by the device reset), prints the report and exits 0 with the
+     * socket file gone; the guest's QEMU is left to the test to stop.
+     */
+    @Test
+    void sigtermWhileAGuestIsConnectedStopsCleanlyWithTheReport() throws Exception
+    {
+        final Path socket = dir.resolve("term.sock");
+        serve = startServe("--socket", socket.toString(), "--card", "sim:16M", "--card", "sim:16M", "--queues", "2");
+        awaitLine("braid serve: blk on", 30);
+        try (RunningGuest guest = GuestRun.builder().name("braid-serve-sigterm").cpus(2)
+            .vhostUserBlk(socket, 2).timeout(Duration.ofSeconds(120)).script(script(60)).start())
+        {
+            assertEquals("start", guest.awaitResult("idle", Duration.ofSeconds(100)), "guest wrote and idles");
+            serve.destroy(); // SIGTERM
+            assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM with a front end connected");
+        }
+        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+        final List<String> lines = lines();
+        assertTrue(lines.contains("braid serve: stopped after 1 connection(s)"), lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: up [0-9.]+s, 1 connection\\(s\\), 1 device start\\(s\\)")),
+            lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: [1-9][0-9,]* requests completed, 0 guest error\\(s\\)")),
+            "the guest's requests are counted: " + lines);
+        assertFalse(Files.exists(socket), "socket removed");
+        assertTrue(serve.descendants().findAny().isEmpty(), "no child left");
+    }
+
     /** Two file cards over one image (two io_uring paths to one disk): the guest's bytes land in the file. */
     @Test
     void serveOnTwoFilePathsToOneImageStoresTheGuestsBytesInTheFile() throws Exception
