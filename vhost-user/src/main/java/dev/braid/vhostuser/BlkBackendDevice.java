@@ -38,7 +38,7 @@ public final class BlkBackendDevice implements BackendDevice
     private final long features;
     private VirtioBlkDevice device;
     /** The aggregated device between DRIVER_OK and stop, for monitors on other threads. */
-    private volatile AggregatedDevice<?> running;
+    private volatile AggregatedDevice<?> live;
     private AgentThreads threads;
     private int[] pendingBases = new int[0];
 
@@ -159,7 +159,7 @@ public final class BlkBackendDevice implements BackendDevice
      */
     public AggregatedDevice<?> runningDevice()
     {
-        return running;
+        return live;
     }
 
     public boolean isRunning()
@@ -229,11 +229,11 @@ public final class BlkBackendDevice implements BackendDevice
             {
                 moveRings(self[0], memory);
                 threads = AgentThreads.start(agents, agentThreads, AgentThreads.backoff());
-                running = self[0].device();
+                live = self[0].device();
             })
             .onDeactivate(() ->
             {
-                running = null;
+                live = null;
                 final AgentThreads running = threads;
                 threads = null;
                 if (running != null)
