@@ -384,10 +384,14 @@ public final class ServeCommand implements Callable<Integer>
             };
             final BlkBackendDevice device = new BlkBackendDevice(cards, plan.queues(), plan.queueSize(), 1, plan.aggregation());
             final VhostUserBackend backend = new VhostUserBackend(device, 32, log);
-            final ServeFaults faults = ServeFaults.of(ops.faults(), ops.seed(),
-                cards.stream().filter(FaultTarget.class::isInstance).map(FaultTarget.class::cast).toList(), log);
             final ServeStatus status = new ServeStatus(device::runningDevice, cards.stream().map(BlockCard::name).toList(),
                 ops.statusLine() ? err : null, System.nanoTime());
+            final ServeFaults faults = ServeFaults.of(ops.faults(), ops.seed(),
+                cards.stream().filter(FaultTarget.class::isInstance).map(FaultTarget.class::cast).toList(), line ->
+                {
+                    status.finishLine(); // a fault's line starts on its own line, the live line redraws below it
+                    log.accept(line);
+                });
             server = plan.client() ?
                 VhostUserServer.connect(plan.socket(), backend, log, CONNECT_TIMEOUT_NANOS) :
                 new VhostUserServer(plan.socket(), backend, log);
