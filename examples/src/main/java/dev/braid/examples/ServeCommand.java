@@ -7,10 +7,13 @@ import dev.braid.cards.nbd.NbdCardContext;
 import dev.braid.cards.nbd.NbdUri;
 import dev.braid.cards.tap.TapCardContext;
 import dev.braid.cards.tap.TapNetCard;
+import dev.braid.examples.serve.ServeFaults;
+import dev.braid.examples.serve.ServeStatus;
+import dev.braid.examples.soak.Policies;
 import dev.braid.examples.soak.UsageException;
 import dev.braid.ha.Aggregation;
 import dev.braid.ha.Failback;
-import dev.braid.mapper.SelectorKind;
+import dev.braid.sim.FaultTarget;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
 import dev.braid.sim.net.FrameBuilder;
@@ -110,6 +113,26 @@ public final class ServeCommand implements Callable<Integer>
     @Option(names = "--force-identity", description = "Serve cards that provably serve different disks (different files or sizes).")
     boolean forceIdentity;
 
+    @Option(names = "--selector", paramLabel = "NAME", description = "Active-active selector: round-robin, least-outstanding, " +
+        "service-time, flow-hash, queue-affine. Default: queue-affine.")
+    String selector;
+
+    @Option(names = "--faults", paramLabel = "PROFILE|FILE", description = "Faults played on the sim cards, as in braid soak: " +
+        "none, light, heavy, demo (drawn over 60 s from --seed) or a schedule file; time 0 is the first device start. " +
+        "Default: ${DEFAULT-VALUE}.")
+    String faults = "none";
+
+    @Option(names = "--seed", description = "Seed of the --faults profiles. Default: ${DEFAULT-VALUE}.")
+    long seed = 1;
+
+    @Option(names = "--progress", description = "Draw the live status line even when stderr is not a terminal.")
+    boolean progress;
+
+    /** The operator's extras, checked by {@link #plan()}: fault plan, status line. */
+    record Ops(String faults, long seed, boolean statusLine)
+    {
+    }
+
     /** The checked form of the flags: nothing opened yet. */
     record Plan(Path socket, boolean client, long simBytes, int simCards, List<NbdUri> nbd, List<Path> files, Aggregation aggregation,
         int queues, int queueSize, boolean forceIdentity, boolean net, long mac, List<String> taps, String device)
@@ -126,7 +149,7 @@ public final class ServeCommand implements Callable<Integer>
         final Plan plan = plan();
         final PrintWriter out = spec.commandLine().getOut();
         final PrintWriter err = spec.commandLine().getErr();
-        return serve(plan, out, err);
+        return serve(plan, new Ops(faults, seed, progress || ServeStatus.isTerminal()), out, err);
     }
 
     /** Checks every flag; one-line {@link UsageException} naming the bad value. */
@@ -234,11 +257,15 @@ public final class ServeCommand implements Callable<Integer>
         }
         final Aggregation aggregation = switch (mode.toLowerCase(Locale.ROOT))
         {
-            // net: a queue pair's rx and tx must not be split over cards, so flows are hashed instead.
-            case "aa" -> Aggregation.activeActive(net ? SelectorKind.FLOW_HASH : SelectorKind.QUEUE_AFFINE);
+            // net: a queue pair's rx and tx must not be split over cards, so flows are hashed by default.
+            case "aa" -> Aggregation.activeActive(Policies.selector(selector, net ? "flow-hash" : "queue-affine"));
             case "ap" -> Aggregation.activePassive(Failback.manual());
             default -> throw new UsageException("--mode " + mode + ": expected aa or ap");
         };
+        if (aggregation.isActivePassive() && selector != null)
+        {
+            throw new UsageException("--selector " + selector + ": applies to --mode aa only (active-passive is queue-affine)");
+        }
         if (queues < 1 || queues > MAX_QUEUES)
         {
             throw new UsageException("--queues " + queues + ": expected 1.." + MAX_QUEUES);
@@ -255,6 +282,11 @@ public final class ServeCommand implements Callable<Integer>
         {
             throw new UsageException("--queues " + queues + " pairs x --queue-size " + queueSize + ": over 65536 ring entries in all");
         }
+        if (!"blk".equals(device) && faults != null && !"none".equalsIgnoreCase(faults))
+        {
+            throw new UsageException("--faults " + faults + ": applies to --device blk only, for now");
+        }
+        ServeFaults.validate(faults, simCards, simCards + nbd.size() + files.size() + taps.size());
         return new Plan(socket, client, simBytes, simCards, List.copyOf(nbd), List.copyOf(files), aggregation, queues, queueSize,
             forceIdentity, net, macValue, List.copyOf(taps), device);
     }
@@ -399,7 +431,7 @@ public final class ServeCommand implements Callable<Integer>
     }
 
     /** Opens the cards, serves until a signal (or, as a client, until the VMM hangs up), closes everything. */
-    static int serve(final Plan plan, final PrintWriter out, final PrintWriter err) throws Exception
+    static int serve(final Plan plan, final Ops ops, final PrintWriter out, final PrintWriter err) throws Exception
     {
         final CountDownLatch stop = new CountDownLatch(1);
         final SignalHandler onSignal = signal -> stop.countDown();
@@ -511,6 +543,15 @@ public final class ServeCommand implements Callable<Integer>
             }
             final VhostUserBackend backend = new VhostUserBackend(device, 32, log);
             final List<String> names = plan.net() ? nics.stream().map(Card::name).toList() : cards.stream().map(BlockCard::name).toList();
+            final java.util.function.Supplier<dev.braid.aggregator.AggregatedDevice<?>> running =
+                device instanceof BlkBackendDevice blk ? blk::runningDevice : () -> null;
+            final ServeStatus status = new ServeStatus(running, names, ops.statusLine() ? err : null, System.nanoTime());
+            final ServeFaults faults = ServeFaults.of(ops.faults(), ops.seed(),
+                cards.stream().filter(FaultTarget.class::isInstance).map(FaultTarget.class::cast).toList(), line ->
+                {
+                    status.finishLine(); // a fault's line starts on its own line, the live line redraws below it
+                    log.accept(line);
+                });
             server = plan.client() ?
                 VhostUserServer.connect(plan.socket(), backend, log, CONNECT_TIMEOUT_NANOS) :
                 new VhostUserServer(plan.socket(), backend, log);
@@ -519,17 +560,24 @@ public final class ServeCommand implements Callable<Integer>
                 (plan.aggregation().isActivePassive() ? "ap" : "aa") + ", " + plan.queues() + (plan.net() ? " queue pair(s)" : " queue(s)") +
                 " x " + plan.queueSize());
             out.flush();
-            while (!stop.await(100, TimeUnit.MILLISECONDS))
+            while (!stop.await(10, TimeUnit.MILLISECONDS))
             {
+                final long now = System.nanoTime();
+                status.sample(now);
+                faults.poll(running.get() != null, now);
                 if (server.isFinished())
                 {
                     break;
                 }
             }
-            final long served = server.connectionsServed();
+            status.sample(System.nanoTime());
             server.close();
+            final long served = server.connectionsServed(); // after close: a connection SIGTERM ended counts
             server = null;
+            status.sample(System.nanoTime());
+            status.finishLine();
             out.println("braid serve: stopped after " + served + " connection(s)");
+            out.print(status.report(System.nanoTime(), served, faults));
             out.flush();
             return BraidCli.OK;
         }

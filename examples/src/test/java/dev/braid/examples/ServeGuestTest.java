@@ -157,6 +157,102 @@ class ServeGuestTest
         assertFalse(Files.exists(socket), "socket removed");
     }
 
+    /**
+     * A guest writes and reads back patterns (O_DIRECT) for a few seconds while --faults fail-stops
+     * sim0 and brings it back; a second QEMU then attaches to the same serve and reads the first
+     * guest's bytes; SIGTERM gives the report (two connections, the failover, no guest error).
+     */
+    @Test
+    void faultsFailACardUnderAGuestAndASecondFrontEndFollowsTheFirst() throws Exception
+    {
+        final Path socket = dir.resolve("faults.sock");
+        final Path plan = Files.write(dir.resolve("faults.plan"), List.of("# t(ms) card action", "2500 0 fail-stop", "5000 0 rejoin"));
+        serve = startServe("--socket", socket.toString(), "--card", "sim:16M", "--card", "sim:16M",
+            "--mode", "aa", "--selector", "round-robin", "--queues", "2", "--faults", plan.toString());
+        awaitLine("braid serve: blk on", 30);
+        final String io = String.join("\n",
+            "set -e",
+            "braid_wait /dev/vda || { echo no /dev/vda; exit 3; }",
+            "dd if=/dev/zero of=/tmp/fill bs=4075 count=1 2>/dev/null",
+            "bad=0; n=0; end=$(( $(date +%s) + 9 ))",
+            "while [ $(date +%s) -lt $end ]; do",
+            "  printf 'braid-faults-%08d' $n > /tmp/p; cat /tmp/fill >> /tmp/p",
+            "  dd if=/tmp/p of=/dev/vda bs=4096 seek=$((n % 64 * 2)) oflag=direct 2>/dev/null || bad=$((bad+1))",
+            "  want=$(md5sum < /tmp/p | cut -d' ' -f1)",
+            "  got=$(dd if=/dev/vda bs=4096 skip=$((n % 64 * 2)) count=1 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)",
+            "  [ \"$got\" = \"$want\" ] || bad=$((bad+1))",
+            "  n=$((n+1))",
+            "done",
+            "braid_result rounds $n",
+            "braid_result bad $bad",
+            "");
+        final GuestResult first = GuestRun.builder().name("braid-serve-faults").cpus(2)
+            .vhostUserBlk(socket, 2).timeout(Duration.ofSeconds(150)).script(io).run();
+        first.assertSucceeded();
+        System.out.println("braid serve --faults: guest booted after " + first.bootedAfterSeconds() + " s, " +
+            first.result("rounds") + " write+read rounds in 9 s, " + first.result("bad") + " bad");
+        assertEquals("0", first.result("bad"), "no write failed and every read matched through the failover");
+        assertTrue(Integer.parseInt(first.result("rounds")) >= 4, "the guest did I/O for the whole run: " + first.result("rounds"));
+        awaitLine("braid serve: fault t=2.500s sim0 fail-stop", 5);
+        awaitLine("braid serve: fault t=5.000s sim0 rejoin", 5);
+        awaitLine("vhost-user: front end disconnected", 20);
+
+        // The next front end on the same socket sees what the first wrote (the sim store outlives connections).
+        final String reread = String.join("\n",
+            "set -e",
+            "braid_wait /dev/vda || { echo no /dev/vda; exit 3; }",
+            "braid_result head $(dd if=/dev/vda bs=4096 count=1 iflag=direct 2>/dev/null | head -c 13)",
+            "");
+        final GuestResult second = GuestRun.builder().name("braid-serve-faults-again").cpus(1)
+            .vhostUserBlk(socket, 1).timeout(Duration.ofSeconds(120)).script(reread).run();
+        second.assertSucceeded();
+        assertEquals("braid-faults-", second.result("head"), "second front end reads the first one's bytes");
+
+        serve.destroy(); // SIGTERM
+        assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
+        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+        final List<String> lines = lines();
+        assertTrue(lines.contains("braid serve: stopped after 2 connection(s)"), lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: up [0-9.]+s, 2 connection\\(s\\), 2 device start\\(s\\)")),
+            lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: [0-9,]+ requests completed, 0 guest error\\(s\\)")),
+            lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: failovers [1-9][0-9]*, cards .*")),
+            "the fail-stop was a failover: " + lines);
+        assertTrue(lines.contains("braid serve: report: faults " + plan + ": 2 of 2 event(s) applied"), lines.toString());
+        assertFalse(Files.exists(socket), "socket removed");
+        assertTrue(serve.descendants().findAny().isEmpty(), "no child left");
+    }
+
+    /**
+     * SIGTERM while a guest is connected and has written: serve stops the connection (in-flight
+     * requests drained, cards fenced by the device reset), prints the report and exits 0 with the
+     * socket file gone; the guest's QEMU is left to the test to stop.
+     */
+    @Test
+    void sigtermWhileAGuestIsConnectedStopsCleanlyWithTheReport() throws Exception
+    {
+        final Path socket = dir.resolve("term.sock");
+        serve = startServe("--socket", socket.toString(), "--card", "sim:16M", "--card", "sim:16M", "--queues", "2");
+        awaitLine("braid serve: blk on", 30);
+        try (RunningGuest guest = GuestRun.builder().name("braid-serve-sigterm").cpus(2)
+            .vhostUserBlk(socket, 2).timeout(Duration.ofSeconds(120)).script(script(60)).start())
+        {
+            assertEquals("start", guest.awaitResult("idle", Duration.ofSeconds(100)), "guest wrote and idles");
+            serve.destroy(); // SIGTERM
+            assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM with a front end connected");
+        }
+        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+        final List<String> lines = lines();
+        assertTrue(lines.contains("braid serve: stopped after 1 connection(s)"), lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: up [0-9.]+s, 1 connection\\(s\\), 1 device start\\(s\\)")),
+            lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: [1-9][0-9,]* requests completed, 0 guest error\\(s\\)")),
+            "the guest's requests are counted: " + lines);
+        assertFalse(Files.exists(socket), "socket removed");
+        assertTrue(serve.descendants().findAny().isEmpty(), "no child left");
+    }
+
     /** Two file cards over one image (two io_uring paths to one disk): the guest's bytes land in the file. */
     @Test
     void serveOnTwoFilePathsToOneImageStoresTheGuestsBytesInTheFile() throws Exception

@@ -1,6 +1,7 @@
 package dev.braid.vhostuser;
 
 import dev.braid.aggregator.AgentThreads;
+import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.FrontQueue;
 import dev.braid.aggregator.blk.VirtioBlkDevice;
 import dev.braid.ha.Aggregation;
@@ -40,6 +41,8 @@ public final class BlkBackendDevice implements BackendDevice
     private final VirtioBlkDevice configView;
     private final long features;
     private VirtioBlkDevice device;
+    /** The aggregated device between DRIVER_OK and stop, for monitors on other threads. */
+    private volatile AggregatedDevice<?> live;
     private AgentThreads threads;
     private int[] pendingBases = new int[0];
     private int[] kickFds = new int[0];
@@ -175,6 +178,15 @@ public final class BlkBackendDevice implements BackendDevice
         return null;
     }
 
+    /**
+     * The aggregated device of the current connection while it runs (after DRIVER_OK, before stop
+     * or reset), else null. Any thread: for status monitors (counters, health, failover log).
+     */
+    public AggregatedDevice<?> runningDevice()
+    {
+        return live;
+    }
+
     public boolean isRunning()
     {
         return device != null;
@@ -242,9 +254,11 @@ public final class BlkBackendDevice implements BackendDevice
             {
                 moveRings(self[0], memory);
                 threads = AgentThreads.start(agents, agentThreads, idleStrategy(self[0]));
+                live = self[0].device();
             })
             .onDeactivate(() ->
             {
+                live = null;
                 final AgentThreads running = threads;
                 final KickWaiter sleeping = waiter;
                 threads = null;

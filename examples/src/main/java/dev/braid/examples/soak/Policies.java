@@ -16,14 +16,20 @@ public final class Policies
         {
             return SelectorKind.QUEUE_AFFINE;
         }
+        return selector(config.selector, kindDefault);
+    }
+
+    /** --selector (null: {@code kindDefault}) as a {@link SelectorKind}; a bad name is a one-line {@link UsageException}. */
+    public static SelectorKind selector(final String selector, final String kindDefault)
+    {
         try
         {
-            return SelectorKind.parse(config.selector == null ? kindDefault : config.selector);
+            return SelectorKind.parse(selector == null ? kindDefault : selector);
         }
         catch (final IllegalArgumentException ex)
         {
             throw new UsageException("--selector must be one of round-robin, least-outstanding, service-time, " +
-                "flow-hash, queue-affine: " + config.selector);
+                "flow-hash, queue-affine: " + selector);
         }
     }
 

@@ -1,0 +1,156 @@
+package dev.braid.examples;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * {@code braid serve}'s operator flags without a guest: every bad --faults / --selector / --seed
+ * value is one line and exit 2 before the socket is bound; as a real child process it prints the
+ * live status line only when asked (stderr is not a terminal here), and SIGTERM gives the final
+ * report, exit 0, no socket file and no child process. ServeGuestTest runs a guest through faults.
+ */
+class ServeOpsTest
+{
+    @TempDir
+    Path dir;
+    private Process serve;
+    private Path output;
+
+    @AfterEach
+    void kill() throws Exception
+    {
+        if (serve != null && serve.isAlive())
+        {
+            serve.destroyForcibly();
+            serve.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {
+        "--card sim:16M --faults bogus            ; braid: --faults must be none, light, heavy, demo, adversarial[:family] or a schedule file: bogus",
+        "--card sim:16M --faults adversarial      ; braid: --faults adversarial: adversarial plans aim at the soak rig's fences (braid serve takes none, light, heavy, demo or a schedule file)",
+        "--card sim:16M --faults adversarial:wrap ; braid: --faults adversarial:wrap: adversarial plans aim at the soak rig's fences (braid serve takes none, light, heavy, demo or a schedule file)",
+        "--card file:IMG --faults light           ; braid: --faults light: faults are played on sim cards only (--card sim:SIZE)",
+        "--card sim:16M --faults PLAN_CARD        ; braid: PLAN_CARD:2: card must be 0..0: 1",
+        "--card sim:16M --faults PLAN_LINE        ; braid: PLAN_LINE:1: expected '<time_ms> <card> <action> [param]', got '10 0'",
+        "--card sim:16M --faults DIR              ; braid: --faults must be none, light, heavy, demo, adversarial[:family] or a schedule file: DIR",
+        "--card sim:16M --selector fastest        ; braid: --selector must be one of round-robin, least-outstanding, service-time, flow-hash, queue-affine: fastest",
+        "--card sim:16M --mode ap --selector round-robin ; braid: --selector round-robin: applies to --mode aa only (active-passive is queue-affine)",
+        "--card sim:16M --mode ap --selector queue-affine ; braid: --selector queue-affine: applies to --mode aa only (active-passive is queue-affine)",
+        "--card sim:16M --seed one                ; braid: Invalid value for option '--seed': 'one' is not a long",
+        "--card sim:16M --faults                  ; braid: Missing required parameter for option '--faults' (PROFILE|FILE)",
+    })
+    void badOperatorFlagsGiveOneLineAndExitTwoBeforeBinding(final String args, final String message) throws IOException
+    {
+        final Path socket = dir.resolve("s.sock");
+        final Path image = Files.write(dir.resolve("disk.img"), new byte[1 << 20]);
+        final Path planCard = Files.write(dir.resolve("card.plan"), List.of("# card 1 of one", "10 1 fail-stop"));
+        final Path planLine = Files.write(dir.resolve("line.plan"), List.of("10 0"));
+        final String resolved = args.trim().replace("IMG", image.toString()).replace("PLAN_CARD", planCard.toString())
+            .replace("PLAN_LINE", planLine.toString()).replace("DIR", dir.toString());
+        final List<String> argv = new ArrayList<>(List.of("serve", "--socket", socket.toString()));
+        argv.addAll(List.of(resolved.split("\\s+")));
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        assertEquals(BraidCli.USAGE, BraidCli.run(new PrintWriter(out, true), new PrintWriter(err, true), argv.toArray(String[]::new)));
+        final String expected = message.replace("PLAN_CARD", planCard.toString()).replace("PLAN_LINE", planLine.toString())
+            .replace("DIR", dir.toString());
+        assertEquals(expected, err.toString().trim());
+        assertEquals(1, err.toString().trim().lines().count(), "one line");
+        assertFalse(Files.exists(socket), "nothing bound");
+        assertEquals("", out.toString(), "nothing served");
+    }
+
+    @Test
+    void sigtermGivesTheFinalReportExitZeroNoSocketAndNoChild() throws Exception
+    {
+        final Path socket = dir.resolve("blk.sock");
+        final Path plan = Files.write(dir.resolve("faults.plan"), List.of("1000 0 fail-stop", "2000 0 rejoin"));
+        serve = startServe("--socket", socket.toString(), "--card", "sim:16M", "--card", "sim:16M", "--selector",
+            "round-robin", "--faults", plan.toString(), "--queues", "2");
+        awaitLine("braid serve: blk on", 30);
+        assertTrue(Files.exists(socket), "socket bound once ready");
+        Thread.sleep(1500);
+        assertTrue(serve.descendants().findAny().isEmpty(), "serve starts no child process");
+        serve.destroy(); // SIGTERM
+        assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
+        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+        final List<String> lines = lines();
+        assertTrue(lines.contains("braid serve: stopped after 0 connection(s)"), lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: up [0-9.]+s, 0 connection\\(s\\), 0 device start\\(s\\)")),
+            lines.toString());
+        assertTrue(lines.contains("braid serve: report: 0 requests completed, 0 guest error(s)"), lines.toString());
+        assertTrue(lines.contains("braid serve: report: failovers 0, cards -- (sim0 sim1)"), lines.toString());
+        // The fault clock starts at the first device start: with no front end, nothing was played.
+        assertTrue(lines.contains("braid serve: report: faults " + plan + ": 0 of 2 event(s) applied"), lines.toString());
+        assertFalse(lines.stream().anyMatch(l -> l.contains("IOPS")), "no live line when stderr is not a terminal: " + lines);
+        assertFalse(Files.exists(socket), "socket file removed");
+    }
+
+    @Test
+    void progressDrawsTheLiveLineOffATerminalToo() throws Exception
+    {
+        final Path socket = dir.resolve("p.sock");
+        serve = startServe("--socket", socket.toString(), "--card", "sim:16M", "--progress");
+        awaitLine("braid serve: blk on", 30);
+        awaitLine("IOPS", 10);
+        serve.destroy();
+        assertTrue(serve.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+        final String text = Files.readString(output);
+        assertTrue(text.matches("(?s).*\r[0-9]+s  0 IOPS  0 requests  0 guest error\\(s\\)  failovers 0  cards - .*"), text);
+        assertTrue(text.contains("\nbraid serve: stopped after 0 connection(s)\n"), "the report starts on its own line: " + text);
+        assertFalse(Files.exists(socket));
+    }
+
+    private Process startServe(final String... args) throws IOException
+    {
+        final List<String> cmd = new ArrayList<>(List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "-cp", System.getProperty("java.class.path"), BraidCli.class.getName(), "serve"));
+        cmd.addAll(List.of(args));
+        output = dir.resolve("serve.log");
+        return new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+            .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+    }
+
+    private List<String> lines() throws IOException
+    {
+        return output == null || !Files.exists(output) ? List.of() : Files.readAllLines(output);
+    }
+
+    private void awaitLine(final String part, final long seconds) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline)
+        {
+            if (Files.exists(output) && Files.readString(output).contains(part))
+            {
+                return;
+            }
+            if (!serve.isAlive())
+            {
+                fail("braid serve exited " + serve.exitValue() + " before '" + part + "': " + lines());
+            }
+            Thread.sleep(10);
+        }
+        fail("no '" + part + "' from braid serve in " + seconds + " s: " + lines());
+    }
+}
