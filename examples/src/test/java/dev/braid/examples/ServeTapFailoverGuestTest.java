@@ -106,8 +106,8 @@ class ServeTapFailoverGuestTest
                     "braid_result nctime \"$t0-$t1\"",
                     "s=/sys/class/net/eth0/statistics",
                     "braid_result txpackets $(cat $s/tx_packets)",
-                    "netstat -s 2>/dev/null | grep -i retrans",
-                    "cat /proc/net/snmp | grep Tcp:",
+                    "grep Tcp: /proc/net/snmp",
+                    "braid_result retrans $(awk '/^Tcp:/ { n++; if (n == 2) print $13 }' /proc/net/snmp)",
                     "");
                 final long start = System.nanoTime();
                 final GuestResult result;
@@ -115,20 +115,46 @@ class ServeTapFailoverGuestTest
                 final long t0RxAtFault;
                 final long t1RxAtFault;
                 final long faultNanos;
+                long maxGapBefore = 0;
+                long maxGapAfter = 0;
                 try (RunningGuest guest = GuestRun.builder().name("braid-serve-tap-failover-tcp").cpus(2).memoryMiB(384)
                     .vhostUserNet(socket, 1).timeout(Duration.ofSeconds(150)).script(script).start())
                 {
                     assertEquals("start", guest.awaitResult("sending", Duration.ofSeconds(120)), "guest reached its transfer");
                     final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                    while (Files.size(received) < 3L << 20 && listener.isAlive() && System.nanoTime() < deadline)
+                    long size = 0;
+                    long changed = 0;
+                    while (size < 3L << 20 && listener.isAlive() && System.nanoTime() < deadline)
                     {
-                        Thread.sleep(5);
+                        Thread.sleep(2);
+                        final long now = Files.size(received);
+                        if (now != size)
+                        {
+                            final long t = System.nanoTime();
+                            maxGapBefore = size == 0 ? 0 : Math.max(maxGapBefore, t - changed);
+                            changed = t;
+                            size = now;
+                        }
                     }
                     t0RxAtFault = rxBytes(t0);
                     t1RxAtFault = rxBytes(t1);
                     receivedAtFault = Files.size(received);
                     RealPeerLab.run("ip", "link", "set", t0, "down");
                     faultNanos = System.nanoTime();
+                    // The longest stretch with no new byte in the namespace, from the fault to EOF.
+                    changed = faultNanos;
+                    while (listener.isAlive() && System.nanoTime() < deadline)
+                    {
+                        Thread.sleep(2);
+                        final long now = Files.size(received);
+                        if (now != size)
+                        {
+                            final long t = System.nanoTime();
+                            maxGapAfter = Math.max(maxGapAfter, t - changed);
+                            changed = t;
+                            size = now;
+                        }
+                    }
                     result = guest.awaitResult();
                 }
                 assertTrue(listener.waitFor(20, TimeUnit.SECONDS), "nc -l in the namespace ended");
@@ -139,8 +165,10 @@ class ServeTapFailoverGuestTest
                 final String guestFdb = fdb.lines().filter(l -> l.startsWith(GUEST_MAC)).reduce("", (a, b) -> a + b + "; ");
                 final String summary = "received at fault " + receivedAtFault + " B of " + ((long)MIB << 20) + "; " + t0 +
                     " rx bytes at fault " + t0RxAtFault + " end " + t0RxEnd + "; " + t1 + " rx at fault " + t1RxAtFault +
-                    " end " + t1RxEnd + "; guest fdb " + guestFdb + "; guest nc " + result.result("nctime") + " s; " +
-                    elapsedMs + " ms since boot start, " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - faultNanos) +
+                    " end " + t1RxEnd + "; guest fdb " + guestFdb + "; guest nc " + result.result("nctime") + " s; guest TCP RetransSegs " +
+                    result.result("retrans") + "; longest stall in the namespace's byte stream before the fault " +
+                    TimeUnit.NANOSECONDS.toMillis(maxGapBefore) + " ms, from the fault on " +
+                    TimeUnit.NANOSECONDS.toMillis(maxGapAfter) + " ms; " + elapsedMs + " ms since boot start, " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - faultNanos) +
                     " ms after the fault";
                 System.out.println("tap failover tcp: " + summary);
                 result.assertSucceeded();
