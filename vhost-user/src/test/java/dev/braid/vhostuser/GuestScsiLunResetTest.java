@@ -1,0 +1,159 @@
+package dev.braid.vhostuser;
+
+import dev.braid.ha.Aggregation;
+import dev.braid.mapper.SelectorKind;
+import dev.braid.sim.SharedBlockStore;
+import dev.braid.sim.scsi.SimHba;
+import dev.braid.sim.scsi.SimLun;
+import dev.braid.sim.scsi.SimTarget;
+import dev.braid.testkit.guest.GuestResult;
+import dev.braid.testkit.guest.GuestRun;
+import dev.braid.testkit.guest.NoQemuLeftBehind;
+import dev.braid.virtio.card.CompletionSink;
+import dev.braid.virtio.card.ForwardingScsiCard;
+import dev.braid.virtio.card.IoVector;
+import dev.braid.virtio.card.ScsiCard;
+import dev.braid.virtio.memory.GuestMemory;
+import org.agrona.concurrent.SystemNanoClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static dev.braid.vhostuser.GuestBlkTest.PATTERN_BYTES;
+import static dev.braid.vhostuser.GuestBlkTest.md5;
+import static dev.braid.vhostuser.GuestBlkTest.pattern;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A LUN reset from the guest: the host's {@code sg_reset -d} (sg3-utils, copied in with its libraries)
+ * runs on {@code /dev/sda} while a dd write/read-back loop runs beside it, on Braid's vhost-user-scsi
+ * over two sim HBAs reaching one LUN. The reset must reach the HBAs as a LOGICAL UNIT RESET, succeed,
+ * and leave the guest's disk working: every round reads back what it wrote, the store holds it.
+ */
+@ExtendWith(NoQemuLeftBehind.class)
+class GuestScsiLunResetTest
+{
+    static final long BLOCKS = 32768; // 16 MiB
+
+    @TempDir
+    Path dir;
+    VhostUserServer server;
+
+    /** Counts the TMFs an HBA is asked for, by function. */
+    static final class TmfCounting extends ForwardingScsiCard
+    {
+        final AtomicLong lunResets = new AtomicLong();
+        final AtomicLong others = new AtomicLong();
+
+        TmfCounting(final ScsiCard card)
+        {
+            super(card);
+        }
+
+        @Override
+        public boolean taskManagement(
+            final int queue, final int function, final int target, final int lun, final long tag, final long token,
+            final CompletionSink sink)
+        {
+            (function == ScsiCard.TMF_LOGICAL_UNIT_RESET ? lunResets : others).incrementAndGet();
+            return super.taskManagement(queue, function, target, lun, tag, token, sink);
+        }
+    }
+
+    @AfterEach
+    void stop() throws Exception
+    {
+        if (server != null)
+        {
+            server.close();
+        }
+    }
+
+    @Test
+    void sgResetOfTheLunDuringIoReachesTheHbasAndTheDiskKeepsWorking() throws Exception
+    {
+        final SharedBlockStore store = new SharedBlockStore(BLOCKS);
+        final SimTarget[] targets = {new SimTarget(new SimLun(store, new AtomicLong(), "BRAIDSCSI0", 0x5C51))};
+        final SystemNanoClock clock = new SystemNanoClock();
+        final TmfCounting a = new TmfCounting(new SimHba("hba-a", clock, targets, 4, 128, 20_000));
+        final TmfCounting b = new TmfCounting(new SimHba("hba-b", clock, targets, 4, 128, 40_000));
+        server = new VhostUserServer(dir.resolve("scsi.sock"), new VhostUserBackend(
+            new ScsiBackendDevice(List.<ScsiCard>of(a, b), 2, 256, 1, Aggregation.activeActive(SelectorKind.QUEUE_AFFINE)),
+            32, System.out::println), System.out::println);
+        final int rounds = 16;
+        final int per = PATTERN_BYTES / 65536;
+        final String script = String.join("\n",
+            "braid_wait /dev/sda || { echo no /dev/sda; exit 3; }",
+            GuestBlkTest.makePattern(),
+            "want=$(md5sum < /tmp/p | cut -d' ' -f1)",
+            "( ok=0; bad=0; i=0",
+            "  while [ $i -lt " + rounds + " ]; do",
+            "    if dd if=/tmp/p of=/dev/sda bs=64k seek=$((i * " + per + ")) oflag=direct 2>/dev/null; then",
+            "      got=$(dd if=/dev/sda bs=64k skip=$((i * " + per + ")) count=" + per +
+                " iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)",
+            "      if [ \"$got\" = \"$want\" ]; then ok=$((ok+1)); else bad=$((bad+1)); fi",
+            "    else bad=$((bad+1)); fi",
+            "    i=$((i+1))",
+            "  done",
+            "  echo \"$ok $bad\" > /tmp/loop ) &",
+            "loop=$!",
+            "sleep 1",
+            "sg_reset -v -d /dev/sda; braid_result reset-rc $?",
+            "sg_reset -v -d /dev/sda; braid_result reset2-rc $?",
+            // The loop writes /tmp/loop when it ends: absent here, the resets ran beside its I/O.
+            "[ -e /tmp/loop ] && braid_result loop-running 0 || braid_result loop-running 1",
+            "wait $loop",
+            "braid_result ok $(cut -d' ' -f1 /tmp/loop)",
+            "braid_result bad $(cut -d' ' -f2 /tmp/loop)",
+            // After the resets, the disk still answers: read the first round back once more.
+            "braid_result after-md5 $(dd if=/dev/sda bs=64k count=" + per + " iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)",
+            "braid_result ioerrors $(dmesg | grep -c -i 'I/O error' || true)",
+            "dmesg | grep -i -E 'reset|abort' || true",
+            "");
+        final GuestResult result = GuestRun.builder()
+            .name("braid-vhost-scsi-lun-reset")
+            .cpus(2)
+            .memoryMiB(384)
+            .hostBinary("sg_reset")
+            .vhostUserScsi(server.path(), 2)
+            .timeout(Duration.ofSeconds(150))
+            .script(script)
+            .run();
+        System.out.println("lun reset: done after " + result.doneAfterSeconds() + " s; reset-rc=" + result.result("reset-rc") +
+            " ok=" + result.result("ok") + " bad=" + result.result("bad") + "; LUN resets a=" + a.lunResets + " b=" +
+            b.lunResets + ", other TMFs a=" + a.others + " b=" + b.others);
+        result.assertSucceeded();
+        assertEquals("0", result.result("reset-rc"), "sg_reset -d succeeded");
+        assertEquals("0", result.result("reset2-rc"), "and again");
+        assertTrue(a.lunResets.get() + b.lunResets.get() >= 2, "the HBAs saw both LOGICAL UNIT RESETs: a=" +
+            a.lunResets + " b=" + b.lunResets);
+        assertEquals("1", result.result("loop-running"), "the resets ran while the dd loop was still going");
+        final String expected = md5(pattern());
+        assertEquals(Integer.toString(rounds), result.result("ok"), "every round beside the reset matched");
+        assertEquals("0", result.result("bad"), "no round failed");
+        assertEquals(expected, result.result("after-md5"), "the disk reads after the reset");
+        assertEquals("0", result.result("ioerrors"), "no I/O error in the guest's kernel log");
+        for (int i = 0; i < rounds; i++)
+        {
+            assertEquals(expected, md5(storeBytes(store, (long)i * PATTERN_BYTES, PATTERN_BYTES)), "store round " + i);
+        }
+    }
+
+    private static byte[] storeBytes(final SharedBlockStore store, final long offset, final int length)
+    {
+        final GuestMemory scratch = GuestMemory.allocate(length);
+        final IoVector into = new IoVector(1);
+        into.reset(scratch);
+        into.add(0, length);
+        store.read(offset / SharedBlockStore.SECTOR_SIZE, into, length);
+        final byte[] bytes = new byte[length];
+        scratch.getBytes(0, bytes, 0, length);
+        return bytes;
+    }
+}
