@@ -152,6 +152,7 @@ class GuestFioTest
             "cat /tmp/fio.out",
             "braid_result fio-rc $rc",
             "braid_result fio-verify-failures $(grep -c -i -E 'verify.*(fail|bad)|bad magic|crc32c.*(wanted|mismatch)' /tmp/fio.out || true)",
+            "braid_result failed-offset $(grep -o 'verify failed at file /dev/vda offset [0-9]*' /tmp/fio.out | head -1 | sed 's/.*offset //')",
             "");
         final GuestResult result;
         try (RunningGuest guest = GuestRun.builder()
@@ -165,7 +166,7 @@ class GuestFioTest
             .start())
         {
             assertEquals("1", guest.awaitResult("written", Duration.ofSeconds(120)), "fio wrote its blocks");
-            final int at = (1 << 20) + 100; // inside block 256's data, past fio's header
+            final int at = (1 << 20) + 100; // inside the block at 1 MiB, past fio's header
             store.data().putByte(at, (byte)~store.data().getByte(at));
             result = guest.awaitResult();
         }
@@ -174,5 +175,6 @@ class GuestFioTest
         result.assertSucceeded();
         assertNotEquals("0", result.result("fio-rc"), "fio's verify saw the flipped byte");
         assertNotEquals("0", result.result("fio-verify-failures"), "and said so in its report");
+        assertEquals(Integer.toString(1 << 20), result.result("failed-offset"), "at the block with the flipped byte");
     }
 }
