@@ -62,6 +62,15 @@ class HostBinaryTest
     }
 
     @Test
+    void aMissingBinaryIsAMissingPeer()
+    {
+        final Throwable t = assertThrows(Throwable.class, () -> HostBinary.require("braid-no-such-tool"));
+        assertTrue(t.getMessage().contains("REAL PEER MISSING: braid-no-such-tool"), t.getMessage());
+        assertEquals(dev.braid.testkit.RealPeers.strict(), t instanceof AssertionError,
+            "a skip outside CI, a failure under CI=true: " + t);
+    }
+
+    @Test
     void guestRunCopiesSharedLibrariesOnce() throws Exception
     {
         final GuestRun run = GuestRun.builder().hostBinary("env").hostBinary("env");
