@@ -11,6 +11,10 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 # qemu-storage-daemon (perf BlkLoadGeneratorTest, perf/vhost-blk-compare.sh); a dependency of qemu-system-x86.
 command -v qemu-storage-daemon >/dev/null 2>&1 || need+=(qemu-system-common)
 [ -x /bin/busybox ] && dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+# Dynamically linked tools copied into the guest with their libraries (testkit HostBinary):
+# fio with verify (vhost-user GuestFioTest), sg_reset for a LUN reset from the guest (GuestScsiTest).
+command -v fio >/dev/null 2>&1 || need+=(fio)
+command -v sg_reset >/dev/null 2>&1 || need+=(sg3-utils)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)   # "standard", not "required": a slim image lacks it
 if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

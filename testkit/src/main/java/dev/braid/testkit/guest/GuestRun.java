@@ -135,6 +135,30 @@ public final class GuestRun
         return this;
     }
 
+    /**
+     * Copies the host's dynamically linked {@code name} (e.g. {@code fio}) into the guest at
+     * {@code /usr/bin/<name>} with its shared libraries and loader ({@link HostBinary}); a missing
+     * binary skips the test loudly (fails it under CI=true). Libraries shared with an earlier
+     * binary are copied once. Big ones (fio's are 80 MiB) want {@link #memoryMiB} of 512 or more.
+     */
+    public GuestRun hostBinary(final String name) throws java.io.IOException
+    {
+        for (final Initramfs.GuestFile file : HostBinary.require(name))
+        {
+            if (files.stream().noneMatch(f -> f.guestPath().equals(file.guestPath())))
+            {
+                files.add(file);
+            }
+        }
+        return this;
+    }
+
+    /** Extra files so far (for tests of the builder). */
+    int fileCount()
+    {
+        return files.size();
+    }
+
     /** Extra QEMU arguments, e.g. {@code -drive ... -device ...}, passed as given. */
     public GuestRun qemuArgs(final String... args)
     {
