@@ -4,7 +4,6 @@ import dev.braid.examples.soak.Failover;
 import dev.braid.examples.soak.NetKind;
 import dev.braid.examples.soak.ScsiKind;
 import dev.braid.examples.soak.SoakConfig;
-import dev.braid.examples.soak.SoakReport;
 import dev.braid.examples.soak.SoakResult;
 import dev.braid.examples.soak.SoakRig;
 import dev.braid.ha.Failback;
@@ -75,7 +74,7 @@ public final class FaultScenarios
                 final FaultTarget card = rig.kind().faultTargets().get(0);
                 failStopThenRejoin(rig, card);
                 final SoakResult r = rig.run();
-                return row(name, r, r.replayed > 0 && hasFailover(r, 0, null), "replayed " + r.replayed);
+                return ScenarioResult.of(name, r, r.replayed > 0 && hasFailover(r, 0, null), "replayed " + r.replayed);
             }
             case "all-but-one-down":
             {
@@ -90,7 +89,7 @@ public final class FaultScenarios
                 rig.schedule(s);
                 final SoakResult r = rig.run();
                 final long survivor = r.cards.get(3).completed();
-                return row(name, r, r.failovers.size() >= 3 && survivor > 0, r.failovers.size() + " failovers");
+                return ScenarioResult.of(name, r, r.failovers.size() >= 3 && survivor > 0, r.failovers.size() + " failovers");
             }
             case "flapping-card":
             {
@@ -108,7 +107,7 @@ public final class FaultScenarios
                 final SoakResult r = rig.run();
                 final long epochs = r.epochEnd - r.epochStart;
                 // Without hysteresis every flap would move the map twice (down and back up).
-                return row(name, r, epochs <= flaps, flaps + " flaps, " + epochs + " map epochs");
+                return ScenarioResult.of(name, r, epochs <= flaps, flaps + " flaps, " + epochs + " map epochs");
             }
             case "zombie-completions":
             {
@@ -119,7 +118,7 @@ public final class FaultScenarios
                 rig.schedule(new FaultSchedule().inject(20 * MS, card, CardFault.HANG, 0)
                     .inject(80 * MS, card, CardFault.ZOMBIE, 30 * MS).rejoin(160 * MS, card));
                 final SoakResult r = rig.run();
-                return row(name, r, r.staleDropped > 0 && r.duplicated == 0, "stale dropped " + r.staleDropped);
+                return ScenarioResult.of(name, r, r.staleDropped > 0 && r.duplicated == 0, "stale dropped " + r.staleDropped);
             }
             case "hang-timeout":
             {
@@ -128,7 +127,7 @@ public final class FaultScenarios
                 final FaultTarget card = rig.kind().faultTargets().get(1);
                 rig.schedule(new FaultSchedule().inject(30 * MS, card, CardFault.HANG, 0).rejoin(100 * MS, card));
                 final SoakResult r = rig.run();
-                return row(name, r, hasFailover(r, 1, TransitionReason.TIMEOUT), "detected by " + reasons(r));
+                return ScenarioResult.of(name, r, hasFailover(r, 1, TransitionReason.TIMEOUT), "detected by " + reasons(r));
             }
             case "hot-remove":
             {
@@ -137,7 +136,7 @@ public final class FaultScenarios
                 rig.at(40 * MS, "hot-remove card 2", x -> x.hotRemove(2));
                 final SoakResult r = rig.run();
                 final boolean gone = !rig.device().currentMap().usesCard(2);
-                return row(name, r, gone, gone ? "card 2 drained and out of the map" : "card 2 still mapped");
+                return ScenarioResult.of(name, r, gone, gone ? "card 2 drained and out of the map" : "card 2 still mapped");
             }
             case "hot-add-rebalance":
             {
@@ -148,7 +147,7 @@ public final class FaultScenarios
                 rig.at(40 * MS, "hot-add", SoakRig::hotAddCard);
                 final SoakResult r = rig.run();
                 final long served = r.cards.size() > 2 ? r.cards.get(2).completed() : 0;
-                return row(name, r, served > 0 && rig.device().currentMap().usesCard(2), "new card served " + served);
+                return ScenarioResult.of(name, r, served > 0 && rig.device().currentMap().usesCard(2), "new card served " + served);
             }
             case "ap-failback-immediate":
             case "ap-failback-delayed":
@@ -166,7 +165,7 @@ public final class FaultScenarios
                 final SoakResult r = rig.run();
                 final boolean backAtEnd = rig.device().currentMap().usesCard(0);
                 final boolean ok = backAtEnd && (delayed ? !backEarly.get() : backEarly.get());
-                return row(name, r, ok, "on card 0 at 110ms: " + backEarly.get() + ", at end: " + backAtEnd);
+                return ScenarioResult.of(name, r, ok, "on card 0 at 110ms: " + backEarly.get() + ", at end: " + backAtEnd);
             }
             case "all-down-then-return":
             {
@@ -182,7 +181,7 @@ public final class FaultScenarios
                 s.rejoin(120 * MS, t.get(0)).rejoin(120 * MS, t.get(2));
                 rig.schedule(s);
                 final SoakResult r = rig.run();
-                return row(name, r, r.guestErrors == 0, r.guestErrors + " guest errors (deadline 5s, card back at 80ms)");
+                return ScenarioResult.of(name, r, r.guestErrors == 0, r.guestErrors + " guest errors (deadline 5s, card back at 80ms)");
             }
             case "net-failover-announce":
             {
@@ -199,7 +198,7 @@ public final class FaultScenarios
                 final boolean seen = net.peer().announcements() >= 1 && net.peer().lastAnnouncedMac() == NetKind.DEVICE_MAC &&
                     net.peer().lastAnnouncedIp() == NetKind.GUEST_IP;
                 final boolean acked = net.guest().announceAcks() >= 1 && !net.net().state().announcePending();
-                return row(name, r, arps >= 1 && seen && acked && hasFailover(r, 0, null),
+                return ScenarioResult.of(name, r, arps >= 1 && seen && acked && hasFailover(r, 0, null),
                     "gratuitous ARPs " + arps + ", peer saw " + net.peer().announcements() + ", guest acks " +
                     net.guest().announceAcks() + ", wire lost " + r.extra.get("wire_lost_replies"));
             }
@@ -219,7 +218,7 @@ public final class FaultScenarios
                 // FUNCTION COMPLETE is response 0, the same value as OK.
                 final boolean ok = scsi.tmfResponse() == VirtioScsi.VIRTIO_SCSI_S_OK &&
                     scsi.tmfOrderViolations() == 0 && scsi.tmfAffectedSample() > 0 && hasFailover(r, 0, null);
-                return row(name, r, ok, "TMF response " + scsi.tmfResponse() + ", tasks held at the reset " +
+                return ScenarioResult.of(name, r, ok, "TMF response " + scsi.tmfResponse() + ", tasks held at the reset " +
                     scsi.tmfAffectedSample() + ", aborted " + r.extra.get("aborted") + ", completed before the TMF: " +
                     (scsi.tmfOrderViolations() == 0));
             }
@@ -234,15 +233,6 @@ public final class FaultScenarios
         rig.schedule(new FaultSchedule().inject(30 * MS, card, CardFault.FAIL_STOP, 0).rejoin(80 * MS, card));
     }
 
-    private static ScenarioResult row(final String name, final SoakResult r, final boolean claim, final String note)
-    {
-        final long[] stalls = SoakReport.stalls(r.failovers);
-        final long p50 = stalls.length == 0 ? -1 : stalls[(stalls.length - 1) / 2];
-        final long max = stalls.length == 0 ? -1 : stalls[stalls.length - 1];
-        final boolean ok = r.invariantsOk() && claim;
-        return new ScenarioResult(name, ok ? "PASS" : "FAIL", p50, max, r.requestsCompleted,
-            note + (r.invariantsOk() ? "" : "; invariants: " + r.summary()));
-    }
 
     private static boolean hasFailover(final SoakResult r, final int card, final TransitionReason reason)
     {

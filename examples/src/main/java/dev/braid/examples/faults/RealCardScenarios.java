@@ -2,7 +2,6 @@ package dev.braid.examples.faults;
 
 import dev.braid.examples.soak.Failover;
 import dev.braid.examples.soak.SoakConfig;
-import dev.braid.examples.soak.SoakReport;
 import dev.braid.examples.soak.SoakResult;
 import dev.braid.examples.soak.SoakRig;
 import dev.braid.examples.soak.Specs;
@@ -97,7 +96,7 @@ public final class RealCardScenarios
                 rig.at(1_000 * MS, "SIGKILL qemu-nbd of card 0", x -> kill(a));
                 final SoakResult r = rig.run();
                 final long after = completedAfter(r, 1, 1_000 * MS);
-                return row(name, r, hasFailover(r, 0) && after > 0, "card0 " + r.cards.get(0).health() + " " +
+                return ScenarioResult.of(name, r, hasFailover(r, 0) && after > 0, "card0 " + r.cards.get(0).health() + " " +
                     downAt(r, 0, 1_000 * MS) + ", card1 served " + after + " after the kill; " + reasons(r));
             }
             case "nbdkit-error-burst":
@@ -114,7 +113,7 @@ public final class RealCardScenarios
                 rig.at(1_000 * MS, "error burst on", x -> touch(trigger, true));
                 rig.at(1_500 * MS, "error burst off", x -> touch(trigger, false));
                 final SoakResult r = rig.run();
-                return row(name, r, r.cards.get(0).errors() > 0 && r.guestErrors == 0, "card0 errors " +
+                return ScenarioResult.of(name, r, r.cards.get(0).errors() > 0 && r.guestErrors == 0, "card0 errors " +
                     r.cards.get(0).errors() + ", replayed " + r.replayed + "; " + reasons(r));
             }
             case "nbdkit-stall-timeout":
@@ -127,7 +126,7 @@ public final class RealCardScenarios
                 c.cardSpecs = List.of(a.uri(), b.uri());
                 final SoakRig rig = new SoakRig(c);
                 final SoakResult r = rig.run();
-                return row(name, r, hasFailover(r, 1, TransitionReason.TIMEOUT), downAt(r, 1, 0) + " (3 s delay from the start); " +
+                return ScenarioResult.of(name, r, hasFailover(r, 1, TransitionReason.TIMEOUT), downAt(r, 1, 0) + " (3 s delay from the start); " +
                     reasons(r));
             }
             case "tap-link-down":
@@ -149,7 +148,7 @@ public final class RealCardScenarios
                 final SoakResult r = rig.run();
                 final long after = completedAfter(r, 1, 1_000 * MS);
                 final long ok = r.extra.getOrDefault("replies_ok", 0L);
-                return row(name, r, hasFailover(r, 0) && after > 0 && ok > 0, downAt(r, 0, 1_000 * MS) + ", replies ok " + ok + ", lost on the wire " +
+                return ScenarioResult.of(name, r, hasFailover(r, 0) && after > 0 && ok > 0, downAt(r, 0, 1_000 * MS) + ", replies ok " + ok + ", lost on the wire " +
                     r.extra.get("wire_lost_replies") + ", card1 tx after down " + after + "; " + reasons(r));
             }
             case "file-hot-add":
@@ -165,7 +164,7 @@ public final class RealCardScenarios
                 final SoakResult r = rig.run();
                 final boolean added = r.cards.size() == 2;
                 final long after = added ? completedAfter(r, 1, 1_800 * MS) : 0;
-                return row(name, r, added && after > 0 && hasFailover(r, 0), (added ? "card1 served " +
+                return ScenarioResult.of(name, r, added && after > 0 && hasFailover(r, 0), (added ? "card1 served " +
                     r.cards.get(1).completed() + " (" + after + " after card0 failed)" : "no card added") + "; " + reasons(r));
             }
             default:
@@ -232,15 +231,6 @@ public final class RealCardScenarios
         return "never down";
     }
 
-    private static ScenarioResult row(final String name, final SoakResult r, final boolean claim, final String note)
-    {
-        final long[] stalls = SoakReport.stalls(r.failovers);
-        final long p50 = stalls.length == 0 ? -1 : stalls[(stalls.length - 1) / 2];
-        final long max = stalls.length == 0 ? -1 : stalls[stalls.length - 1];
-        final boolean ok = r.invariantsOk() && claim;
-        return new ScenarioResult(name, ok ? "PASS" : "FAIL", p50, max, r.requestsCompleted,
-            note + (r.invariantsOk() ? "" : "; invariants: " + r.summary()));
-    }
 
     private static boolean hasFailover(final SoakResult r, final int card)
     {
