@@ -4,7 +4,6 @@ import dev.braid.examples.faults.RealCardScenarios;
 import dev.braid.examples.faults.ScenarioResult;
 import dev.braid.examples.soak.Specs;
 import dev.braid.testkit.RealPeers;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -17,14 +16,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RealCardScenariosTest
 {
-    /**
-     * Quarantined, an open bug: in 1 of the fresh-clone CI runs of 2026-12-03, SIGKILL of one of two
-     * qemu-nbd paths ended with corrupted=4 model=4 (4 reads that match no value the guest may see),
-     * cause not yet known. The scenario still runs every time; a pass counts as a pass, a failure is
-     * reported loudly and counted as skipped, never as passed, until the bug is fixed.
-     */
-    private static final String QUARANTINED = "nbd-server-killed";
-
     static java.util.List<String> names()
     {
         return RealCardScenarios.names();
@@ -41,12 +32,6 @@ class RealCardScenariosTest
         }
         System.out.println(name + " " + r.result() + " stall p50 " + Specs.nanos(r.stallP50Nanos()) + " max " +
             Specs.nanos(r.stallMaxNanos()) + " requests " + r.requests() + ": " + r.note());
-        if (QUARANTINED.equals(name) && !r.passed())
-        {
-            final String line = "!!! KNOWN BUG (quarantined, counted as skipped): braid faults --real " + name + ": " + r.note();
-            System.out.println(line);
-            Assumptions.abort(line);
-        }
         assertTrue(r.passed(), name + ": " + r.note());
     }
 }

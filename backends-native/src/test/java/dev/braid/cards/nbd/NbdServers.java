@@ -57,8 +57,23 @@ final class NbdServers implements AutoCloseable
     /** qemu-nbd over a raw file: TCP when {@code unix} is false, else a unix socket. Image locking off so two may share a file. */
     Server qemuNbd(final Path image, final String export, final boolean unix, final String... extra) throws Exception
     {
+        return qemuNbd(true, image, export, unix, extra);
+    }
+
+    /**
+     * qemu-nbd as one of several paths to {@code image}: through the page cache, because two O_DIRECT servers
+     * over one image each read-modify-write sub-block writes and lose each other's (see RealPeerLab).
+     */
+    Server qemuNbdPath(final Path image, final String export, final boolean unix) throws Exception
+    {
+        return qemuNbd(false, image, export, unix);
+    }
+
+    private Server qemuNbd(final boolean direct, final Path image, final String export, final boolean unix,
+        final String... extra) throws Exception
+    {
         final String qemuNbd = RealPeers.requireExecutable("qemu-nbd").toString();
-        final List<String> command = new ArrayList<>(List.of(qemuNbd, "-t", "-e", "8", "--cache=none", "--discard=unmap",
+        final List<String> command = new ArrayList<>(List.of(qemuNbd, "-t", "-e", "8", "--cache=" + (direct ? "none" : "writeback"), "--discard=unmap",
             "-x", export, "--pid-file", ""));
         final Path pid = dir.resolve("qemu-nbd-" + servers.size() + ".pid");
         command.set(command.size() - 1, pid.toString());
@@ -78,7 +93,7 @@ final class NbdServers implements AutoCloseable
         }
         command.addAll(List.of(extra));
         command.add("--image-opts");
-        command.add("driver=raw,discard=unmap,cache.direct=on,file.driver=file,file.filename=" + image + ",file.locking=off");
+        command.add("driver=raw,discard=unmap,cache.direct=" + (direct ? "on" : "off") + ",file.driver=file,file.filename=" + image + ",file.locking=off");
         return start(command, pid, uri);
     }
 

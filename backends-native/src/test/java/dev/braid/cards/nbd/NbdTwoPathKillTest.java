@@ -45,7 +45,7 @@ class NbdTwoPathKillTest
         {
             final Path image = servers.image("shared.raw", 16 << 20);
             final NbdServers.Server[] paths = {
-                servers.qemuNbd(image, "shared", false), servers.qemuNbd(image, "shared", true)};
+                servers.qemuNbdPath(image, "shared", false), servers.qemuNbdPath(image, "shared", true)};
             final NbdBlockCard[] cards = new NbdBlockCard[2];
             final boolean[] wentDown = new boolean[2];
             try

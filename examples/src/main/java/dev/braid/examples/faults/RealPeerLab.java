@@ -112,15 +112,32 @@ public final class RealPeerLab implements AutoCloseable
         return file;
     }
 
-    /** qemu-nbd over {@code image} on a unix socket, several clients, no image locking (two may share it). */
+    /**
+     * qemu-nbd over {@code image} on a unix socket, several clients, no image locking (two may share it),
+     * through the page cache: two of these over one image are two coherent paths to one disk.
+     */
     public Server qemuNbd(final Path image) throws IOException, InterruptedException
+    {
+        return qemuNbd(image, false);
+    }
+
+    /**
+     * qemu-nbd as {@link #qemuNbd(Path)}, with O_DIRECT when {@code direct}. Two O_DIRECT servers over one
+     * image are not coherent for 512-byte writes: each server read-modify-writes what is smaller than its
+     * request alignment (4096 on tmpfs) or leaves the partial-block zeroing of a sparse file to the file
+     * system, and nothing serializes one process's RMW against the other's. A write to a neighbouring
+     * sector through the other path is then lost. Braid's paths must be coherent; this one is for the
+     * test that shows the soak's model catches a storage that is not.
+     */
+    public Server qemuNbd(final Path image, final boolean direct) throws IOException, InterruptedException
     {
         final int n = servers++;
         final Path socket = dir.resolve("qemu-nbd-" + n + ".sock");
         final Path pid = dir.resolve("qemu-nbd-" + n + ".pid");
-        return start(List.of("qemu-nbd", "-t", "-e", "8", "--cache=none", "-x", "disk", "--pid-file", pid.toString(),
-            "--socket=" + socket, "--image-opts",
-            "driver=raw,cache.direct=on,file.driver=file,file.filename=" + image + ",file.locking=off"),
+        return start(List.of("qemu-nbd", "-t", "-e", "8", "--cache=" + (direct ? "none" : "writeback"), "-x", "disk",
+            "--pid-file", pid.toString(), "--socket=" + socket, "--image-opts",
+            "driver=raw,cache.direct=" + (direct ? "on" : "off") + ",file.driver=file,file.filename=" + image +
+            ",file.locking=off"),
             pid, "nbd+unix:///disk?socket=" + socket);
     }
 
