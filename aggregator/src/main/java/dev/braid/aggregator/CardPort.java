@@ -36,6 +36,7 @@ public final class CardPort<C extends Card>
     private volatile int fenceGeneration;
     private volatile boolean fenced;
     private volatile boolean removed;
+    private boolean fencePending;           // policy thread only
     private final AtomicIntegerArray workerGeneration;
     private final CompletionSink deviceSink;
     private final AtomicLong gateDropped = new AtomicLong();
@@ -125,18 +126,42 @@ public final class CardPort<C extends Card>
         return removed;
     }
 
-    /** Fences the card; on return no earlier attempt can touch guest memory. Policy thread. */
+    /**
+     * Fences the card without blocking on it: steps 1-3 now (fenced, the gate closed for good, the
+     * card's {@code beginFence}), steps 4-5 (a new gate, the generation that lets front queues replay)
+     * once the card says its fence is complete, here or in a later {@link #completeFence()}. Until then
+     * nothing of the card is replayed. Policy thread.
+     */
     public void fence()
     {
         if (!fenced)
         {
             fenced = true;
             gate.close();
-            card.fence();
+            fencePending = true;
+            card.beginFence();
+        }
+        completeFence();
+    }
+
+    /** Finishes a pending fence whose card has completed it; returns whether none is pending. Policy thread. */
+    public boolean completeFence()
+    {
+        if (fencePending && card.isFenceComplete())
+        {
             final int next = fenceGeneration + 1;
             gate = new CompletionGate(deviceSink, next, gateDropped);
+            fencePending = false;
+            // Release: the new gate, then the generation front queues read before they replay.
             fenceGeneration = next;
         }
+        return !fencePending;
+    }
+
+    /** Whether a fence was begun and its card has not completed it yet. Policy thread. */
+    public boolean isFencePending()
+    {
+        return fencePending;
     }
 
     /**
@@ -149,7 +174,7 @@ public final class CardPort<C extends Card>
         {
             return true;
         }
-        if (removed)
+        if (removed || !completeFence())
         {
             return false;
         }

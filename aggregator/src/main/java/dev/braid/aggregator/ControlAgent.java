@@ -136,7 +136,16 @@ final class ControlAgent implements Agent, CompletionHandler
         work += probeCompletions.drain(this, 64);
         for (final CardPort<?> port : ports)
         {
-            if (port == null || port.isRemoved())
+            if (port == null)
+            {
+                continue;
+            }
+            // A fence whose card finishes it in the background (an NBD drain) completes here, later.
+            if (port.isFencePending() && port.completeFence())
+            {
+                work++;
+            }
+            if (port.isRemoved())
             {
                 continue;
             }

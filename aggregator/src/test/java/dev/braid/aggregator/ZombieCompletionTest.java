@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class ZombieCompletionTest
 {
     /** A block card that completes one poll after the submit; fenced, it keeps its requests to lie about later. */
-    static final class ZombieCard extends FenceRaceTest.RecordingCard
+    static class ZombieCard extends FenceRaceTest.RecordingCard
     {
         final List<Long> arriving = new ArrayList<>();
         final List<CompletionSink> arrivingSinks = new ArrayList<>();

@@ -546,6 +546,11 @@ public final class ServeCommand implements Callable<Integer>
             final java.util.function.Supplier<dev.braid.aggregator.AggregatedDevice<?>> running =
                 device instanceof BlkBackendDevice blk ? blk::runningDevice : () -> null;
             final ServeStatus status = new ServeStatus(running, names, ops.statusLine() ? err : null, System.nanoTime());
+            status.events(line ->
+            {
+                status.finishLine(); // an event starts on its own line, the live line redraws below it
+                log.accept(line);
+            });
             final ServeFaults faults = ServeFaults.of(ops.faults(), ops.seed(),
                 cards.stream().filter(FaultTarget.class::isInstance).map(FaultTarget.class::cast).toList(), line ->
                 {

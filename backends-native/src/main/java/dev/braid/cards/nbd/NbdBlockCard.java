@@ -28,7 +28,9 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.ArrayList;
 import java.util.concurrent.TimeUnit;
+import org.agrona.collections.Long2LongHashMap;
 
 import static dev.braid.cards.nbd.NbdProtocol.*;
 
@@ -57,6 +59,17 @@ import static dev.braid.cards.nbd.NbdProtocol.*;
  * write, when fence returns no byte from those connections can reach guest memory again. The card
  * then reconnects in the background with back-off; new connections carry no old request.
  *
+ * <h2>Writes at the storage</h2>
+ * A server finishes a write it has read whether or not its client is still connected, so closing a
+ * path does not stop its writes, and a replay on another path could land first and be undone. A
+ * connection that is still open therefore drains instead of closing: it stays dead for guest
+ * memory, reads on until the server has answered every write it was sent, then closes. A fence
+ * returns once the drains are over; a failure holds its writes' completions until their answer
+ * (which may be OK). {@link #fence()} waits for the drains; {@link #beginFence()} leaves them to
+ * {@link #isFenceComplete()}. Both are bounded by {@link NbdCardContext#writeDrainTimeout}: a write still
+ * unanswered then is counted ({@link #lateWriteRisks()}) with one log line. A server that hangs up
+ * is taken as done (a process exit waits for its I/O before its sockets close).
+ *
  * <h2>Failures</h2>
  * A hostile or broken reply (bad magic, unknown cookie, a chunk outside its request, a short read,
  * a hang-up mid-reply), a request past its timeout or a lost connection fails the whole card with one
@@ -84,11 +97,14 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
     private volatile boolean linkUp;
     private volatile boolean closed;
     private volatile CardEventListener listener;
+    private volatile Promise<Void> pendingDrains;
     private volatile String lastFailure;
     private volatile String lastReconnectFailure;
     private volatile long failureCount;
     private volatile long reconnectCount;
     private volatile long abortedCount;
+    private volatile long drainedWrites;
+    private volatile long lateWriteRisks;
     private final long capacitySectors;
 
     // event loop only
@@ -97,6 +113,9 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
     private long backoffNanos;
     private boolean reconnectPending;
     private ScheduledFuture<?> timeoutCheck;
+    private final ArrayList<NbdConnection> draining = new ArrayList<>();
+    private Promise<Void> drainsOver;
+    private ScheduledFuture<?> drainDeadline;
 
     private NbdBlockCard(final NbdCardContext context) throws IOException
     {
@@ -201,6 +220,18 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
     public long abortedCount()
     {
         return abortedCount;
+    }
+
+    /** Writes a drain saw answered after their connection was fenced or failed. */
+    public long drainedWrites()
+    {
+        return drainedWrites;
+    }
+
+    /** Writes still unanswered when a drain had to end (deadline, a reply it could not place): they may land late. */
+    public long lateWriteRisks()
+    {
+        return lateWriteRisks;
     }
 
     /** Successful reconnections after a failure or a fence. */
@@ -430,7 +461,33 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
 
     // ---------------------------------------------------------------- fence, any thread
 
+    /** {@link #beginFence()}, then a wait for its drains (at most the write drain timeout). */
     public void fence()
+    {
+        final Promise<Void> drains = startFence();
+        if (null != drains && !loop.inEventLoop())
+        {
+            // The loop's deadline ends every drain; the margin only covers a loop that stopped.
+            drains.awaitUninterruptibly(TimeUnit.NANOSECONDS.toMillis(context.writeDrainTimeoutNanos()) + 1000);
+        }
+    }
+
+    /**
+     * Fences guest memory before it returns (submissions refused, every connection dead on the event
+     * loop) and leaves the connections that drain to finish in the background: {@link #isFenceComplete()}.
+     */
+    public void beginFence()
+    {
+        pendingDrains = startFence();
+    }
+
+    public boolean isFenceComplete()
+    {
+        final Promise<Void> drains = pendingDrains;
+        return null == drains || drains.isDone() || loop.isShuttingDown();
+    }
+
+    private Promise<Void> startFence()
     {
         fenced = true;
         // Volatile store (fenced), then the volatile loads of each submit sequence: wait for a submit
@@ -455,13 +512,17 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
                 }
             }
         }
+        @SuppressWarnings("unchecked")
+        final Promise<Void>[] drains = new Promise[1];
         runOnLoopAndWait(() ->
         {
             connectEpoch++;
-            closeAll(CardStatus.CANCELLED);
+            closeAll(CardStatus.CANCELLED, null, true);
             setLinkDown();
             scheduleReconnect();
+            drains[0] = drainsOver();
         });
+        return drains[0];
     }
 
     public void unfence()
@@ -495,7 +556,11 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
                     conn.channel().writeAndFlush(disc);
                 }
             }
-            closeAll(CardStatus.CANCELLED);
+            closeAll(CardStatus.CANCELLED, null, false);
+            for (final NbdConnection conn : new ArrayList<>(draining))
+            {
+                conn.kill();
+            }
             setLinkDown();
             if (null != timeoutCheck)
             {
@@ -543,17 +608,18 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
         }
         if (current)
         {
-            failCard(reason);
+            failCard(reason, conn);
         }
     }
 
-    private void failCard(final String reason)
+    /** Fails the card; {@code failed} is the connection that broke (it cannot drain), null for a timeout. */
+    private void failCard(final String reason, final NbdConnection failed)
     {
         lastFailure = reason;
         failureCount = failureCount + 1;
         LOG.log(System.Logger.Level.WARNING, "nbd card " + name + " (" + uri + ") failed: " + reason);
         connectEpoch++;
-        closeAll(fenced ? CardStatus.CANCELLED : CardStatus.IO_ERROR);
+        closeAll(fenced ? CardStatus.CANCELLED : CardStatus.IO_ERROR, failed, true);
         setLinkDown();
         if (null != events && !closed)
         {
@@ -566,22 +632,157 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
         scheduleReconnect();
     }
 
-    /** Kills every connection, then completes every request still in flight with {@code status}. */
-    private void closeAll(final int status)
+    /**
+     * Ends every connection of the current set and completes what was in flight on it with
+     * {@code status}. With {@code drain}, a connection still open (not {@code failed}) drains: what was
+     * encoded goes out first, so every request in flight is either sent or completed here, and a
+     * failure ({@code status} other than CANCELLED) holds its writes' completions for the server's answer.
+     */
+    private void closeAll(final int status, final NbdConnection failed, final boolean drain)
     {
-        for (final NbdConnection conn : connections)
+        final NbdConnection[] conns = connections;
+        final boolean drains = drain && context.writeDrainTimeoutNanos() > 0;
+        if (drains)
         {
-            conn.kill();
+            for (final NbdCardQueue q : queues)
+            {
+                q.send.run();
+            }
         }
+        for (final NbdConnection conn : conns)
+        {
+            if (conn.isDraining())
+            {
+                continue;
+            }
+            if (drains && conn != failed && conn.canDrain())
+            {
+                conn.beginDrain();
+            }
+            else
+            {
+                conn.kill();
+            }
+        }
+        final boolean holdWrites = status != CardStatus.CANCELLED;
         for (final NbdCardQueue q : queues)
         {
+            final NbdConnection conn = conns.length == 0 ? null : conns[q.index % conns.length];
+            final boolean tracked = null != conn && conn.isDraining();
             for (int slot = 0; slot < q.depth; slot++)
             {
-                if (q.state.get(slot) == NbdCardQueue.SUBMITTED && q.completeFromEventLoop(slot, status, 0))
+                if (q.state.get(slot) != NbdCardQueue.SUBMITTED)
+                {
+                    continue;
+                }
+                if (tracked)
+                {
+                    conn.track(q.cookie[slot], q.command[slot], q.length[slot]);
+                    if (holdWrites && isWrite(q.command[slot]) && q.hold(slot))
+                    {
+                        continue;
+                    }
+                }
+                if (q.completeFromEventLoop(slot, status, 0))
                 {
                     abortedCount = abortedCount + 1;
                 }
             }
+        }
+        for (final NbdConnection conn : conns)
+        {
+            if (conn.isDraining() && !draining.contains(conn) && conn.endDrainIfIdle())
+            {
+                draining.add(conn);
+            }
+        }
+        if (!draining.isEmpty() && null == drainDeadline)
+        {
+            drainDeadline = loop.schedule(() ->
+            {
+                drainDeadline = null;
+                for (final NbdConnection conn : new ArrayList<>(draining))
+                {
+                    conn.endDrain(NbdConnection.DRAIN_DEADLINE);
+                }
+            }, context.writeDrainTimeoutNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private static boolean isWrite(final int command)
+    {
+        return command == CMD_WRITE || command == CMD_WRITE_ZEROES || command == CMD_TRIM;
+    }
+
+    /** Event loop: a promise that completes when no connection drains any more, or null when none does. */
+    private Promise<Void> drainsOver()
+    {
+        if (draining.isEmpty())
+        {
+            return null;
+        }
+        if (null == drainsOver)
+        {
+            drainsOver = loop.newPromise();
+        }
+        return drainsOver;
+    }
+
+    /** Event loop: a draining connection saw the answer to a write; a failure may have held its completion for it. */
+    void onDrainedWrite(final long cookie, final int status, final int bytes)
+    {
+        drainedWrites = drainedWrites + 1;
+        complete(cookie, status, bytes);
+    }
+
+    /** Event loop: a drain ended; writes it still waited for complete IO_ERROR if a failure held them. */
+    void onDrainEnded(final NbdConnection conn, final int reason, final int unanswered, final Long2LongHashMap table)
+    {
+        final Long2LongHashMap.KeyIterator cookies = table.keySet().iterator();
+        while (cookies.hasNext())
+        {
+            complete(cookies.nextValue(), CardStatus.IO_ERROR, 0);
+        }
+        if (unanswered > 0 && reason != NbdConnection.DRAIN_HANG_UP)
+        {
+            lateWriteRisks = lateWriteRisks + unanswered;
+            LOG.log(System.Logger.Level.WARNING, "nbd card " + name + " (" + uri + "): " + unanswered +
+                " write(s) still unanswered when the drain of a fenced or failed connection ended (" +
+                (reason == NbdConnection.DRAIN_DEADLINE ? "after " +
+                TimeUnit.NANOSECONDS.toMillis(context.writeDrainTimeoutNanos()) + " ms" : "a reply it could not place") +
+                "): the server may still land them after their replay");
+        }
+        draining.remove(conn);
+        if (draining.isEmpty())
+        {
+            if (null != drainDeadline)
+            {
+                drainDeadline.cancel(false);
+                drainDeadline = null;
+            }
+            if (null != drainsOver)
+            {
+                drainsOver.trySuccess(null);
+                drainsOver = null;
+            }
+        }
+    }
+
+    private void complete(final long cookie, final int status, final int bytes)
+    {
+        final int index = NbdCookie.queue(cookie);
+        final int slot = NbdCookie.slot(cookie);
+        if (index >= queues.length || slot >= queues[index].depth)
+        {
+            return;
+        }
+        final NbdCardQueue q = queues[index];
+        // State first (volatile), then the cookie the worker wrote before it: a slot reused since then has
+        // another. Only a held slot waits for a drain's answer; any other was completed at the fence or failure.
+        if (q.state.get(slot) == NbdCardQueue.HELD && q.cookie[slot] == cookie &&
+            q.completeHeld(slot, status, bytes) && status != CardStatus.OK)
+        {
+            abortedCount = abortedCount + 1;
         }
     }
 
@@ -813,7 +1014,7 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
                 if (q.state.get(slot) == NbdCardQueue.SUBMITTED && now - q.submitNanos[slot] > timeout)
                 {
                     failCard("request timed out after " + TimeUnit.NANOSECONDS.toMillis(now - q.submitNanos[slot]) +
-                        " ms (queue " + q.index + ", command " + q.command[slot] + ", offset " + q.offset[slot] + ")");
+                        " ms (queue " + q.index + ", command " + q.command[slot] + ", offset " + q.offset[slot] + ")", null);
                     return;
                 }
             }

@@ -19,6 +19,7 @@ public final class NbdCardContext
     private long requestTimeoutNanos = TimeUnit.SECONDS.toNanos(30);
     private long reconnectBackoffMinNanos = TimeUnit.MILLISECONDS.toNanos(10);
     private long reconnectBackoffMaxNanos = TimeUnit.SECONDS.toNanos(2);
+    private long writeDrainTimeoutNanos = TimeUnit.SECONDS.toNanos(1);
     private boolean concluded;
 
     /** Parses {@code spec} as an NBD URI ({@link NbdUri#parse}). */
@@ -86,6 +87,17 @@ public final class NbdCardContext
         return this;
     }
 
+    /**
+     * How long a fence, or a failure of a path that is still connected, waits for the server to answer
+     * the writes it was already sent before their replay elsewhere may start; 0 closes at once. A write
+     * still unanswered then may land at the storage later (counted, one log line).
+     */
+    public NbdCardContext writeDrainTimeout(final long duration, final TimeUnit unit)
+    {
+        this.writeDrainTimeoutNanos = unit.toNanos(duration);
+        return this;
+    }
+
     public NbdCardContext reconnectBackoff(final long min, final long max, final TimeUnit unit)
     {
         this.reconnectBackoffMinNanos = unit.toNanos(min);
@@ -134,6 +146,10 @@ public final class NbdCardContext
         if (requestTimeoutNanos <= 0)
         {
             throw new IllegalArgumentException("nbd card " + name + ": requestTimeout " + requestTimeoutNanos + " ns is not > 0");
+        }
+        if (writeDrainTimeoutNanos < 0)
+        {
+            throw new IllegalArgumentException("nbd card " + name + ": writeDrainTimeout " + writeDrainTimeoutNanos + " ns is not >= 0");
         }
         if (reconnectBackoffMinNanos <= 0 || reconnectBackoffMaxNanos < reconnectBackoffMinNanos)
         {
@@ -187,6 +203,11 @@ public final class NbdCardContext
     public long requestTimeoutNanos()
     {
         return requestTimeoutNanos;
+    }
+
+    public long writeDrainTimeoutNanos()
+    {
+        return writeDrainTimeoutNanos;
     }
 
     public long reconnectBackoffMinNanos()

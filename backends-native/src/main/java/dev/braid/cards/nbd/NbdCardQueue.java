@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #state} is the hand-over: FREE -> SUBMITTED by the worker (volatile store, then it reads
  * the connection's dead flag), SUBMITTED -> DONE by one compare-and-set, from the event loop (a reply,
  * a failure, a fence) or from the worker (it saw the connection dead); whoever wins reports it, so a
- * request completes once. DONE -> FREE by the worker after its sink took the completion.
+ * request completes once. DONE -> FREE by the worker after its sink took the completion. A failure
+ * takes a write SUBMITTED -> HELD (event loop) until its drain has the server's answer, HELD -> DONE:
+ * no timeout, fence or new connection looks at a held slot.
  * The worker's slot fields reach the event loop through Netty's write task queue (happens-before).
  */
 final class NbdCardQueue
@@ -25,6 +27,8 @@ final class NbdCardQueue
     static final int FREE = 0;
     static final int SUBMITTED = 1;
     static final int DONE = 2;
+    /** Sent on a connection that failed while the server is still there: completes with its answer from the drain. */
+    static final int HELD = 3;
 
     final int index;
     final int depth;
@@ -181,7 +185,24 @@ final class NbdCardQueue
     /** Event loop: takes a SUBMITTED slot to DONE and queues it for the worker; false when it was not SUBMITTED. */
     boolean completeFromEventLoop(final int slot, final int completionStatus, final int bytes)
     {
-        if (!state.compareAndSet(slot, SUBMITTED, DONE))
+        return complete(slot, SUBMITTED, completionStatus, bytes);
+    }
+
+    /** Event loop: SUBMITTED -> HELD; false when the worker reclaimed it first. */
+    boolean hold(final int slot)
+    {
+        return state.compareAndSet(slot, SUBMITTED, HELD);
+    }
+
+    /** Event loop: completes a HELD slot; false when it was not HELD. */
+    boolean completeHeld(final int slot, final int completionStatus, final int bytes)
+    {
+        return complete(slot, HELD, completionStatus, bytes);
+    }
+
+    private boolean complete(final int slot, final int from, final int completionStatus, final int bytes)
+    {
+        if (!state.compareAndSet(slot, from, DONE))
         {
             return false;
         }

@@ -8,6 +8,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.concurrent.Promise;
+import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
@@ -27,6 +28,14 @@ import static dev.braid.cards.nbd.NbdProtocol.*;
  * cookie whose slot is SUBMITTED on a queue this connection serves, only inside that request's byte
  * range, and never once {@link #dead} is set: a fence that sets it on the event loop is therefore
  * the last word on this connection's writes into guest memory.
+ *
+ * <h2>Draining</h2>
+ * A dead connection that is still open can drain ({@link #beginDrain}): it keeps reading replies,
+ * only to learn which of the writes it had sent the server has finished, never touching guest
+ * memory, and closes once every write is answered, the server hangs up, or the card's deadline
+ * ends the drain. A server that already read a write finishes it whether or not the client is
+ * still there; the drain is what tells the card that such a write can no longer land after its
+ * replay on another path.
  */
 final class NbdConnection extends ByteToMessageDecoder
 {
@@ -52,6 +61,22 @@ final class NbdConnection extends ByteToMessageDecoder
     volatile boolean dead;
     private Channel channel;
     private int state = H_HELLO;
+
+    // drain (event loop): cookie -> command << 32 | length of each request sent and unanswered
+    private static final long NO_COOKIE = 0;
+    private static final int D_HEADER = 0;
+    private static final int D_SKIP = 1;
+    /** Why a drain ended: every write answered, the server hung up, the card's deadline, a reply it could not place. */
+    static final int DRAINED = 0;
+    static final int DRAIN_HANG_UP = 1;
+    static final int DRAIN_DEADLINE = 2;
+    static final int DRAIN_BAD_REPLY = 3;
+    private Long2LongHashMap drainTable;
+    private int drainWrites;
+    private int drainState;
+    private long drainSkip;
+    private long drainAfterSkip;
+    private boolean drainChunkError;
 
     // handshake
     private int pendingOption;
@@ -124,12 +149,21 @@ final class NbdConnection extends ByteToMessageDecoder
 
     public void channelInactive(final ChannelHandlerContext ctx) throws Exception
     {
+        if (null != drainTable)
+        {
+            endDrain(DRAIN_HANG_UP);
+        }
         fail(describeHangUp());
         super.channelInactive(ctx);
     }
 
     public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
     {
+        if (null != drainTable)
+        {
+            endDrain(DRAIN_HANG_UP);
+            return;
+        }
         fail("connection error: " + cause.getClass().getSimpleName() + ": " + cause.getMessage());
     }
 
@@ -137,6 +171,11 @@ final class NbdConnection extends ByteToMessageDecoder
     void kill()
     {
         dead = true;
+        if (null != drainTable)
+        {
+            endDrain(DRAIN_DEADLINE);
+            return;
+        }
         state = T_DEAD;
         if (null != channel)
         {
@@ -189,6 +228,11 @@ final class NbdConnection extends ByteToMessageDecoder
 
     protected void decode(final ChannelHandlerContext ctx, final ByteBuf in, final List<Object> out)
     {
+        if (null != drainTable)
+        {
+            decodeDrain(in);
+            return;
+        }
         while (!dead && in.isReadable())
         {
             final boolean progress;
@@ -590,7 +634,7 @@ final class NbdConnection extends ByteToMessageDecoder
             return false;
         }
         in.readerIndex(end);
-        replyQueue.replyError[replySlot] = error == 0 ? 5 : error;
+        replyQueue.replyError[replySlot] = error == 0 ? EIO : error;
         chunkDone();
         return true;
     }
@@ -655,6 +699,214 @@ final class NbdConnection extends ByteToMessageDecoder
             default:
                 return CardStatus.IO_ERROR;
         }
+    }
+
+    // ---------------------------------------------------------------- drain (event loop)
+
+    /** Whether this connection is open and past its handshake: one that can still answer what it was sent. */
+    boolean canDrain()
+    {
+        return !dead && state != T_DEAD && state >= T_HEADER && null != channel && channel.isActive();
+    }
+
+    /**
+     * Marks the connection dead for guest memory and starts draining: from here its replies are only
+     * counted. {@link #track} then names each request sent on it and unanswered; {@link #endDrainIfIdle}
+     * closes it at once when none of them writes.
+     */
+    void beginDrain()
+    {
+        dead = true;
+        drainTable = new Long2LongHashMap(NO_COOKIE);
+        drainWrites = 0;
+        drainChunkError = false;
+        // A reply half read goes on being read, but only to find the next one.
+        switch (state)
+        {
+            case T_SIMPLE_DATA:
+                drainState = D_SKIP;
+                drainSkip = dataRemaining;
+                drainAfterSkip = replyQueue.cookie[replySlot];
+                break;
+            case T_CHUNK_OFFSET:
+            case T_CHUNK_HOLE:
+            case T_CHUNK_ERROR:
+            case T_CHUNK_DATA:
+                drainState = D_SKIP;
+                drainSkip = state == T_CHUNK_DATA ? dataRemaining : chunkLength;
+                drainChunkError = state == T_CHUNK_ERROR;
+                drainAfterSkip = (chunkFlags & REPLY_FLAG_DONE) != 0 ? replyQueue.cookie[replySlot] : NO_COOKIE;
+                break;
+            default:
+                drainState = D_HEADER;
+        }
+        state = T_DEAD;
+    }
+
+    /** A request in flight on this connection when the drain began. */
+    void track(final long cookie, final int command, final long length)
+    {
+        drainTable.put(cookie, (long)command << 32 | (length & 0xFFFF_FFFFL));
+        if (isWrite(command))
+        {
+            drainWrites++;
+        }
+    }
+
+    /** Ends the drain when nothing it waits for writes; returns whether the drain is still going. */
+    boolean endDrainIfIdle()
+    {
+        if (null != drainTable && drainWrites == 0)
+        {
+            endDrain(DRAINED);
+        }
+        return null != drainTable;
+    }
+
+    boolean isDraining()
+    {
+        return null != drainTable;
+    }
+
+    /** Writes the server was sent and has not answered yet (0 when not draining). */
+    int drainWrites()
+    {
+        return null == drainTable ? 0 : drainWrites;
+    }
+
+    private static boolean isWrite(final int command)
+    {
+        return command == CMD_WRITE || command == CMD_WRITE_ZEROES || command == CMD_TRIM;
+    }
+
+    private void decodeDrain(final ByteBuf in)
+    {
+        while (null != drainTable && in.isReadable())
+        {
+            if (drainState == D_SKIP)
+            {
+                final int n = (int)Math.min(in.readableBytes(), drainSkip);
+                in.skipBytes(n);
+                drainSkip -= n;
+                if (drainSkip > 0)
+                {
+                    return;
+                }
+                drainState = D_HEADER;
+                if (drainAfterSkip != NO_COOKIE)
+                {
+                    answered(drainAfterSkip, drainChunkError ? EIO : 0);
+                }
+                continue;
+            }
+            if (in.readableBytes() < 4)
+            {
+                return;
+            }
+            final int magic = in.getInt(in.readerIndex());
+            if (magic == SIMPLE_REPLY_MAGIC)
+            {
+                if (in.readableBytes() < SIMPLE_REPLY_LENGTH)
+                {
+                    return;
+                }
+                in.skipBytes(4);
+                final int error = in.readInt();
+                final long cookie = in.readLong();
+                final long entry = drainTable.get(cookie);
+                if (entry == NO_COOKIE)
+                {
+                    endDrain(DRAIN_BAD_REPLY);
+                    return;
+                }
+                if ((int)(entry >>> 32) == CMD_READ && error == 0)
+                {
+                    drainState = D_SKIP;
+                    drainSkip = entry & 0xFFFF_FFFFL;
+                    drainAfterSkip = cookie;
+                    drainChunkError = false;
+                    continue;
+                }
+                answered(cookie, error);
+            }
+            else if (magic == STRUCTURED_REPLY_MAGIC)
+            {
+                if (in.readableBytes() < CHUNK_HEADER_LENGTH)
+                {
+                    return;
+                }
+                in.skipBytes(4);
+                final int flags = in.readUnsignedShort();
+                final int type = in.readUnsignedShort();
+                final long cookie = in.readLong();
+                final long length = in.readUnsignedInt();
+                if (!drainTable.containsKey(cookie))
+                {
+                    endDrain(DRAIN_BAD_REPLY);
+                    return;
+                }
+                drainState = D_SKIP;
+                drainSkip = length;
+                drainAfterSkip = (flags & REPLY_FLAG_DONE) != 0 ? cookie : NO_COOKIE;
+                drainChunkError = (type & REPLY_TYPE_ERROR_BIT) != 0;
+                if (length == 0)
+                {
+                    drainState = D_HEADER;
+                    if (drainAfterSkip != NO_COOKIE)
+                    {
+                        answered(cookie, drainChunkError ? EIO : 0);
+                    }
+                }
+            }
+            else
+            {
+                endDrain(DRAIN_BAD_REPLY);
+                return;
+            }
+        }
+        if (null == drainTable)
+        {
+            in.skipBytes(in.readableBytes());
+        }
+    }
+
+    private void answered(final long cookie, final int error)
+    {
+        final long entry = drainTable.remove(cookie);
+        if (entry == NO_COOKIE)
+        {
+            endDrain(DRAIN_BAD_REPLY);
+            return;
+        }
+        final int command = (int)(entry >>> 32);
+        if (isWrite(command))
+        {
+            drainWrites--;
+            // A request the card held back for this answer completes with it.
+            card.onDrainedWrite(cookie, error == 0 ? CardStatus.OK : CardStatus.IO_ERROR,
+                command == CMD_WRITE ? (int)(entry & 0xFFFF_FFFFL) : 0);
+        }
+        if (drainWrites == 0)
+        {
+            endDrain(DRAINED);
+        }
+    }
+
+    /** Ends the drain for {@code reason}: closes the connection and tells the card what stayed unanswered. */
+    void endDrain(final int reason)
+    {
+        final Long2LongHashMap table = drainTable;
+        if (null == table)
+        {
+            return;
+        }
+        drainTable = null;
+        state = T_DEAD;
+        if (null != channel)
+        {
+            channel.close();
+        }
+        card.onDrainEnded(this, reason, drainWrites, table);
     }
 
     // ---------------------------------------------------------------- guest memory (event loop)

@@ -66,6 +66,7 @@ final class NbdProtocol
     /** Error chunk payloads: 4 error + 2 message length + at most 4096 message + 8 offset. */
     static final int MAX_ERROR_CHUNK = 6 + 4096 + 8;
 
+    static final int EIO = 5;
     static final int EINVAL = 22;
     static final int EOVERFLOW = 75;
     static final int ENOTSUP = 95;

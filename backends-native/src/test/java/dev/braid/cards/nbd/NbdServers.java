@@ -57,7 +57,7 @@ final class NbdServers implements AutoCloseable
     /** qemu-nbd over a raw file: TCP when {@code unix} is false, else a unix socket. Image locking off so two may share a file. */
     Server qemuNbd(final Path image, final String export, final boolean unix, final String... extra) throws Exception
     {
-        return qemuNbd(true, image, export, unix, extra);
+        return qemuNbd(true, 0, image, export, unix, extra);
     }
 
     /**
@@ -66,10 +66,19 @@ final class NbdServers implements AutoCloseable
      */
     Server qemuNbdPath(final Path image, final String export, final boolean unix) throws Exception
     {
-        return qemuNbd(false, image, export, unix);
+        return qemuNbd(false, 0, image, export, unix);
     }
 
-    private Server qemuNbd(final boolean direct, final Path image, final String export, final boolean unix,
+    /**
+     * {@link #qemuNbdPath} behind a qemu throttle group of {@code writesPerSecond} write IOPS: a live server
+     * that holds writes it has read, and finishes them after its client has gone.
+     */
+    Server qemuNbdThrottledPath(final Path image, final String export, final int writesPerSecond) throws Exception
+    {
+        return qemuNbd(false, writesPerSecond, image, export, true);
+    }
+
+    private Server qemuNbd(final boolean direct, final int writesPerSecond, final Path image, final String export, final boolean unix,
         final String... extra) throws Exception
     {
         final String qemuNbd = RealPeers.requireExecutable("qemu-nbd").toString();
@@ -92,8 +101,20 @@ final class NbdServers implements AutoCloseable
             uri = "nbd://127.0.0.1:" + port + "/" + export;
         }
         command.addAll(List.of(extra));
+        final String raw = "discard=unmap,cache.direct=" + (direct ? "on" : "off");
+        final String file = "driver=file,filename=" + image + ",locking=off";
         command.add("--image-opts");
-        command.add("driver=raw,discard=unmap,cache.direct=" + (direct ? "on" : "off") + ",file.driver=file,file.filename=" + image + ",file.locking=off");
+        if (writesPerSecond > 0)
+        {
+            command.add(command.size() - 1, "--object");
+            command.add(command.size() - 1, "throttle-group,id=tg0,x-iops-write=" + writesPerSecond);
+            command.add("driver=throttle,throttle-group=tg0,file.driver=raw,file." + raw.replace(",", ",file.") +
+                ",file.file." + file.replace(",", ",file.file."));
+        }
+        else
+        {
+            command.add("driver=raw," + raw + ",file." + file.replace(",", ",file."));
+        }
         return start(command, pid, uri);
     }
 

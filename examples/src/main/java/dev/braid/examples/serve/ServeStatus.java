@@ -30,6 +30,7 @@ public final class ServeStatus
     private final PrintWriter line;
     private final long startNanos;
     private final FailoverLog.Entry entry = new FailoverLog.Entry();
+    private java.util.function.Consumer<String> events = line -> {};
 
     private AggregatedDevice<?> current;
     private long logSeq;
@@ -57,6 +58,13 @@ public final class ServeStatus
         this.startNanos = nowNanos;
         this.nextLineNanos = nowNanos + LINE_INTERVAL_NANOS;
         this.lastLineNanos = nowNanos;
+    }
+
+    /** Where each card's health change goes, one line each (the serve log); none by default. */
+    public ServeStatus events(final java.util.function.Consumer<String> events)
+    {
+        this.events = events;
+        return this;
     }
 
     /**
@@ -188,10 +196,18 @@ public final class ServeStatus
         }
         for (; logSeq < appended; logSeq++)
         {
-            if (log.read(logSeq, entry) && entry.to() == HealthState.DOWN && entry.from() != HealthState.DOWN)
+            if (!log.read(logSeq, entry))
+            {
+                continue;
+            }
+            if (entry.to() == HealthState.DOWN && entry.from() != HealthState.DOWN)
             {
                 failovers++;
             }
+            final int card = entry.card();
+            events.accept(String.format(Locale.ROOT, "braid serve: card %s %s -> %s (%s), map epoch %d",
+                card < cardNames.size() ? cardNames.get(card) : "#" + card, entry.from(), entry.to(),
+                entry.reason().name().toLowerCase(Locale.ROOT).replace('_', ' '), entry.epoch()));
         }
     }
 

@@ -35,6 +35,23 @@ public interface Card
      */
     void fence();
 
+    /**
+     * Starts a fence for a caller that must not block on it (the aggregator's control agent): the
+     * card stops taking submissions at once, and {@link #isFenceComplete()} says when what
+     * {@link #fence()} promises on return holds. A card whose fence also waits for work outside
+     * guest memory (an NBD server answering the writes it was sent) finishes it in the background.
+     */
+    default void beginFence()
+    {
+        fence();
+    }
+
+    /** Whether the fence begun last is complete: no earlier request can touch guest memory or land at the storage. */
+    default boolean isFenceComplete()
+    {
+        return true;
+    }
+
     /** Re-opens a fenced card for new submissions (a card that rejoins after a failure). */
     void unfence();
 

@@ -38,6 +38,16 @@ public abstract class ForwardingCard<C extends Card> implements Card
         card.fence();
     }
 
+    public void beginFence()
+    {
+        card.beginFence();
+    }
+
+    public boolean isFenceComplete()
+    {
+        return card.isFenceComplete();
+    }
+
     public void unfence()
     {
         card.unfence();

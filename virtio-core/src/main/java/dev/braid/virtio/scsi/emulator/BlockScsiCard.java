@@ -155,6 +155,23 @@ public final class BlockScsiCard implements ScsiCard
 
     public void fence()
     {
+        stopSubmissions();
+        block.fence();
+    }
+
+    public void beginFence()
+    {
+        stopSubmissions();
+        block.beginFence();
+    }
+
+    public boolean isFenceComplete()
+    {
+        return block.isFenceComplete();
+    }
+
+    private void stopSubmissions()
+    {
         fenced = true;
         for (int q = 0; q < queues.length; q++)
         {
@@ -163,7 +180,6 @@ public final class BlockScsiCard implements ScsiCard
                 Thread.onSpinWait();
             }
         }
-        block.fence();
     }
 
     public void unfence()
