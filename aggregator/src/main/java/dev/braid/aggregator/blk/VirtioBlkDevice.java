@@ -37,6 +37,7 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
 {
     /** seg_max offered by default. */
     public static final int SEG_MAX = 128;
+    private static final long PAGE = 4096;
     /** num_queues is a 16-bit config field. */
     public static final int MAX_QUEUES = 0xFFFF;
 
@@ -53,7 +54,7 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
     /** The device-type features offered (the ring features are added by the core). */
     public static long offeredFeatures()
     {
-        return bit(VirtioBlk.VIRTIO_BLK_F_SEG_MAX) | bit(VirtioBlk.VIRTIO_BLK_F_BLK_SIZE) |
+        return bit(VirtioBlk.VIRTIO_BLK_F_SIZE_MAX) | bit(VirtioBlk.VIRTIO_BLK_F_SEG_MAX) | bit(VirtioBlk.VIRTIO_BLK_F_BLK_SIZE) |
             bit(VirtioBlk.VIRTIO_BLK_F_FLUSH) | bit(VirtioBlk.VIRTIO_BLK_F_MQ) |
             bit(VirtioBlk.VIRTIO_BLK_F_DISCARD) | bit(VirtioBlk.VIRTIO_BLK_F_WRITE_ZEROES);
     }
@@ -135,6 +136,9 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
         private int queueCount = 1;
         private String serial = "braid-blk";
         private long capacity;
+        private long maxTransfer;
+        private long sizeMax;
+        private int segMax;
 
         /** num_queues (1..65535). */
         public Context queueCount(final int queueCount)
@@ -190,11 +194,35 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
             capacity = smallest;
             // The front queues' chains hold seg_max segments (or the queue size, if larger), as before.
             tunables().maxSegments(maxSegments());
+            maxTransfer = Long.MAX_VALUE;
+            for (final BlockCard card : cards())
+            {
+                maxTransfer = Math.min(maxTransfer, card.maxTransferBytes());
+            }
+            require(maxTransfer >= PAGE, "a card takes requests of at most " + maxTransfer + " bytes, less than " + PAGE);
+            // A guest request holds at most seg_max segments of at most size_max bytes each (Linux:
+            // max_segments, max_segment_size): keep their product within every card's largest request.
+            segMax = maxSegments();
+            if (maxTransfer == Long.MAX_VALUE)
+            {
+                sizeMax = 0xFFFF_FFFFL;
+            }
+            else
+            {
+                sizeMax = Math.min(0xFFFF_F000L, Math.max(PAGE, maxTransfer / segMax / PAGE * PAGE));
+                segMax = (int)Math.max(1, Math.min(segMax, maxTransfer / sizeMax));
+            }
+        }
+
+        /** The largest request the cards take, in bytes (Long.MAX_VALUE: no limit); known once concluded. */
+        public long maxTransferBytes()
+        {
+            return maxTransfer;
         }
 
         BlkConfig newConfig()
         {
-            return new BlkConfig().capacity(capacity).segMax(maxSegments()).blkSize(512).numQueues(queueCount)
+            return new BlkConfig().capacity(capacity).sizeMax(sizeMax).segMax(segMax).blkSize(512).numQueues(queueCount)
                 .maxDiscardSectors(capacity).maxDiscardSeg(1).discardSectorAlignment(1)
                 .maxWriteZeroesSectors(capacity).maxWriteZeroesSeg(1).writeZeroesMayUnmap(1);
         }

@@ -188,6 +188,12 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
         return linkUp;
     }
 
+    /** The server's maximum payload (NBD_INFO_BLOCK_SIZE, 32 MiB when it gave none). */
+    public long maxTransferBytes()
+    {
+        return export.maximumPayload();
+    }
+
     public void setEventListener(final CardEventListener listener)
     {
         this.listener = listener;

@@ -28,6 +28,27 @@ class NbdkitFaultTest
     Path dir;
 
     @Test
+    void theServersMaximumPayloadIsTheCardsLimit() throws Exception
+    {
+        try (NbdServers servers = new NbdServers(dir))
+        {
+            final NbdServers.Server server = servers.nbdkit(List.of("blocksize-policy"), "memory", "size=16M",
+                "blocksize-maximum=65536");
+            final NbdTestRig rig = new NbdTestRig(1 << 20);
+            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri).name("max")))
+            {
+                assertEquals(65536, card.maxTransferBytes());
+                rig.fill(0, NbdTestRig.pattern(5, 131072));
+                rig.expectOk(rig.run(card, 0, rig.dataIo(dev.braid.virtio.card.BlockIo.WRITE, 0, 0, 65536, 4)), 65536);
+                final int[] tooLarge = rig.run(card, 0, rig.dataIo(dev.braid.virtio.card.BlockIo.WRITE, 0, 0, 131072, 4));
+                assertEquals(CardStatus.describe(CardStatus.INVALID), CardStatus.describe(tooLarge[0]),
+                    "above the maximum payload: refused before it reaches the server");
+                assertNull(card.lastFailure(), "the card did not fail: " + card.lastFailure());
+            }
+        }
+    }
+
+    @Test
     void anEioBurstFailsRequestsWithIoErrorAndCorruptsNothing() throws Exception
     {
         final Path inject = dir.resolve("inject");

@@ -17,4 +17,14 @@ public interface BlockCard extends Card
      * @return false when the queue is full or the card is fenced; nothing was started.
      */
     boolean submit(int queue, BlockIo io, long token, CompletionSink sink);
+
+    /**
+     * The largest read or write, in bytes, the card takes as one request (an NBD server's maximum
+     * payload); a larger one completes {@link CardStatus#INVALID}. A device over the card advertises
+     * limits that keep the guest's requests within it.
+     */
+    default long maxTransferBytes()
+    {
+        return Long.MAX_VALUE;
+    }
 }

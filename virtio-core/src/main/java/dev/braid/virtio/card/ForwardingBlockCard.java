@@ -20,4 +20,9 @@ public class ForwardingBlockCard extends ForwardingCard<BlockCard> implements Bl
     {
         return card.submit(queue, io, token, sink);
     }
+
+    public long maxTransferBytes()
+    {
+        return card.maxTransferBytes();
+    }
 }
