@@ -227,7 +227,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         final int card = QueueMap.cardOf(r);
         leaveCard(card);
         selector.onComplete(r, now - table.submitNanos(head));
-        if (handler.isPathFailure(status))
+        if (handler.isPathFailure(head, status))
         {
             stats.onCardError(card);
             // A cancel from a card being fenced is the failover itself, not an error of the card.

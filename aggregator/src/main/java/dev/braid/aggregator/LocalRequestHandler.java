@@ -13,7 +13,7 @@ public abstract class LocalRequestHandler<C extends Card> implements RequestHand
         return 0;
     }
 
-    public boolean isPathFailure(final int status)
+    public boolean isPathFailure(final int slot, final int status)
     {
         return false;
     }

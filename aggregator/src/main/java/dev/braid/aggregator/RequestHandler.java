@@ -30,8 +30,12 @@ public interface RequestHandler<C extends Card>
     /** A hash to keep one flow (or sector neighbourhood) on one route. */
     int flowHash(int slot);
 
-    /** Whether a request that ended with {@code status} may be replayed on another card. */
-    boolean isPathFailure(int status);
+    /**
+     * Whether the request in {@code slot}, which a card ended with {@code status}, may be replayed on
+     * another card. Front queue thread. The slot matters where the request's own state can overrule
+     * the status (scsi: a task the guest's TMF ended is answered, not replayed).
+     */
+    boolean isPathFailure(int slot, int status);
 
     /** Writes the device status for a finished request and returns the used length. */
     int complete(int slot, int status, int length);

@@ -125,7 +125,7 @@ class FenceRaceTest
             return 64;
         }
 
-        public boolean isPathFailure(final int status)
+        public boolean isPathFailure(final int slot, final int status)
         {
             return CardStatus.isPathFailure(status);
         }

@@ -8,8 +8,10 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * The in-flight requests of one simulated card queue, with a state per slot that other threads can
  * race on safely: the owning queue thread moves a slot FREE → PENDING → EXECUTING → DONE → FREE,
  * while {@code fence()} or a task-management call from another thread may only CAS PENDING to
- * ABORTED, CANCELLED or ZOMBIE. Whoever wins the CAS out of PENDING decides whether the request may
- * still touch guest memory, so a request can never DMA after it was fenced or aborted.
+ * ABORTED (ABORT TASK), RESET (a LUN or I_T nexus reset), CANCELLED (the fence) or ZOMBIE. Whoever
+ * wins the CAS out of PENDING decides whether the request may still touch guest memory, so a request
+ * can never DMA after it was fenced or aborted. The end state keeps the reason, so the owner answers
+ * each one as it must without a field beside the state word.
  *
  * <p>Each state word also carries a generation that the owner bumps on reuse, so a racing thread
  * that validated a slot's fields against one word cannot abort the slot's next occupant (no ABA).
@@ -20,9 +22,13 @@ public final class InFlightSlots
     public static final int PENDING = 1;
     public static final int EXECUTING = 2;
     public static final int DONE = 3;
+    /** Ended by ABORT TASK before it ran. */
     public static final int ABORTED = 4;
+    /** Cancelled by the card's fence before it ran. */
     public static final int CANCELLED = 5;
     public static final int ZOMBIE = 6;
+    /** Ended by a LUN or I_T nexus reset before it ran. */
+    public static final int RESET = 7;
 
     private static final int STATE_BITS = 4;
     private static final int STATE_MASK = (1 << STATE_BITS) - 1;

@@ -119,7 +119,7 @@ public final class BlkRequestHandler implements PushHandler<BlockCard>
         return card.submit(cardQueue, ios[slot], token, sink);
     }
 
-    public boolean isPathFailure(final int status)
+    public boolean isPathFailure(final int slot, final int status)
     {
         return CardStatus.isPathFailure(status);
     }

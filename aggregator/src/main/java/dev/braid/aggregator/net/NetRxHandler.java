@@ -86,7 +86,7 @@ public final class NetRxHandler implements PullHandler<NetCard>
         return NetDescriptor.HDR_LENGTH + length;
     }
 
-    public boolean isPathFailure(final int status)
+    public boolean isPathFailure(final int slot, final int status)
     {
         return CardStatus.isPathFailure(status);
     }

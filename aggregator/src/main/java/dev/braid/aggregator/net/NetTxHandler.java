@@ -130,7 +130,7 @@ public final class NetTxHandler implements PushHandler<NetCard>
         return card.transmit(cardQueue, frames[slot], token, sink);
     }
 
-    public boolean isPathFailure(final int status)
+    public boolean isPathFailure(final int slot, final int status)
     {
         return CardStatus.isPathFailure(status);
     }

@@ -28,14 +28,16 @@ import org.agrona.concurrent.UnsafeBuffer;
  * {@link ScsiTaskTable}; LOGICAL UNIT RESET and I_T NEXUS RESET go to every usable card (not fenced,
  * not removed). Each reaches its card through the card's control ring, the relay's own channel ({@link ScsiTmfRelay}),
  * on card queue 0; a card applies a TMF to all of its queues, as an HBA does for its I_T nexus. Every
- * task a TMF affects is marked ABORTED in the table first, so a task that is waiting for a route,
- * or being replayed after its card was fenced, completes with response ABORTED instead of being
- * started again. A TMF completes only when every card it was sent to answered (or was fenced since:
- * a fence already cancelled that card's tasks) and every affected task's completion was published
+ * task a TMF affects is marked ended in the table first, with the reason, so a task that is waiting
+ * for a route, or whose card failed or was fenced under it, completes instead of being started
+ * again: with response ABORTED after ABORT TASK, RESET after a LUN or I_T nexus reset (as
+ * virtio-scsi asks; see {@link ScsiTaskTable}). A TMF completes only when every card it was sent to
+ * answered (or was fenced since: a fence already cancelled that card's tasks) and every affected
+ * task's completion was published
  * to the guest, so the guest never sees the TMF before the completions it caused. The answer is
  * FUNCTION_COMPLETE when all cards answered so, else the worst card answer (INCORRECT_LUN,
  * FUNCTION_REJECTED, FAILURE). An ABORT TASK for a task no card holds (not found, waiting, or being
- * replayed) completes without a card. A reset no card could take (all fenced) still aborts the
+ * replayed) completes without a card. A reset no card could take (all fenced) still ends the
  * device's tasks but answers FAILURE: the logical unit itself was not reset. A TMF still open after
  * the TMF timeout answers FAILURE. QUERY TASK and QUERY TASK SET are answered from the table; ABORT
  * TASK SET, CLEAR TASK SET and CLEAR ACA are rejected (the card SPI does not carry them).
@@ -329,7 +331,14 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
             {
                 continue;
             }
-            tasks.markAborted(i, confirmed);
+            if (tmf == ScsiCard.TMF_ABORT_TASK)
+            {
+                tasks.markAborted(i, confirmed);
+            }
+            else
+            {
+                tasks.markReset(i, confirmed);
+            }
             waitIndex[t][waitCount[t]] = i;
             waitGeneration[t][waitCount[t]] = ScsiTaskTable.generation(confirmed);
             waitCount[t]++;
@@ -440,7 +449,7 @@ public final class ScsiControlQueue implements Agent, CompletionHandler
                 final CardPort<ScsiCard> port = device.port(card);
                 if (port == null || port.isRemoved() || port.fenceGeneration() != relayFenceGeneration[r])
                 {
-                    // Fenced since: the fence cancelled its tasks, which are being replayed (and are marked).
+                    // Fenced since: the fence cancelled its tasks, which complete as the marks say.
                     relayState[r] = RELAY_NONE;
                     work++;
                 }

@@ -21,8 +21,13 @@ import java.util.Arrays;
  *
  * <p>A transport failure ({@link ScsiResult#isTransportFailure}) replays the command on another
  * card; what the LUN answered, CHECK CONDITION included, goes to the guest. Malformed requests are
- * answered here (FAILURE, BAD_TARGET), as is a command the control queue aborted before any card
- * started it (ABORTED).
+ * answered here (FAILURE, BAD_TARGET). So is a command a TMF on the control queue ended
+ * ({@link ScsiTaskTable#isEnded}) that no card ran to its end: one no card started yet, and one its
+ * card gave back as a transport failure (its fence's cancel, a link down), which is not replayed. It
+ * answers ABORTED after ABORT TASK and RESET after a LUN or I_T nexus reset
+ * ({@link ScsiTaskTable#endedResponse}), and so does one its card itself ended for the TMF with
+ * either response: virtio-scsi wants RESET for "a bus or device reset (including a task management
+ * function)", and Linux fails an ABORTED command (DID_ABORT) where it retries a RESET one (DID_RESET).
  *
  * <p>Every task is registered in the device's {@link ScsiTaskTable} from pop to publication, so that
  * ABORT TASK and resets on the control queue can find it.
@@ -144,21 +149,29 @@ public final class ScsiRequestHandler implements PushHandler<ScsiCard>
 
     public boolean submit(final ScsiCard card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
     {
-        if (!tasks.handTo(tableBase + slot, card))
+        final int index = tableBase + slot;
+        if (!tasks.handTo(index, card))
         {
-            // Aborted by the control queue while it waited or was being replayed: never started again.
-            return sink.complete(token, ScsiResult.ABORTED, 0);
+            // Ended by the control queue while it waited or was being replayed: never started again.
+            return sink.complete(token, ScsiResult.ended(tasks.endedResponse(index)), 0);
         }
         return card.submit(cardQueue, ios[slot], token, sink);
     }
 
-    public boolean isPathFailure(final int status)
+    public boolean isPathFailure(final int slot, final int status)
     {
-        return ScsiResult.isTransportFailure(status);
+        // A task the guest's TMF ended is done wherever it was: replaying it would only be refused.
+        return ScsiResult.isTransportFailure(status) && !tasks.isEnded(tableBase + slot);
     }
 
     public int complete(final int slot, final int status, final int length)
     {
+        final int index = tableBase + slot;
+        if (tasks.isEnded(index) && ScsiResult.isCutShort(status))
+        {
+            // Nothing ran to its end: answer why the TMF ended it, whatever the path said.
+            return finish(slot, respond(slot, 0, tasks.endedResponse(index), 0, 0));
+        }
         if (ScsiResult.isRawCardStatus(status))
         {
             // Only reached when replay gave up (max attempts): the path, not the LUN, failed.
@@ -173,8 +186,9 @@ public final class ScsiRequestHandler implements PushHandler<ScsiCard>
 
     public int fail(final int slot)
     {
-        final int response = tasks.isAborted(tableBase + slot)
-            ? VirtioScsi.VIRTIO_SCSI_S_ABORTED : VirtioScsi.VIRTIO_SCSI_S_TRANSPORT_FAILURE;
+        final int index = tableBase + slot;
+        final int response = tasks.isEnded(index)
+            ? tasks.endedResponse(index) : VirtioScsi.VIRTIO_SCSI_S_TRANSPORT_FAILURE;
         return finish(slot, respond(slot, 0, response, 0, 0));
     }
 

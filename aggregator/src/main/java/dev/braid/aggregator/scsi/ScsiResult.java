@@ -17,15 +17,19 @@ import dev.braid.virtio.scsi.VirtioScsi;
  *
  * <p>A transport failure, which is replayed on another card, is one of: those two raw codes; the
  * response TRANSPORT_FAILURE (the path failed); the response RESET (the card reset or fenced the
- * nexus under the command, not the guest). Everything else is the LUN's answer and goes to the
- * guest as it is: GOOD, CHECK CONDITION with its sense, BUSY, TARGET_FAILURE (the target is shared
- * by every path: another path would fail the same way, as dm-multipath also decides),
- * NEXUS_FAILURE, ABORTED (a task management function the guest asked for).
+ * nexus under the command). Everything else is the LUN's answer and goes to the guest as it is:
+ * GOOD, CHECK CONDITION with its sense, BUSY, TARGET_FAILURE (the target is shared by every path:
+ * another path would fail the same way, as dm-multipath also decides), NEXUS_FAILURE, ABORTED
+ * (ABORT TASK, which the guest asked for). The status alone cannot tell a card's own reset from one
+ * the guest asked for: the task table can, and {@link ScsiRequestHandler} answers a RESET for a task
+ * the guest's LUN or nexus reset ended instead of replaying it.
  */
 public final class ScsiResult
 {
-    /** What a command that was aborted before any card started it completes with. */
+    /** What a command ABORT TASK ended before any card started it completes with. */
     public static final int ABORTED = ScsiIo.packResult(0, VirtioScsi.VIRTIO_SCSI_S_ABORTED, 0);
+    /** What a command a LUN or I_T nexus reset ended before any card started it completes with. */
+    public static final int RESET = ScsiIo.packResult(0, VirtioScsi.VIRTIO_SCSI_S_RESET, 0);
 
     private ScsiResult()
     {
@@ -35,6 +39,21 @@ public final class ScsiResult
     public static boolean isRawCardStatus(final int status)
     {
         return status == CardStatus.CANCELLED || status == CardStatus.IO_ERROR;
+    }
+
+    /** The result for a command a TMF ended, from the virtio response the task table gives. */
+    public static int ended(final int virtioResponse)
+    {
+        return virtioResponse == VirtioScsi.VIRTIO_SCSI_S_RESET ? RESET : ABORTED;
+    }
+
+    /**
+     * Whether the command was cut short before the LUN answered it: a transport failure (RESET
+     * included), or ABORTED by the card.
+     */
+    public static boolean isCutShort(final int status)
+    {
+        return isTransportFailure(status) || ScsiIo.response(status) == VirtioScsi.VIRTIO_SCSI_S_ABORTED;
     }
 
     /** Whether the command failed on its path only, so that another card may run it. */

@@ -1,6 +1,7 @@
 package dev.braid.aggregator.scsi;
 
 import dev.braid.virtio.card.Card;
+import dev.braid.virtio.scsi.VirtioScsi;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -11,7 +12,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * holding the task's tag, LUN field and the card it was last handed to. It lets task management
  * on the control queue's thread find a task that a request queue's thread owns.
  *
- * <p>Each entry has a state word: a generation, an ABORTED flag and a phase, FREE, ACTIVE (popped,
+ * <p>Each entry has a state word: a generation, an ENDED flag with its reason (ABORT TASK, or a LUN
+ * or I_T nexus reset: {@link #endedResponse}) and a phase, FREE, ACTIVE (popped,
  * not yet completed) or COMPLETING (completed, its used element not yet published to the guest).
  * The owning front queue thread opens an entry (tag and LUN first, then the state with a release
  * store, so a reader that acquires ACTIVE sees the fields), moves it to COMPLETING when it writes the
@@ -19,11 +21,18 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * that waits until the generation of every task it affects has moved therefore never completes
  * before those tasks' completions are visible to the guest, as virtio-scsi requires.
  *
- * <p>The control thread sets the ABORTED flag with a CAS on an ACTIVE state word; the owner's
+ * <p>The control thread sets the ENDED flag with a CAS on an ACTIVE state word; the owner's
  * ACTIVE to COMPLETING transition is a CAS loop for that reason. The card worker that hands the task
  * to a card stores the holder (volatile) and then reads the flag (volatile); the control thread sets
  * the flag and then reads the holder. One of the two always sees the other's write: either the
- * worker does not start an aborted task, or the control thread knows which card to ask.
+ * worker does not start an ended task, or the control thread knows which card to ask.
+ *
+ * <p>The reason picks the response the device answers for a task a TMF ended (virtio-scsi, "Device
+ * Operation: Request Queues"): ABORTED "if the request was cancelled due to an ABORT TASK or ABORT
+ * TASK SET task management function", RESET "if the request was cancelled due to a bus or device reset
+ * (including a task management function)". The difference reaches the guest's application: Linux's
+ * virtio_scsi maps ABORTED to DID_ABORT, an I/O error, and RESET to DID_RESET, which the SCSI
+ * midlayer retries. A task both kinds ended answers RESET.
  */
 public final class ScsiTaskTable
 {
@@ -32,8 +41,11 @@ public final class ScsiTaskTable
     public static final int COMPLETING = 2;
 
     private static final int PHASE_MASK = 3;
-    private static final int ABORTED_FLAG = 4;
-    private static final int GENERATION_SHIFT = 3;
+    private static final int ENDED_FLAG = 4;
+    /** With ENDED: a reset ended it (answer RESET); without, ABORT TASK did (answer ABORTED). */
+    private static final int BY_RESET_FLAG = 8;
+    private static final int END_MASK = ENDED_FLAG | BY_RESET_FLAG;
+    private static final int GENERATION_SHIFT = 4;
 
     private final int queueSize;
     private final AtomicIntegerArray states;
@@ -71,7 +83,7 @@ public final class ScsiTaskTable
         lunFields.lazySet(index, lunField);
         holders.lazySet(index, null);
         // Release: the fields above are visible to whoever acquires ACTIVE.
-        states.lazySet(index, (state & ~(PHASE_MASK | ABORTED_FLAG)) | ACTIVE);
+        states.lazySet(index, (state & ~(PHASE_MASK | END_MASK)) | ACTIVE);
     }
 
     /** The task's response is written; its used element will be published at the end of the cycle. */
@@ -100,18 +112,29 @@ public final class ScsiTaskTable
 
     // ---------------------------------------------------------------- card worker thread
 
-    /** Records the card about to start the task; returns false if the task was aborted meanwhile. */
+    /** Records the card about to start the task; returns false if a TMF ended the task meanwhile. */
     public boolean handTo(final int index, final Card card)
     {
         holders.set(index, card);
-        return (states.get(index) & ABORTED_FLAG) == 0;
+        return (states.get(index) & ENDED_FLAG) == 0;
     }
 
     // ---------------------------------------------------------------- any thread
 
-    public boolean isAborted(final int index)
+    /** Whether a TMF ended the task (ABORT TASK or a reset); {@link #endedResponse} says which. */
+    public boolean isEnded(final int index)
     {
-        return (states.get(index) & ABORTED_FLAG) != 0;
+        return (states.get(index) & ENDED_FLAG) != 0;
+    }
+
+    /**
+     * The virtio-scsi response for a task a TMF ended: {@link VirtioScsi#VIRTIO_SCSI_S_RESET} when a
+     * reset did, else {@link VirtioScsi#VIRTIO_SCSI_S_ABORTED}. Only meaningful when {@link #isEnded}.
+     */
+    public int endedResponse(final int index)
+    {
+        return (states.get(index) & BY_RESET_FLAG) != 0
+            ? VirtioScsi.VIRTIO_SCSI_S_RESET : VirtioScsi.VIRTIO_SCSI_S_ABORTED;
     }
 
     public int state(final int index)
@@ -134,11 +157,22 @@ public final class ScsiTaskTable
         return holders.get(index);
     }
 
-    /** Sets ABORTED on an ACTIVE entry still in {@code expectedState}; false if it moved on. Control thread. */
+    /** ABORT TASK ended an ACTIVE entry still in {@code expectedState}; false if it moved on. Control thread. */
     public boolean markAborted(final int index, final int expectedState)
     {
+        return markEnded(index, expectedState, ENDED_FLAG);
+    }
+
+    /** A LUN or I_T nexus reset ended an ACTIVE entry in {@code expectedState}; false if it moved on. Control thread. */
+    public boolean markReset(final int index, final int expectedState)
+    {
+        return markEnded(index, expectedState, ENDED_FLAG | BY_RESET_FLAG);
+    }
+
+    private boolean markEnded(final int index, final int expectedState, final int flags)
+    {
         return phase(expectedState) == ACTIVE &&
-            ((expectedState & ABORTED_FLAG) != 0 || states.compareAndSet(index, expectedState, expectedState | ABORTED_FLAG));
+            ((expectedState & flags) == flags || states.compareAndSet(index, expectedState, expectedState | flags));
     }
 
     public static int phase(final int state)
@@ -154,6 +188,6 @@ public final class ScsiTaskTable
     /** Whether two state words belong to one life of the entry (same generation and phase). */
     public static boolean sameLife(final int a, final int b)
     {
-        return (a & ~ABORTED_FLAG) == (b & ~ABORTED_FLAG);
+        return (a & ~END_MASK) == (b & ~END_MASK);
     }
 }

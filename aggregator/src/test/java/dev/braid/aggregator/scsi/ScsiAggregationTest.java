@@ -138,6 +138,7 @@ class ScsiAggregationTest
         assertEquals(ScsiCard.TMF_ABORT_TASK + ":" + tag, rig.hbas[holder].tmfLog.get(0));
         assertFalse(rig.guest.isOutstanding(tag));
         assertEquals(abortedBefore + 1, rig.guest.aborted(), "the task completed ABORTED");
+        assertEquals(0, rig.guest.resets(), "ABORT TASK answers ABORTED, not RESET");
         assertTrue(rig.run(60_000_000_000L), "workload finished");
         rig.assertInvariants(true);
     }
@@ -154,10 +155,36 @@ class ScsiAggregationTest
         rig.assertInvariants(false);
     }
 
+    /**
+     * The commands a LUN reset ends answer RESET, never ABORTED: virtio-scsi gives ABORTED to ABORT
+     * TASK (SET) and RESET to "a bus or device reset (including a task management function)", and
+     * Linux's virtio_scsi turns ABORTED into DID_ABORT (an I/O error) but RESET into DID_RESET (retried).
+     * Here both the HBAs that end their own tasks and the device (tasks on the failing card, cut short
+     * by its fence) answer.
+     */
     @Test
     void lunResetDuringFailoverCompletesAndEveryRequestCompletesOnce()
     {
         final ScsiRig rig = new ScsiRig(SEED + 6, 3, false, 600_000, REQUESTS / 2);
+        lunResetDuringFailover(rig);
+        assertTrue(rig.hbas[2].tmfLog.contains(ScsiCard.TMF_LOGICAL_UNIT_RESET + ":0"));
+    }
+
+    /**
+     * The same over SCSI cards made of block cards, which cannot recall a command: the tasks a LUN
+     * reset ends are the device's own (held by the failing path until its fence cancels them), and
+     * they too answer RESET, not ABORTED, nor are they started again on another path.
+     */
+    @Test
+    void lunResetDuringFailoverOverBlockCardsEndsTheDevicesTasksWithReset()
+    {
+        final ScsiRig rig = new ScsiRig(SEED + 10, 3, false, 600_000, REQUESTS / 2, ScsiRig.Paths.BLOCK_CARD);
+        lunResetDuringFailover(rig);
+    }
+
+    /** Card 0 fail-stops with tasks on it, the guest resets the LUN; the tasks the reset ended answer RESET. */
+    private static void lunResetDuringFailover(final ScsiRig rig)
+    {
         assertTrue(rig.runUntil(() -> rig.guest.completed() > 100 && rig.hbas[0].pendingCount() > 0, 10_000_000_000L));
         rig.hbas[0].failStop();
         rig.sendTmf(VirtioScsi.VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET, 0);
@@ -165,10 +192,13 @@ class ScsiAggregationTest
         assertEquals(VirtioScsi.VIRTIO_SCSI_S_OK, rig.tmfResponse(), "FUNCTION COMPLETE from every usable card");
         assertTrue(rig.affectedCount() > 0);
         assertTrue(rig.hbas[1].tmfLog.contains(ScsiCard.TMF_LOGICAL_UNIT_RESET + ":0"));
-        assertTrue(rig.hbas[2].tmfLog.contains(ScsiCard.TMF_LOGICAL_UNIT_RESET + ":0"));
-        assertTrue(rig.guest.aborted() > 0, "the reset aborted tasks");
+        assertTrue(rig.guest.resets() > 0, "the reset ended tasks with RESET (RESET " + rig.guest.resets() +
+            ", ABORTED " + rig.guest.aborted() + ")");
+        assertEquals(0, rig.guest.aborted(), "no task the reset ended answered ABORTED");
+        final long survivorCommands = rig.hbas[1].commands() + rig.hbas[2].commands();
         assertTrue(rig.run(60_000_000_000L), "workload finished");
         rig.assertInvariants(true);
+        assertTrue(rig.hbas[1].commands() + rig.hbas[2].commands() > survivorCommands, "the survivors kept serving");
     }
 
     @Test

@@ -2,11 +2,13 @@ package dev.braid.aggregator.scsi;
 
 import dev.braid.aggregator.RequestHandler;
 import dev.braid.sim.SharedBlockStore;
+import dev.braid.sim.SimDisk;
 import dev.braid.sim.VirtualClock;
 import dev.braid.sim.scsi.SimLun;
 import dev.braid.sim.scsi.SimTarget;
 import dev.braid.sim.scsi.SimHba;
 import dev.braid.virtio.card.CardStatus;
+import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.card.ScsiIo;
 import dev.braid.testkit.driver.BufferChain;
 import dev.braid.testkit.driver.RingLayout;
@@ -19,6 +21,8 @@ import dev.braid.virtio.scsi.ScsiDescriptor;
 import dev.braid.virtio.scsi.ScsiLun;
 import dev.braid.virtio.scsi.ScsiRequestParser;
 import dev.braid.virtio.scsi.VirtioScsi;
+import dev.braid.virtio.scsi.emulator.BlockScsiCard;
+import dev.braid.virtio.scsi.emulator.ScsiDiskEmulator;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.atomic.AtomicLong;
@@ -72,7 +76,7 @@ class ScsiRequestHandlerTest
         assertEquals(ScsiTaskTable.ACTIVE, ScsiTaskTable.phase(tasks.state(slot)));
         assertTrue(handler.submit(hba, 0, slot, 77, this::capture));
         hba.poll(0);
-        assertFalse(handler.isPathFailure(lastStatus));
+        assertFalse(handler.isPathFailure(slot, lastStatus));
         assertEquals(RESP, handler.complete(slot, lastStatus, lastLength), "no data-in moved");
         assertEquals(2, memory.getByte(respGpa + ScsiDescriptor.RESP_STATUS_OFFSET));
         assertEquals(VirtioScsi.VIRTIO_SCSI_S_OK, memory.getByte(respGpa + ScsiDescriptor.RESP_RESPONSE_OFFSET));
@@ -109,27 +113,144 @@ class ScsiRequestHandlerTest
         assertEquals(ScsiTaskTable.FREE, ScsiTaskTable.phase(tasks.state(slot)), "never entered the table");
     }
 
+    /** Ended by the control queue before any card started it: ABORTED after ABORT TASK, RESET after a reset. */
     @Test
-    void aTaskAbortedWhileWaitingIsNeverStarted()
+    void aTaskEndedWhileWaitingIsNeverStartedAndAnswersWhyItEnded()
     {
-        final int slot = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
-        assertEquals(RequestHandler.SUBMIT, handler.prepare(slot, chain));
-        assertTrue(tasks.markAborted(slot, tasks.state(slot)));
-        assertTrue(handler.submit(hba, 0, slot, 79, this::capture));
-        assertEquals(ScsiResult.ABORTED, lastStatus, "answered without the card");
-        assertEquals(0, hba.commandsSubmitted());
-        assertEquals(RESP, handler.complete(slot, lastStatus, 0));
-        assertEquals(VirtioScsi.VIRTIO_SCSI_S_ABORTED, memory.getByte(respGpa + ScsiDescriptor.RESP_RESPONSE_OFFSET));
-        assertEquals(512, memory.getInt(respGpa + ScsiDescriptor.RESP_RESID_OFFSET));
+        for (final boolean reset : new boolean[]{ false, true })
+        {
+            final int slot = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
+            assertEquals(RequestHandler.SUBMIT, handler.prepare(slot, chain));
+            assertTrue(reset ? tasks.markReset(slot, tasks.state(slot)) : tasks.markAborted(slot, tasks.state(slot)));
+            assertTrue(handler.submit(hba, 0, slot, 79, this::capture));
+            assertEquals(reset ? ScsiResult.RESET : ScsiResult.ABORTED, lastStatus, "answered without the card");
+            assertEquals(0, hba.commandsSubmitted());
+            assertFalse(handler.isPathFailure(slot, lastStatus), "not replayed");
+            assertEquals(RESP, handler.complete(slot, lastStatus, 0));
+            assertEquals(reset ? VirtioScsi.VIRTIO_SCSI_S_RESET : VirtioScsi.VIRTIO_SCSI_S_ABORTED, response());
+            assertEquals(512, memory.getInt(respGpa + ScsiDescriptor.RESP_RESID_OFFSET));
+            retire(slot);
+        }
     }
 
     @Test
-    void failWithNoPathIsATransportFailureUnlessAborted()
+    void aResetAfterAnAbortAnswersReset()
+    {
+        final int slot = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
+        assertEquals(RequestHandler.SUBMIT, handler.prepare(slot, chain));
+        final int opened = tasks.state(slot);
+        assertTrue(tasks.markAborted(slot, tasks.state(slot)));
+        assertEquals(VirtioScsi.VIRTIO_SCSI_S_ABORTED, tasks.endedResponse(slot));
+        assertTrue(tasks.markReset(slot, tasks.state(slot)));
+        assertTrue(tasks.markAborted(slot, tasks.state(slot)), "already ended");
+        assertEquals(VirtioScsi.VIRTIO_SCSI_S_RESET, tasks.endedResponse(slot), "a reset's RESET is kept");
+        assertTrue(tasks.isEnded(slot));
+        assertTrue(ScsiTaskTable.sameLife(opened, tasks.state(slot)), "the marks do not start a new life");
+        assertEquals(ScsiTaskTable.ACTIVE, ScsiTaskTable.phase(tasks.state(slot)));
+    }
+
+    /** SimHba ends the tasks a reset covers itself: RESET, which goes to the guest and is not replayed. */
+    @Test
+    void aTaskTheHbaEndedForALunResetAnswersReset()
+    {
+        final int slot = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
+        assertEquals(RequestHandler.SUBMIT, handler.prepare(slot, chain));
+        assertTrue(handler.submit(hba, 0, slot, 80, this::capture));
+        // The control queue marks first, then relays the TMF to the card.
+        assertTrue(tasks.markReset(slot, tasks.state(slot)));
+        assertTrue(hba.taskManagement(0, ScsiCard.TMF_LOGICAL_UNIT_RESET, 0, 0, 0, 81, (t, s, l) -> true));
+        hba.poll(0);
+        assertEquals(VirtioScsi.VIRTIO_SCSI_S_RESET, ScsiIo.response(lastStatus), "the HBA's own answer");
+        assertFalse(handler.isPathFailure(slot, lastStatus));
+        assertEquals(RESP, handler.complete(slot, lastStatus, lastLength));
+        assertEquals(VirtioScsi.VIRTIO_SCSI_S_RESET, response());
+    }
+
+    /** A card that answers ABORTED for a task a reset ended: the device still answers RESET, as the spec asks. */
+    @Test
+    void aCardsAbortedForAResetEndedTaskAnswersReset()
+    {
+        final int slot = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
+        assertEquals(RequestHandler.SUBMIT, handler.prepare(slot, chain));
+        assertTrue(handler.submit(hba, 0, slot, 82, this::capture));
+        assertTrue(tasks.markReset(slot, tasks.state(slot)));
+        assertFalse(handler.isPathFailure(slot, ScsiResult.ABORTED));
+        assertEquals(RESP, handler.complete(slot, ScsiResult.ABORTED, 0));
+        assertEquals(VirtioScsi.VIRTIO_SCSI_S_RESET, response());
+    }
+
+    /**
+     * A BlockScsiCard cannot recall a command: a task a TMF ended on it comes back when its block card
+     * finishes it or its fence cancels it (RESET, a path failure). That cancel is not replayed: the task
+     * answers ABORTED after ABORT TASK, RESET after a reset.
+     */
+    @Test
+    void aTaskEndedOnAFencedBlockScsiCardAnswersWhyItEnded()
+    {
+        for (final boolean reset : new boolean[]{ false, true })
+        {
+            final SimDisk disk = SimDisk.builder("disk", new SharedBlockStore(64)).clock(clock).build();
+            final BlockScsiCard card = new BlockScsiCard(disk, ScsiDiskEmulator.forBlockMedium(64, "BRAID0001", 1));
+            final int slot = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
+            assertEquals(RequestHandler.SUBMIT, handler.prepare(slot, chain));
+            assertTrue(handler.submit(card, 0, slot, 83, this::capture));
+            assertEquals(1, card.onMedium());
+            assertTrue(reset ? tasks.markReset(slot, tasks.state(slot)) : tasks.markAborted(slot, tasks.state(slot)));
+            card.fence();
+            card.poll(0);
+            assertEquals(VirtioScsi.VIRTIO_SCSI_S_RESET, ScsiIo.response(lastStatus), "the fence's cancel");
+            assertFalse(handler.isPathFailure(slot, lastStatus), "an ended task is not replayed");
+            assertEquals(RESP, handler.complete(slot, lastStatus, lastLength));
+            assertEquals(reset ? VirtioScsi.VIRTIO_SCSI_S_RESET : VirtioScsi.VIRTIO_SCSI_S_ABORTED, response());
+            retire(slot);
+        }
+    }
+
+    @Test
+    void aFencesCancelOfATaskNoTmfEndedIsReplayed()
+    {
+        final int slot = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
+        assertEquals(RequestHandler.SUBMIT, handler.prepare(slot, chain));
+        assertTrue(handler.isPathFailure(slot, ScsiIo.packResult(0, VirtioScsi.VIRTIO_SCSI_S_RESET, 0)));
+        assertTrue(handler.isPathFailure(slot, CardStatus.CANCELLED));
+    }
+
+    @Test
+    void failWithNoPathIsATransportFailureUnlessATmfEndedTheTask()
     {
         final int slot = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
         assertEquals(RequestHandler.SUBMIT, handler.prepare(slot, chain));
         assertEquals(RESP, handler.fail(slot));
-        assertEquals(VirtioScsi.VIRTIO_SCSI_S_TRANSPORT_FAILURE, memory.getByte(respGpa + ScsiDescriptor.RESP_RESPONSE_OFFSET));
+        assertEquals(VirtioScsi.VIRTIO_SCSI_S_TRANSPORT_FAILURE, response());
+        retire(slot);
+
+        final int aborted = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
+        assertEquals(RequestHandler.SUBMIT, handler.prepare(aborted, chain));
+        assertTrue(tasks.markAborted(aborted, tasks.state(aborted)));
+        assertEquals(RESP, handler.fail(aborted));
+        assertEquals(VirtioScsi.VIRTIO_SCSI_S_ABORTED, response());
+        retire(aborted);
+
+        final int reset = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
+        assertEquals(RequestHandler.SUBMIT, handler.prepare(reset, chain));
+        assertTrue(tasks.markReset(reset, tasks.state(reset)));
+        assertEquals(RESP, handler.fail(reset));
+        assertEquals(VirtioScsi.VIRTIO_SCSI_S_RESET, response());
+    }
+
+    /** Hands a completed request back to the driver, as the front queue does, so its descriptors are free again. */
+    private void retire(final int slot)
+    {
+        queue.addUsed(slot, RESP);
+        queue.publishUsed();
+        handler.onPublished();
+        assertEquals(1, driver.reap((id, length) -> assertEquals(slot, id)));
+        assertEquals(ScsiTaskTable.FREE, ScsiTaskTable.phase(tasks.state(slot)));
+    }
+
+    private int response()
+    {
+        return memory.getByte(respGpa + ScsiDescriptor.RESP_RESPONSE_OFFSET);
     }
 
     private boolean capture(final long token, final int status, final int length)

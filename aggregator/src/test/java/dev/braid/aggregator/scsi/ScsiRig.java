@@ -1,5 +1,8 @@
 package dev.braid.aggregator.scsi;
 
+import dev.braid.sim.LatencyModel;
+import dev.braid.sim.SimDisk;
+import dev.braid.virtio.scsi.emulator.BlockScsiCard;
 import dev.braid.virtio.scsi.emulator.ScsiDiskEmulator;
 import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.testkit.guest.ScsiGuestWorkload;
@@ -33,12 +36,19 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * A deterministic aggregated scsi device over {@link SimHba}s (multipath: every card reaches target 0,
- * LUN 0 over one {@link ScsiDiskEmulator} on one {@link SharedBlockStore}), each seen through an
- * {@link ObservedHba}, with a verifying guest and a TMF sender.
+ * A deterministic aggregated scsi device over {@link SimHba}s, or over {@link BlockScsiCard}s on
+ * {@link SimDisk}s (multipath: every card reaches target 0, LUN 0 over one {@link ScsiDiskEmulator}
+ * on one {@link SharedBlockStore}), each seen through an {@link ObservedHba}, with a verifying guest
+ * and a TMF sender.
  */
 final class ScsiRig
 {
+    /** What a path is: an HBA that runs TMFs itself, or the SCSI card over any block card. */
+    enum Paths
+    {
+        SIM_HBA, BLOCK_CARD
+    }
+
     static final int QUEUE_SIZE = 64;
     static final int CDB = 32;
     static final int SENSE = 96;
@@ -67,8 +77,14 @@ final class ScsiRig
     /** {@code latency}: each card's service latency (SimHba's is fixed; the cards differ by index). */
     ScsiRig(final long seed, final int cards, final boolean activePassive, final long latency, final long requests)
     {
+        this(seed, cards, activePassive, latency, requests, Paths.SIM_HBA);
+    }
+
+    ScsiRig(final long seed, final int cards, final boolean activePassive, final long latency, final long requests,
+        final Paths paths)
+    {
         this.seed = seed;
-        System.out.println("seed=" + seed + " cards=" + cards + " activePassive=" + activePassive);
+        System.out.println("seed=" + seed + " cards=" + cards + " activePassive=" + activePassive + " paths=" + paths);
         scheduler = new DeterministicScheduler(seed, clock);
         memory = GuestMemory.allocate(4 << 20);
         final RingLayout controlLayout = RingLayout.split(0, 16, 4);
@@ -87,12 +103,23 @@ final class ScsiRig
 
         final SimTarget target = new SimTarget(new SimLun(store, new java.util.concurrent.atomic.AtomicLong(),
             "BRAID0001", 0x1234));
+        final ScsiDiskEmulator blockLun = ScsiDiskEmulator.forBlockMedium(BLOCKS, "BRAID0001", 0x1234);
         hbas = new ObservedHba[cards];
         final List<ScsiCard> cardList = new ArrayList<>();
         for (int i = 0; i < cards; i++)
         {
             // Slightly different latencies per path, so completions interleave across cards.
-            hbas[i] = new ObservedHba(new SimHba("hba" + i, clock, new SimTarget[]{ target }, 2, 32, latency + i * latency / 7));
+            final long pathLatency = latency + i * latency / 7;
+            if (paths == Paths.SIM_HBA)
+            {
+                hbas[i] = new ObservedHba(new SimHba("hba" + i, clock, new SimTarget[]{ target }, 2, 32, pathLatency));
+            }
+            else
+            {
+                final SimDisk disk = SimDisk.builder("disk" + i, store).clock(clock).queues(2, 32)
+                    .latency(LatencyModel.fixed(pathLatency)).seed(seed + i).build();
+                hbas[i] = new ObservedHba(new BlockScsiCard(disk, blockLun), disk);
+            }
             cardList.add(hbas[i]);
         }
         scsi = VirtioScsiDevice.aggregate(new VirtioScsiDevice.Context().memory(memory).cards(cardList).maxSegments(16)
@@ -250,6 +277,7 @@ final class ScsiRig
         if (!abortsAllowed)
         {
             assertEquals(0, guest.aborted(), "aborted commands" + where);
+            assertEquals(0, guest.resets(), "reset commands" + where);
         }
         assertTrue(guest.reads() > 0 && guest.writes() > 0);
         assertFalse(orderViolated, "a TMF completed before a task it affected" + where);

@@ -114,6 +114,7 @@ class VirtioScsiDeviceTest
         assertEquals(0, guest.strays());
         assertEquals(0, guest.corrupt());
         assertEquals(0, guest.failures());
+        assertEquals(0, guest.aborted() + guest.resets(), "no TMF was sent");
         assertEquals(0, guest.checkConditions());
         assertEquals(0, guest.badLengths());
         assertTrue(guest.reads() > 0 && guest.writes() > 0);

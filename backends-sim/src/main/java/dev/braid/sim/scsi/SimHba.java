@@ -21,8 +21,8 @@ import static dev.braid.virtio.scsi.emulator.ScsiConstants.STATUS_GOOD;
  * memory untouched.
  *
  * <p>Completion codes: a command's packed result; a command for a missing target completes with
- * {@link VirtioScsiResponse#BAD_TARGET}; one aborted by ABORT TASK or a reset with
- * {@link VirtioScsiResponse#ABORTED}; one cancelled by {@link #fence()} with
+ * {@link VirtioScsiResponse#BAD_TARGET}; one ended by ABORT TASK with {@link VirtioScsiResponse#ABORTED};
+ * one ended by a LUN or I_T nexus reset, or cancelled by {@link #fence()}, with
  * {@link VirtioScsiResponse#RESET}; one failed by LINK_DOWN or ERROR_BURST with
  * {@link VirtioScsiResponse#TRANSPORT_FAILURE} (retry on another path). TMFs complete with
  * FUNCTION_COMPLETE (also when ABORT TASK finds no such task), BAD_TARGET for a missing target,
@@ -30,6 +30,9 @@ import static dev.braid.virtio.scsi.emulator.ScsiConstants.STATUS_GOOD;
  */
 public final class SimHba extends FencedSimCard implements ScsiCard
 {
+    private static final int ABORTED_RESULT = ScsiIo.packResult(0, VirtioScsiResponse.ABORTED, 0);
+    private static final int RESET_RESULT = ScsiIo.packResult(0, VirtioScsiResponse.RESET, 0);
+
     private final NanoClock clock;
     private final SimTarget[] targets;
     private final long serviceLatencyNanos;
@@ -127,7 +130,7 @@ public final class SimHba extends FencedSimCard implements ScsiCard
         {
             for (final Queue other : queues)
             {
-                abortMatching(other, function, target, lun, tag);
+                endMatching(other, function, target, lun, tag);
             }
             // A task another queue thread already claimed finishes its DMA before we report the function done.
             for (int i = 0; i < queues.length; i++)
@@ -190,10 +193,11 @@ public final class SimHba extends FencedSimCard implements ScsiCard
                     work += deliver(q, slot, slots.status(slot), slots.length(slot));
                     break;
                 case InFlightSlots.ABORTED:
-                    work += deliver(q, slot, ScsiIo.packResult(0, VirtioScsiResponse.ABORTED, 0), 0);
+                    work += deliver(q, slot, ABORTED_RESULT, 0);
                     break;
+                case InFlightSlots.RESET:
                 case InFlightSlots.CANCELLED:
-                    work += deliver(q, slot, ScsiIo.packResult(0, VirtioScsiResponse.RESET, 0), 0);
+                    work += deliver(q, slot, RESET_RESULT, 0);
                     break;
                 case InFlightSlots.ZOMBIE:
                     if (fence.isZombieReleased(now))
@@ -261,8 +265,17 @@ public final class SimHba extends FencedSimCard implements ScsiCard
         return 1;
     }
 
-    private static void abortMatching(final Queue q, final int function, final int target, final int lun, final long tag)
+    /**
+     * Ends the PENDING tasks the TMF covers, keeping why in the slot's state. virtio-scsi, "Device
+     * Operation: Request Queues": the response is "VIRTIO_SCSI_S_ABORTED if the request was cancelled
+     * due to an ABORT TASK or ABORT TASK SET task management function" and "VIRTIO_SCSI_S_RESET if the
+     * request was cancelled due to a bus or device reset (including a task management function)".
+     * Linux's virtio_scsi maps ABORTED to DID_ABORT, which fails the command (an I/O error), and RESET
+     * to DID_RESET, which the SCSI midlayer retries: a command a LUN reset ended must not fail.
+     */
+    private static void endMatching(final Queue q, final int function, final int target, final int lun, final long tag)
     {
+        final int ended = function == TMF_ABORT_TASK ? InFlightSlots.ABORTED : InFlightSlots.RESET;
         final InFlightSlots slots = q.slots;
         for (int slot = 0; slot < slots.depth(); slot++)
         {
@@ -277,7 +290,7 @@ public final class SimHba extends FencedSimCard implements ScsiCard
                 (q.luns[slot] == lun && (function == TMF_LOGICAL_UNIT_RESET || q.tags[slot] == tag)));
             if (match)
             {
-                slots.transition(slot, word, InFlightSlots.ABORTED);
+                slots.transition(slot, word, ended);
             }
         }
     }

@@ -138,8 +138,9 @@ class SimHbaTest
         assertEquals(VirtioScsiResponse.FUNCTION_COMPLETE, sink.byToken(51).status());
     }
 
+    /** virtio-scsi: a command cancelled by a reset TMF answers RESET (Linux: DID_RESET, retried), not ABORTED. */
     @Test
-    void logicalUnitResetAbortsEveryTaskOnTheLunOnly()
+    void logicalUnitResetEndsEveryTaskOnTheLunOnlyWithReset()
     {
         assertTrue(hbaA.submit(0, write(0, 0, 1, 1, (byte)1), 1, sink));
         assertTrue(hbaA.submit(1, write(0, 0, 2, 2, (byte)1), 2, sink));
@@ -151,14 +152,16 @@ class SimHbaTest
         hbaA.poll(1);
         hbaB.poll(0);
         assertEquals(VirtioScsiResponse.FUNCTION_COMPLETE, sink.byToken(60).status());
-        assertEquals(VirtioScsiResponse.ABORTED, ScsiIo.response(sink.byToken(1).status()));
-        assertEquals(VirtioScsiResponse.ABORTED, ScsiIo.response(sink.byToken(2).status()));
+        assertEquals(VirtioScsiResponse.RESET, ScsiIo.response(sink.byToken(1).status()));
+        assertEquals(VirtioScsiResponse.RESET, ScsiIo.response(sink.byToken(2).status()));
+        assertEquals(0, sink.byToken(1).length());
+        assertEquals(0, store0.version(1), "the reset write never reached the medium");
         assertEquals(VirtioScsiResponse.OK, ScsiIo.response(sink.byToken(3).status()), "other LUN untouched");
         assertEquals(VirtioScsiResponse.OK, ScsiIo.response(sink.byToken(4).status()), "other path's tasks are its own");
     }
 
     @Test
-    void nexusResetAbortsTheTargetsTasks()
+    void nexusResetEndsTheTargetsTasksWithReset()
     {
         assertTrue(hbaA.submit(0, write(0, 0, 1, 1, (byte)1), 1, sink));
         assertTrue(hbaA.submit(0, write(0, 1, 2, 2, (byte)1), 2, sink));
@@ -166,8 +169,8 @@ class SimHbaTest
         assertTrue(hbaA.taskManagement(0, ScsiCard.TMF_I_T_NEXUS_RESET, 0, 0, 0, 70, sink));
         clock.advance(LATENCY);
         hbaA.poll(0);
-        assertEquals(VirtioScsiResponse.ABORTED, ScsiIo.response(sink.byToken(1).status()));
-        assertEquals(VirtioScsiResponse.ABORTED, ScsiIo.response(sink.byToken(2).status()));
+        assertEquals(VirtioScsiResponse.RESET, ScsiIo.response(sink.byToken(1).status()));
+        assertEquals(VirtioScsiResponse.RESET, ScsiIo.response(sink.byToken(2).status()));
         assertEquals(VirtioScsiResponse.OK, ScsiIo.response(sink.byToken(3).status()));
     }
 

@@ -219,7 +219,8 @@ public final class FaultScenarios
                 final boolean ok = scsi.tmfResponse() == VirtioScsi.VIRTIO_SCSI_S_OK &&
                     scsi.tmfOrderViolations() == 0 && scsi.tmfAffectedSample() > 0 && hasFailover(r, 0, null);
                 return ScenarioResult.of(name, r, ok, "TMF response " + scsi.tmfResponse() + ", tasks held at the reset " +
-                    scsi.tmfAffectedSample() + ", aborted " + r.extra.get("aborted") + ", completed before the TMF: " +
+                    scsi.tmfAffectedSample() + ", ended RESET " + r.extra.get("reset") +
+                    ", ABORTED " + r.extra.get("aborted") + ", completed before the TMF: " +
                     (scsi.tmfOrderViolations() == 0));
             }
             default:

@@ -19,7 +19,10 @@ import java.util.Map;
  * write that completed successfully before the read was posted (the initial zeroes if none), or of
  * a write that was pending at any moment while the read was (posted before the read completed and
  * completed after it was posted). A write that completed with an error may or may not have reached
- * the disk: its sectors hold anything until the next successful write completes to them. Each
+ * the disk: its sectors hold anything until the next successful write completes to them. For scsi,
+ * success is response OK with status GOOD; every other response is an error here, ABORTED (ABORT
+ * TASK) and RESET (a LUN reset, which a guest retries) included, since the model does not know
+ * whether the device ended the write before or after it reached the medium. Each
  * sector is compared by a 64-bit hash of its 512 bytes.
  */
 public final class BlockModel extends GuestModel

@@ -42,7 +42,8 @@ import java.util.function.Consumer;
  *
  * <p>Invariants: lost (posted, never completed), duplicated (strays), corrupted (reads that do not
  * verify, wrong residuals or used lengths), guest errors (CHECK CONDITIONs and failed responses;
- * ABORTED too unless the rig itself sent a task-management function that may abort).
+ * ABORTED and RESET too unless the rig itself sent a task-management function that may end commands:
+ * ABORT TASK answers them ABORTED, a LUN reset RESET).
  */
 public final class ScsiKind implements DeviceKind
 {
@@ -368,7 +369,7 @@ public final class ScsiKind implements DeviceKind
         public long errors()
         {
             return tmfOrderViolations + (tmfResponse > 0 ? 1 : 0) +
-                KindRig.sum(guests, g -> g.checkConditions() + g.failures() + (tmfsSent > 0 ? 0 : g.aborted()));
+                KindRig.sum(guests, g -> g.checkConditions() + g.failures() + (tmfsSent > 0 ? 0 : g.aborted() + g.resets()));
         }
 
         public long checked()
@@ -405,18 +406,21 @@ public final class ScsiKind implements DeviceKind
             long checkConditions = 0;
             long failures = 0;
             long aborted = 0;
+            long resets = 0;
             long badLengths = 0;
             for (final ScsiGuestWorkload g : guests)
             {
                 checkConditions += g.checkConditions();
                 failures += g.failures();
                 aborted += g.aborted();
+                resets += g.resets();
                 badLengths += g.badLengths();
             }
             final Map<String, Long> m = new LinkedHashMap<>();
             m.put("check_conditions", checkConditions);
             m.put("failed_responses", failures);
             m.put("aborted", aborted);
+            m.put("reset", resets);
             m.put("bad_lengths", badLengths);
             m.put("tmfs_sent", tmfsSent);
             m.put("tmfs_completed", control.tmfsCompleted());

@@ -17,9 +17,11 @@ import java.util.SplittableRandom;
  * <p>Same discipline as {@link BlkGuestWorkload}: it never overlaps a read with a write, or two
  * writes, on one block, so every read must return the last write that completed to it. It counts
  * what the invariants need: completions for tags it did not post or already saw (strays), CHECK
- * CONDITIONs, ABORTED responses, other failures, corrupt reads, wrong residuals or used lengths.
- * A write that did not complete GOOD leaves its blocks undefined (they are not checked again until
- * rewritten).
+ * CONDITIONs, ABORTED responses (ABORT TASK took the command), RESET responses (a LUN or nexus
+ * reset did), other failures, corrupt reads, wrong residuals or used lengths. ABORTED and RESET are
+ * what a guest's SCSI layer may retry (Linux: DID_ABORT ends the command, DID_RESET is retried), not
+ * errors of the device; a test that sent no TMF expects neither. A write that did not complete GOOD
+ * leaves its blocks undefined (they are not checked again until rewritten).
  *
  * <p>Requests are chains (request header + CDB, data-out) readable then (response + sense, data-in)
  * writable, direct or indirect at random; the sizes match the device's cdb_size and sense_size.
@@ -59,6 +61,7 @@ public final class ScsiGuestWorkload extends SlottedGuestWorkload
     private long nextTag;
     private long checkConditions;
     private long aborted;
+    private long resets;
     private long failures;
     private long corrupt;
     private long badLengths;
@@ -259,6 +262,10 @@ public final class ScsiGuestWorkload extends SlottedGuestWorkload
         {
             aborted++;
         }
+        else if (response == VirtioScsi.VIRTIO_SCSI_S_RESET)
+        {
+            resets++;
+        }
         else if (!good)
         {
             failures++;
@@ -332,10 +339,16 @@ public final class ScsiGuestWorkload extends SlottedGuestWorkload
         return checkConditions;
     }
 
-    /** Commands that completed with response ABORTED (a TMF took them). */
+    /** Commands that completed with response ABORTED (an ABORT TASK took them). */
     public long aborted()
     {
         return aborted;
+    }
+
+    /** Commands that completed with response RESET (a LUN or I_T nexus reset took them). */
+    public long resets()
+    {
+        return resets;
     }
 
     /** Commands with any other non-OK response or SCSI status. */

@@ -15,7 +15,10 @@ public interface ScsiCard extends Card
 
     /**
      * Task management. For ABORT_TASK, {@code tag} names the task; for a reset, every task on the
-     * LUN (or nexus) is aborted. Completes through {@code sink} with a virtio-scsi TMF response code.
+     * LUN (or nexus) is ended. A command the card ends for it completes with response ABORTED after
+     * ABORT_TASK and RESET after a reset (virtio-scsi: RESET "if the request was cancelled due to a bus
+     * or device reset (including a task management function)"); a card may also let it finish. The
+     * TMF completes through {@code sink} with a virtio-scsi TMF response code.
      */
     boolean taskManagement(int queue, int function, int target, int lun, long tag, long token, CompletionSink sink);
 }

@@ -32,8 +32,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>TMFs: a block request cannot be recalled, so ABORT TASK and the resets answer FUNCTION COMPLETE
  * once every matching command that was on the block card when the TMF arrived has completed
  * (those complete normally, before the TMF's answer); a block card that never answers leaves the
- * TMF to the aggregator's TMF timeout. Threading as {@link Card}: one worker per queue; block
- * completions may come from any thread.
+ * TMF to the aggregator's TMF timeout. This card itself never answers ABORTED or RESET for a TMF:
+ * a command a TMF ended that comes back cut short (the fence's RESET, a path failure) is answered by
+ * the aggregator from its task table, ABORTED after ABORT TASK and RESET after a reset.
+ * Threading as {@link Card}: one worker per queue; block completions may come from any thread.
  */
 public final class BlockScsiCard implements ScsiCard
 {

@@ -9,9 +9,13 @@ public final class VirtioScsiResponse
     public static final int OK = 0;
     /** The data-in buffer was too small for the data the device had. */
     public static final int OVERRUN = 1;
-    /** The command was aborted by a task-management function (or the card's fence). */
+    /** The command was cancelled by ABORT TASK (or ABORT TASK SET). Linux: DID_ABORT, an I/O error. */
     public static final int ABORTED = 2;
     public static final int BAD_TARGET = 3;
+    /**
+     * The command was cancelled by a reset: a LUN or I_T nexus reset TMF, or the card's own reset or
+     * fence. Linux: DID_RESET, which the SCSI midlayer retries.
+     */
     public static final int RESET = 4;
     public static final int BUSY = 5;
     /** The path failed; the command may be retried on another path. */

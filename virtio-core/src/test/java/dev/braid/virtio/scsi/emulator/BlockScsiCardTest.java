@@ -132,6 +132,10 @@ class BlockScsiCardTest
         card.poll(0);
         assertEquals(51, reports.get(3)[0], "the abort answered after command 2");
         assertEquals(52, reports.get(4)[0], "the reset too, with command 3 still on the card");
+        // The TMFs let the block card finish: the commands they covered answer what it said, never
+        // ABORTED or RESET (a command a TMF ended that comes back cut short is the aggregator's to answer).
+        assertEquals(ScsiIo.packResult(0, VirtioScsiResponse.OK, 0), reports.get(1)[1]);
+        assertEquals(ScsiIo.packResult(0, VirtioScsiResponse.OK, 0), reports.get(2)[1]);
         assertEquals(1, card.onMedium());
         // Wrong LUN, wrong target, unknown function: answered at once.
         assertTrue(card.taskManagement(0, ScsiCard.TMF_LOGICAL_UNIT_RESET, 0, 3, 0, 53, sink));
