@@ -284,6 +284,63 @@ class ServeGuestTest
     }
 
     /**
+     * {@code braid serve} on two qemu-nbd paths to one image (two servers, the lab's coherent page-cache
+     * configuration), active-passive: fio in the guest writes 8 MiB of 4 KiB random O_DIRECT blocks with
+     * crc32c verify headers and reads every one back, while the serving qemu-nbd is killed with SIGKILL.
+     * fio must exit 0 with no verify failure and no guest I/O error; the serve log shows nbd0 going down.
+     */
+    @Test
+    void fioVerifiesOnTwoQemuNbdPathsWhileTheServingServerIsKilled() throws Exception
+    {
+        dev.braid.testkit.RealPeers.requireExecutable("qemu-nbd");
+        try (dev.braid.examples.faults.RealPeerLab lab = dev.braid.examples.faults.RealPeerLab.create())
+        {
+            final Path image = lab.image("disk.img", 16 << 20);
+            final dev.braid.examples.faults.RealPeerLab.Server a = lab.qemuNbd(image);
+            final dev.braid.examples.faults.RealPeerLab.Server b = lab.qemuNbd(image);
+            final Path socket = dir.resolve("nbd.sock");
+            serve = startServe("--socket", socket.toString(), "--card", a.uri(), "--card", b.uri(),
+                "--mode", "ap", "--queues", "2", "--queue-size", "128");
+            awaitLine("braid serve: blk on", 30);
+            final String script = String.join("\n",
+                "braid_wait /dev/vda || { echo no /dev/vda; exit 3; }",
+                "braid_result started 1",
+                // 400 IOPS: about 5 s of writes, so the kill lands among them, not after them.
+                "fio --name=v --filename=/dev/vda --thread --ioengine=libaio --iodepth=8 --direct=1 --rw=randwrite " +
+                    "--bs=4k --size=8M --rate_iops=400 --verify=crc32c --do_verify=1 --verify_fatal=1 --output=/tmp/fio.out",
+                "rc=$?",
+                "cat /tmp/fio.out",
+                "braid_result fio-rc $rc",
+                "braid_result fio-err $(grep -o 'err= *[0-9]*' /tmp/fio.out | head -1 | tr -d ' ')",
+                "braid_result fio-verify-failures $(grep -c -i -E 'verify.*(fail|bad)|bad magic|crc32c.*(wanted|mismatch)' /tmp/fio.out || true)",
+                "braid_result fio-issued $(grep -o 'issued rwts: total=[0-9]*,[0-9]*' /tmp/fio.out | sed 's/.*total=//')",
+                "braid_result ioerrors $(dmesg | grep -c 'I/O error' || true)",
+                "");
+            final GuestResult result;
+            try (RunningGuest guest = GuestRun.builder().name("braid-serve-nbd-kill").cpus(2).memoryMiB(640)
+                .hostBinary("fio").vhostUserBlk(socket, 2).timeout(Duration.ofSeconds(180)).script(script).start())
+            {
+                assertEquals("1", guest.awaitResult("started", Duration.ofSeconds(120)), "guest booted");
+                Thread.sleep(2_000);
+                a.kill();
+                System.out.println("test: SIGKILL qemu-nbd of nbd0");
+                result = guest.awaitResult();
+            }
+            result.assertSucceeded();
+            assertEquals("0", result.result("fio-rc"), "fio exit status");
+            assertEquals("err=0", result.result("fio-err"), "fio's job error");
+            assertEquals("0", result.result("fio-verify-failures"), "no verify failure in fio's report");
+            assertEquals("2048,2048", result.result("fio-issued"), "fio wrote and verified all 8 MiB");
+            assertEquals("0", result.result("ioerrors"), "no I/O error in the guest's kernel log");
+            assertTrue(lines().stream().anyMatch(l -> l.contains("braid serve: card nbd0") && l.contains("-> DOWN")),
+                "the serve log shows the killed path going down: " + lines());
+            serve.destroy();
+            assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
+            assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+        }
+    }
+
+    /**
      * {@code --device scsi} over two paths of different kinds to one image: a file card (io_uring)
      * and a qemu-nbd card. The guest's sd disk has the image's size; its O_DIRECT and page-cache
      * writes read back in the guest and are in the image file.
