@@ -55,38 +55,18 @@ class ServeGuestTest
 
     private Process startServe(final String... args) throws IOException
     {
-        final List<String> cmd = new ArrayList<>(List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-            "-cp", System.getProperty("java.class.path"), BraidCli.class.getName(), "serve"));
-        cmd.addAll(List.of(args));
-        // Files, not pipes: what the process printed is all there after it exited.
         output = dir.resolve("serve-" + (++serves) + ".log");
-        return new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-            .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        return ServeProcess.start(output, args);
     }
 
     private List<String> lines() throws IOException
     {
-        return output == null || !Files.exists(output) ? List.of() : Files.readAllLines(output);
+        return ServeProcess.lines(output);
     }
 
-    private void awaitLine(final String part, final long seconds) throws InterruptedException, IOException
+    private void awaitLine(final String part, final long seconds) throws IOException, InterruptedException
     {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline)
-        {
-            if (lines().stream().anyMatch(l -> l.contains(part)))
-            {
-                return;
-            }
-            if (serve != null && !serve.isAlive() && !part.startsWith("braid serve: stopped"))
-            {
-                fail("braid serve exited " + serve.exitValue() + " before '" + part + "': " + lines());
-            }
-            Thread.sleep(10);
-        }
-        fail("no '" + part + "' from braid serve in " + seconds + " s: " + lines());
+        ServeProcess.awaitLine(serve, output, part, seconds);
     }
 
     private static String script(final int idleSeconds)

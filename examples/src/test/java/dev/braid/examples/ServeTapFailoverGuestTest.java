@@ -242,31 +242,12 @@ class ServeTapFailoverGuestTest
 
     private Process startServe(final String... args) throws IOException
     {
-        final List<String> cmd = new ArrayList<>(List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-            "-cp", System.getProperty("java.class.path"), BraidCli.class.getName(), "serve"));
-        cmd.addAll(List.of(args));
         output = dir.resolve("serve.log");
-        return new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-            .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        return ServeProcess.start(output, args);
     }
 
-    private void awaitLine(final String part, final long seconds) throws Exception
+    private void awaitLine(final String part, final long seconds) throws IOException, InterruptedException
     {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline)
-        {
-            if (Files.exists(output) && Files.readAllLines(output).stream().anyMatch(l -> l.contains(part)))
-            {
-                return;
-            }
-            if (!serve.isAlive())
-            {
-                fail("braid serve exited " + serve.exitValue() + " before '" + part + "': " + Files.readAllLines(output));
-            }
-            Thread.sleep(10);
-        }
-        fail("no '" + part + "' from braid serve in " + seconds + " s: " + Files.readAllLines(output));
+        ServeProcess.awaitLine(serve, output, part, seconds);
     }
 }

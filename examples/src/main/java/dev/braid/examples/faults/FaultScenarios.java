@@ -74,7 +74,7 @@ public final class FaultScenarios
                 final FaultTarget card = rig.kind().faultTargets().get(0);
                 failStopThenRejoin(rig, card);
                 final SoakResult r = rig.run();
-                return ScenarioResult.of(name, r, r.replayed > 0 && hasFailover(r, 0, null), "replayed " + r.replayed);
+                return ScenarioResult.of(name, r, r.replayed > 0 && r.hasFailover(0, null), "replayed " + r.replayed);
             }
             case "all-but-one-down":
             {
@@ -127,7 +127,7 @@ public final class FaultScenarios
                 final FaultTarget card = rig.kind().faultTargets().get(1);
                 rig.schedule(new FaultSchedule().inject(30 * MS, card, CardFault.HANG, 0).rejoin(100 * MS, card));
                 final SoakResult r = rig.run();
-                return ScenarioResult.of(name, r, hasFailover(r, 1, TransitionReason.TIMEOUT), "detected by " + reasons(r));
+                return ScenarioResult.of(name, r, r.hasFailover(1, TransitionReason.TIMEOUT), "detected by " + r.failoverReasons("nothing"));
             }
             case "hot-remove":
             {
@@ -198,7 +198,7 @@ public final class FaultScenarios
                 final boolean seen = net.peer().announcements() >= 1 && net.peer().lastAnnouncedMac() == NetKind.DEVICE_MAC &&
                     net.peer().lastAnnouncedIp() == NetKind.GUEST_IP;
                 final boolean acked = net.guest().announceAcks() >= 1 && !net.net().state().announcePending();
-                return ScenarioResult.of(name, r, arps >= 1 && seen && acked && hasFailover(r, 0, null),
+                return ScenarioResult.of(name, r, arps >= 1 && seen && acked && r.hasFailover(0, null),
                     "gratuitous ARPs " + arps + ", peer saw " + net.peer().announcements() + ", guest acks " +
                     net.guest().announceAcks() + ", wire lost " + r.extra.get("wire_lost_replies"));
             }
@@ -217,7 +217,7 @@ public final class FaultScenarios
                 final SoakResult r = rig.run();
                 // FUNCTION COMPLETE is response 0, the same value as OK.
                 final boolean ok = scsi.tmfResponse() == VirtioScsi.VIRTIO_SCSI_S_OK &&
-                    scsi.tmfOrderViolations() == 0 && scsi.tmfAffectedSample() > 0 && hasFailover(r, 0, null);
+                    scsi.tmfOrderViolations() == 0 && scsi.tmfAffectedSample() > 0 && r.hasFailover(0, null);
                 return ScenarioResult.of(name, r, ok, "TMF response " + scsi.tmfResponse() + ", tasks held at the reset " +
                     scsi.tmfAffectedSample() + ", ended RESET " + r.extra.get("reset") +
                     ", ABORTED " + r.extra.get("aborted") + ", completed before the TMF: " +
@@ -234,26 +234,4 @@ public final class FaultScenarios
         rig.schedule(new FaultSchedule().inject(30 * MS, card, CardFault.FAIL_STOP, 0).rejoin(80 * MS, card));
     }
 
-
-    private static boolean hasFailover(final SoakResult r, final int card, final TransitionReason reason)
-    {
-        for (final Failover f : r.failovers)
-        {
-            if (f.card() == card && (reason == null || f.reason() == reason))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static String reasons(final SoakResult r)
-    {
-        final StringBuilder sb = new StringBuilder();
-        for (final Failover f : r.failovers)
-        {
-            sb.append(sb.length() == 0 ? "" : ",").append("card").append(f.card()).append(':').append(f.reason());
-        }
-        return sb.length() == 0 ? "nothing" : sb.toString();
-    }
 }

@@ -96,8 +96,8 @@ public final class RealCardScenarios
                 rig.at(1_000 * MS, "SIGKILL qemu-nbd of card 0", x -> kill(a));
                 final SoakResult r = rig.run();
                 final long after = completedAfter(r, 1, 1_000 * MS);
-                return ScenarioResult.of(name, r, hasFailover(r, 0) && after > 0, "card0 " + r.cards.get(0).health() + " " +
-                    downAt(r, 0, 1_000 * MS) + ", card1 served " + after + " after the kill; " + reasons(r));
+                return ScenarioResult.of(name, r, r.hasFailover(0, null) && after > 0, "card0 " + r.cards.get(0).health() + " " +
+                    downAt(r, 0, 1_000 * MS) + ", card1 served " + after + " after the kill; " + r.failoverReasons("no failover"));
             }
             case "nbdkit-error-burst":
             {
@@ -114,7 +114,7 @@ public final class RealCardScenarios
                 rig.at(1_500 * MS, "error burst off", x -> touch(trigger, false));
                 final SoakResult r = rig.run();
                 return ScenarioResult.of(name, r, r.cards.get(0).errors() > 0 && r.guestErrors == 0, "card0 errors " +
-                    r.cards.get(0).errors() + ", replayed " + r.replayed + "; " + reasons(r));
+                    r.cards.get(0).errors() + ", replayed " + r.replayed + "; " + r.failoverReasons("no failover"));
             }
             case "nbdkit-stall-timeout":
             {
@@ -126,8 +126,8 @@ public final class RealCardScenarios
                 c.cardSpecs = List.of(a.uri(), b.uri());
                 final SoakRig rig = new SoakRig(c);
                 final SoakResult r = rig.run();
-                return ScenarioResult.of(name, r, hasFailover(r, 1, TransitionReason.TIMEOUT), downAt(r, 1, 0) + " (3 s delay from the start); " +
-                    reasons(r));
+                return ScenarioResult.of(name, r, r.hasFailover(1, TransitionReason.TIMEOUT), downAt(r, 1, 0) + " (3 s delay from the start); " +
+                    r.failoverReasons("no failover"));
             }
             case "tap-link-down":
             {
@@ -148,8 +148,8 @@ public final class RealCardScenarios
                 final SoakResult r = rig.run();
                 final long after = completedAfter(r, 1, 1_000 * MS);
                 final long ok = r.extra.getOrDefault("replies_ok", 0L);
-                return ScenarioResult.of(name, r, hasFailover(r, 0) && after > 0 && ok > 0, downAt(r, 0, 1_000 * MS) + ", replies ok " + ok + ", lost on the wire " +
-                    r.extra.get("wire_lost_replies") + ", card1 tx after down " + after + "; " + reasons(r));
+                return ScenarioResult.of(name, r, r.hasFailover(0, null) && after > 0 && ok > 0, downAt(r, 0, 1_000 * MS) + ", replies ok " + ok + ", lost on the wire " +
+                    r.extra.get("wire_lost_replies") + ", card1 tx after down " + after + "; " + r.failoverReasons("no failover"));
             }
             case "file-hot-add":
             {
@@ -164,8 +164,8 @@ public final class RealCardScenarios
                 final SoakResult r = rig.run();
                 final boolean added = r.cards.size() == 2;
                 final long after = added ? completedAfter(r, 1, 1_800 * MS) : 0;
-                return ScenarioResult.of(name, r, added && after > 0 && hasFailover(r, 0), (added ? "card1 served " +
-                    r.cards.get(1).completed() + " (" + after + " after card0 failed)" : "no card added") + "; " + reasons(r));
+                return ScenarioResult.of(name, r, added && after > 0 && r.hasFailover(0, null), (added ? "card1 served " +
+                    r.cards.get(1).completed() + " (" + after + " after card0 failed)" : "no card added") + "; " + r.failoverReasons("no failover"));
             }
             default:
                 throw new IllegalArgumentException("unknown real-card scenario '" + name + "'");
@@ -231,31 +231,4 @@ public final class RealCardScenarios
         return "never down";
     }
 
-
-    private static boolean hasFailover(final SoakResult r, final int card)
-    {
-        return hasFailover(r, card, null);
-    }
-
-    private static boolean hasFailover(final SoakResult r, final int card, final TransitionReason reason)
-    {
-        for (final Failover f : r.failovers)
-        {
-            if (f.card() == card && (reason == null || f.reason() == reason))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static String reasons(final SoakResult r)
-    {
-        final StringBuilder sb = new StringBuilder();
-        for (final Failover f : r.failovers)
-        {
-            sb.append(sb.length() == 0 ? "" : ",").append("card").append(f.card()).append(':').append(f.reason());
-        }
-        return sb.length() == 0 ? "no failover" : sb.toString();
-    }
 }

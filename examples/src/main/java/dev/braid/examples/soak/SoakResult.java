@@ -159,6 +159,30 @@ public final class SoakResult
     }
 
     /** One line naming what broke, for sweeps and test messages. */
+    /** Whether {@code card} failed over, for {@code reason} (null: any reason). */
+    public boolean hasFailover(final int card, final dev.braid.ha.TransitionReason reason)
+    {
+        for (final Failover f : failovers)
+        {
+            if (f.card() == card && (reason == null || f.reason() == reason))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Each failover as cardN:REASON, comma-separated; {@code none} when there was none. */
+    public String failoverReasons(final String none)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final Failover f : failovers)
+        {
+            sb.append(sb.length() == 0 ? "" : ",").append("card").append(f.card()).append(':').append(f.reason());
+        }
+        return sb.length() == 0 ? none : sb.toString();
+    }
+
     public String summary()
     {
         return "lost=" + lost + (quiesced ? "" : " (not quiesced)") + " duplicated=" + duplicated + " corrupted=" +
