@@ -1,12 +1,10 @@
 package dev.braid.vhostuser;
 
-import dev.braid.aggregator.AgentThreads;
 import dev.braid.aggregator.FrontQueue;
 import dev.braid.aggregator.net.NetDevice;
 import dev.braid.aggregator.net.NetDeviceState;
 import dev.braid.aggregator.net.VirtioNetDevice;
 import dev.braid.ha.Aggregation;
-import dev.braid.ha.AllDownPolicy;
 import dev.braid.virtio.card.NetCard;
 import dev.braid.virtio.device.VirtioFeatures;
 import dev.braid.virtio.memory.GuestMemory;
@@ -42,18 +40,13 @@ import java.util.function.IntConsumer;
  */
 public final class NetBackendDevice implements BackendDevice
 {
-    private static final long DRAIN_TIMEOUT_NANOS = 5_000_000_000L;
-
-    private final List<NetCard> cards;
+    private final BackendSettings<NetCard> settings;
+    private final BackendAgents agents;
     private final int maxPairs;
-    private final int maxQueueSize;
-    private final int agentThreads;
-    private final Aggregation aggregation;
     private final long mac;
     private final long features;
     private final NetDeviceState configView;
     private volatile NetDevice device; // volatile: tests and status lines read it from other threads
-    private AgentThreads threads;
     private int runningRings;
     private long[] availGpa = new long[0];
     private GuestMemory memory;
@@ -69,35 +62,14 @@ public final class NetBackendDevice implements BackendDevice
     public NetBackendDevice(final List<NetCard> cards, final int maxPairs, final int maxQueueSize,
         final int agentThreads, final Aggregation aggregation, final long mac)
     {
-        if (aggregation == null)
-        {
-            throw new IllegalArgumentException("a net device needs an aggregation: null");
-        }
-        if (cards.isEmpty())
-        {
-            throw new IllegalArgumentException("a net device needs at least one card");
-        }
-        if (maxPairs < 1 || maxPairs > 128)
-        {
-            throw new IllegalArgumentException("queue pairs must be 1..128: " + maxPairs);
-        }
-        if (maxQueueSize < 1 || maxQueueSize > 32768 || Integer.bitCount(maxQueueSize) != 1)
-        {
-            throw new IllegalArgumentException("queue size must be a power of two 1..32768: " + maxQueueSize);
-        }
-        if (agentThreads < 1)
-        {
-            throw new IllegalArgumentException("agent threads must be >= 1: " + agentThreads);
-        }
+        this.settings = new BackendSettings<>("net", cards, maxPairs, 128, "queue pairs", maxQueueSize, agentThreads,
+            aggregation);
         if (mac == 0 || (mac & 0x0100_0000_0000L) != 0 || (mac >>> 48) != 0)
         {
             throw new IllegalArgumentException("the device MAC must be a 48-bit unicast address: " + Long.toHexString(mac));
         }
-        this.cards = List.copyOf(cards);
+        this.agents = new BackendAgents(agentThreads);
         this.maxPairs = maxPairs;
-        this.maxQueueSize = maxQueueSize;
-        this.agentThreads = agentThreads;
-        this.aggregation = aggregation;
         this.mac = mac;
         this.features = offered(maxPairs);
         this.configView = new NetDeviceState(mac, maxPairs, VirtioNet.DEFAULT_MTU);
@@ -140,7 +112,7 @@ public final class NetBackendDevice implements BackendDevice
 
     public int maxQueueSize()
     {
-        return maxQueueSize;
+        return settings.maxQueueSize;
     }
 
     /** QEMU serves the config space itself; this answers a front end that asks anyway (MAC, status, pairs). */
@@ -236,19 +208,16 @@ public final class NetBackendDevice implements BackendDevice
         this.memory = memory;
         runningRings = count;
         device = net;
-        threads = AgentThreads.start(net.agents(), agentThreads, AgentThreads.backoff());
+        // Polled, no kick waiter: rx frames arrive from the cards, not with a kick, and a sleeping agent
+        // thread would hold them up to its timeout.
+        agents.startPolling(net.agents());
         starts++;
         return null;
     }
 
     private VirtioNetDevice.Context context(final GuestMemory memory, final int pairs, final IntConsumer calls)
     {
-        return new VirtioNetDevice.Context()
-            .memory(memory).cards(cards).mac(mac).maxQueuePairs(pairs).queueMaxSize(maxQueueSize)
-            .aggregation(aggregation)
-            .allDown(AllDownPolicy.queueUntilDeadline(5_000_000_000L))
-            .interrupts(q -> calls.accept(q))
-            .configInterrupt(() -> { });
+        return settings.applyTo(new VirtioNetDevice.Context().mac(mac).maxQueuePairs(pairs), memory, calls);
     }
 
     public boolean isRunning()
@@ -270,15 +239,9 @@ public final class NetBackendDevice implements BackendDevice
         }
         // tx first: a frame the guest handed over should go out and complete. rx buffers wait for
         // frames that may never come, so they are not waited for.
-        final long deadline = System.nanoTime() + DRAIN_TIMEOUT_NANOS;
-        while (txInFlight(queues) > 0 && System.nanoTime() < deadline)
-        {
-            Thread.onSpinWait();
-            Thread.yield();
-        }
-        threads.close();
-        threads = null;
-        for (final NetCard card : cards)
+        BackendAgents.awaitDrained(() -> txInFlight(queues));
+        agents.stop();
+        for (final NetCard card : settings.cards)
         {
             // Nothing of this generation touches guest memory after this.
             card.fence();

@@ -10,13 +10,11 @@ import dev.braid.testkit.driver.BufferChain;
 import dev.braid.testkit.driver.RingLayout;
 import dev.braid.testkit.driver.SplitDriverQueue;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 
 import static dev.braid.vhostuser.VhostUserDescriptor.*;
@@ -32,11 +30,8 @@ class BlkEndToEndTest
     static final long DATA_GPA = 0x80000;
     static final long STATUS_GPA = 0x7F000;
 
-    @TempDir
-    Path dir;
-    final List<String> logs = new ArrayList<>();
-    VhostUserServer server;
-    VhostUserBackend backend;
+    @RegisterExtension
+    final VhostUserRig rig = new VhostUserRig();
     BlkBackendDevice blk;
 
     @BeforeEach
@@ -47,20 +42,7 @@ class BlkEndToEndTest
             SimDisk.builder("a", store).latency(LatencyModel.uniform(1_000, 5_000)).build(),
             SimDisk.builder("b", store).latency(LatencyModel.uniform(1_000, 5_000)).build());
         blk = new BlkBackendDevice(cards, 2, 256, 1);
-        backend = new VhostUserBackend(blk, 32, this::log);
-        server = new VhostUserServer(dir.resolve("blk.sock"), backend, this::log);
-    }
-
-    private synchronized void log(final String line)
-    {
-        logs.add(line);
-        System.out.println(line);
-    }
-
-    @AfterEach
-    void stop() throws Exception
-    {
-        server.close();
+        rig.serve(blk, "blk.sock");
     }
 
     /** What QEMU 7.2's vhost_dev_init and vhost_dev_start send for vhost-user-blk, num-queues=1. */
@@ -113,15 +95,13 @@ class BlkEndToEndTest
     @Test
     void twoQueuesServeTogetherAndAStopWaitsForRequestsInFlight() throws Exception
     {
-        server.close();
         final SharedBlockStore store = new SharedBlockStore(8192);
         // Slow cards: a request is still in flight when GET_VRING_BASE arrives.
         final List<BlockCard> cards = List.of(SimDisk.builder("slow", store).latency(LatencyModel.uniform(200_000_000, 200_000_000)).build());
-        backend = new VhostUserBackend(new BlkBackendDevice(cards, 2, 256, 1), 32, this::log);
-        server = new VhostUserServer(dir.resolve("blk2.sock"), backend, this::log);
+        rig.serve(new BlkBackendDevice(cards, 2, 256, 1), "blk2.sock");
         final int[] kicks = {TestFrontEnd.eventfd(), TestFrontEnd.eventfd()};
         final int[] calls = {TestFrontEnd.eventfd(), TestFrontEnd.eventfd()};
-        try (TestFrontEnd fe = new TestFrontEnd(server.path(), 4 << 20))
+        try (TestFrontEnd fe = new TestFrontEnd(rig.socket(), 4 << 20))
         {
             final RingLayout[] layouts = {RingLayout.split(RING_GPA, QUEUE_SIZE, 4), RingLayout.split(RING_GPA + 0x8000, QUEUE_SIZE, 4)};
             fe.send(VhostUserRequest.SET_OWNER, FLAGS_VERSION, new byte[0]);
@@ -141,14 +121,9 @@ class BlkEndToEndTest
             for (int q = 0; q < 2; q++)
             {
                 // The call after a start: written once per ring, before any request.
-                final long deadline = System.nanoTime() + 5_000_000_000L;
-                long seen = 0;
-                while (seen == 0 && System.nanoTime() < deadline)
-                {
-                    seen = TestFrontEnd.drain(calls[q]);
-                    Thread.sleep(1);
-                }
-                assertTrue(seen > 0, "queue " + q + " called once after the start");
+                final int call = calls[q];
+                Waits.assertWithin(Duration.ofSeconds(5), () -> TestFrontEnd.drain(call) > 0,
+                    "queue " + q + " called once after the start");
             }
             final SplitDriverQueue q1 = new SplitDriverQueue(fe.memory, layouts[1], false);
             fe.memory.putBytes(DATA_GPA, new byte[4096], 0, 4096);
@@ -160,6 +135,10 @@ class BlkEndToEndTest
             fe.memory.putLong(HEADER_GPA + 8, 0);
             assertTrue(q0.addChain(new BufferChain(3).readable(HEADER_GPA, 16).writable(DATA_GPA, 4096).writable(STATUS_GPA, 1), false) >= 0);
             q0.publish();
+            if (q0.needsKick())
+            {
+                kick(kicks[0]); // as a driver does: an idle agent thread sleeps on the kick fd
+            }
             Thread.sleep(50); // popped by the front queue, held by the slow card
             fe.send(VhostUserRequest.SET_VRING_ENABLE, FLAGS_VERSION, TestFrontEnd.state(0, 0));
             fe.send(VhostUserRequest.SET_VRING_ENABLE, FLAGS_VERSION, TestFrontEnd.state(1, 0));
@@ -198,7 +177,7 @@ class BlkEndToEndTest
     {
         int kick = TestFrontEnd.eventfd();
         final int call = TestFrontEnd.eventfd();
-        try (TestFrontEnd fe = new TestFrontEnd(server.path(), 4 << 20))
+        try (TestFrontEnd fe = new TestFrontEnd(rig.socket(), 4 << 20))
         {
             final RingLayout layout = RingLayout.split(RING_GPA, QUEUE_SIZE, 4);
             final SplitDriverQueue driver = new SplitDriverQueue(fe.memory, layout, false);
@@ -216,12 +195,7 @@ class BlkEndToEndTest
             // Idle with nothing in flight: the agent thread blocks on the kick fd, the kick wakes it.
             final KickWaiter waiter = blk.kickWaiter();
             assertNotNull(waiter, "one agent thread: the kick waiter is its idle strategy");
-            final long deadline = System.nanoTime() + 10_000_000_000L;
-            while (waiter.sleeps() == 0 && System.nanoTime() < deadline)
-            {
-                Thread.sleep(1);
-            }
-            assertTrue(waiter.sleeps() > 0, "the idle agent thread went to sleep");
+            Waits.assertWithin(Duration.ofSeconds(10), () -> waiter.sleeps() > 0, "the idle agent thread went to sleep");
             Thread.sleep(20);
             assertEquals(VirtioBlk.VIRTIO_BLK_S_OK, request(fe, driver, kick, VirtioBlk.VIRTIO_BLK_T_OUT, 16, 1));
             assertTrue(waiter.kickWakes() > 0, "a kick woke it");
@@ -241,7 +215,7 @@ class BlkEndToEndTest
             final UnsafeBuffer base = fe.reply(VhostUserRequest.GET_VRING_BASE);
             assertEquals(0, base.getInt(HEADER_LENGTH, LITTLE_ENDIAN));
             assertEquals(2, base.getInt(HEADER_LENGTH + 4, LITTLE_ENDIAN), "two requests consumed");
-            assertFalse(backend.isDeviceRunning());
+            assertFalse(rig.backend().isDeviceRunning());
 
             // A restart on the same connection (vhost stop/start without a device reset): the ring
             // resumes at the base GET_VRING_BASE returned, the used index where guest memory has it.
@@ -255,7 +229,7 @@ class BlkEndToEndTest
                 fe.send(VhostUserRequest.SET_VRING_ENABLE, FLAGS_VERSION, TestFrontEnd.state(0, 1));
             }
             fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
-            assertTrue(backend.isDeviceRunning());
+            assertTrue(rig.backend().isDeviceRunning());
             fe.memory.putBytes(DATA_GPA, new byte[4096], 0, 4096);
             assertEquals(VirtioBlk.VIRTIO_BLK_S_OK, request(fe, driver, kick, VirtioBlk.VIRTIO_BLK_T_IN, 16, 4097));
             fe.memory.getBytes(DATA_GPA, back, 0, back.length);
@@ -267,7 +241,7 @@ class BlkEndToEndTest
             Libc.close(kick);
             Libc.close(call);
         }
-        ProcessResources.awaitServed(server, session);
+        rig.awaitServed(session);
     }
 
     static void kick(final int fd)

@@ -12,12 +12,10 @@ import dev.braid.testkit.guest.GuestRun;
 import dev.braid.testkit.guest.NoQemuLeftBehind;
 import dev.braid.testkit.guest.RunningGuest;
 import dev.braid.virtio.card.BlockCard;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -35,19 +33,34 @@ class GuestFioTest
 {
     static final long SECTORS = 32768; // 16 MiB
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final VhostUserRig rig = new VhostUserRig();
+    SharedBlockStore store;
     SimDisk a;
     SimDisk b;
-    VhostUserServer server;
 
-    @AfterEach
-    void stop() throws Exception
+    /** Two sim disks over one 16 MiB store, served with 2 queues. */
+    private void serve(final Aggregation aggregation) throws Exception
     {
-        if (server != null)
-        {
-            server.close();
-        }
+        store = new SharedBlockStore(SECTORS);
+        a = SimDisk.builder("a", store).latency(LatencyModel.uniform(20_000, 100_000)).queues(4, 128).build();
+        b = SimDisk.builder("b", store).latency(LatencyModel.uniform(20_000, 100_000)).queues(4, 128).build();
+        final List<BlockCard> cards = List.of(a, b);
+        rig.serve(new BlkBackendDevice(cards, 2, 256, 1, aggregation), "blk.sock");
+    }
+
+    /** A 2-vCPU guest with the host's fio in it, on the served socket with 2 queues. */
+    private RunningGuest startFioGuest(final String name, final String script) throws Exception
+    {
+        return GuestRun.builder()
+            .name(name)
+            .cpus(2)
+            .memoryMiB(640)
+            .hostBinary("fio")
+            .vhostUserBlk(rig.socket(), 2)
+            .timeout(Duration.ofSeconds(150))
+            .script(script)
+            .start();
     }
 
     @Test
@@ -64,13 +77,7 @@ class GuestFioTest
 
     private void fioWithAFailure(final Aggregation aggregation, final CardFault fault, final String name) throws Exception
     {
-        final SharedBlockStore store = new SharedBlockStore(SECTORS);
-        a = SimDisk.builder("a", store).latency(LatencyModel.uniform(20_000, 100_000)).queues(4, 128).build();
-        b = SimDisk.builder("b", store).latency(LatencyModel.uniform(20_000, 100_000)).queues(4, 128).build();
-        final List<BlockCard> cards = List.of(a, b);
-        server = new VhostUserServer(dir.resolve("blk.sock"),
-            new VhostUserBackend(new BlkBackendDevice(cards, 2, 256, 1, aggregation), 32, System.out::println),
-            System.out::println);
+        serve(aggregation);
         final String script = String.join("\n",
             "braid_wait /dev/vda || { echo no /dev/vda; exit 3; }",
             "braid_result started 1",
@@ -89,25 +96,13 @@ class GuestFioTest
             "");
         final GuestResult result;
         final String failed;
-        try (RunningGuest guest = GuestRun.builder()
-            .name("braid-vhost-blk-fio-" + name)
-            .cpus(2)
-            .memoryMiB(640)
-            .hostBinary("fio")
-            .vhostUserBlk(server.path(), 2)
-            .timeout(Duration.ofSeconds(150))
-            .script(script)
-            .start())
+        try (RunningGuest guest = startFioGuest("braid-vhost-blk-fio-" + name, script))
         {
             assertEquals("1", guest.awaitResult("started", Duration.ofSeconds(120)), "guest booted");
             // Fail whichever card serves fio's queue, once it has done a few hundred of the 2048 writes.
             final long aBefore = a.completed();
             final long bBefore = b.completed();
-            final long deadline = System.nanoTime() + 60_000_000_000L;
-            while (a.completed() - aBefore < 300 && b.completed() - bBefore < 300 && System.nanoTime() < deadline)
-            {
-                Thread.sleep(1);
-            }
+            Waits.until(() -> a.completed() - aBefore >= 300 || b.completed() - bBefore >= 300, Duration.ofSeconds(60));
             final SimDisk victim = a.completed() - aBefore >= b.completed() - bBefore ? a : b;
             victim.inject(fault, 0);
             failed = victim == a ? "a" : "b";
@@ -134,12 +129,7 @@ class GuestFioTest
     @Test
     void aByteFlippedInTheStoreFailsFiosVerify() throws Exception
     {
-        final SharedBlockStore store = new SharedBlockStore(SECTORS);
-        a = SimDisk.builder("a", store).latency(LatencyModel.uniform(20_000, 100_000)).queues(4, 128).build();
-        b = SimDisk.builder("b", store).latency(LatencyModel.uniform(20_000, 100_000)).queues(4, 128).build();
-        server = new VhostUserServer(dir.resolve("blk.sock"),
-            new VhostUserBackend(new BlkBackendDevice(List.of(a, b), 2, 256, 1,
-                Aggregation.activeActive(SelectorKind.QUEUE_AFFINE)), 32, System.out::println), System.out::println);
+        serve(Aggregation.activeActive(SelectorKind.QUEUE_AFFINE));
         final String fio = "fio --name=v --filename=/dev/vda --thread --ioengine=libaio --iodepth=8 --direct=1 " +
             "--rw=randwrite --bs=4k --size=8M --verify=crc32c --verify_fatal=1";
         final String script = String.join("\n",
@@ -155,15 +145,7 @@ class GuestFioTest
             "braid_result failed-offset $(grep -o 'verify failed at file /dev/vda offset [0-9]*' /tmp/fio.out | head -1 | sed 's/.*offset //')",
             "");
         final GuestResult result;
-        try (RunningGuest guest = GuestRun.builder()
-            .name("braid-vhost-blk-fio-corrupted")
-            .cpus(2)
-            .memoryMiB(640)
-            .hostBinary("fio")
-            .vhostUserBlk(server.path(), 2)
-            .timeout(Duration.ofSeconds(150))
-            .script(script)
-            .start())
+        try (RunningGuest guest = startFioGuest("braid-vhost-blk-fio-corrupted", script))
         {
             assertEquals("1", guest.awaitResult("written", Duration.ofSeconds(120)), "fio wrote its blocks");
             final int at = (1 << 20) + 100; // inside the block at 1 MiB, past fio's header

@@ -7,25 +7,24 @@ import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
 import dev.braid.testkit.guest.GuestResult;
 import dev.braid.testkit.guest.GuestRun;
+import dev.braid.testkit.guest.NoQemuLeftBehind;
 import dev.braid.testkit.guest.RunningGuest;
 import dev.braid.virtio.card.BlockCard;
-import dev.braid.virtio.card.IoVector;
-import dev.braid.virtio.memory.GuestMemory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
-import static dev.braid.vhostuser.GuestBlkTest.makePattern;
-import static dev.braid.vhostuser.GuestBlkTest.md5;
-import static dev.braid.vhostuser.GuestBlkTest.pattern;
+import static dev.braid.vhostuser.GuestPattern.PATTERN_BYTES;
+import static dev.braid.vhostuser.GuestPattern.makePattern;
+import static dev.braid.vhostuser.GuestPattern.md5;
+import static dev.braid.vhostuser.GuestPattern.pattern;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -38,72 +37,42 @@ import static org.junit.jupiter.api.Assertions.*;
  * request, and the process's fds (/proc/self/fd) and guest-memory mappings (/proc/self/maps) as
  * before it.
  */
+@ExtendWith(NoQemuLeftBehind.class)
 class GuestLifecycleTest
 {
     static final long SECTORS = 32768; // 16 MiB
-    static final int PATTERN_BYTES = 256 * 1024;
     /** In 4 KiB blocks: the pattern at 1 MiB, a second copy at 2 MiB. */
     static final int FIRST = 256;
     static final int SECOND = 512;
 
-    @TempDir
-    Path dir;
-    final List<String> logs = new ArrayList<>();
+    @RegisterExtension
+    final VhostUserRig rig = new VhostUserRig();
     SharedBlockStore store;
     SimDisk a;
     SimDisk b;
     BlkBackendDevice device;
-    VhostUserBackend backend;
-    VhostUserServer server;
-    Set<String> fdsBefore;
-    long qemuBefore;
 
     @BeforeEach
     void start() throws Exception
     {
-        qemuBefore = GuestRun.liveQemuProcesses();
         store = new SharedBlockStore(SECTORS);
         a = SimDisk.builder("a", store).latency(LatencyModel.uniform(20_000, 100_000)).queues(2, 128).build();
         b = SimDisk.builder("b", store).latency(LatencyModel.uniform(20_000, 100_000)).queues(2, 128).build();
         final List<BlockCard> cards = List.of(a, b);
-        // A throwaway session first: JNA and junixsocket open a few fds once per process.
-        try (VhostUserServer warmUp = new VhostUserServer(dir.resolve("warm.sock"),
-            new VhostUserBackend(new BlkBackendDevice(cards, 2, 256, 1), 32, this::log), this::log);
-            TestFrontEnd fe = new TestFrontEnd(warmUp.path(), 1 << 20))
-        {
-            fe.send(VhostUserRequest.SET_MEM_TABLE, VhostUserDescriptor.FLAGS_VERSION,
-                TestFrontEnd.memTable(fe.wholeMemory()), fe.memFd);
-            fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
-        }
-        device = new BlkBackendDevice(cards, 2, 256, 1, Aggregation.activeActive(SelectorKind.QUEUE_AFFINE));
-        backend = new VhostUserBackend(device, 32, this::log);
-        fdsBefore = ProcessResources.fdTargets();
-        server = new VhostUserServer(dir.resolve("blk.sock"), backend, this::log);
+        device = rig.serveAfterWarmUp(
+            () -> new BlkBackendDevice(cards, 2, 256, 1, Aggregation.activeActive(SelectorKind.QUEUE_AFFINE)), "blk.sock");
     }
 
     @AfterEach
     void stop() throws Exception
     {
-        if (server != null)
-        {
-            server.close();
-            final Set<String> now = ProcessResources.fdTargets();
-            now.removeAll(fdsBefore);
-            now.removeIf(fd -> fd.contains("-> socket:")); // see assertQuiet
-            assertTrue(now.isEmpty(), "fds left after the server closed: " + now);
-        }
-        assertEquals(qemuBefore, GuestRun.liveQemuProcesses(), "QEMU processes left behind");
-    }
-
-    private synchronized void log(final String line)
-    {
-        logs.add(line);
-        System.out.println(line);
+        rig.close();
+        rig.assertNoNewFds("after the server closed");
     }
 
     private GuestRun guest(final String name, final String script)
     {
-        return GuestRun.builder().name(name).cpus(2).vhostUserBlk(server.path(), 2)
+        return GuestRun.builder().name(name).cpus(2).vhostUserBlk(rig.socket(), 2)
             .timeout(Duration.ofSeconds(150)).script(script);
     }
 
@@ -123,11 +92,11 @@ class GuestLifecycleTest
     /** After front end number {@code served} left: nothing running, on a card, open or mapped. */
     private void assertQuiet(final long served) throws Exception
     {
-        ProcessResources.awaitServed(server, served);
-        assertFalse(backend.isDeviceRunning(), "device stopped");
+        rig.awaitServed(served);
+        assertFalse(rig.backend().isDeviceRunning(), "device stopped");
         for (int q = 0; q < 2; q++)
         {
-            assertEquals(0, backend.ringState(q), "ring " + q + " stopped");
+            assertEquals(0, rig.backend().ringState(q), "ring " + q + " stopped");
         }
         for (final SimDisk card : List.of(a, b))
         {
@@ -136,16 +105,10 @@ class GuestLifecycleTest
                 assertEquals(0, card.inFlight(q), "card " + card + " queue " + q + " holds no request");
             }
         }
-        assertFalse(logs.stream().anyMatch(l -> l.contains("abandoned") || l.contains("refused") || l.contains("not started")),
-            "back end log clean (nothing abandoned): " + logs);
-        assertEquals(0, ProcessResources.mappings("memory-backend-memfd"), "guest memory unmapped");
-        // Everything QEMU handed over is gone. Sockets are left out: besides the listening one, the
-        // first real QEMU session in a JVM leaves one connected unix socket without a peer (open,
-        // see DESIGN); a closed server leaves none (ServerFdTest).
-        final Set<String> now = ProcessResources.fdTargets();
-        now.removeAll(fdsBefore);
-        now.removeIf(fd -> fd.contains("-> socket:"));
-        assertTrue(now.isEmpty(), "fds left after front end " + served + ": " + now);
+        rig.assertLogClean("abandoned");
+        VhostUserRig.assertGuestMemoryUnmapped();
+        // Everything QEMU handed over is gone (the listening socket aside, see assertNoNewFds).
+        rig.assertNoNewFds("after front end " + served);
     }
 
     @Test
@@ -175,7 +138,7 @@ class GuestLifecycleTest
         assertEquals(expected, result.result("before-reboot"), "second boot reads what the first wrote");
         assertEquals(expected, result.result("after-reboot"), "and runs the workload again");
         assertEquals("0", result.result("ioerrors"));
-        assertEquals(expected, md5(storeBytes(SECOND * 4096L, PATTERN_BYTES)), "the store holds it");
+        assertEquals(expected, md5(GuestPattern.storeBytes(store, SECOND * 4096L, PATTERN_BYTES)), "the store holds it");
         assertTrue(device.starts() >= 2, "the reset stopped the device and the second boot started it again: " +
             device.starts() + " starts");
         System.out.println("reboot: done after " + result.doneAfterSeconds() + " s, " + device.starts() + " device starts");
@@ -263,7 +226,7 @@ class GuestLifecycleTest
         assertEquals(expected, result.result("direct"), "O_DIRECT read back");
         assertEquals(expected, result.result("buffered"), "buffered read back");
         assertEquals("0", result.result("ioerrors"));
-        assertEquals(expected, md5(storeBytes((FIRST + 8 * 64) * 4096L, PATTERN_BYTES)), "the store holds it");
+        assertEquals(expected, md5(GuestPattern.storeBytes(store, (FIRST + 8 * 64) * 4096L, PATTERN_BYTES)), "the store holds it");
         System.out.println("4200 MiB guest: done after " + result.doneAfterSeconds() + " s, largest mapping " +
             (largest >> 20) + " MiB");
         assertQuiet(1);
@@ -282,17 +245,5 @@ class GuestLifecycleTest
             }
         }
         return largest;
-    }
-
-    private byte[] storeBytes(final long offset, final int length)
-    {
-        final GuestMemory scratch = GuestMemory.allocate(length);
-        final IoVector into = new IoVector(1);
-        into.reset(scratch);
-        into.add(0, length);
-        store.read(offset / SharedBlockStore.SECTOR_SIZE, into, length);
-        final byte[] bytes = new byte[length];
-        scratch.getBytes(0, bytes, 0, length);
-        return bytes;
     }
 }

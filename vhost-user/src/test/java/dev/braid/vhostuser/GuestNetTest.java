@@ -14,14 +14,12 @@ import dev.braid.testkit.guest.NoQemuLeftBehind;
 import dev.braid.testkit.guest.RunningGuest;
 import dev.braid.virtio.card.NetCard;
 import org.agrona.concurrent.SystemNanoClock;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -52,30 +50,13 @@ class GuestNetTest
     /** {@code -Dbraid.guest.netMsix=true} drops {@code vectors=0}, to recheck QEMU 7.2's TCG crash with MSI-X. */
     static final boolean MSIX = Boolean.getBoolean("braid.guest.netMsix");
 
-    @TempDir
-    Path dir;
-    final List<String> logs = new ArrayList<>();
+    @RegisterExtension
+    final VhostUserRig rig = new VhostUserRig();
     PeerHost peer;
     L2Segment segment;
     SimNic a;
     SimNic b;
     NetBackendDevice netDevice;
-    VhostUserServer server;
-
-    @AfterEach
-    void stop() throws Exception
-    {
-        if (server != null)
-        {
-            server.close();
-        }
-    }
-
-    private synchronized void log(final String line)
-    {
-        logs.add(line);
-        System.out.println(line);
-    }
 
     private void serve(final int pairs, final Aggregation aggregation) throws Exception
     {
@@ -88,7 +69,7 @@ class GuestNetTest
         b = new SimNic("b", FrameBuilder.macBytes(0x525400BB0000L), segment, SystemNanoClock.INSTANCE, 1, 64, 256, 20_000);
         final List<NetCard> cards = List.of(a, b);
         netDevice = new NetBackendDevice(cards, pairs, 256, 1, aggregation, GUEST_MAC);
-        server = new VhostUserServer(dir.resolve("net.sock"), new VhostUserBackend(netDevice, 32, this::log), this::log);
+        rig.serve(netDevice, "net.sock");
     }
 
     private static List<String> netArgs(final Path socket, final int pairs)
@@ -130,7 +111,7 @@ class GuestNetTest
         final GuestResult result = GuestRun.builder()
             .name("braid-vhost-net-q1-aa")
             .cpus(1)
-            .qemuArgs(netArgs(server.path(), 1).toArray(String[]::new))
+            .qemuArgs(netArgs(rig.socket(), 1).toArray(String[]::new))
             .timeout(Duration.ofSeconds(150))
             .script(script(50))
             .run()
@@ -179,7 +160,7 @@ class GuestNetTest
         try (RunningGuest guest = GuestRun.builder()
             .name("braid-vhost-net-" + name)
             .cpus(cpus)
-            .qemuArgs(netArgs(server.path(), pairs).toArray(String[]::new))
+            .qemuArgs(netArgs(rig.socket(), pairs).toArray(String[]::new))
             .timeout(Duration.ofSeconds(180))
             .script(script(PINGS))
             .start())
@@ -188,16 +169,12 @@ class GuestNetTest
             // Let the flow settle on a card, then fail the one that carries it.
             final long aBefore = a.txFrames();
             final long bBefore = b.txFrames();
-            final long deadline = System.nanoTime() + 30_000_000_000L;
-            while (a.txFrames() + b.txFrames() < aBefore + bBefore + 20 && System.nanoTime() < deadline)
-            {
-                Thread.sleep(5);
-            }
+            Waits.until(() -> a.txFrames() + b.txFrames() >= aBefore + bBefore + 20, Duration.ofSeconds(30));
             failed = a.txFrames() - aBefore >= b.txFrames() - bBefore ? a : b;
             survivor = failed == a ? b : a;
             announcementsBefore = peer.announcements();
             failed.inject(fault, 0);
-            log("test: card " + failed.name() + " " + fault + " after " + failed.txFrames() + " tx frames");
+            rig.log("test: card " + failed.name() + " " + fault + " after " + failed.txFrames() + " tx frames");
             result = guest.awaitResult();
         }
         result.assertSucceeded();
@@ -224,9 +201,8 @@ class GuestNetTest
 
     private void assertBackendClean() throws Exception
     {
-        ProcessResources.awaitServed(server, 1);
-        assertFalse(logs.stream().anyMatch(l -> l.contains("refused") || l.contains("not started") || l.contains("abandoned")),
-            "backend log clean: " + logs);
-        assertEquals(0, ProcessResources.mappings("memory-backend-memfd"), "guest memory unmapped after QEMU left");
+        rig.awaitServed(1);
+        rig.assertLogClean("abandoned");
+        VhostUserRig.assertGuestMemoryUnmapped();
     }
 }

@@ -11,25 +11,21 @@ import dev.braid.testkit.guest.GuestRun;
 import dev.braid.testkit.guest.NoQemuLeftBehind;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.ForwardingScsiCard;
-import dev.braid.virtio.card.IoVector;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.card.ScsiIo;
-import dev.braid.virtio.memory.GuestMemory;
 import dev.braid.virtio.scsi.emulator.VirtioScsiResponse;
 import org.agrona.concurrent.SystemNanoClock;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.braid.vhostuser.GuestBlkTest.PATTERN_BYTES;
-import static dev.braid.vhostuser.GuestBlkTest.md5;
-import static dev.braid.vhostuser.GuestBlkTest.pattern;
+import static dev.braid.vhostuser.GuestPattern.PATTERN_BYTES;
+import static dev.braid.vhostuser.GuestPattern.md5;
+import static dev.braid.vhostuser.GuestPattern.pattern;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -47,9 +43,8 @@ class GuestScsiLunResetTest
 {
     static final long BLOCKS = 32768; // 16 MiB
 
-    @TempDir
-    Path dir;
-    VhostUserServer server;
+    @RegisterExtension
+    final VhostUserRig rig = new VhostUserRig();
 
     /** Counts the TMFs an HBA is asked for, by function, and the commands it ends RESET or ABORTED. */
     static final class TmfCounting extends ForwardingScsiCard
@@ -88,15 +83,6 @@ class GuestScsiLunResetTest
         }
     }
 
-    @AfterEach
-    void stop() throws Exception
-    {
-        if (server != null)
-        {
-            server.close();
-        }
-    }
-
     @Test
     void sgResetOfTheLunDuringIoReachesTheHbasAndTheDiskKeepsWorking() throws Exception
     {
@@ -105,15 +91,14 @@ class GuestScsiLunResetTest
         final SystemNanoClock clock = new SystemNanoClock();
         final TmfCounting a = new TmfCounting(new SimHba("hba-a", clock, targets, 4, 128, 20_000));
         final TmfCounting b = new TmfCounting(new SimHba("hba-b", clock, targets, 4, 128, 40_000));
-        server = new VhostUserServer(dir.resolve("scsi.sock"), new VhostUserBackend(
-            new ScsiBackendDevice(List.<ScsiCard>of(a, b), 2, 256, 1, Aggregation.activeActive(SelectorKind.QUEUE_AFFINE)),
-            32, System.out::println), System.out::println);
+        rig.serve(new ScsiBackendDevice(List.<ScsiCard>of(a, b), 2, 256, 1,
+            Aggregation.activeActive(SelectorKind.QUEUE_AFFINE)), "scsi.sock");
         final int rounds = 16;
         final int slots = 32; // 8 MiB of the 16 MiB LUN
         final int per = PATTERN_BYTES / 65536;
         final String script = String.join("\n",
             "braid_wait /dev/sda || { echo no /dev/sda; exit 3; }",
-            GuestBlkTest.makePattern(),
+            GuestPattern.makePattern(),
             "want=$(md5sum < /tmp/p | cut -d' ' -f1)",
             // The loop brackets the resets by construction: the resets start after its first round,
             // and it goes on until it has done at least 16 rounds and 2 after the resets ended.
@@ -150,7 +135,7 @@ class GuestScsiLunResetTest
             .cpus(2)
             .memoryMiB(384)
             .hostBinary("sg_reset")
-            .vhostUserScsi(server.path(), 2)
+            .vhostUserScsi(rig.socket(), 2)
             .timeout(Duration.ofSeconds(150))
             .script(script)
             .run();
@@ -175,19 +160,7 @@ class GuestScsiLunResetTest
         assertEquals("0", result.result("ioerrors"), "no I/O error in the guest's kernel log");
         for (int i = 0; i < Math.min(done, slots); i++)
         {
-            assertEquals(expected, md5(storeBytes(store, (long)i * PATTERN_BYTES, PATTERN_BYTES)), "store round " + i);
+            assertEquals(expected, md5(GuestPattern.storeBytes(store, (long)i * PATTERN_BYTES, PATTERN_BYTES)), "store round " + i);
         }
-    }
-
-    private static byte[] storeBytes(final SharedBlockStore store, final long offset, final int length)
-    {
-        final GuestMemory scratch = GuestMemory.allocate(length);
-        final IoVector into = new IoVector(1);
-        into.reset(scratch);
-        into.add(0, length);
-        store.read(offset / SharedBlockStore.SECTOR_SIZE, into, length);
-        final byte[] bytes = new byte[length];
-        scratch.getBytes(0, bytes, 0, length);
-        return bytes;
     }
 }

@@ -10,6 +10,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -61,16 +62,6 @@ class KickWaiterTest
         return t;
     }
 
-    private static void awaitTrue(final java.util.function.BooleanSupplier condition, final String what) throws InterruptedException
-    {
-        final long deadline = System.nanoTime() + LONG_WAIT_NANOS;
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline)
-        {
-            Thread.sleep(1);
-        }
-        assertTrue(condition.getAsBoolean(), what);
-    }
-
     @ParameterizedTest(name = "eventIdx={0}")
     @ValueSource(booleans = {false, true})
     void blocksWhenArmedAndAKickEndsTheBlock(final boolean eventIdx) throws Exception
@@ -82,7 +73,7 @@ class KickWaiterTest
         assertTrue(waiter.canSleep());
         final AtomicBoolean returned = new AtomicBoolean();
         final Thread t = idleOnce(waiter, returned);
-        awaitTrue(() -> waiter.sleeps() == 1, "the thread went to sleep");
+        Waits.assertWithin(Duration.ofNanos(LONG_WAIT_NANOS), () -> waiter.sleeps() == 1, "the thread went to sleep");
         Thread.sleep(300);
         assertFalse(returned.get(), "idle() blocks while no chain and no kick came");
 
@@ -155,7 +146,7 @@ class KickWaiterTest
         final KickWaiter waiter = new KickWaiter(new DeviceQueue[] {device(eventIdx)}, new int[] {kick}, () -> true, 0, 60_000);
         final AtomicBoolean returned = new AtomicBoolean();
         final Thread t = idleOnce(waiter, returned);
-        awaitTrue(() -> waiter.sleeps() == 1, "asleep");
+        Waits.assertWithin(Duration.ofNanos(LONG_WAIT_NANOS), () -> waiter.sleeps() == 1, "asleep");
         waiter.wake();
         t.join(LONG_WAIT_NANOS / 1_000_000);
         assertTrue(returned.get(), "wake() ends the wait");

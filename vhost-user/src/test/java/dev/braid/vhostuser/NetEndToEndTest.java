@@ -17,10 +17,9 @@ import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 
 import static dev.braid.vhostuser.VhostUserDescriptor.*;
@@ -46,25 +45,16 @@ class NetEndToEndTest
     static final int HDR = 12;
     static final int SECOND_IP = FrameBuilder.ipv4(10, 99, 0, 7);
 
-    @TempDir
-    Path dir;
-    final List<String> logs = new ArrayList<>();
+    @RegisterExtension
+    final VhostUserRig rig = new VhostUserRig();
     PeerHost peer;
     L2Segment segment;
     SimNic a;
     SimNic b;
     NetBackendDevice device;
-    VhostUserBackend backend;
-    VhostUserServer server;
     final int[] kicks = {TestFrontEnd.eventfd(), TestFrontEnd.eventfd(), TestFrontEnd.eventfd(), TestFrontEnd.eventfd()};
     final int[] calls = {TestFrontEnd.eventfd(), TestFrontEnd.eventfd(), TestFrontEnd.eventfd(), TestFrontEnd.eventfd()};
     final byte[] frame = new byte[1600];
-
-    private synchronized void log(final String line)
-    {
-        logs.add(line);
-        System.out.println(line);
-    }
 
     private void serve(final int pairs, final int cards) throws Exception
     {
@@ -74,17 +64,13 @@ class NetEndToEndTest
         b = new SimNic("b", FrameBuilder.macBytes(0x525400BB0000L), segment, SystemNanoClock.INSTANCE, 1, 64, 256, 1_000);
         final List<NetCard> list = cards == 1 ? List.of(a) : List.of(a, b);
         device = new NetBackendDevice(list, pairs, 256, 1, Aggregation.activeActive(SelectorKind.FLOW_HASH), GuestNetTest.GUEST_MAC);
-        backend = new VhostUserBackend(device, 32, this::log);
-        server = new VhostUserServer(dir.resolve("net.sock"), backend, this::log);
+        rig.serve(device, "net.sock");
     }
 
     @AfterEach
     void stop() throws Exception
     {
-        if (server != null)
-        {
-            server.close();
-        }
+        rig.close();
         for (int i = 0; i < kicks.length; i++)
         {
             Libc.close(kicks[i]);
@@ -121,6 +107,19 @@ class NetEndToEndTest
     {
         BlkEndToEndTest.ringSetup(fe, q, layout, kick, call);
         fe.send(VhostUserRequest.SET_VRING_ENABLE, FLAGS_VERSION, TestFrontEnd.state(q, 1));
+    }
+
+    /** Rings rx0 and tx0 set up and enabled, then a round trip (the pair runs): their driver sides, rx first. */
+    private SplitDriverQueue[] startPairZero(final TestFrontEnd fe) throws Exception
+    {
+        final RingLayout rxLayout = RingLayout.split(RX_RING, QUEUE_SIZE, 4);
+        final RingLayout txLayout = RingLayout.split(TX_RING, QUEUE_SIZE, 4);
+        final SplitDriverQueue rx = new SplitDriverQueue(fe.memory, rxLayout, true);
+        final SplitDriverQueue tx = new SplitDriverQueue(fe.memory, txLayout, true);
+        ring(fe, 0, rxLayout, kicks[0], calls[0]);
+        ring(fe, 1, txLayout, kicks[1], calls[1]);
+        fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
+        return new SplitDriverQueue[] {rx, tx};
     }
 
     private int postRx(final SplitDriverQueue rx, final int count)
@@ -168,7 +167,7 @@ class NetEndToEndTest
     void qemuNegotiationFramesToThePeerAndGratuitousArpsFromTheSurvivorForEveryLearnedAddress() throws Exception
     {
         serve(1, 2);
-        try (TestFrontEnd fe = new TestFrontEnd(server.path(), 4 << 20))
+        try (TestFrontEnd fe = new TestFrontEnd(rig.socket(), 4 << 20))
         {
             negotiate(fe, 1);
             final RingLayout rxLayout = RingLayout.split(RX_RING, QUEUE_SIZE, 4);
@@ -177,10 +176,10 @@ class NetEndToEndTest
             final SplitDriverQueue tx = new SplitDriverQueue(fe.memory, txLayout, true);
             ring(fe, 0, rxLayout, kicks[0], calls[0]);
             fe.getU64(VhostUserRequest.GET_QUEUE_NUM); // a round trip: ring 0 alone does not start a device
-            assertFalse(backend.isDeviceRunning(), "an rx ring without its tx ring runs nothing");
+            assertFalse(rig.backend().isDeviceRunning(), "an rx ring without its tx ring runs nothing");
             ring(fe, 1, txLayout, kicks[1], calls[1]);
             fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
-            assertTrue(backend.isDeviceRunning(), "the pair runs");
+            assertTrue(rig.backend().isDeviceRunning(), "the pair runs");
             assertEquals(16, postRx(rx, 16));
 
             // The guest's ARP for the peer (from its first address), then a ping from a second address.
@@ -212,11 +211,9 @@ class NetEndToEndTest
             final SimNic survivor = carrying == a ? b : a;
             final long before = peer.announcements();
             carrying.inject(CardFault.LINK_DOWN, 0);
-            final long deadline = System.nanoTime() + 5_000_000_000L;
-            while (peer.announcements() < before + 2 && System.nanoTime() < deadline)
-            {
-                Thread.sleep(1);
-            }
+            // The announcer counts its frames after sending them: wait for the count too.
+            Waits.until(() -> peer.announcements() >= before + 2 && device.net().announcer().addressesAnnounced() >= 2,
+                Duration.ofSeconds(5));
             assertEquals(before + 2, peer.announcements(), "one gratuitous ARP per learned address");
             assertEquals(survivor.port(), segment.portOf(guest), "sent from the surviving card");
             assertEquals(guest, peer.lastAnnouncedMac());
@@ -224,25 +221,21 @@ class NetEndToEndTest
             assertTrue(device.net().state().knowsGuestIpv4(GuestNetTest.GUEST_IP), "learned from the ARP's sender");
             assertTrue(device.net().state().knowsGuestIpv4(SECOND_IP), "learned from the IPv4 source");
         }
-        ProcessResources.awaitServed(server, 1);
-        assertFalse(logs.stream().anyMatch(l -> l.contains("refused")), "no refusal: " + logs);
+        rig.awaitServed(1);
+        assertFalse(rig.logs().stream().anyMatch(l -> l.contains("refused")), "no refusal: " + rig.logs());
     }
 
     @Test
     void aShortTxHeaderAndAShortRxBufferGetUsedLengthZeroAndTheDeviceKeepsServing() throws Exception
     {
         serve(1, 1);
-        try (TestFrontEnd fe = new TestFrontEnd(server.path(), 4 << 20))
+        try (TestFrontEnd fe = new TestFrontEnd(rig.socket(), 4 << 20))
         {
             negotiate(fe, 1);
-            final RingLayout rxLayout = RingLayout.split(RX_RING, QUEUE_SIZE, 4);
-            final RingLayout txLayout = RingLayout.split(TX_RING, QUEUE_SIZE, 4);
-            final SplitDriverQueue rx = new SplitDriverQueue(fe.memory, rxLayout, true);
-            final SplitDriverQueue tx = new SplitDriverQueue(fe.memory, txLayout, true);
-            ring(fe, 0, rxLayout, kicks[0], calls[0]);
-            ring(fe, 1, txLayout, kicks[1], calls[1]);
-            fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
-            assertTrue(backend.isDeviceRunning());
+            final SplitDriverQueue[] pair = startPairZero(fe);
+            final SplitDriverQueue rx = pair[0];
+            final SplitDriverQueue tx = pair[1];
+            assertTrue(rig.backend().isDeviceRunning());
 
             // An rx buffer too short for header + Ethernet header: handed back empty, never written past.
             fe.memory.putBytes(RX_BUFFERS + 3 * SLOT, new byte[64], 0, 64);
@@ -278,14 +271,14 @@ class NetEndToEndTest
             assertEquals(HDR + length, replyLength, "the echo reply, header included");
             assertEquals(1, peer.echoReplies());
         }
-        ProcessResources.awaitServed(server, 1);
+        rig.awaitServed(1);
     }
 
     @Test
     void ringsOutsideMemoryAreRefusedAndThePairDoesNotRun() throws Exception
     {
         serve(2, 1);
-        try (TestFrontEnd fe = new TestFrontEnd(server.path(), 4 << 20))
+        try (TestFrontEnd fe = new TestFrontEnd(rig.socket(), 4 << 20))
         {
             negotiate(fe, 2);
             ring(fe, 0, RingLayout.split(RX_RING, QUEUE_SIZE, 4), kicks[0], calls[0]);
@@ -301,15 +294,15 @@ class NetEndToEndTest
             ring(fe, 3, RingLayout.split(TX_RING_1, QUEUE_SIZE, 4), kicks[3], calls[3]);
             fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
             // The back end refuses to run a device with an enabled ring it cannot place (one line, below).
-            assertFalse(backend.isDeviceRunning(), "a pair whose ring was refused does not run");
-            assertTrue(logs.stream().anyMatch(l -> l.contains("ring 2 not started: no address")), "said why: " + logs);
+            assertFalse(rig.backend().isDeviceRunning(), "a pair whose ring was refused does not run");
+            assertTrue(rig.logs().stream().anyMatch(l -> l.contains("ring 2 not started: no address")), "said why: " + rig.logs());
             // The front end fixes it: both pairs run.
             ring(fe, 2, RingLayout.split(RX_RING_1, QUEUE_SIZE, 4), kicks[2], calls[2]);
             fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
-            assertTrue(backend.isDeviceRunning());
+            assertTrue(rig.backend().isDeviceRunning());
             assertEquals(2, device.net().queuePairs());
         }
-        ProcessResources.awaitServed(server, 1);
+        rig.awaitServed(1);
     }
 
     /** QEMU's vhost-user net sends each ADD_MEM_REG once per queue pair (and REM_MEM_REG too): one mapping, two references. */
@@ -317,7 +310,7 @@ class NetEndToEndTest
     void duplicateAddMemRegPerPairSharesOneMappingUntilTheLastRemove() throws Exception
     {
         serve(2, 1);
-        try (TestFrontEnd fe = new TestFrontEnd(server.path(), 4 << 20))
+        try (TestFrontEnd fe = new TestFrontEnd(rig.socket(), 4 << 20))
         {
             fe.send(VhostUserRequest.SET_OWNER, FLAGS_VERSION, new byte[0]);
             final long features = fe.getU64(VhostUserRequest.GET_FEATURES);
@@ -330,27 +323,27 @@ class NetEndToEndTest
             ring(fe, 0, RingLayout.split(RX_RING, QUEUE_SIZE, 4), kicks[0], calls[0]);
             ring(fe, 1, RingLayout.split(TX_RING, QUEUE_SIZE, 4), kicks[1], calls[1]);
             fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
-            assertTrue(backend.isDeviceRunning());
+            assertTrue(rig.backend().isDeviceRunning());
             // A different region overlapping the first is still refused.
             assertNotEquals(0, fe.acked(VhostUserRequest.ADD_MEM_REG,
                 TestFrontEnd.singleRegion(new long[] {4096, 8192, fe.memAddress + 4096, 4096}), fe.memFd), "overlap refused");
             fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
-            assertTrue(backend.isDeviceRunning());
+            assertTrue(rig.backend().isDeviceRunning());
             final long starts = device.starts();
             // QEMU's REM_MEM_REG carries mmap_offset 0. The first drops a reference: memory unchanged, no restart.
             final long[] rem = fe.wholeMemory();
             assertEquals(0, fe.acked(VhostUserRequest.REM_MEM_REG, TestFrontEnd.singleRegion(rem)));
             fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
-            assertTrue(backend.isDeviceRunning(), "still running on the region");
+            assertTrue(rig.backend().isDeviceRunning(), "still running on the region");
             assertEquals(starts, device.starts(), "a dropped copy does not restart the device");
             assertEquals(2, ProcessResources.mappings("braid-fe"));
             assertEquals(0, fe.acked(VhostUserRequest.REM_MEM_REG, TestFrontEnd.singleRegion(rem)), "the last reference");
             fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
-            assertFalse(backend.isDeviceRunning(), "no memory, no device");
+            assertFalse(rig.backend().isDeviceRunning(), "no memory, no device");
             assertEquals(1, ProcessResources.mappings("braid-fe"), "unmapped");
             assertNotEquals(0, fe.acked(VhostUserRequest.REM_MEM_REG, TestFrontEnd.singleRegion(rem)), "nothing left to remove");
         }
-        ProcessResources.awaitServed(server, 1);
+        rig.awaitServed(1);
     }
 
     /** A stop with empty rx buffers on one card (filled in order): GET_VRING_BASE rewinds past them, so a restart pops them again. */
@@ -358,16 +351,12 @@ class NetEndToEndTest
     void aStopHandsBackEmptyRxBuffersAndTheRestartUsesThem() throws Exception
     {
         serve(1, 1);
-        try (TestFrontEnd fe = new TestFrontEnd(server.path(), 4 << 20))
+        try (TestFrontEnd fe = new TestFrontEnd(rig.socket(), 4 << 20))
         {
             negotiate(fe, 1);
-            final RingLayout rxLayout = RingLayout.split(RX_RING, QUEUE_SIZE, 4);
-            final RingLayout txLayout = RingLayout.split(TX_RING, QUEUE_SIZE, 4);
-            final SplitDriverQueue rx = new SplitDriverQueue(fe.memory, rxLayout, true);
-            final SplitDriverQueue tx = new SplitDriverQueue(fe.memory, txLayout, true);
-            ring(fe, 0, rxLayout, kicks[0], calls[0]);
-            ring(fe, 1, txLayout, kicks[1], calls[1]);
-            fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
+            final SplitDriverQueue[] pair = startPairZero(fe);
+            final SplitDriverQueue rx = pair[0];
+            final SplitDriverQueue tx = pair[1];
             postRx(rx, 8);
             int length = FrameBuilder.icmpEchoRequest(frame, GuestNetTest.GUEST_MAC, GuestNetTest.PEER_MAC,
                 GuestNetTest.GUEST_IP, GuestNetTest.PEER_IP, 1, 1, new byte[8], 0, 8);
@@ -394,7 +383,7 @@ class NetEndToEndTest
                 fe.send(VhostUserRequest.SET_VRING_ENABLE, FLAGS_VERSION, TestFrontEnd.state(q, 1));
             }
             fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
-            assertTrue(backend.isDeviceRunning());
+            assertTrue(rig.backend().isDeviceRunning());
             for (int i = 1; i <= 7; i++)
             {
                 length = FrameBuilder.icmpEchoRequest(frame, GuestNetTest.GUEST_MAC, GuestNetTest.PEER_MAC,
@@ -405,6 +394,6 @@ class NetEndToEndTest
             await(rx, 7);
             assertEquals(8, rx.usedIndex(), "all eight buffers used, none lost across the restart");
         }
-        ProcessResources.awaitServed(server, 1);
+        rig.awaitServed(1);
     }
 }

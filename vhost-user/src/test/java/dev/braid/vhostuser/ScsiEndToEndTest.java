@@ -16,11 +16,10 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -45,14 +44,14 @@ class ScsiEndToEndTest
     static final long EVENTS = 0x42000;
     static final long DATA = 0x80000;
     static final int CMD_LENGTH = ScsiDescriptor.CMD_CDB_OFFSET + VirtioScsi.VIRTIO_SCSI_CDB_DEFAULT_SIZE;
+    static final Duration WAIT = Duration.ofSeconds(10);
     static final int RESP_LENGTH = ScsiDescriptor.RESP_SENSE_OFFSET + VirtioScsi.VIRTIO_SCSI_SENSE_DEFAULT_SIZE;
 
-    @TempDir
-    Path dir;
-    final List<String> logs = new ArrayList<>();
+    @RegisterExtension
+    final VhostUserRig rig = new VhostUserRig();
     SimHba a;
     SimHba b;
-    VhostUserServer server;
+    ScsiBackendDevice scsi;
     final int[] kicks = {TestFrontEnd.eventfd(), TestFrontEnd.eventfd(), TestFrontEnd.eventfd()};
     final int[] calls = {TestFrontEnd.eventfd(), TestFrontEnd.eventfd(), TestFrontEnd.eventfd()};
 
@@ -64,25 +63,19 @@ class ScsiEndToEndTest
         a = new SimHba("a", clock, targets, 1, 32, 10_000);
         b = new SimHba("b", clock, targets, 1, 32, 10_000);
         final List<ScsiCard> cards = List.of(a, b);
-        server = new VhostUserServer(dir.resolve("scsi.sock"),
-            new VhostUserBackend(new ScsiBackendDevice(cards, 1, 256, 1), 32, this::log), this::log);
+        scsi = new ScsiBackendDevice(cards, 1, 256, 1);
+        rig.serve(scsi, "scsi.sock");
     }
 
     @AfterEach
     void stop() throws Exception
     {
-        server.close();
+        rig.close();
         for (int q = 0; q < 3; q++)
         {
             Libc.close(kicks[q]);
             Libc.close(calls[q]);
         }
-    }
-
-    private synchronized void log(final String line)
-    {
-        logs.add(line);
-        System.out.println(line);
     }
 
     private final RingLayout[] layouts = {
@@ -117,7 +110,7 @@ class ScsiEndToEndTest
     @Test
     void commandsBadInputAndTmfsGetTheSpecsAnswers() throws Exception
     {
-        try (TestFrontEnd fe = new TestFrontEnd(server.path(), 4 << 20))
+        try (TestFrontEnd fe = new TestFrontEnd(rig.socket(), 4 << 20))
         {
             qemuSetup(fe);
             final SplitDriverQueue control = new SplitDriverQueue(fe.memory, layouts[0], false);
@@ -127,7 +120,7 @@ class ScsiEndToEndTest
             {
                 assertTrue(events.addBuffer(EVENTS + i * 16L, 16, true) >= 0);
             }
-            events.publish();
+            publish(events, 1);
 
             // INQUIRY to target 0 LUN 0: GOOD, the emulator's vendor id.
             final byte[] inquiry = new byte[6];
@@ -157,7 +150,7 @@ class ScsiEndToEndTest
             // No room for the response: used length 0, nothing written.
             fe.memory.putBytes(RESPONSE, new byte[RESP_LENGTH], 0, RESP_LENGTH);
             assertTrue(request.addChain(new BufferChain(2).readable(HEADER, CMD_LENGTH).writable(RESPONSE, 4), false) >= 0);
-            request.publish();
+            publish(request, 2);
             assertEquals(0, awaitUsed(request), "used length 0 without a response structure");
 
             // READ(10) past the end of the 2048-block LUN: CHECK CONDITION, ILLEGAL REQUEST / LBA OUT OF RANGE.
@@ -180,7 +173,7 @@ class ScsiEndToEndTest
             fe.memory.putInt(HEADER, 77);
             assertTrue(control.addChain(new BufferChain(2).readable(HEADER, ScsiDescriptor.TMF_REQ_LENGTH)
                 .writable(RESPONSE, 1), false) >= 0);
-            control.publish();
+            publish(control, 0);
             assertEquals(0, awaitUsed(control), "unknown control type: used length 0");
 
             // Still serving after all of it.
@@ -197,9 +190,54 @@ class ScsiEndToEndTest
             assertEquals(0, base(fe, 1), "event: four buffers held, none used, all given back");
             assertEquals(7, base(fe, 2), "request: seven chains");
         }
-        ProcessResources.awaitServed(server, 1);
-        assertFalse(logs.stream().anyMatch(l -> l.contains("refused") || l.contains("not started")),
-            "no start refused on the way up (control and event alone do not start the device): " + logs);
+        rig.awaitServed(1);
+        // No start refused on the way up: control and event alone do not start the device.
+        rig.assertLogClean();
+    }
+
+    /**
+     * One agent thread: idle with nothing in flight, it sleeps in epoll on the kick fds of all three
+     * rings (as blk's, see BlkEndToEndTest), and a kick on the request ring, then one on the
+     * control ring, wakes it. The device stops with the connection, and the waiter with it.
+     */
+    @Test
+    void theIdleAgentThreadSleepsOnTheKickFdsAndAKickWakesIt() throws Exception
+    {
+        try (TestFrontEnd fe = new TestFrontEnd(rig.socket(), 4 << 20))
+        {
+            qemuSetup(fe);
+            final SplitDriverQueue control = new SplitDriverQueue(fe.memory, layouts[0], false);
+            final SplitDriverQueue request = new SplitDriverQueue(fe.memory, layouts[2], false);
+            final KickWaiter waiter = scsi.kickWaiter();
+            assertNotNull(waiter, "one agent thread: the kick waiter is its idle strategy");
+            assertTrue(waiter.canSleep(), "every ring has a kick fd");
+            Waits.assertWithin(WAIT, () -> waiter.sleeps() > 0, "the idle agent thread went to sleep");
+            Thread.sleep(20);
+            final byte[] inquiry = new byte[6];
+            inquiry[0] = 0x12;
+            inquiry[4] = 36;
+            assertEquals(36, command(fe, request, lun(0, 0), inquiry, CMD_LENGTH, 36));
+            assertEquals(VirtioScsi.VIRTIO_SCSI_S_OK, response(fe));
+            Waits.assertWithin(WAIT, () -> waiter.kickWakes() >= 1, "a kick on the request ring woke it");
+
+            final long sleeps = waiter.sleeps();
+            Waits.assertWithin(WAIT, () -> waiter.sleeps() > sleeps, "asleep again");
+            Thread.sleep(20);
+            assertEquals(VirtioScsi.VIRTIO_SCSI_S_OK, tmf(fe, control, VirtioScsi.VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET, lun(0, 0)));
+            Waits.assertWithin(WAIT, () -> waiter.kickWakes() >= 2, "a kick on the control ring woke it");
+        }
+        rig.awaitServed(1);
+        assertNull(scsi.kickWaiter(), "the connection ended: device and waiter stopped");
+    }
+
+    /** Publishes and, as a driver does, kicks ring {@code q} when the device asks for it. */
+    private void publish(final SplitDriverQueue queue, final int q)
+    {
+        queue.publish();
+        if (queue.needsKick())
+        {
+            BlkEndToEndTest.kick(kicks[q]);
+        }
     }
 
     private int base(final TestFrontEnd fe, final int q) throws Exception
@@ -227,7 +265,7 @@ class ScsiEndToEndTest
         fe.memory.putBytes(RESPONSE, poison, 0, poison.length);
         assertTrue(request.addChain(new BufferChain(3).readable(HEADER, cmdLength).writable(RESPONSE, RESP_LENGTH)
             .writable(DATA, dataIn), false) >= 0);
-        request.publish();
+        publish(request, 2);
         return awaitUsed(request) - RESP_LENGTH;
     }
 
@@ -246,7 +284,7 @@ class ScsiEndToEndTest
         fe.memory.putByte(RESPONSE, (byte)0xEE);
         assertTrue(control.addChain(new BufferChain(2).readable(HEADER, ScsiDescriptor.TMF_REQ_LENGTH)
             .writable(RESPONSE, ScsiDescriptor.TMF_RESP_LENGTH), false) >= 0);
-        control.publish();
+        publish(control, 0);
         assertEquals(ScsiDescriptor.TMF_RESP_LENGTH, awaitUsed(control));
         return fe.memory.getByte(RESPONSE) & 0xFF;
     }
