@@ -334,7 +334,8 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
                 length = io.data().totalLength();
                 if (length > e.maximumPayload())
                 {
-                    // TODO split: a request above the server's maximum payload is refused, not split.
+                    // Above the server's maximum payload: refused, not split. The blk device's size_max
+                    // and seg_max keep a guest's requests within maxTransferBytes().
                     q.completeLocally(slot, CardStatus.INVALID, 0);
                     return;
                 }
