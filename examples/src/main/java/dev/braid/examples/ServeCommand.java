@@ -413,15 +413,17 @@ public final class ServeCommand implements Callable<Integer>
     private static List<ScsiCard> scsiPaths(final List<BlockCard> cards, final Plan plan)
     {
         long capacity = Long.MAX_VALUE;
+        long maxTransfer = Long.MAX_VALUE;
         for (final BlockCard card : cards)
         {
             capacity = Math.min(capacity, card.capacitySectors());
+            maxTransfer = Math.min(maxTransfer, card.maxTransferBytes());
         }
         final String first = plan.files().isEmpty() ? plan.nbd().isEmpty() ? "sim:" + plan.simBytes() :
             plan.nbd().get(0).toString() : plan.files().get(0).toAbsolutePath().toString();
         final long id = first.hashCode() & 0xFFFF_FFFFL;
         final ScsiDiskEmulator lun = ScsiDiskEmulator.forBlockMedium(capacity,
-            String.format(Locale.ROOT, "BRAID%08X", id), id);
+            String.format(Locale.ROOT, "BRAID%08X", id), id, maxTransfer);
         final List<ScsiCard> paths = new ArrayList<>(cards.size());
         for (final BlockCard card : cards)
         {

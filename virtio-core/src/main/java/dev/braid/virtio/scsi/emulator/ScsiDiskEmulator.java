@@ -47,6 +47,7 @@ public final class ScsiDiskEmulator
     private final long naa;
     private final byte[] product;
     private final int maxUnmapDescriptors;
+    private int maxTransferBlocks = MAX_TRANSFER_BLOCKS;
     private final boolean fua;
 
     /**
@@ -96,6 +97,29 @@ public final class ScsiDiskEmulator
     public static ScsiDiskEmulator forBlockMedium(final long capacityBlocks, final String serial, final long deviceId)
     {
         return new ScsiDiskEmulator(capacityBlocks, serial, deviceId, "BLOCK DISK", 1, false);
+    }
+
+    /**
+     * {@link #forBlockMedium(long, String, long)} over block cards that take requests of at most
+     * {@code maxTransferBytes} ({@code BlockCard.maxTransferBytes()}, the smallest over the paths): the
+     * Block Limits page says so, and a READ or WRITE above it is refused before it reaches a card.
+     */
+    public static ScsiDiskEmulator forBlockMedium(final long capacityBlocks, final String serial, final long deviceId,
+        final long maxTransferBytes)
+    {
+        final ScsiDiskEmulator lun = forBlockMedium(capacityBlocks, serial, deviceId);
+        if (maxTransferBytes < 8 * BLOCK_SIZE)
+        {
+            throw new IllegalArgumentException("a LUN's paths must take requests of at least 8 blocks: " + maxTransferBytes);
+        }
+        lun.maxTransferBlocks = (int)Math.min(MAX_TRANSFER_BLOCKS, maxTransferBytes / BLOCK_SIZE);
+        return lun;
+    }
+
+    /** The most blocks one READ or WRITE may move (the Block Limits page's maximum transfer length). */
+    public int maxTransferBlocks()
+    {
+        return maxTransferBlocks;
     }
 
     public long capacityBlocks()
@@ -195,7 +219,7 @@ public final class ScsiDiskEmulator
         {
             return checkCondition(io, context, KEY_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
         }
-        if (blocks > MAX_TRANSFER_BLOCKS)
+        if (blocks > maxTransferBlocks)
         {
             return checkCondition(io, context, KEY_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
         }
@@ -421,8 +445,8 @@ public final class ScsiDiskEmulator
             case 0xB0:
                 length = 64;
                 putU16(d, 6, 1);                                  // optimal transfer length granularity
-                putU32(d, 8, MAX_TRANSFER_BLOCKS);
-                putU32(d, 12, MAX_TRANSFER_BLOCKS);
+                putU32(d, 8, maxTransferBlocks);
+                putU32(d, 12, maxTransferBlocks);
                 putU32(d, 20, maxUnmapBlocks());
                 putU32(d, 24, maxUnmapDescriptors);
                 putU32(d, 28, 1);                                 // optimal unmap granularity

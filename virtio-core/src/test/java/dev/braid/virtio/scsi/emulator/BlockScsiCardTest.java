@@ -96,6 +96,37 @@ class BlockScsiCardTest
     }
 
     @Test
+    void aPathsLargestRequestBoundsTheLunsTransfers()
+    {
+        final BlockScsiCard limited = new BlockScsiCard(block, ScsiDiskEmulator.forBlockMedium(2048, "T", 1, 65536));
+        final ScsiIo limits = new ScsiIo(4);
+        limits.dataIn().reset(memory);
+        limits.dataOut().reset(memory);
+        final byte[] cdb = limits.cdb();
+        cdb[0] = 0x12;
+        cdb[1] = 1;
+        cdb[2] = (byte)0xB0;
+        cdb[4] = 64;
+        limits.dataIn().add(0x8000, 64);
+        limits.set(0, 0, 9, 6);
+        assertTrue(limited.submit(0, limits, 1, sink));
+        limited.poll(0);
+        final byte[] page = new byte[64];
+        memory.getBytes(0x8000, page, 0, 64);
+        assertEquals(128, ScsiDiskEmulator.u32(page, 8), "Block Limits: maximum transfer length, blocks");
+
+        assertTrue(limited.submit(0, command(ScsiConstants.READ_10, 0, 128, 2), 2, sink));
+        assertEquals(1, block.submitted.size(), "128 blocks (64 KiB) reach the block card");
+        final ScsiIo tooLarge = command(ScsiConstants.READ_10, 0, 129, 3);
+        assertTrue(limited.submit(0, tooLarge, 3, sink));
+        assertEquals(1, block.submitted.size(), "129 blocks do not");
+        limited.poll(0);
+        assertEquals(ScsiConstants.STATUS_CHECK_CONDITION, ScsiIo.scsiStatus((int)reports.get(reports.size() - 1)[1]));
+        assertEquals(ScsiConstants.ASC_INVALID_FIELD_IN_CDB, ScsiSense.asc(tooLarge.sense()));
+        assertThrows(IllegalArgumentException.class, () -> ScsiDiskEmulator.forBlockMedium(2048, "T", 1, 2048));
+    }
+
+    @Test
     void aFullSinkMakesTheBlockCardKeepItsCompletion()
     {
         assertTrue(card.submit(0, command(ScsiConstants.WRITE_10, 0, 1, 1), 5, sink));
