@@ -282,20 +282,8 @@ class ServeGuestTest
             serve = startServe("--socket", socket.toString(), "--card", a.uri(), "--card", b.uri(),
                 "--mode", "ap", "--queues", "2", "--queue-size", "128");
             awaitLine("braid serve: blk on", 30);
-            final String script = String.join("\n",
-                "braid_wait /dev/vda || { echo no /dev/vda; exit 3; }",
-                "braid_result started 1",
-                // 400 IOPS: about 5 s of writes, so the kill lands among them, not after them.
-                "fio --name=v --filename=/dev/vda --thread --ioengine=libaio --iodepth=8 --direct=1 --rw=randwrite " +
-                    "--bs=4k --size=8M --rate_iops=400 --verify=crc32c --do_verify=1 --verify_fatal=1 --output=/tmp/fio.out",
-                "rc=$?",
-                "cat /tmp/fio.out",
-                "braid_result fio-rc $rc",
-                "braid_result fio-err $(grep -o 'err= *[0-9]*' /tmp/fio.out | head -1 | tr -d ' ')",
-                "braid_result fio-verify-failures $(grep -c -i -E 'verify.*(fail|bad)|bad magic|crc32c.*(wanted|mismatch)' /tmp/fio.out || true)",
-                "braid_result fio-issued $(grep -o 'issued rwts: total=[0-9]*,[0-9]*' /tmp/fio.out | sed 's/.*total=//')",
-                "braid_result ioerrors $(dmesg | grep -c 'I/O error' || true)",
-                "");
+            // 400 IOPS: about 5 s of writes, so the kill lands among them, not after them.
+            final String script = dev.braid.testkit.guest.GuestFio.verifyScript("/dev/vda", "--rate_iops=400");
             final GuestResult result;
             try (RunningGuest guest = GuestRun.builder().name("braid-serve-nbd-kill").cpus(2).memoryMiB(640)
                 .hostBinary("fio").vhostUserBlk(socket, 2).timeout(Duration.ofSeconds(180)).script(script).start())
@@ -306,12 +294,7 @@ class ServeGuestTest
                 System.out.println("test: SIGKILL qemu-nbd of nbd0");
                 result = guest.awaitResult();
             }
-            result.assertSucceeded();
-            assertEquals("0", result.result("fio-rc"), "fio exit status");
-            assertEquals("err=0", result.result("fio-err"), "fio's job error");
-            assertEquals("0", result.result("fio-verify-failures"), "no verify failure in fio's report");
-            assertEquals("2048,2048", result.result("fio-issued"), "fio wrote and verified all 8 MiB");
-            assertEquals("0", result.result("ioerrors"), "no I/O error in the guest's kernel log");
+            dev.braid.testkit.guest.GuestFio.assertVerified(result);
             assertTrue(lines().stream().anyMatch(l -> l.contains("braid serve: card nbd0") && l.contains("-> DOWN")),
                 "the serve log shows the killed path going down: " + lines());
             serve.destroy();

@@ -7,6 +7,7 @@ import dev.braid.sim.CardFault;
 import dev.braid.sim.LatencyModel;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
+import dev.braid.testkit.guest.GuestFio;
 import dev.braid.testkit.guest.GuestResult;
 import dev.braid.testkit.guest.GuestRun;
 import dev.braid.testkit.guest.NoQemuLeftBehind;
@@ -78,22 +79,7 @@ class GuestFioTest
     private void fioWithAFailure(final Aggregation aggregation, final CardFault fault, final String name) throws Exception
     {
         serve(aggregation);
-        final String script = String.join("\n",
-            "braid_wait /dev/vda || { echo no /dev/vda; exit 3; }",
-            "braid_result started 1",
-            "fio --name=v --filename=/dev/vda --thread --ioengine=libaio --iodepth=8 --direct=1 --rw=randwrite " +
-                "--bs=4k --size=8M --verify=crc32c --do_verify=1 --verify_fatal=1 --output=/tmp/fio.out",
-            "rc=$?",
-            "cat /tmp/fio.out",
-            "braid_result fio-rc $rc",
-            // The job line: "v: (groupid=0, jobs=1): err= 0: pid=..."
-            "braid_result fio-err $(grep -o 'err= *[0-9]*' /tmp/fio.out | head -1 | tr -d ' ')",
-            "braid_result fio-verify-failures $(grep -c -i -E 'verify.*(fail|bad)|bad magic|crc32c.*(wanted|mismatch)' /tmp/fio.out || true)",
-            // Blocks fio wrote, and read back to verify: "issued rwts: total=2048,2048,0,0".
-            "braid_result fio-issued $(grep -o 'issued rwts: total=[0-9]*,[0-9]*' /tmp/fio.out | sed 's/.*total=//')",
-            "braid_result ioerrors $(dmesg | grep -c 'I/O error' || true)",
-            "[ $rc -eq 0 ]",
-            "");
+        final String script = GuestFio.verifyScript("/dev/vda", "");
         final GuestResult result;
         final String failed;
         try (RunningGuest guest = startFioGuest("braid-vhost-blk-fio-" + name, script))
@@ -112,12 +98,7 @@ class GuestFioTest
         }
         System.out.println("fio " + name + ": done after " + result.doneAfterSeconds() + " s; a=" + a.completed() +
             " b=" + b.completed() + "; fio-rc=" + result.result("fio-rc") + " " + result.result("fio-err"));
-        result.assertSucceeded();
-        assertEquals("0", result.result("fio-rc"), "fio exit status");
-        assertEquals("err=0", result.result("fio-err"), "fio's job error");
-        assertEquals("0", result.result("fio-verify-failures"), "no verify failure in fio's report");
-        assertEquals("2048,2048", result.result("fio-issued"), "fio wrote and verified all 8 MiB in 4 KiB blocks");
-        assertEquals("0", result.result("ioerrors"), "no I/O error in the guest's kernel log");
+        GuestFio.assertVerified(result);
         final SimDisk survivor = failed.equals("a") ? b : a;
         assertTrue(survivor.completed() > 0, "the other card took over");
     }
