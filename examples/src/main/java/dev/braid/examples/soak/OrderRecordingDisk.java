@@ -39,9 +39,8 @@ final class OrderRecordingDisk extends ForwardingBlockCard
         return accepted;
     }
 
-    public void fence()
+    protected void beforeFence()
     {
         order.fenced();
-        card.fence();
     }
 }

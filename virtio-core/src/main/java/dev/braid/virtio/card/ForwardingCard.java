@@ -33,14 +33,22 @@ public abstract class ForwardingCard<C extends Card> implements Card
         return card.poll(queue);
     }
 
-    public void fence()
+    /** Final, like {@link #beginFence()}: a decorator that watches fences overrides {@link #beforeFence()}, so neither way past it is missed. */
+    public final void fence()
     {
+        beforeFence();
         card.fence();
     }
 
-    public void beginFence()
+    public final void beginFence()
     {
+        beforeFence();
         card.beginFence();
+    }
+
+    /** Called before the wrapped card is fenced, by {@link #fence()} and {@link #beginFence()} alike. */
+    protected void beforeFence()
+    {
     }
 
     public boolean isFenceComplete()
