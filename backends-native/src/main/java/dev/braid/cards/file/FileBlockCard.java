@@ -23,8 +23,8 @@ import java.util.function.ToLongFunction;
  *
  * <h2>Fence</h2>
  * {@code fence()} sets {@code fencing} and {@code fenced}, then waits until no worker is inside
- * submit or poll (each worker stores {@code busy = 1} and then loads {@code fencing}: a Dekker pair
- * of volatiles), so the fence thread owns every ring. For each queue with entries in the kernel it
+ * submit, poll or a waiting poll (which ends within its timeout; each worker stores {@code busy = 1}
+ * and then loads {@code fencing}: a Dekker pair of volatiles), so the fence thread owns every ring. For each queue with entries in the kernel it
  * submits one ASYNC_CANCEL (ANY|ALL) and waits for every CQE; each is reported CANCELLED by the
  * worker's next poll, whatever the kernel's result. Only then does fence return: the kernel has
  * finished with every guest buffer. A queue whose entries are not all back by the fence deadline is
@@ -268,7 +268,7 @@ public final class FileBlockCard implements BlockCard, AutoCloseable
     private void holdOffWorkers()
     {
         // Volatile store of fencing, then volatile loads of busy: a worker past its check of fencing
-        // is seen busy here and finishes its short, non-blocking submit or poll first.
+        // is seen busy here and finishes its submit or poll first (a waiting poll within its timeout).
         for (final FileCardQueue q : queues)
         {
             while (q.busy != 0)

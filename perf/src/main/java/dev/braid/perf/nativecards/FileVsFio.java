@@ -58,7 +58,7 @@ public final class FileVsFio
     }
 
     record Result(double iops, double p50Micros, double p99Micros, double perSyscall, double bytesPerRequest,
-        double waitsPerRequest)
+        double waitsPerRequest, double cpuMicrosPerRequest)
     {
     }
 
@@ -105,19 +105,20 @@ public final class FileVsFio
                 final Result braid = braid(file, size, bs, depth, seconds, rw, direct, modes[m],
                     round == 0 ? 3 : 1, 1000 + round);
                 final double[] row = {braid.iops, fio.iops, braid.iops / fio.iops, braid.p99Micros, fio.p99Micros,
-                    fio.p99Micros / braid.p99Micros, braid.p50Micros, fio.p50Micros};
+                    fio.p99Micros / braid.p99Micros, braid.p50Micros, fio.p50Micros, braid.cpuMicrosPerRequest,
+                    fio.cpuMicrosPerRequest};
                 rows.get(m).add(row);
-                System.out.printf("round %d %s: braid %.0f IOPS p50 %.1f us p99 %.1f us (%.1f req/io_uring_enter, %.2f sleeping enters/req, %.2f B/req allocated) | fio %.0f IOPS p50 %.1f us p99 %.1f us | IOPS ratio %.3f, p99 ratio (fio/braid) %.3f  [load %s]%n",
+                System.out.printf("round %d %s: braid %.0f IOPS p50 %.1f us p99 %.1f us (%.1f req/io_uring_enter, %.2f sleeping enters/req, %.2f B/req allocated, %.2f us CPU/req) | fio %.0f IOPS p50 %.1f us p99 %.1f us (%.2f us CPU/req) | IOPS ratio %.3f, p99 ratio (fio/braid) %.3f  [load %s]%n",
                     round, modes[m], braid.iops, braid.p50Micros, braid.p99Micros, braid.perSyscall, braid.waitsPerRequest, braid.bytesPerRequest,
-                    fio.iops, fio.p50Micros, fio.p99Micros, row[2], row[5], load());
+                    braid.cpuMicrosPerRequest, fio.iops, fio.p50Micros, fio.p99Micros, fio.cpuMicrosPerRequest, row[2], row[5], load());
             }
         }
         for (int m = 0; m < modes.length; m++)
         {
             final List<double[]> r = rows.get(m);
-            System.out.printf("median %s: braid %.0f IOPS p50 %.1f us p99 %.1f us | fio %.0f IOPS p50 %.1f us p99 %.1f us | IOPS ratio %.3f | p99 ratio (fio/braid, >= 0.9 good) %.3f%n",
-                modes[m], median(r, 0), median(r, 6), median(r, 3), median(r, 1), median(r, 7), median(r, 4),
-                median(r, 2), median(r, 5));
+            System.out.printf("median %s: braid %.0f IOPS p50 %.1f us p99 %.1f us %.2f us CPU/req | fio %.0f IOPS p50 %.1f us p99 %.1f us %.2f us CPU/req | IOPS ratio %.3f | p99 ratio (fio/braid, >= 0.9 good) %.3f%n",
+                modes[m], median(r, 0), median(r, 6), median(r, 3), median(r, 8), median(r, 1), median(r, 7), median(r, 4),
+                median(r, 9), median(r, 2), median(r, 5));
         }
     }
 
@@ -202,10 +203,13 @@ public final class FileVsFio
             final com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
             final long allocated = threads.getCurrentThreadAllocatedBytes();
+            final long cpu = threads.getCurrentThreadCpuTime();
             final long start = System.nanoTime();
             run(agents, TimeUnit.SECONDS.toNanos(seconds), idle);
             final double elapsed = (System.nanoTime() - start) / 1e9;
             final double bytesPerRequest = (threads.getCurrentThreadAllocatedBytes() - allocated) / (double)guest.completed();
+            // The loop thread's user + system time: guest model, device and the kernel's share of io_uring_enter.
+            final double cpuMicrosPerRequest = (threads.getCurrentThreadCpuTime() - cpu) / 1e3 / guest.completed();
             final double perSyscall = (card.directRequests() + card.bufferedRequests() - requests) /
                 (double)Math.max(1, card.submitCalls() - enters);
             final double waitsPerRequest = (card.waitCalls() - waits) /
@@ -233,7 +237,8 @@ public final class FileVsFio
             }
             card.fence();
             return new Result(guest.completed() / elapsed, guest.latency().getValueAtPercentile(50) / 1e3,
-                guest.latency().getValueAtPercentile(99) / 1e3, perSyscall, bytesPerRequest, waitsPerRequest);
+                guest.latency().getValueAtPercentile(99) / 1e3, perSyscall, bytesPerRequest, waitsPerRequest,
+                cpuMicrosPerRequest);
         }
     }
 
@@ -272,6 +277,8 @@ public final class FileVsFio
     private static final Pattern CLAT = Pattern.compile("\"clat_ns\"\\s*:\\s*\\{");
     private static final Pattern P50 = Pattern.compile("\"50\\.000000\"\\s*:\\s*([0-9]+)");
     private static final Pattern P99 = Pattern.compile("\"99\\.000000\"\\s*:\\s*([0-9]+)");
+    private static final Pattern USR = Pattern.compile("\"usr_cpu\"\\s*:\\s*([0-9.]+)");
+    private static final Pattern SYS = Pattern.compile("\"sys_cpu\"\\s*:\\s*([0-9.]+)");
 
     static Result fio(final Path file, final long size, final int bs, final int depth, final int seconds, final String rw,
         final boolean direct) throws IOException, InterruptedException
@@ -302,7 +309,13 @@ public final class FileVsFio
         {
             throw new IllegalStateException("fio output without clat percentiles: " + out);
         }
-        return new Result(Double.parseDouble(iops.group(1)), Long.parseLong(p50.group(1)) / 1e3,
-            Long.parseLong(p99.group(1)) / 1e3, Double.NaN, Double.NaN, Double.NaN);
+        // fio's job CPU (user + system, % of the run) over its IOPS: CPU time per request.
+        final Matcher usr = USR.matcher(out);
+        final Matcher sys = SYS.matcher(out);
+        final double iopsValue = Double.parseDouble(iops.group(1));
+        final double cpuMicros = usr.find() && sys.find() ?
+            (Double.parseDouble(usr.group(1)) + Double.parseDouble(sys.group(1))) / 100 * 1e6 / iopsValue : Double.NaN;
+        return new Result(iopsValue, Long.parseLong(p50.group(1)) / 1e3,
+            Long.parseLong(p99.group(1)) / 1e3, Double.NaN, Double.NaN, Double.NaN, cpuMicros);
     }
 }
