@@ -23,6 +23,10 @@ import java.util.function.Supplier;
  * agent (the HA controller and the control plane are one control conductor, see
  * {@link AggregatedDevice#agents()}), and each listed agent runs whole on one thread.
  *
+ * <p>Each thread idles through a {@link CardWaitingIdleStrategy} over its card workers: with a card
+ * that has requests outstanding and nothing else to do, it sleeps in that card for the first
+ * completion (bounded by the device's card wait), otherwise it idles with the given strategy.
+ *
  * <p>The first error any agent throws is kept and the runner stops; {@link #failure()} reports it
  * rather than letting it escape into the VMM's threads.
  */
@@ -30,6 +34,7 @@ public final class AgentThreads implements AutoCloseable
 {
     private final List<AgentRunner> runners = new ArrayList<>();
     private final DynamicCompositeAgent late;
+    private final CardWaitingIdleStrategy lateIdle;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
     private AgentThreads(final List<Agent> agents, final int threads, final Supplier<IdleStrategy> idle)
@@ -50,11 +55,14 @@ public final class AgentThreads implements AutoCloseable
         late = new DynamicCompositeAgent("braid-late-agents");
         groups.get(threads - 1).add(late);
         final ErrorHandler errors = throwable -> failure.compareAndSet(null, throwable);
+        CardWaitingIdleStrategy last = null;
         for (int t = 0; t < threads; t++)
         {
             final Agent agent = new CompositeAgent(groups.get(t));
-            runners.add(new AgentRunner(idle.get(), errors, null, agent));
+            last = new CardWaitingIdleStrategy(groups.get(t), idle.get());
+            runners.add(new AgentRunner(last, errors, null, agent));
         }
+        lateIdle = last;
     }
 
     /** Starts the agents on {@code threads} threads with the given idle strategy (one per thread). */
@@ -74,7 +82,7 @@ public final class AgentThreads implements AutoCloseable
         return () -> new BackoffIdleStrategy(100, 10, 1_000, 100_000);
     }
 
-    /** Busy spinning: lowest latency, one core per thread. */
+    /** Busy spinning: lowest latency, one core per thread (a device built with card wait 0 never sleeps in a card either). */
     public static Supplier<IdleStrategy> busySpin()
     {
         return BusySpinIdleStrategy::new;
@@ -83,6 +91,7 @@ public final class AgentThreads implements AutoCloseable
     /** Adds an agent while running (a hot-added card's workers). */
     public void add(final Agent agent)
     {
+        lateIdle.add(agent);
         while (!late.tryAdd(agent))
         {
             Thread.onSpinWait();

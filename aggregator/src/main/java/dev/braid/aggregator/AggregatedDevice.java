@@ -169,7 +169,7 @@ public final class AggregatedDevice<C extends Card>
         for (int q = 0; q < card.queueCount(); q++)
         {
             final CardWorker<C> worker = new CardWorker<>(
-                port, q, handlers, controls, sink, workerCapacity, context.batchSize());
+                port, q, handlers, controls, sink, workerCapacity, context.batchSize(), context.cardWaitNanos());
             added.add(worker);
             agents.add(worker);
         }

@@ -12,6 +12,15 @@ public final class AggregatorContext
     private int maxAttempts = 1_000;
     private int maxSegments = 256;
     private int cardQueueBacklog = 4096;
+    private long cardWaitNanos = DEFAULT_CARD_WAIT_NANOS;
+
+    /**
+     * The default card wait: the longest park of {@link AgentThreads#backoff()}, so a sleep in a card
+     * holds the thread's other agents no longer than the back-off it replaces already did.
+     */
+    public static final long DEFAULT_CARD_WAIT_NANOS = 100_000L;
+    /** The longest card wait allowed: a fence on another thread may wait out a sleep. */
+    public static final long MAX_CARD_WAIT_NANOS = 10_000_000L;
 
     public int batchSize()
     {
@@ -89,6 +98,22 @@ public final class AggregatorContext
         return this;
     }
 
+    public long cardWaitNanos()
+    {
+        return cardWaitNanos;
+    }
+
+    /**
+     * How long an idle agent thread may sleep in a card for its first completion ({@link
+     * dev.braid.virtio.card.Card#pollOrWait}, e.g. a file card's io_uring_enter) instead of spinning or
+     * backing off: see {@link CardWaitingIdleStrategy}. 0 never waits. Default 100 µs.
+     */
+    public AggregatorContext cardWaitNanos(final long cardWaitNanos)
+    {
+        this.cardWaitNanos = cardWaitNanos;
+        return this;
+    }
+
     /** Throws IllegalArgumentException naming the first bad value. */
     public AggregatorContext validate()
     {
@@ -100,6 +125,8 @@ public final class AggregatorContext
         require(maxSegments >= 1 && maxSegments <= 32768, "max segments must be 1..32768: " + maxSegments);
         require(cardQueueBacklog >= 16 && cardQueueBacklog <= (1 << 20),
             "card queue backlog must be 16..1048576: " + cardQueueBacklog);
+        require(cardWaitNanos >= 0 && cardWaitNanos <= MAX_CARD_WAIT_NANOS,
+            "card wait must be 0.." + MAX_CARD_WAIT_NANOS + " ns: " + cardWaitNanos);
         return this;
     }
 

@@ -18,6 +18,9 @@ import org.agrona.concurrent.Agent;
  * <p>The card is handed the port's current {@link CompletionGate}, not the device sink: what the
  * card reports after a fence closed that gate is dropped. The worker's own cancels are Braid's
  * word, not the card's, and go to the device sink directly.
+ *
+ * <p>Between duty cycles its thread may sleep in the card ({@link #canWaitInCard}, {@link #waitInCard}):
+ * the thread's {@link CardWaitingIdleStrategy} decides when, never inside a cycle.
  */
 public final class CardWorker<C extends Card> implements Agent, SubmissionHandler
 {
@@ -31,6 +34,7 @@ public final class CardWorker<C extends Card> implements Agent, SubmissionHandle
     private final CompletionSink sink;
     private CompletionSink gate;
     private final int batch;
+    private final long waitNanos;
 
     private final long[] backlog;
     private int backlogHead;
@@ -45,11 +49,13 @@ public final class CardWorker<C extends Card> implements Agent, SubmissionHandle
     /**
      * @param handlers one per guest queue: the token's guest queue picks it.
      * @param controls one per control channel, whose ids follow the guest queues; served on card queue 0.
+     * @param waitNanos the longest sleep in the card when its thread is idle (0: never sleeps there).
      */
     @SuppressWarnings("unchecked")
     public CardWorker(
         final CardPort<C> port, final int cardQueue, final RequestHandler<? super C>[] handlers,
-        final ControlHandler<? super C>[] controls, final CompletionSink sink, final int capacity, final int batch)
+        final ControlHandler<? super C>[] controls, final CompletionSink sink, final int capacity, final int batch,
+        final long waitNanos)
     {
         this.port = port;
         this.card = port.card();
@@ -66,6 +72,7 @@ public final class CardWorker<C extends Card> implements Agent, SubmissionHandle
         this.sink = sink;
         this.gate = port.gate();
         this.batch = batch;
+        this.waitNanos = waitNanos;
         int size = 1;
         while (size < capacity)
         {
@@ -101,6 +108,34 @@ public final class CardWorker<C extends Card> implements Agent, SubmissionHandle
         work += card.poll(cardQueue);
         port.ackFenceGeneration(cardQueue, generation);
         return work;
+    }
+
+    /**
+     * Worker thread, between duty cycles: whether a submission, a control request or a cancel the
+     * device sink refused is waiting for this worker's next cycle.
+     */
+    boolean hasQueuedWork()
+    {
+        return cancelHead != cancelTail || !port.submissionRing(cardQueue).isEmpty() ||
+            (cardQueue == 0 && !port.controlRing().isEmpty());
+    }
+
+    /**
+     * Worker thread, between duty cycles: whether its thread may sleep in the card now. Nothing queued
+     * for the worker ({@link #hasQueuedWork}), no pulled buffer held, the card not fenced, and the card
+     * has requests outstanding and nothing to report ({@link Card#canWait}). A backlog does not stop it:
+     * the worker keeps one only while the card refuses (its queue is full), and only a completion, the
+     * one the card would sleep for, frees a slot.
+     */
+    boolean canWaitInCard()
+    {
+        return waitNanos > 0 && pullHead == pullTail && !port.isFenced() && !hasQueuedWork() && card.canWait(cardQueue);
+    }
+
+    /** Worker thread, between duty cycles: sleeps in the card until its first completion or the wait; returns the work done. */
+    int waitInCard()
+    {
+        return card.pollOrWait(cardQueue, waitNanos);
     }
 
     public void onSubmission(final long token)

@@ -216,6 +216,18 @@ public abstract class DeviceContext<C extends DeviceContext<C, K>, K extends Car
         return self();
     }
 
+    /**
+     * How long an idle agent thread may sleep in a card that has requests outstanding and nothing to
+     * report, until its first completion (a file card's io_uring_enter), instead of spinning or backing
+     * off (0..10 ms, 0 never; default 100 µs, the back-off's longest park). It also bounds how long a
+     * fence on another thread, and whatever else the thread runs, may wait for the sleep to end.
+     */
+    public C cardWaitNanos(final long cardWaitNanos)
+    {
+        open().tunables.cardWaitNanos(cardWaitNanos);
+        return self();
+    }
+
     /** How often each front queue reports the age of its oldest request per card. */
     public C ageReportIntervalNanos(final long ageReportIntervalNanos)
     {

@@ -102,10 +102,10 @@ class ControlChannelTest
     private final CardPort<ScsiCard> port = new CardPort<>(0, hba, 64, sink);
     @SuppressWarnings("unchecked")
     private final CardWorker<ScsiCard> worker0 = new CardWorker<>(port, 0, new RequestHandler[]{new LocalHandler()},
-        new ControlHandler[]{(card, queue, slot, token, s) -> true, relay}, sink, 64, 16);
+        new ControlHandler[]{(card, queue, slot, token, s) -> true, relay}, sink, 64, 16, 0);
     @SuppressWarnings("unchecked")
     private final CardWorker<ScsiCard> worker1 = new CardWorker<>(port, 1, new RequestHandler[]{new LocalHandler()},
-        new ControlHandler[]{(card, queue, slot, token, s) -> true, relay}, sink, 64, 16);
+        new ControlHandler[]{(card, queue, slot, token, s) -> true, relay}, sink, 64, 16, 0);
     private final List<long[]> answers = new ArrayList<>();
 
     private int drainAnswers()

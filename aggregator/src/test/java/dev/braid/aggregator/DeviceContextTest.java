@@ -72,6 +72,9 @@ class DeviceContextTest
         assertEquals("max segments must be 1..32768: 0", refusal(() -> new VirtioBlkDevice(blk().maxSegments(0))));
         assertEquals("batch size must be 1..65536: 0", refusal(() -> new VirtioBlkDevice(blk().batchSize(0))));
         assertEquals("probe timeout must be > 0 ns: 0", refusal(() -> new VirtioBlkDevice(blk().probeTimeoutNanos(0))));
+        assertEquals("card wait must be 0..10000000 ns: 10000001",
+            refusal(() -> new VirtioBlkDevice(blk().cardWaitNanos(10_000_001))));
+        assertEquals("card wait must be 0..10000000 ns: -1", refusal(() -> new VirtioBlkDevice(blk().cardWaitNanos(-1))));
         assertEquals("the serial must be at most 20 ASCII characters: braid-serial-longer-than-20",
             refusal(() -> new VirtioBlkDevice(blk().serial("braid-serial-longer-than-20"))));
         for (final String message : new String[] {

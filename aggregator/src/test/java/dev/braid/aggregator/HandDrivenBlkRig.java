@@ -34,7 +34,7 @@ final class HandDrivenBlkRig
     final SplitDriverQueue driver;
     final AggregatedDevice device;
     final FrontQueue front;
-    private final List<Agent> workers;
+    final List<Agent> workers;
     private final boolean indirect;
     /** Guest completions reaped so far. */
     int completed;
@@ -50,6 +50,18 @@ final class HandDrivenBlkRig
         final String serial,
         final RequestHandler custom)
     {
+        this(cards, queueSize, indirect, serial, custom, new AggregatorContext());
+    }
+
+    /** @param context the device's tunables (card wait, backlog, ...). */
+    HandDrivenBlkRig(
+        final BlockCard[] cards,
+        final int queueSize,
+        final boolean indirect,
+        final String serial,
+        final RequestHandler custom,
+        final AggregatorContext context)
+    {
         this.indirect = indirect;
         final RingLayout layout = RingLayout.split(0x1000, queueSize, 4);
         driver = new SplitDriverQueue(memory, layout, false);
@@ -57,7 +69,7 @@ final class HandDrivenBlkRig
             layout.usedGpa(), false, true);
         final RequestHandler handler = custom != null ? custom : new BlkRequestHandler(memory,
             new BlkRequestParser().capacity(4096), queueSize, 16, serial.getBytes(StandardCharsets.US_ASCII));
-        device = AggregatedDevice.builder().clock(clock).card(cards[0]).card(cards[1])
+        device = AggregatedDevice.builder().clock(clock).context(context).card(cards[0]).card(cards[1])
             .queues(new DeviceQueue[]{queue}, new RequestHandler[]{handler})
             .probeHandler(new BlkProbeHandler(8))
             .mapPolicy(new ActiveActivePolicy(1, DispatchMode.REQUEST_SPRAY))

@@ -585,6 +585,13 @@ public final class ServeCommand implements Callable<Integer>
             status.finishLine();
             out.println("braid serve: stopped after " + served + " connection(s)");
             out.print(status.report(System.nanoTime(), served, faults));
+            final long fileWaits = cards.stream().filter(FileBlockCard.class::isInstance)
+                .mapToLong(card -> ((FileBlockCard)card).waitCalls()).sum();
+            if (!plan.files().isEmpty())
+            {
+                // The agent thread's idle card waits (AgentThreads): sleeps in io_uring_enter for a completion.
+                out.println("braid serve: report: file cards slept " + fileWaits + " time(s) in io_uring_enter for a completion");
+            }
             out.flush();
             return BraidCli.OK;
         }

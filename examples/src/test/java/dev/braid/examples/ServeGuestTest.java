@@ -261,6 +261,9 @@ class ServeGuestTest
         serve.destroy();
         assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
         assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+        // The guest's O_DIRECT writes go to the kernel's workers: the agent thread slept for their completions.
+        assertTrue(lines().stream().anyMatch(l -> l.matches(
+            "braid serve: report: file cards slept [1-9][0-9]* time\\(s\\) in io_uring_enter for a completion")), lines().toString());
     }
 
     /**

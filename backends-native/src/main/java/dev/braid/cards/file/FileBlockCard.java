@@ -17,14 +17,14 @@ import java.util.function.ToLongFunction;
  * completes UNSUPPORTED where the file system refuses it (no zero-writing fallback).
  *
  * <h2>Threading</h2>
- * {@link #submit}, {@link #poll} and {@link #pollOrWait} of one queue from its card worker only (the
- * worker makes one io_uring_enter per poll); {@link #fence()}, {@link #unfence()}, {@link #close()} and the queries
+ * {@link #submit}, {@link #poll}, {@link #canWait} and {@link #pollOrWait} of one queue from its card
+ * worker only (the worker makes one io_uring_enter per poll); {@link #fence()}, {@link #unfence()}, {@link #close()} and the queries
  * from any thread.
  *
  * <h2>Fence</h2>
  * {@code fence()} sets {@code fencing} and {@code fenced}, then waits until no worker is inside
- * submit or poll (each worker stores {@code busy = 1} and then loads {@code fencing}: a Dekker pair
- * of volatiles), so the fence thread owns every ring. For each queue with entries in the kernel it
+ * submit, poll or a waiting poll (which ends within its timeout; each worker stores {@code busy = 1}
+ * and then loads {@code fencing}: a Dekker pair of volatiles), so the fence thread owns every ring. For each queue with entries in the kernel it
  * submits one ASYNC_CANCEL (ANY|ALL) and waits for every CQE; each is reported CANCELLED by the
  * worker's next poll, whatever the kernel's result. Only then does fence return: the kernel has
  * finished with every guest buffer. A queue whose entries are not all back by the fence deadline is
@@ -180,12 +180,33 @@ public final class FileBlockCard implements BlockCard, AutoCloseable
     }
 
     /**
+     * Requests of {@code queue} are in the kernel and nothing is ready (and the kernel takes a wait
+     * timeout, IORING_FEAT_EXT_ARG): {@link #pollOrWait} would sleep. Inside the busy mark, as poll:
+     * a fenced or failed ring is not the worker's to read.
+     */
+    @Override
+    public boolean canWait(final int queue)
+    {
+        final FileCardQueue q = queues[queue];
+        q.busy = 1;
+        try
+        {
+            return !fencing && !closed && q.canWait();
+        }
+        finally
+        {
+            q.busy = 0;
+        }
+    }
+
+    /**
      * {@link #poll}, except that when nothing is ready and requests are in the kernel, the worker
      * sleeps in io_uring_enter until the first CQE or {@code timeoutNanos}: for a worker with nothing
-     * else to do (an idle strategy), so a completion wakes it as it wakes a blocking fio, rather than
-     * a spinning thread waiting for the CPU on a shared machine. A {@link #fence()} meanwhile waits
-     * for the sleep to end, so keep the timeout short (tens to hundreds of microseconds).
+     * else to do (the aggregator's idle card wait), so a completion wakes it as it wakes a blocking fio,
+     * rather than a spinning thread waiting for the CPU on a shared machine. A {@link #fence()}
+     * meanwhile waits for the sleep to end, so keep the timeout short (tens to hundreds of microseconds).
      */
+    @Override
     public int pollOrWait(final int queue, final long timeoutNanos)
     {
         final FileCardQueue q = queues[queue];
@@ -247,7 +268,7 @@ public final class FileBlockCard implements BlockCard, AutoCloseable
     private void holdOffWorkers()
     {
         // Volatile store of fencing, then volatile loads of busy: a worker past its check of fencing
-        // is seen busy here and finishes its short, non-blocking submit or poll first.
+        // is seen busy here and finishes its submit or poll first (a waiting poll within its timeout).
         for (final FileCardQueue q : queues)
         {
             while (q.busy != 0)
@@ -371,6 +392,17 @@ public final class FileBlockCard implements BlockCard, AutoCloseable
         for (final FileCardQueue q : queues)
         {
             sum += q.enterCalls();
+        }
+        return sum;
+    }
+
+    /** Of {@link #submitCalls()}, the io_uring_enter calls that slept for a completion ({@link #pollOrWait}). */
+    public long waitCalls()
+    {
+        long sum = 0;
+        for (final FileCardQueue q : queues)
+        {
+            sum += q.waitCalls();
         }
         return sum;
     }

@@ -133,6 +133,12 @@ final class FileCardQueue
         return ring.enterCalls;
     }
 
+    /** io_uring_enter calls that slept for a CQE (racy read). */
+    long waitCalls()
+    {
+        return ring.waitCalls;
+    }
+
     int inFlightCount()
     {
         return inFlightCount;
@@ -307,13 +313,20 @@ final class FileCardQueue
         return work + deliver();
     }
 
+    /** Whether {@link #pollOrWait} would sleep: requests in the kernel, nothing ready, a kernel that takes a timeout. */
+    boolean canWait()
+    {
+        // failed first: a failed ring is unmapped.
+        return !failed && readyHead == readyTail && inFlightCount > 0 && ring.canWaitWithTimeout() && ring.ready() == 0;
+    }
+
     /**
      * As {@link #poll}, but when nothing is ready and requests are in the kernel it sleeps in
      * io_uring_enter until a CQE is posted or {@code timeoutNanos} pass, instead of returning at once.
      */
     int pollOrWait(final long timeoutNanos)
     {
-        if (failed || readyHead != readyTail || inFlightCount == 0 || ring.ready() > 0)
+        if (!canWait())
         {
             return poll();
         }

@@ -52,6 +52,8 @@ final class IoUring implements AutoCloseable
     private boolean closed;
     // Written by the owner thread; read racily by stats getters.
     long enterCalls;
+    /** Of those, the ones that slept for a CQE ({@link #submitAndWait}). */
+    long waitCalls;
 
     /** Null when io_uring works here, else one line saying why not (EPERM: sysctl or seccomp). */
     static String unavailableReason()
@@ -273,6 +275,7 @@ final class IoUring implements AutoCloseable
         waitArg.putLong(TIMESPEC_OFFSET + TIMESPEC_SEC, timeoutNanos / 1_000_000_000L);
         waitArg.putLong(TIMESPEC_OFFSET + TIMESPEC_NSEC, timeoutNanos % 1_000_000_000L);
         enterCalls++;
+        waitCalls++;
         final long result = LinuxNative.syscall(SYS_IO_URING_ENTER, fd, toSubmit, 1,
             IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, waitArgAddress, GETEVENTS_ARG_LENGTH);
         if (result < 0)
@@ -281,6 +284,12 @@ final class IoUring implements AutoCloseable
         }
         sqPublished += (int)result;
         return (int)result;
+    }
+
+    /** Whether {@link #submitAndWait} can sleep (the kernel has IORING_FEAT_EXT_ARG). */
+    boolean canWaitWithTimeout()
+    {
+        return extArg;
     }
 
     /** Completions ready to read (acquire load of CQ tail). */

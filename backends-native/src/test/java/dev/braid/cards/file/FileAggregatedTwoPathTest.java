@@ -75,7 +75,8 @@ class FileAggregatedTwoPathTest
                 guests.runAndVerify(threads, 5, done -> { });
                 System.out.println("FileAggregatedTwoPathTest: reads " + guests.reads() + ", writes " + guests.writes() +
                     "; path0 direct/buffered " + a.directRequests() + "/" + a.bufferedRequests() +
-                    ", path1 " + b.directRequests() + "/" + b.bufferedRequests());
+                    ", path1 " + b.directRequests() + "/" + b.bufferedRequests() +
+                    "; sleeping io_uring_enters (idle card waits) " + a.waitCalls() + "/" + b.waitCalls());
                 assertTrue(a.directRequests() + a.bufferedRequests() > 0 && b.directRequests() + b.bufferedRequests() > 0,
                     "both paths served requests");
             }

@@ -2,6 +2,7 @@ package dev.braid.cards.file;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -13,7 +14,10 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CardStatus;
 
-/** {@link FileBlockCard#pollOrWait}: sleeps in the kernel for a completion, never when there is nothing to wait for. */
+/**
+ * {@link FileBlockCard#pollOrWait}: sleeps in the kernel for a completion, never when there is nothing
+ * to wait for; {@link FileBlockCard#canWait} says which, as the aggregator's idle card wait asks.
+ */
 class FileWaitingPollTest
 {
     @TempDir
@@ -27,6 +31,32 @@ class FileWaitingPollTest
             final long start = System.nanoTime();
             assertEquals(0, rig.card.pollOrWait(0, 5_000_000_000L));
             assertTrue(System.nanoTime() - start < 2_000_000_000L, "no request in flight, yet it slept");
+        }
+    }
+
+    @Test
+    void canWaitOnlyWithARequestInTheKernelAndNothingReady() throws Exception
+    {
+        try (FileCardRig rig = new FileCardRig(dir, 1 << 20, 8))
+        {
+            assertFalse(rig.card.canWait(0), "nothing in flight");
+            assertTrue(rig.card.submit(0, FileCardRig.io(rig.memory, BlockIo.READ, 0, 0, 4096), 1, rig.sink));
+            // Prepared, not yet entered: a waiting poll would submit it and sleep for its CQE.
+            assertTrue(rig.card.canWait(0), "a request on the ring and no CQE");
+            final long waits = rig.card.waitCalls();
+            int calls = 0;
+            while (!rig.done[1] && calls < 2)
+            {
+                rig.card.pollOrWait(0, 5_000_000_000L);
+                calls++;
+            }
+            assertTrue(rig.done[1], "not delivered by " + calls + " waiting poll(s)");
+            assertEquals(waits + calls, rig.card.waitCalls(), "each of those polls slept in the kernel");
+            assertFalse(rig.card.canWait(0), "delivered: nothing left to wait for");
+
+            assertTrue(rig.card.submit(0, FileCardRig.io(rig.memory, BlockIo.READ, 0, 0, 4096), 2, rig.sink));
+            rig.card.fence();
+            assertFalse(rig.card.canWait(0), "a fenced card's rings are drained");
         }
     }
 

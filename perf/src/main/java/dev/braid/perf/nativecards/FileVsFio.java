@@ -14,8 +14,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NoOpIdleStrategy;
 
+import dev.braid.aggregator.AgentThreads;
 import dev.braid.aggregator.AggregatedDevice;
+import dev.braid.aggregator.AggregatorContext;
+import dev.braid.aggregator.CardWaitingIdleStrategy;
 import dev.braid.aggregator.blk.VirtioBlkDevice;
 import dev.braid.cards.file.FileBlockCard;
 import dev.braid.cards.file.FileCardContext;
@@ -35,12 +40,16 @@ import dev.braid.virtio.queue.SplitQueue;
  * same file with the same block size, depth and pattern. One round = a Braid run then a fio run,
  * back to back; ratios are taken per round and the medians reported.
  *
- * <p>Braid runs on one thread (the guest and every agent of the device in one loop, busy polling),
- * as fio's one job does. Usage:
+ * <p>Braid runs on one thread (the guest and every agent of the device in one loop), as fio's one
+ * job does. The loop idles as an {@link AgentThreads} thread does, per mode: {@code spin} never idles
+ * (busy polling); {@code backoff} is the shipping path before card waits (a device with card wait 0,
+ * Agrona back-off through the {@link CardWaitingIdleStrategy} AgentThreads installs); {@code wait} is
+ * the shipping path with the device's default card wait (a cycle without work sleeps in the file card's
+ * io_uring_enter for the first CQE). Usage:
  * {@code FileVsFio [file=/var/tmp/braid-fio.img] [sizeMiB=256] [bs=4096] [depth=32] [seconds=5]
- * [rounds=5] [rw=randread|randwrite] [direct=1|0] [modes=spin,wait]}. With {@code direct=0} both sides read through the
- * page cache (the file is read once first, so every read hits it): no disk in the way, so the
- * comparison is of CPU cost per request.
+ * [rounds=5] [rw=randread|randwrite] [direct=1|0] [modes=spin,backoff,wait]}. With {@code direct=0} both
+ * sides read through the page cache (the file is read once first, so every read hits it): no disk in
+ * the way, so the comparison is of CPU cost per request.
  */
 public final class FileVsFio
 {
@@ -48,7 +57,8 @@ public final class FileVsFio
     {
     }
 
-    record Result(double iops, double p50Micros, double p99Micros, double perSyscall, double bytesPerRequest)
+    record Result(double iops, double p50Micros, double p99Micros, double perSyscall, double bytesPerRequest,
+        double waitsPerRequest, double cpuMicrosPerRequest)
     {
     }
 
@@ -76,13 +86,13 @@ public final class FileVsFio
             file, size >> 20, bs, depth, rw, direct ? "O_DIRECT" : "buffered (page cache)", seconds, rounds,
             Runtime.getRuntime().availableProcessors());
 
-        final String[] modes = arg(args, 8, "spin,wait").split(",");
+        final String[] modes = arg(args, 8, "spin,backoff,wait").split(",");
         final List<List<double[]>> rows = new ArrayList<>();
         for (final String mode : modes)
         {
-            if (!mode.equals("spin") && !mode.equals("wait"))
+            if (!mode.equals("spin") && !mode.equals("backoff") && !mode.equals("wait"))
             {
-                System.err.println("FileVsFio: modes are spin and wait: " + mode);
+                System.err.println("FileVsFio: modes are spin, backoff and wait: " + mode);
                 System.exit(2);
             }
             rows.add(new ArrayList<>());
@@ -92,22 +102,23 @@ public final class FileVsFio
             final Result fio = fio(file, size, bs, depth, seconds, rw, direct);
             for (int m = 0; m < modes.length; m++)
             {
-                final Result braid = braid(file, size, bs, depth, seconds, rw, direct, modes[m].equals("wait"),
+                final Result braid = braid(file, size, bs, depth, seconds, rw, direct, modes[m],
                     round == 0 ? 3 : 1, 1000 + round);
                 final double[] row = {braid.iops, fio.iops, braid.iops / fio.iops, braid.p99Micros, fio.p99Micros,
-                    fio.p99Micros / braid.p99Micros, braid.p50Micros, fio.p50Micros};
+                    fio.p99Micros / braid.p99Micros, braid.p50Micros, fio.p50Micros, braid.cpuMicrosPerRequest,
+                    fio.cpuMicrosPerRequest};
                 rows.get(m).add(row);
-                System.out.printf("round %d %s: braid %.0f IOPS p50 %.1f us p99 %.1f us (%.1f req/io_uring_enter, %.2f B/req allocated) | fio %.0f IOPS p50 %.1f us p99 %.1f us | IOPS ratio %.3f, p99 ratio (fio/braid) %.3f  [load %s]%n",
-                    round, modes[m], braid.iops, braid.p50Micros, braid.p99Micros, braid.perSyscall, braid.bytesPerRequest,
-                    fio.iops, fio.p50Micros, fio.p99Micros, row[2], row[5], load());
+                System.out.printf("round %d %s: braid %.0f IOPS p50 %.1f us p99 %.1f us (%.1f req/io_uring_enter, %.2f sleeping enters/req, %.2f B/req allocated, %.2f us CPU/req) | fio %.0f IOPS p50 %.1f us p99 %.1f us (%.2f us CPU/req) | IOPS ratio %.3f, p99 ratio (fio/braid) %.3f  [load %s]%n",
+                    round, modes[m], braid.iops, braid.p50Micros, braid.p99Micros, braid.perSyscall, braid.waitsPerRequest, braid.bytesPerRequest,
+                    braid.cpuMicrosPerRequest, fio.iops, fio.p50Micros, fio.p99Micros, fio.cpuMicrosPerRequest, row[2], row[5], load());
             }
         }
         for (int m = 0; m < modes.length; m++)
         {
             final List<double[]> r = rows.get(m);
-            System.out.printf("median %s: braid %.0f IOPS p50 %.1f us p99 %.1f us | fio %.0f IOPS p50 %.1f us p99 %.1f us | IOPS ratio %.3f | p99 ratio (fio/braid, >= 0.9 good) %.3f%n",
-                modes[m], median(r, 0), median(r, 6), median(r, 3), median(r, 1), median(r, 7), median(r, 4),
-                median(r, 2), median(r, 5));
+            System.out.printf("median %s: braid %.0f IOPS p50 %.1f us p99 %.1f us %.2f us CPU/req | fio %.0f IOPS p50 %.1f us p99 %.1f us %.2f us CPU/req | IOPS ratio %.3f | p99 ratio (fio/braid, >= 0.9 good) %.3f%n",
+                modes[m], median(r, 0), median(r, 6), median(r, 3), median(r, 8), median(r, 1), median(r, 7), median(r, 4),
+                median(r, 9), median(r, 2), median(r, 5));
         }
     }
 
@@ -151,7 +162,7 @@ public final class FileVsFio
 
     static Result braid(
         final Path file, final long size, final int bs, final int depth, final int seconds, final String rw,
-        final boolean direct, final boolean wait, final int warmupSeconds, final long seed)
+        final boolean direct, final String mode, final int warmupSeconds, final long seed)
     {
         final int queueSize = Integer.highestOneBit(depth * 3 - 1) << 1;
         final RingLayout layout = RingLayout.split(0, queueSize, 4);
@@ -166,7 +177,8 @@ public final class FileVsFio
             final AggregatedDevice<BlockCard> device = VirtioBlkDevice.aggregate(new VirtioBlkDevice.Context()
                 .memory(memory).cards(List.of(card)).maxSegments(16)
                 .aggregation(Aggregation.activeActive(SelectorKind.LEAST_OUTSTANDING))
-                .health(new HealthConfig().completionTimeoutNanos(TimeUnit.SECONDS.toNanos(10))).seed(seed),
+                .health(new HealthConfig().completionTimeoutNanos(TimeUnit.SECONDS.toNanos(10))).seed(seed)
+                .cardWaitNanos(mode.equals("wait") ? AggregatorContext.DEFAULT_CARD_WAIT_NANOS : 0),
                 new DeviceQueue[] {deviceQueue}, VirtioBlkDevice.offeredFeatures());
             final RandomBlkGuest guest = new RandomBlkGuest(driver, memory, area, size, bs, depth, rw.equals("randwrite"), seed);
             final List<Agent> deviceAgents = device.agents();
@@ -180,20 +192,28 @@ public final class FileVsFio
             {
                 agent.onStart();
             }
-            final java.util.function.IntSupplier idle = wait ? () -> card.pollOrWait(0, WAIT_NANOS) : () -> 0;
+            // What an AgentThreads thread running these agents idles with (spin: never idles).
+            final IdleStrategy idle = mode.equals("spin") ? new NoOpIdleStrategy() :
+                new CardWaitingIdleStrategy(List.of(agents), AgentThreads.backoff().get());
             run(agents, TimeUnit.SECONDS.toNanos(warmupSeconds), idle);
             guest.startRecording();
             final long enters = card.submitCalls();
+            final long waits = card.waitCalls();
             final long requests = card.directRequests() + card.bufferedRequests();
             final com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
             final long allocated = threads.getCurrentThreadAllocatedBytes();
+            final long cpu = threads.getCurrentThreadCpuTime();
             final long start = System.nanoTime();
             run(agents, TimeUnit.SECONDS.toNanos(seconds), idle);
             final double elapsed = (System.nanoTime() - start) / 1e9;
             final double bytesPerRequest = (threads.getCurrentThreadAllocatedBytes() - allocated) / (double)guest.completed();
+            // The loop thread's user + system time: guest model, device and the kernel's share of io_uring_enter.
+            final double cpuMicrosPerRequest = (threads.getCurrentThreadCpuTime() - cpu) / 1e3 / guest.completed();
             final double perSyscall = (card.directRequests() + card.bufferedRequests() - requests) /
                 (double)Math.max(1, card.submitCalls() - enters);
+            final double waitsPerRequest = (card.waitCalls() - waits) /
+                (double)Math.max(1, card.directRequests() + card.bufferedRequests() - requests);
             guest.stopRecording();
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (guest.outstanding() > 0 && System.nanoTime() < deadline)
@@ -217,14 +237,12 @@ public final class FileVsFio
             }
             card.fence();
             return new Result(guest.completed() / elapsed, guest.latency().getValueAtPercentile(50) / 1e3,
-                guest.latency().getValueAtPercentile(99) / 1e3, perSyscall, bytesPerRequest);
+                guest.latency().getValueAtPercentile(99) / 1e3, perSyscall, bytesPerRequest, waitsPerRequest,
+                cpuMicrosPerRequest);
         }
     }
 
-    /** How long the wait mode sleeps in io_uring_enter at most when a whole cycle found no work. */
-    static final long WAIT_NANOS = 200_000;
-
-    private static void run(final Agent[] agents, final long nanos, final java.util.function.IntSupplier idle)
+    private static void run(final Agent[] agents, final long nanos, final IdleStrategy idle)
     {
         final long end = System.nanoTime() + nanos;
         int i = 0;
@@ -235,10 +253,7 @@ public final class FileVsFio
             {
                 work += doWork(agent);
             }
-            if (work == 0)
-            {
-                idle.getAsInt();
-            }
+            idle.idle(work);
             if ((++i & 63) == 0 && System.nanoTime() - end > 0)
             {
                 return;
@@ -262,6 +277,8 @@ public final class FileVsFio
     private static final Pattern CLAT = Pattern.compile("\"clat_ns\"\\s*:\\s*\\{");
     private static final Pattern P50 = Pattern.compile("\"50\\.000000\"\\s*:\\s*([0-9]+)");
     private static final Pattern P99 = Pattern.compile("\"99\\.000000\"\\s*:\\s*([0-9]+)");
+    private static final Pattern USR = Pattern.compile("\"usr_cpu\"\\s*:\\s*([0-9.]+)");
+    private static final Pattern SYS = Pattern.compile("\"sys_cpu\"\\s*:\\s*([0-9.]+)");
 
     static Result fio(final Path file, final long size, final int bs, final int depth, final int seconds, final String rw,
         final boolean direct) throws IOException, InterruptedException
@@ -292,7 +309,13 @@ public final class FileVsFio
         {
             throw new IllegalStateException("fio output without clat percentiles: " + out);
         }
-        return new Result(Double.parseDouble(iops.group(1)), Long.parseLong(p50.group(1)) / 1e3,
-            Long.parseLong(p99.group(1)) / 1e3, Double.NaN, Double.NaN);
+        // fio's job CPU (user + system, % of the run) over its IOPS: CPU time per request.
+        final Matcher usr = USR.matcher(out);
+        final Matcher sys = SYS.matcher(out);
+        final double iopsValue = Double.parseDouble(iops.group(1));
+        final double cpuMicros = usr.find() && sys.find() ?
+            (Double.parseDouble(usr.group(1)) + Double.parseDouble(sys.group(1))) / 100 * 1e6 / iopsValue : Double.NaN;
+        return new Result(iopsValue, Long.parseLong(p50.group(1)) / 1e3,
+            Long.parseLong(p99.group(1)) / 1e3, Double.NaN, Double.NaN, Double.NaN, cpuMicros);
     }
 }

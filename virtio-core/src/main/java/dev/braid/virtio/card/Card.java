@@ -6,8 +6,9 @@ package dev.braid.virtio.card;
  *
  * <h2>Threading</h2>
  * Each card queue is driven by exactly one thread at a time (its card worker agent): {@code submit}
- * and {@link #poll} for one queue are never called concurrently. Completions may be reported from
- * any thread. {@link #fence()}, {@link #setEventListener} and the link queries are thread-safe.
+ * and {@link #poll} (or {@link #canWait} and {@link #pollOrWait}) for one queue are never called
+ * concurrently. Completions may be reported from any thread. {@link #fence()}, {@link #setEventListener}
+ * and the link queries are thread-safe.
  */
 public interface Card
 {
@@ -25,6 +26,28 @@ public interface Card
      * Returns the amount of work done, 0 when idle (an Agrona agent duty cycle).
      */
     int poll(int queue);
+
+    /**
+     * Optional: whether {@link #pollOrWait} on {@code queue} would sleep now: the card can sleep for
+     * a completion (a file card's io_uring), has requests of the queue outstanding and nothing ready to
+     * report. Asked by an idle worker thread before it waits in the card; the queue's worker thread only.
+     * Default false: the card is only ever polled.
+     */
+    default boolean canWait(final int queue)
+    {
+        return false;
+    }
+
+    /**
+     * Optional: {@link #poll} for a worker thread with nothing else to do. Where {@link #canWait}
+     * holds, the card may sleep until its first completion or {@code timeoutNanos}, then reports what
+     * is ready as {@code poll} does; otherwise it polls. A {@link #fence()} begun meanwhile may wait
+     * out the sleep, so callers keep the timeout short. The queue's worker thread only. Default: poll.
+     */
+    default int pollOrWait(final int queue, final long timeoutNanos)
+    {
+        return poll(queue);
+    }
 
     /**
      * Fences the card: once this returns, no request submitted before the call can read or write

@@ -33,6 +33,16 @@ public abstract class ForwardingCard<C extends Card> implements Card
         return card.poll(queue);
     }
 
+    public boolean canWait(final int queue)
+    {
+        return card.canWait(queue);
+    }
+
+    public int pollOrWait(final int queue, final long timeoutNanos)
+    {
+        return card.pollOrWait(queue, timeoutNanos);
+    }
+
     /** Final, like {@link #beginFence()}: a decorator that watches fences overrides {@link #beforeFence()}, so neither way past it is missed. */
     public final void fence()
     {

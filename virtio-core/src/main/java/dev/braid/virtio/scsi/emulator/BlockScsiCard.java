@@ -155,6 +155,21 @@ public final class BlockScsiCard implements ScsiCard
         return block.poll(queue) + queues[queue].deliver();
     }
 
+    /** The block card's wait, when this queue has no emulator answer or TMF of its own to report. */
+    public boolean canWait(final int queue)
+    {
+        return queue >= 0 && queue < queues.length && queues[queue].nothingToDeliver() && block.canWait(queue);
+    }
+
+    public int pollOrWait(final int queue, final long timeoutNanos)
+    {
+        if (queue < 0 || queue >= queues.length)
+        {
+            return 0;
+        }
+        return block.pollOrWait(queue, timeoutNanos) + queues[queue].deliver();
+    }
+
     public void fence()
     {
         stopSubmissions();
@@ -443,6 +458,12 @@ public final class BlockScsiCard implements ScsiCard
             tmfResponses[at] = response;
             tmfCount++;
             return true;
+        }
+
+        /** Worker thread: no answered command and no TMF waiting in this queue. */
+        boolean nothingToDeliver()
+        {
+            return answeredCount == 0 && tmfCount == 0;
         }
 
         int deliver()

@@ -127,6 +127,21 @@ class BlockScsiCardTest
     }
 
     @Test
+    void waitsInTheBlockCardOnlyWithNoAnswerOfItsOwnToReport()
+    {
+        block.canWait = true;
+        assertTrue(card.canWait(0), "the block card's wait is the HBA's");
+        assertTrue(card.submit(0, command(ScsiConstants.READ_10, 2047, 2, 1), 7, sink)); // answered by the emulator
+        assertFalse(card.canWait(0), "an answer waits for poll: no sleep");
+        assertEquals(1, card.pollOrWait(0, 40_000L));
+        assertEquals(40_000L, block.waitedNanos, "the wait goes down to the block card");
+        assertEquals(1, reports.size(), "and the answer is reported");
+        assertTrue(card.canWait(0));
+        block.canWait = false;
+        assertFalse(card.canWait(0));
+    }
+
+    @Test
     void aFullSinkMakesTheBlockCardKeepItsCompletion()
     {
         assertTrue(card.submit(0, command(ScsiConstants.WRITE_10, 0, 1, 1), 5, sink));
@@ -219,6 +234,19 @@ class BlockScsiCardTest
         CardEventListener listener;
         int fences;
         int unfences;
+        boolean canWait;
+        long waitedNanos = -1;
+
+        public boolean canWait(final int queue)
+        {
+            return canWait;
+        }
+
+        public int pollOrWait(final int queue, final long timeoutNanos)
+        {
+            waitedNanos = timeoutNanos;
+            return 0;
+        }
 
         boolean complete(final int index, final int status, final int length)
         {
