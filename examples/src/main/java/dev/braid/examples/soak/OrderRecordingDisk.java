@@ -44,4 +44,11 @@ final class OrderRecordingDisk extends ForwardingBlockCard
         order.fenced();
         card.fence();
     }
+
+    /** The aggregator's fence (CardPort begins it, never the blocking fence): the same record. */
+    public void beginFence()
+    {
+        order.fenced();
+        card.beginFence();
+    }
 }

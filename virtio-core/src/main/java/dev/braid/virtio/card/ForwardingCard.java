@@ -38,6 +38,7 @@ public abstract class ForwardingCard<C extends Card> implements Card
         card.fence();
     }
 
+    /** The aggregator fences through this, not {@link #fence()}: a decorator that acts on a fence overrides both. */
     public void beginFence()
     {
         card.beginFence();
