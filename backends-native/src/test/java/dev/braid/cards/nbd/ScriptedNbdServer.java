@@ -111,9 +111,11 @@ final class ScriptedNbdServer implements AutoCloseable
     {
         this.structured = structured;
         listener = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
-        final Thread acceptor = new Thread(this::acceptLoop, "scripted-nbd");
-        acceptor.setDaemon(true);
-        acceptor.start();
+        FakeNbdHandshake.acceptLoop(listener, "scripted-nbd", (socket, n) ->
+        {
+            sockets.add(socket);
+            serve(socket, n);
+        });
     }
 
     String uri()
@@ -145,68 +147,14 @@ final class ScriptedNbdServer implements AutoCloseable
         return java.util.List.copyOf(seen);
     }
 
-    int connections()
-    {
-        return sockets.size();
-    }
-
-    private void acceptLoop()
-    {
-        while (!listener.isClosed())
-        {
-            try
-            {
-                final Socket socket = listener.accept();
-                final int n = sockets.size();
-                sockets.add(socket);
-                final Thread t = new Thread(() -> serve(socket, n), "scripted-nbd-" + n);
-                t.setDaemon(true);
-                t.start();
-            }
-            catch (final IOException ex)
-            {
-                return;
-            }
-        }
-    }
-
     private void serve(final Socket socket, final int connection)
     {
         try (socket;
             DataInputStream in = new DataInputStream(socket.getInputStream());
             DataOutputStream out = new DataOutputStream(socket.getOutputStream()))
         {
-            out.writeLong(NbdProtocol.NBDMAGIC);
-            out.writeLong(NbdProtocol.IHAVEOPT);
-            out.writeShort(NbdProtocol.FLAG_FIXED_NEWSTYLE | NbdProtocol.FLAG_NO_ZEROES);
-            out.flush();
-            in.readInt();
-            while (true)
-            {
-                if (in.readLong() != NbdProtocol.IHAVEOPT)
-                {
-                    return;
-                }
-                final int option = in.readInt();
-                in.skipNBytes(in.readInt());
-                if (option == NbdProtocol.OPT_STRUCTURED_REPLY)
-                {
-                    optionReply(out, option, structured ? NbdProtocol.REP_ACK : NbdProtocol.REP_FLAG_ERROR | 1, new byte[0]);
-                }
-                else if (option == NbdProtocol.OPT_GO)
-                {
-                    final ByteBuffer info = ByteBuffer.allocate(12);
-                    info.putShort((short)NbdProtocol.INFO_EXPORT).putLong(SIZE).putShort((short)(NbdProtocol.TFLAG_HAS_FLAGS |
-                        NbdProtocol.TFLAG_SEND_FLUSH | NbdProtocol.TFLAG_SEND_TRIM | NbdProtocol.TFLAG_SEND_WRITE_ZEROES));
-                    optionReply(out, option, NbdProtocol.REP_INFO, info.array());
-                    optionReply(out, option, NbdProtocol.REP_ACK, new byte[0]);
-                    break;
-                }
-                else
-                {
-                    optionReply(out, option, NbdProtocol.REP_FLAG_ERROR | 1, new byte[0]);
-                }
-            }
+            FakeNbdHandshake.negotiate(in, out, NbdProtocol.NBDMAGIC, structured, SIZE, NbdProtocol.TFLAG_HAS_FLAGS |
+                NbdProtocol.TFLAG_SEND_FLUSH | NbdProtocol.TFLAG_SEND_TRIM | NbdProtocol.TFLAG_SEND_WRITE_ZEROES);
             while (true)
             {
                 if (in.readInt() != NbdProtocol.REQUEST_MAGIC)
@@ -242,16 +190,6 @@ final class ScriptedNbdServer implements AutoCloseable
         {
             // The client went away.
         }
-    }
-
-    private static void optionReply(final DataOutputStream out, final int option, final int type, final byte[] data) throws IOException
-    {
-        out.writeLong(NbdProtocol.OPTION_REPLY_MAGIC);
-        out.writeInt(option);
-        out.writeInt(type);
-        out.writeInt(data.length);
-        out.write(data);
-        out.flush();
     }
 
     public void close() throws IOException
