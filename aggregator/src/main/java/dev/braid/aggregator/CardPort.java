@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Fencing protocol: the policy thread sets {@link #fenced}, closes the generation's
  * {@link CompletionGate} (from then on nothing the card reports for that generation is trusted),
- * calls {@link Card#fence()}, opens the next generation's gate, and only then bumps
+ * calls {@link Card#beginFence()}, and once {@link Card#isFenceComplete()} (then, or at a later
+ * {@link #completeFence()}) opens the next generation's gate and only then bumps
  * {@link #fenceGeneration} (volatile write, release). A front queue that reads a generation newer
  * than the one recorded at submit (volatile read, acquire) knows the earlier attempt can no longer
  * touch guest memory nor be reported, and may replay it.

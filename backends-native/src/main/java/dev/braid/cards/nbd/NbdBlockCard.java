@@ -115,7 +115,6 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
     private ScheduledFuture<?> timeoutCheck;
     private final ArrayList<NbdConnection> draining = new ArrayList<>();
     private Promise<Void> drainsOver;
-    private ScheduledFuture<?> drainDeadline;
 
     private NbdBlockCard(final NbdCardContext context) throws IOException
     {
@@ -135,7 +134,7 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
         loop = group.next();
         for (final NbdCardQueue q : queues)
         {
-            q.send = new NbdSendRing(q.depth, loop);
+            q.send = new NbdSendRing(q.depth, loop, q.sentCookie);
         }
         address = uri.isUnixSocket() ?
             new DomainSocketAddress(uri.socketPath()) :
@@ -203,6 +202,12 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
     CardEventListener eventListenerForTest()
     {
         return listener;
+    }
+
+    /** The current connection set (for tests that watch what the event loop writes to a connection). */
+    NbdConnection[] connectionsForTest()
+    {
+        return connections;
     }
 
     /** The last reason the card failed, or null. */
@@ -642,8 +647,10 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
     /**
      * Ends every connection of the current set and completes what was in flight on it with
      * {@code status}. With {@code drain}, a connection still open (not {@code failed}) drains: what was
-     * encoded goes out first, so every request in flight is either sent or completed here, and a
-     * failure ({@code status} other than CANCELLED) holds its writes' completions for the server's answer.
+     * encoded goes out first, the drain waits for what the event loop wrote to the connection, and a
+     * failure ({@code status} other than CANCELLED) holds those writes' completions for the server's
+     * answer. A request in flight whose bytes were never written (a worker queued it after that last
+     * send; the send ring drops it) completes here: the server cannot answer, nor land, what it never got.
      */
     private void closeAll(final int status, final NbdConnection failed, final boolean drain)
     {
@@ -664,7 +671,7 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
             }
             if (drains && conn != failed && conn.canDrain())
             {
-                conn.beginDrain();
+                conn.beginDrain(context.writeDrainTimeoutNanos());
             }
             else
             {
@@ -675,16 +682,16 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
         for (final NbdCardQueue q : queues)
         {
             final NbdConnection conn = conns.length == 0 ? null : conns[q.index % conns.length];
-            final boolean tracked = null != conn && conn.isDraining();
+            final boolean drainsQueue = null != conn && conn.isDraining();
             for (int slot = 0; slot < q.depth; slot++)
             {
                 if (q.state.get(slot) != NbdCardQueue.SUBMITTED)
                 {
                     continue;
                 }
-                if (tracked)
+                if (drainsQueue && q.sentCookie[slot] == q.cookie[slot])
                 {
-                    conn.track(q.cookie[slot], q.command[slot], q.length[slot]);
+                    conn.track(q.cookie[slot], q.command[slot], q.length[slot], q.replyError[slot]);
                     if (holdWrites && isWrite(q.command[slot]) && q.hold(slot))
                     {
                         continue;
@@ -702,17 +709,6 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
             {
                 draining.add(conn);
             }
-        }
-        if (!draining.isEmpty() && null == drainDeadline)
-        {
-            drainDeadline = loop.schedule(() ->
-            {
-                drainDeadline = null;
-                for (final NbdConnection conn : new ArrayList<>(draining))
-                {
-                    conn.endDrain(NbdConnection.DRAIN_DEADLINE);
-                }
-            }, context.writeDrainTimeoutNanos(), TimeUnit.NANOSECONDS);
         }
     }
 
@@ -756,17 +752,13 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
             LOG.log(System.Logger.Level.WARNING, "nbd card " + name + " (" + uri + "): " + unanswered +
                 " write(s) still unanswered when the drain of a fenced or failed connection ended (" +
                 (reason == NbdConnection.DRAIN_DEADLINE ? "after " +
-                TimeUnit.NANOSECONDS.toMillis(context.writeDrainTimeoutNanos()) + " ms" : "a reply it could not place") +
+                TimeUnit.NANOSECONDS.toMillis(context.writeDrainTimeoutNanos()) + " ms" :
+                reason == NbdConnection.DRAIN_CLOSED ? "the card closed" : "a reply it could not place") +
                 "): the server may still land them after their replay");
         }
         draining.remove(conn);
         if (draining.isEmpty())
         {
-            if (null != drainDeadline)
-            {
-                drainDeadline.cancel(false);
-                drainDeadline = null;
-            }
             if (null != drainsOver)
             {
                 drainsOver.trySuccess(null);

@@ -52,6 +52,8 @@ final class NbdCardQueue
     // ---------------------------------------------------------------- event loop: reply progress
     final long[] received;
     final int[] replyError;
+    /** The cookie of the request the event loop last wrote to a connection, per slot: what a drain may wait for. */
+    final long[] sentCookie;
 
     // ---------------------------------------------------------------- worker only
     private final int[] freeStack;
@@ -90,6 +92,7 @@ final class NbdCardQueue
         moved = new int[depth];
         received = new long[depth];
         replyError = new int[depth];
+        sentCookie = new long[depth];
         freeStack = new int[depth];
         final java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
         for (int i = 0; i < depth; i++)

@@ -9,11 +9,13 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.concurrent.Promise;
 import org.agrona.collections.Long2LongHashMap;
+import io.netty.util.concurrent.ScheduledFuture;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static dev.braid.cards.nbd.NbdProtocol.*;
 
@@ -62,21 +64,27 @@ final class NbdConnection extends ByteToMessageDecoder
     private Channel channel;
     private int state = H_HELLO;
 
-    // drain (event loop): cookie -> command << 32 | length of each request sent and unanswered
+    // drain (event loop): cookie -> error << 48 | command << 32 | length of each request sent and
+    // unanswered; error is the first NBD error a chunk of its reply carried (0: none yet).
     private static final long NO_COOKIE = 0;
     private static final int D_HEADER = 0;
     private static final int D_SKIP = 1;
-    /** Why a drain ended: every write answered, the server hung up, the card's deadline, a reply it could not place. */
+    /** An error chunk's payload: its 32-bit error first, then the rest skipped. */
+    private static final int D_ERROR = 2;
+    /** Why a drain ended: every write answered, the server hung up, its deadline, a reply it could not place, the card closed. */
     static final int DRAINED = 0;
     static final int DRAIN_HANG_UP = 1;
     static final int DRAIN_DEADLINE = 2;
     static final int DRAIN_BAD_REPLY = 3;
+    static final int DRAIN_CLOSED = 4;
     private Long2LongHashMap drainTable;
+    private ScheduledFuture<?> drainDeadline;
     private int drainWrites;
     private int drainState;
     private long drainSkip;
-    private long drainAfterSkip;
-    private boolean drainChunkError;
+    /** The reply being skipped, and whether its chunk is the last one (the request is then answered). */
+    private long drainCookie;
+    private boolean drainDone;
 
     // handshake
     private int pendingOption;
@@ -173,7 +181,7 @@ final class NbdConnection extends ByteToMessageDecoder
         dead = true;
         if (null != drainTable)
         {
-            endDrain(DRAIN_DEADLINE);
+            endDrain(DRAIN_CLOSED);
             return;
         }
         state = T_DEAD;
@@ -710,43 +718,49 @@ final class NbdConnection extends ByteToMessageDecoder
     }
 
     /**
-     * Marks the connection dead for guest memory and starts draining: from here its replies are only
-     * counted. {@link #track} then names each request sent on it and unanswered; {@link #endDrainIfIdle}
-     * closes it at once when none of them writes.
+     * Marks the connection dead for guest memory and starts draining, for at most {@code timeoutNanos}:
+     * from here its replies are only counted. {@link #track} then names each request sent on it and
+     * unanswered; {@link #endDrainIfIdle} closes it at once when none of them writes.
      */
-    void beginDrain()
+    void beginDrain(final long timeoutNanos)
     {
         dead = true;
         drainTable = new Long2LongHashMap(NO_COOKIE);
         drainWrites = 0;
-        drainChunkError = false;
+        drainDone = false;
         // A reply half read goes on being read, but only to find the next one.
         switch (state)
         {
             case T_SIMPLE_DATA:
                 drainState = D_SKIP;
                 drainSkip = dataRemaining;
-                drainAfterSkip = replyQueue.cookie[replySlot];
+                drainCookie = replyQueue.cookie[replySlot];
+                drainDone = true;
                 break;
             case T_CHUNK_OFFSET:
             case T_CHUNK_HOLE:
             case T_CHUNK_ERROR:
             case T_CHUNK_DATA:
-                drainState = D_SKIP;
+                drainState = state == T_CHUNK_ERROR ? D_ERROR : D_SKIP;
                 drainSkip = state == T_CHUNK_DATA ? dataRemaining : chunkLength;
-                drainChunkError = state == T_CHUNK_ERROR;
-                drainAfterSkip = (chunkFlags & REPLY_FLAG_DONE) != 0 ? replyQueue.cookie[replySlot] : NO_COOKIE;
+                drainCookie = replyQueue.cookie[replySlot];
+                drainDone = (chunkFlags & REPLY_FLAG_DONE) != 0;
                 break;
             default:
                 drainState = D_HEADER;
         }
         state = T_DEAD;
+        // Each drain its own bound: one begun later is not cut short by an earlier one's.
+        drainDeadline = channel.eventLoop().schedule(() -> endDrain(DRAIN_DEADLINE), timeoutNanos, TimeUnit.NANOSECONDS);
     }
 
-    /** A request in flight on this connection when the drain began. */
-    void track(final long cookie, final int command, final long length)
+    /**
+     * A request sent on this connection and in flight when the drain began; {@code error} is an NBD
+     * error an earlier chunk of its reply already carried (0: none).
+     */
+    void track(final long cookie, final int command, final long length, final int error)
     {
-        drainTable.put(cookie, (long)command << 32 | (length & 0xFFFF_FFFFL));
+        drainTable.put(cookie, (long)errorBits(error) << 48 | (long)command << 32 | (length & 0xFFFF_FFFFL));
         if (isWrite(command))
         {
             drainWrites++;
@@ -779,10 +793,34 @@ final class NbdConnection extends ByteToMessageDecoder
         return command == CMD_WRITE || command == CMD_WRITE_ZEROES || command == CMD_TRIM;
     }
 
+    /** An NBD error as the 16 bits a drain entry keeps (errno values; anything else is EIO). */
+    private static int errorBits(final int error)
+    {
+        return error == 0 ? 0 : error > 0 && error <= 0xFFFF ? error : EIO;
+    }
+
     private void decodeDrain(final ByteBuf in)
     {
-        while (null != drainTable && in.isReadable())
+        while (null != drainTable && (in.isReadable() || drainStepsWithoutBytes()))
         {
+            if (drainState == D_ERROR)
+            {
+                if (drainSkip >= 4)
+                {
+                    if (in.readableBytes() < 4)
+                    {
+                        return;
+                    }
+                    recordError(drainCookie, in.readInt());
+                    drainSkip -= 4;
+                }
+                else
+                {
+                    recordError(drainCookie, EIO);
+                }
+                drainState = D_SKIP;
+                continue;
+            }
             if (drainState == D_SKIP)
             {
                 final int n = (int)Math.min(in.readableBytes(), drainSkip);
@@ -793,9 +831,9 @@ final class NbdConnection extends ByteToMessageDecoder
                     return;
                 }
                 drainState = D_HEADER;
-                if (drainAfterSkip != NO_COOKIE)
+                if (drainDone)
                 {
-                    answered(drainAfterSkip, drainChunkError ? EIO : 0);
+                    answered(drainCookie, 0);
                 }
                 continue;
             }
@@ -819,12 +857,12 @@ final class NbdConnection extends ByteToMessageDecoder
                     endDrain(DRAIN_BAD_REPLY);
                     return;
                 }
-                if ((int)(entry >>> 32) == CMD_READ && error == 0)
+                if ((int)(entry >>> 32 & 0xFFFF) == CMD_READ && error == 0)
                 {
                     drainState = D_SKIP;
                     drainSkip = entry & 0xFFFF_FFFFL;
-                    drainAfterSkip = cookie;
-                    drainChunkError = false;
+                    drainCookie = cookie;
+                    drainDone = true;
                     continue;
                 }
                 answered(cookie, error);
@@ -845,18 +883,11 @@ final class NbdConnection extends ByteToMessageDecoder
                     endDrain(DRAIN_BAD_REPLY);
                     return;
                 }
-                drainState = D_SKIP;
+                // An error chunk need not be the last: NBD_REPLY_TYPE_NONE after it does not mean success.
+                drainState = (type & REPLY_TYPE_ERROR_BIT) != 0 ? D_ERROR : D_SKIP;
                 drainSkip = length;
-                drainAfterSkip = (flags & REPLY_FLAG_DONE) != 0 ? cookie : NO_COOKIE;
-                drainChunkError = (type & REPLY_TYPE_ERROR_BIT) != 0;
-                if (length == 0)
-                {
-                    drainState = D_HEADER;
-                    if (drainAfterSkip != NO_COOKIE)
-                    {
-                        answered(cookie, drainChunkError ? EIO : 0);
-                    }
-                }
+                drainCookie = cookie;
+                drainDone = (flags & REPLY_FLAG_DONE) != 0;
             }
             else
             {
@@ -870,6 +901,22 @@ final class NbdConnection extends ByteToMessageDecoder
         }
     }
 
+    /** Whether the drain can take a step on no more bytes: a chunk of length 0 (NONE), or an error chunk too short for its error. */
+    private boolean drainStepsWithoutBytes()
+    {
+        return drainState == D_SKIP ? drainSkip == 0 : drainState == D_ERROR && drainSkip < 4;
+    }
+
+    /** Keeps the first error a chunk of {@code cookie}'s reply carried, for its answer. */
+    private void recordError(final long cookie, final int error)
+    {
+        final long entry = drainTable.get(cookie);
+        if (entry != NO_COOKIE && (entry >>> 48) == 0)
+        {
+            drainTable.put(cookie, entry | (long)errorBits(error == 0 ? EIO : error) << 48);
+        }
+    }
+
     private void answered(final long cookie, final int error)
     {
         final long entry = drainTable.remove(cookie);
@@ -878,12 +925,13 @@ final class NbdConnection extends ByteToMessageDecoder
             endDrain(DRAIN_BAD_REPLY);
             return;
         }
-        final int command = (int)(entry >>> 32);
+        final int command = (int)(entry >>> 32 & 0xFFFF);
+        final int answer = 0 != error ? error : (int)(entry >>> 48);
         if (isWrite(command))
         {
             drainWrites--;
-            // A request the card held back for this answer completes with it.
-            card.onDrainedWrite(cookie, error == 0 ? CardStatus.OK : CardStatus.IO_ERROR,
+            // A request the card held back for this answer completes with it, as on a live connection.
+            card.onDrainedWrite(cookie, answer == 0 ? CardStatus.OK : statusOf(answer),
                 command == CMD_WRITE ? (int)(entry & 0xFFFF_FFFFL) : 0);
         }
         if (drainWrites == 0)
@@ -902,6 +950,11 @@ final class NbdConnection extends ByteToMessageDecoder
         }
         drainTable = null;
         state = T_DEAD;
+        if (null != drainDeadline)
+        {
+            drainDeadline.cancel(false);
+            drainDeadline = null;
+        }
         if (null != channel)
         {
             channel.close();

@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Each entry keeps the connection it was encoded for: after a reconnect a stale entry is
  * released, never sent on the new connection (its slot was already completed by the failure).
+ * What it does write it records per slot ({@link NbdCardQueue#sentCookie}): a drain waits for those
+ * requests only, never for one whose bytes it dropped.
  */
 final class NbdSendRing implements Runnable
 {
@@ -23,12 +25,14 @@ final class NbdSendRing implements Runnable
     private final AtomicLong tail = new AtomicLong();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final EventLoop loop;
+    private final long[] sentCookie;
     private long producerTail;
     private long kickedTail;
     private long head;
 
-    NbdSendRing(final int depth, final EventLoop loop)
+    NbdSendRing(final int depth, final EventLoop loop, final long[] sentCookie)
     {
+        this.sentCookie = sentCookie;
         final int capacity = Integer.highestOneBit(Math.max(2, depth) * 2 - 1);
         buffers = new ByteBuf[capacity];
         connections = new NbdConnection[capacity];
@@ -85,6 +89,9 @@ final class NbdSendRing implements Runnable
             {
                 last.channel().flush();
             }
+            // The request header's cookie (offset 8) names the slot: written, so a drain may wait for it.
+            final long cookie = buffer.getLong(buffer.readerIndex() + 8);
+            sentCookie[NbdCookie.slot(cookie)] = cookie;
             connection.channel().write(buffer, connection.channel().voidPromise());
             last = connection;
         }

@@ -27,7 +27,6 @@ final class HostileNbdServer implements AutoCloseable
     private final boolean structured;
     private final byte[] disk = new byte[SIZE];
     private final AtomicInteger connections = new AtomicInteger();
-    private final Thread acceptor;
     private volatile boolean misbehaved;
     private long mutationSeed;
 
@@ -40,9 +39,11 @@ final class HostileNbdServer implements AutoCloseable
             disk[i] = (byte)(i * 7 + 3);
         }
         listener = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
-        acceptor = new Thread(this::acceptLoop, "hostile-nbd");
-        acceptor.setDaemon(true);
-        acceptor.start();
+        FakeNbdHandshake.acceptLoop(listener, "hostile-nbd", (socket, n) ->
+        {
+            connections.incrementAndGet();
+            serve(socket, n == 0);
+        });
     }
 
     /** For MUTATED: the seed of the byte flips applied to the first read reply. */
@@ -67,65 +68,15 @@ final class HostileNbdServer implements AutoCloseable
         return connections.get();
     }
 
-    private void acceptLoop()
-    {
-        while (!listener.isClosed())
-        {
-            try
-            {
-                final Socket socket = listener.accept();
-                final int n = connections.getAndIncrement();
-                final Thread t = new Thread(() -> serve(socket, n == 0), "hostile-nbd-" + n);
-                t.setDaemon(true);
-                t.start();
-            }
-            catch (final IOException ex)
-            {
-                return;
-            }
-        }
-    }
-
     private void serve(final Socket socket, final boolean hostile)
     {
         try (socket;
             DataInputStream in = new DataInputStream(socket.getInputStream());
             DataOutputStream out = new DataOutputStream(socket.getOutputStream()))
         {
-            out.writeLong(hostile && misbehaviour == Misbehaviour.BAD_HELLO_MAGIC ? 0x1234_5678_9ABC_DEF0L : NbdProtocol.NBDMAGIC);
-            out.writeLong(NbdProtocol.IHAVEOPT);
-            out.writeShort(NbdProtocol.FLAG_FIXED_NEWSTYLE | NbdProtocol.FLAG_NO_ZEROES);
-            out.flush();
-            in.readInt();
-            boolean sr = false;
-            while (true)
-            {
-                if (in.readLong() != NbdProtocol.IHAVEOPT)
-                {
-                    return;
-                }
-                final int option = in.readInt();
-                in.skipNBytes(in.readInt());
-                if (option == NbdProtocol.OPT_STRUCTURED_REPLY)
-                {
-                    sr = structured;
-                    optionReply(out, option, structured ? NbdProtocol.REP_ACK : NbdProtocol.REP_FLAG_ERROR | 1, new byte[0]);
-                }
-                else if (option == NbdProtocol.OPT_GO)
-                {
-                    final byte[] info = new byte[12];
-                    info[1] = NbdProtocol.INFO_EXPORT;
-                    putLong(info, 2, SIZE);
-                    info[11] = (byte)(NbdProtocol.TFLAG_HAS_FLAGS | NbdProtocol.TFLAG_SEND_FLUSH);
-                    optionReply(out, option, NbdProtocol.REP_INFO, info);
-                    optionReply(out, option, NbdProtocol.REP_ACK, new byte[0]);
-                    break;
-                }
-                else
-                {
-                    optionReply(out, option, NbdProtocol.REP_FLAG_ERROR | 1, new byte[0]);
-                }
-            }
+            final boolean sr = FakeNbdHandshake.negotiate(in, out,
+                hostile && misbehaviour == Misbehaviour.BAD_HELLO_MAGIC ? 0x1234_5678_9ABC_DEF0L : NbdProtocol.NBDMAGIC,
+                structured, SIZE, NbdProtocol.TFLAG_HAS_FLAGS | NbdProtocol.TFLAG_SEND_FLUSH);
             transmission(in, out, sr, hostile);
         }
         catch (final IOException ex)
@@ -284,24 +235,6 @@ final class HostileNbdServer implements AutoCloseable
         out.writeShort(type);
         out.writeLong(cookie);
         out.writeInt(length);
-    }
-
-    private static void optionReply(final DataOutputStream out, final int option, final int type, final byte[] data) throws IOException
-    {
-        out.writeLong(NbdProtocol.OPTION_REPLY_MAGIC);
-        out.writeInt(option);
-        out.writeInt(type);
-        out.writeInt(data.length);
-        out.write(data);
-        out.flush();
-    }
-
-    private static void putLong(final byte[] b, final int at, final long v)
-    {
-        for (int i = 0; i < 8; i++)
-        {
-            b[at + i] = (byte)(v >>> (56 - 8 * i));
-        }
     }
 
     public void close() throws IOException
