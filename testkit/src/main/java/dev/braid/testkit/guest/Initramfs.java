@@ -39,6 +39,8 @@ public final class Initramfs
             .append("mount -t proc proc /proc\n")
             .append("mount -t sysfs sysfs /sys\n")
             .append("mount -t devtmpfs devtmpfs /dev\n")
+            // A task stuck in I/O for 20 s prints its stack on the console: a hung run's log says where.
+            .append("echo 20 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null\n")
             .append("echo \"" + ConsoleMarkers.BOOTED + " uptime=$(cut -d' ' -f1 /proc/uptime)\"\n");
         for (final String module : moduleFileNames)
         {
