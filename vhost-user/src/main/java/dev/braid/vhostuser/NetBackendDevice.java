@@ -1,5 +1,6 @@
 package dev.braid.vhostuser;
 
+import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.FrontQueue;
 import dev.braid.aggregator.net.NetDevice;
 import dev.braid.aggregator.net.NetDeviceState;
@@ -47,10 +48,12 @@ public final class NetBackendDevice implements BackendDevice
     private final long features;
     private final NetDeviceState configView;
     private volatile NetDevice device; // volatile: tests and status lines read it from other threads
+    /** The aggregated device from the agents' start to the stop, for monitors on other threads. */
+    private volatile AggregatedDevice<?> live;
     private int runningRings;
     private long[] availGpa = new long[0];
     private GuestMemory memory;
-    private long starts;
+    private volatile long starts;
     private long rewound;
     private long rxLeft;
 
@@ -127,10 +130,15 @@ public final class NetBackendDevice implements BackendDevice
         return device;
     }
 
-    /** Starts since construction (a restart is a stop and a start). Control thread. */
+    /** Starts since construction (a restart is a stop and a start). */
     public long starts()
     {
         return starts;
+    }
+
+    public AggregatedDevice<?> runningDevice()
+    {
+        return live;
     }
 
     /** Buffers stops handed back to the guest's rings by rewinding them (popped again at the next start). */
@@ -211,7 +219,8 @@ public final class NetBackendDevice implements BackendDevice
         // Polled, no kick waiter: rx frames arrive from the cards, not with a kick, and a sleeping agent
         // thread would hold them up to its timeout.
         agents.startPolling(net.agents());
-        starts++;
+        live = net.device();
+        starts = starts + 1;
         return null;
     }
 
@@ -232,6 +241,7 @@ public final class NetBackendDevice implements BackendDevice
         {
             return 0;
         }
+        live = null;
         final FrontQueue[] queues = new FrontQueue[runningRings];
         for (int q = 0; q < runningRings; q++)
         {

@@ -45,7 +45,7 @@ public abstract class TransportBackendDevice<K extends Card, D extends AbstractV
     /** The aggregated device between DRIVER_OK and stop, for monitors on other threads. */
     private volatile AggregatedDevice<?> live;
     private int[] pendingBases = new int[0];
-    private volatile int starts;
+    private volatile long starts;
 
     /**
      * @param maxRings      every vhost-user ring the device offers (GET_QUEUE_NUM).
@@ -113,8 +113,7 @@ public abstract class TransportBackendDevice<K extends Card, D extends AbstractV
         agents.kickFds(kickFds, count);
     }
 
-    /** How many times the device started (each vhost start after a reset, reboot or new front end). */
-    public final int starts()
+    public final long starts()
     {
         return starts;
     }
@@ -125,10 +124,7 @@ public abstract class TransportBackendDevice<K extends Card, D extends AbstractV
         return agents.kickWaiter();
     }
 
-    /**
-     * The aggregated device of the current connection while it runs (after DRIVER_OK, before stop
-     * or reset), else null. Any thread: for status monitors (counters, health, failover log).
-     */
+    /** After DRIVER_OK, once the agents run, until the stop's reset. */
     public final AggregatedDevice<?> runningDevice()
     {
         return live;

@@ -159,7 +159,7 @@ class GuestLifecycleTest
         final String expected = md5(pattern());
         assertEquals(expected, first.result("wrote"));
         assertQuiet(1);
-        final int startsAfterFirst = device.starts();
+        final long startsAfterFirst = device.starts();
 
         final GuestResult second = guest("braid-vhost-blk-reconnect-2", String.join("\n",
             "set -e",
