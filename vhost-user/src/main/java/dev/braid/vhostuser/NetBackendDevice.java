@@ -33,7 +33,8 @@ import java.util.function.IntConsumer;
  * failover the device's own gratuitous ARPs (for the addresses learned from the guest's tx) make
  * the peers learn the surviving card.
  *
- * <p>A stop waits (bounded) for tx in flight, stops the agents and fences the cards, then rewinds
+ * <p>A stop waits (bounded) for tx in flight, stops the agents (completing the tx their last pass
+ * took, {@link BackendAgents#stopDrained}) and fences the cards, then rewinds
  * each ring past the buffers it had popped but not used, when those are exactly the last ones
  * popped (rx buffers waiting for a frame, nearly always): the next start pops them again, so a
  * restart (the guest enabling a second pair) loses no rx buffer. tx buffers that cannot be rewound
@@ -139,6 +140,12 @@ public final class NetBackendDevice implements BackendDevice
     public AggregatedDevice<?> runningDevice()
     {
         return live;
+    }
+
+    /** Stops that completed tx the agents took after the drain (see {@link BackendAgents#stopDrained}). */
+    public long lateStops()
+    {
+        return agents.lateStops();
     }
 
     /** Buffers stops handed back to the guest's rings by rewinding them (popped again at the next start). */
@@ -247,10 +254,15 @@ public final class NetBackendDevice implements BackendDevice
         {
             queues[q] = net.device().frontQueue(q);
         }
-        // tx first: a frame the guest handed over should go out and complete. rx buffers wait for
-        // frames that may never come, so they are not waited for.
-        BackendAgents.awaitDrained(() -> txInFlight(queues));
-        agents.stop();
+        // tx first: a frame the guest handed over should go out and complete, also one the agents'
+        // last pass took (the rings frozen). rx buffers wait for frames that may never come, so
+        // they are not waited for.
+        final DeviceQueue[] rings = new DeviceQueue[runningRings];
+        for (int q = 0; q < runningRings; q++)
+        {
+            rings[q] = queues[q].deviceQueue();
+        }
+        agents.stopDrained(rings, () -> txInFlight(queues));
         for (final NetCard card : settings.cards)
         {
             // Nothing of this generation touches guest memory after this.
