@@ -461,6 +461,26 @@ public final class ServeCommand implements Callable<Integer>
         return String.format(Locale.ROOT, "BRAID%08X", id);
     }
 
+    /**
+     * The blk serial (GET_ID, the guest's {@code /sys/block/vdX/serial}): when every card is a file
+     * card of one file (device and inode), its {@link FileBlockCard#stableId()}, the same over every
+     * path and every run; else null, the device's default (sim stores and NBD exports have no such id).
+     */
+    static String blkSerial(final List<BlockCard> cards)
+    {
+        FileBlockCard first = null;
+        for (final BlockCard card : cards)
+        {
+            if (!(card instanceof FileBlockCard file) ||
+                first != null && (file.deviceId() != first.deviceId() || file.inode() != first.inode()))
+            {
+                return null;
+            }
+            first = first == null ? file : first;
+        }
+        return first == null ? null : new String(first.stableId(), java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
     /** Opens the cards, serves until a signal (or, as a client, until the VMM hangs up), closes everything. */
     static int serve(final Plan plan, final Ops ops, final PrintWriter out, final PrintWriter err) throws Exception
     {
@@ -575,7 +595,7 @@ public final class ServeCommand implements Callable<Integer>
             else
             {
                 servedCards = cards;
-                device = new BlkBackendDevice(cards, plan.queues(), plan.queueSize(), 1, plan.aggregation());
+                device = new BlkBackendDevice(cards, plan.queues(), plan.queueSize(), 1, plan.aggregation(), blkSerial(cards));
             }
             final VhostUserBackend backend = new VhostUserBackend(device, 32, log);
             final List<String> names = servedCards.stream().map(Card::name).toList();

@@ -84,6 +84,7 @@ class ServeGuestTest
             "dd if=/tmp/p of=/dev/vda bs=4096 seek=100 oflag=direct 2>/dev/null",
             "got=$(dd if=/dev/vda bs=4096 skip=100 count=4 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)",
             "[ \"$got\" = \"$want\" ] && braid_result match yes || braid_result match no",
+            "braid_result serial $(cat /sys/block/vda/serial)",
             "braid_result idle start",
             "sleep " + idleSeconds,
             "");
@@ -124,6 +125,7 @@ class ServeGuestTest
         result.assertSucceeded();
         assertEquals("yes", result.result("match"), "guest read back its pattern through braid serve");
         assertEquals("2", result.result("mq"));
+        assertEquals("braid-blk", result.result("serial"), "sim cards: the default serial");
         System.out.println("braid serve (listening): guest booted after " + result.bootedAfterSeconds() + " s, done after " +
             result.doneAfterSeconds() + " s; serve process CPU while the guest idled: " + String.format("%.1f", idleCpu) + "% over " + IDLE_CPU_MILLIS + " ms");
 
@@ -397,7 +399,10 @@ class ServeGuestTest
         assertTrue(serve.descendants().findAny().isEmpty(), "no child left");
     }
 
-    /** Two file cards over one image (two io_uring paths to one disk): the guest's bytes land in the file. */
+    /**
+     * Two file cards over one image (two io_uring paths to one disk): the guest's bytes land in the
+     * file, and its disk's serial is the image's stable id.
+     */
     @Test
     void serveOnTwoFilePathsToOneImageStoresTheGuestsBytesInTheFile() throws Exception
     {
@@ -414,6 +419,13 @@ class ServeGuestTest
             .vhostUserBlk(socket, 2).timeout(Duration.ofSeconds(120)).script(script(0)).run();
         result.assertSucceeded();
         assertEquals("yes", result.result("match"), "guest read back its pattern through two file cards");
+        final String stableId;
+        try (dev.braid.cards.file.FileBlockCard probe = dev.braid.cards.file.FileBlockCard.open(
+            new dev.braid.cards.file.FileCardContext().spec("file:" + image).name("probe").queueCount(1).queueDepth(8)))
+        {
+            stableId = new String(probe.stableId(), java.nio.charset.StandardCharsets.US_ASCII);
+        }
+        assertEquals(stableId, result.result("serial"), "GET_ID: the image's stable id (device and inode), on both paths");
         final byte[] stored = new byte[16];
         try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(image.toFile(), "r"))
         {
