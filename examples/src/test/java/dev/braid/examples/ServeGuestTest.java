@@ -1,5 +1,6 @@
 package dev.braid.examples;
 
+import dev.braid.testkit.guest.GuestPing;
 import dev.braid.testkit.guest.GuestResult;
 import dev.braid.testkit.guest.GuestRun;
 import dev.braid.testkit.guest.RunningGuest;
@@ -157,18 +158,7 @@ class ServeGuestTest
         final String io = String.join("\n",
             "set -e",
             "braid_wait /dev/vda || { echo no /dev/vda; exit 3; }",
-            "dd if=/dev/zero of=/tmp/fill bs=4075 count=1 2>/dev/null",
-            "bad=0; n=0; end=$(( $(date +%s) + 9 ))",
-            "while [ $(date +%s) -lt $end ]; do",
-            "  printf 'braid-faults-%08d' $n > /tmp/p; cat /tmp/fill >> /tmp/p",
-            "  dd if=/tmp/p of=/dev/vda bs=4096 seek=$((n % 64 * 2)) oflag=direct 2>/dev/null || bad=$((bad+1))",
-            "  want=$(md5sum < /tmp/p | cut -d' ' -f1)",
-            "  got=$(dd if=/dev/vda bs=4096 skip=$((n % 64 * 2)) count=1 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)",
-            "  [ \"$got\" = \"$want\" ] || bad=$((bad+1))",
-            "  n=$((n+1))",
-            "done",
-            "braid_result rounds $n",
-            "braid_result bad $bad",
+            ddRounds("/dev/vda", 9),
             "");
         final GuestResult first = GuestRun.builder().name("braid-serve-faults").cpus(2)
             .vhostUserBlk(socket, 2).timeout(Duration.ofSeconds(150)).script(io).run();
@@ -225,32 +215,14 @@ class ServeGuestTest
         awaitLine("braid serve: scsi on", 30);
         final String io = String.join("\n",
             "braid_wait /dev/sda || { echo no /dev/sda; exit 3; }",
-            "dd if=/dev/zero of=/tmp/fill bs=4075 count=1 2>/dev/null",
             "braid_result started 1",
-            "bad=0; n=0; end=$(( $(date +%s) + " + LOOP_SECONDS + " ))",
-            "while [ $(date +%s) -lt $end ]; do",
-            "  printf 'braid-faults-%08d' $n > /tmp/p; cat /tmp/fill >> /tmp/p",
-            "  dd if=/tmp/p of=/dev/sda bs=4096 seek=$((n % 64 * 2)) oflag=direct 2>/dev/null || bad=$((bad+1))",
-            "  want=$(md5sum < /tmp/p | cut -d' ' -f1)",
-            "  got=$(dd if=/dev/sda bs=4096 skip=$((n % 64 * 2)) count=1 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)",
-            "  [ \"$got\" = \"$want\" ] || bad=$((bad+1))",
-            "  n=$((n+1))",
-            "done",
-            "braid_result rounds $n",
-            "braid_result bad $bad",
+            ddRounds("/dev/sda", LOOP_SECONDS),
             "braid_result ioerrors $(dmesg | grep -c -i 'I/O error' || true)",
             "braid_result scsierrors $(dmesg | grep -c -i 'FAILED Result\\|Sense Key' || true)",
             "");
         final long t0 = System.nanoTime();
-        final GuestResult result;
-        try (RunningGuest guest = GuestRun.builder().name("braid-serve-scsi-faults").cpus(2)
-            .vhostUserScsi(socket, 2).timeout(Duration.ofSeconds(180)).script(io).start())
-        {
-            assertEquals("1", guest.awaitResult("started", Duration.ofSeconds(150)), "guest loop started");
-            assertNoFaultYet("the loop started before the fault");
-            result = guest.awaitResult();
-        }
-        result.assertSucceeded();
+        final GuestResult result = runBeforeTheFaults(GuestRun.builder().name("braid-serve-scsi-faults").cpus(2)
+            .vhostUserScsi(socket, 2).timeout(Duration.ofSeconds(180)).script(io));
         System.out.println("braid serve --device scsi --faults: guest booted after " + result.bootedAfterSeconds() + " s, " +
             result.result("rounds") + " write+read rounds in " + LOOP_SECONDS + " s, " + result.result("bad") + " bad; run " +
             (System.nanoTime() - t0) / 1_000_000 + " ms");
@@ -280,30 +252,16 @@ class ServeGuestTest
         awaitLine("braid serve: net on", 30);
         final int pings = LOOP_SECONDS * 50;
         final String script = String.join("\n",
-            "braid_wait /sys/class/net/eth0 || { echo no eth0; exit 3; }",
-            "ip link set eth0 up",
-            "ip addr add 10.99.0.1/24 dev eth0",
+            GuestPing.up(GuestPing.SIM_GUEST),
             "ping -c 3 -W 5 10.99.0.2 > /tmp/warm 2>&1",
             "braid_result warm $(grep -c 'bytes from' /tmp/warm)",
             "braid_result started 1",
-            "ping -c " + pings + " -i 0.02 -W 2 10.99.0.2 > /tmp/ping 2>&1",
-            "tail -3 /tmp/ping",
-            "braid_result sent $(sed -n 's/^\\([0-9]*\\) packets transmitted.*/\\1/p' /tmp/ping)",
-            "braid_result received $(sed -n 's/.* \\([0-9]*\\) packets received.*/\\1/p' /tmp/ping)",
-            "braid_result duplicates $(grep -c 'DUP' /tmp/ping)",
-            "s=/sys/class/net/eth0/statistics",
-            "braid_result errors $(( $(cat $s/rx_errors) + $(cat $s/tx_errors) + $(cat $s/rx_length_errors) + $(cat $s/rx_dropped) + $(cat $s/tx_dropped) ))",
+            GuestPing.ping("", GuestPing.SIM_PEER, pings, "0.02", 2),
+            GuestPing.errors("errors"),
             "");
         final long t0 = System.nanoTime();
-        final GuestResult result;
-        try (RunningGuest guest = GuestRun.builder().name("braid-serve-net-faults").cpus(1)
-            .vhostUserNet(socket, 1).timeout(Duration.ofSeconds(180)).script(script).start())
-        {
-            assertEquals("1", guest.awaitResult("started", Duration.ofSeconds(150)), "guest ping started");
-            assertNoFaultYet("the ping started before the fault");
-            result = guest.awaitResult();
-        }
-        result.assertSucceeded();
+        final GuestResult result = runBeforeTheFaults(GuestRun.builder().name("braid-serve-net-faults").cpus(1)
+            .vhostUserNet(socket, 1).timeout(Duration.ofSeconds(180)).script(script));
         final int sent = Integer.parseInt(result.result("sent"));
         final int received = Integer.parseInt(result.result("received"));
         System.out.println("braid serve --device net --faults: guest booted after " + result.bootedAfterSeconds() + " s, sent " +
@@ -325,10 +283,42 @@ class ServeGuestTest
     /** As GuestNetTest: replies the peer already sent to the dead port are gone, as on real L2. */
     private static final int MAX_LOST_PINGS = 3;
 
-    /** No fault played yet: the guest's workload is running before the schedule reaches it. */
-    private void assertNoFaultYet(final String why) throws IOException
+    /**
+     * Runs the guest to its end, checking that its workload started (its "started" result) before
+     * serve played any fault: the schedule lands on the workload, not on the boot.
+     */
+    private GuestResult runBeforeTheFaults(final GuestRun run) throws Exception
     {
-        assertFalse(lines().stream().anyMatch(l -> l.contains("braid serve: fault t=")), why + ": " + lines());
+        final GuestResult result;
+        try (RunningGuest guest = run.start())
+        {
+            assertEquals("1", guest.awaitResult("started", Duration.ofSeconds(150)), "guest workload started");
+            assertFalse(lines().stream().anyMatch(l -> l.contains("braid serve: fault t=")),
+                "the workload started before the first fault: " + lines());
+            result = guest.awaitResult();
+        }
+        return result.assertSucceeded();
+    }
+
+    /**
+     * Shell lines: for {@code seconds}, write a 4 KiB block stamped with the round (O_DIRECT) to
+     * {@code disk} and read it back; results rounds and bad (failed writes plus mismatched reads).
+     */
+    private static String ddRounds(final String disk, final int seconds)
+    {
+        return String.join("\n",
+            "dd if=/dev/zero of=/tmp/fill bs=4075 count=1 2>/dev/null",
+            "bad=0; n=0; end=$(( $(date +%s) + " + seconds + " ))",
+            "while [ $(date +%s) -lt $end ]; do",
+            "  printf 'braid-faults-%08d' $n > /tmp/p; cat /tmp/fill >> /tmp/p",
+            "  dd if=/tmp/p of=" + disk + " bs=4096 seek=$((n % 64 * 2)) oflag=direct 2>/dev/null || bad=$((bad+1))",
+            "  want=$(md5sum < /tmp/p | cut -d' ' -f1)",
+            "  got=$(dd if=" + disk + " bs=4096 skip=$((n % 64 * 2)) count=1 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)",
+            "  [ \"$got\" = \"$want\" ] || bad=$((bad+1))",
+            "  n=$((n+1))",
+            "done",
+            "braid_result rounds $n",
+            "braid_result bad $bad");
     }
 
     /** Each of {@code faults} was played (a "braid serve: fault t=..." line) before the line holding {@code before}. */

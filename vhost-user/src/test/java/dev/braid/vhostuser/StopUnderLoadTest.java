@@ -18,6 +18,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static dev.braid.vhostuser.BlkEndToEndTest.DATA_GPA;
+import static dev.braid.vhostuser.BlkEndToEndTest.HEADER_GPA;
+import static dev.braid.vhostuser.BlkEndToEndTest.QUEUE_SIZE;
+import static dev.braid.vhostuser.BlkEndToEndTest.RING_GPA;
+import static dev.braid.vhostuser.BlkEndToEndTest.STATUS_GPA;
 import static dev.braid.vhostuser.VhostUserDescriptor.FLAGS_VERSION;
 import static dev.braid.vhostuser.VhostUserDescriptor.HEADER_LENGTH;
 import static java.nio.ByteOrder.LITTLE_ENDIAN;
@@ -39,12 +44,8 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class StopUnderLoadTest
 {
-    static final int QUEUE_SIZE = 64;
-    static final long RING_GPA = 0x10000;
-    static final long HEADER_GPA = 0x40000;
-    static final long DATA_GPA = 0x80000;
-    static final long STATUS_GPA = 0x7F000;
     static final int STOPS = 200;
+    /** Ring 1 and its request's buffers, beside BlkEndToEndTest's layout for ring 0. */
     static final long SECOND_RING_GPA = 0x20000;
     static final long HEADER_1_GPA = 0x41000;
     static final long DATA_1_GPA = 0x90000;
