@@ -84,7 +84,9 @@ public interface BackendDevice extends AutoCloseable
 
     /**
      * Stops every ring after the requests in flight completed (bounded wait), and writes each
-     * ring's next avail index into {@code bases}. Returns how many requests were abandoned (0 normally).
+     * ring's next avail index into {@code bases}: every request before it was completed (or handed
+     * back: net's rewound rx buffers, scsi's held event buffers), including one the device took while
+     * it stopped. Returns how many requests were abandoned (0 normally).
      */
     int stop(int[] bases);
 

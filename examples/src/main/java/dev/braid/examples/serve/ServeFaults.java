@@ -18,10 +18,11 @@ import java.util.function.Consumer;
 /**
  * {@code braid serve --faults}: the soak runner's profiles (light, heavy, demo) and schedule files,
  * parsed and checked by {@link FaultPlan}, played on the served device's sim cards (sim disks, sim
- * NICs, sim HBAs: each a {@link FaultTarget}) by the wall clock. Time 0 is the first time a front end starts the device (a guest's driver reaching
- * DRIVER_OK), so that a schedule lands on guest I/O, not on QEMU's boot. Profiles are drawn over
- * {@link #PROFILE_HORIZON_NANOS} from the seed; the schedule plays once. Driven by the serve loop
- * ({@link #poll}), one thread: the cards' fault calls are thread-safe ({@link FaultTarget}).
+ * NICs, sim HBAs: each a {@link FaultTarget}) by the wall clock. Time 0 is the first time a front
+ * end starts the device (a guest's driver reaching DRIVER_OK), so that a schedule lands on guest
+ * I/O, not on QEMU's boot. Profiles are drawn over {@link #PROFILE_HORIZON_NANOS} from the seed;
+ * the schedule plays once. Driven by the serve loop ({@link #poll}), one thread: the cards' fault
+ * calls are thread-safe ({@link FaultTarget}).
  */
 public final class ServeFaults
 {
