@@ -20,6 +20,9 @@ import dev.braid.sim.net.FrameBuilder;
 import dev.braid.sim.net.L2Segment;
 import dev.braid.sim.net.PeerHost;
 import dev.braid.sim.net.SimNic;
+import dev.braid.sim.scsi.SimHba;
+import dev.braid.sim.scsi.SimLun;
+import dev.braid.sim.scsi.SimTarget;
 import dev.braid.vhostuser.BackendDevice;
 import dev.braid.vhostuser.BlkBackendDevice;
 import dev.braid.vhostuser.NetBackendDevice;
@@ -32,6 +35,7 @@ import dev.braid.virtio.card.NetCard;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.scsi.emulator.BlockScsiCard;
 import dev.braid.virtio.scsi.emulator.ScsiDiskEmulator;
+import org.agrona.concurrent.SystemNanoClock;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -48,14 +52,17 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code braid serve}: one aggregated virtio-blk device over vhost-user, for QEMU's
  * {@code vhost-user-blk-pci}, one virtio-net device for {@code -netdev vhost-user} with
  * {@code virtio-net-pci}, or with {@code --device scsi} one virtio-scsi device (target 0, LUN 0
- * on the cards: each block card becomes an HBA path, {@link BlockScsiCard}) for
- * {@code vhost-user-scsi-pci}, until SIGINT or SIGTERM (or, with {@code --client}, until QEMU
- * hangs up). Every flag and card spec is checked before anything is opened or bound.
+ * on the cards: each file or nbd card becomes an HBA path, {@link BlockScsiCard}; sim cards are
+ * sim HBAs over one sim LUN) for {@code vhost-user-scsi-pci}, until SIGINT or SIGTERM (or, with
+ * {@code --client}, until QEMU hangs up). Every flag and card spec is checked before anything is
+ * opened or bound. The status line, the report and {@code --faults} (on sim cards) work alike for
+ * the three devices, through {@link BackendDevice#runningDevice()}.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = "Serve one virtio device to a VMM over vhost-user (QEMU: -device vhost-user-blk-pci, " +
@@ -71,6 +78,8 @@ public final class ServeCommand implements Callable<Integer>
     /** The sim segment's peer host, which answers ARP and ICMP (and echoes UDP). */
     static final long SIM_PEER_MAC = 0x525400FE0002L;
     static final int SIM_PEER_IP = FrameBuilder.ipv4(10, 99, 0, 2);
+    /** A sim HBA's service latency per command. */
+    static final long SIM_HBA_LATENCY_NANOS = 20_000;
     /** What QEMU waits for before it gives up on a vhost-user socket it listens on is its own business; ours is this. */
     private static final long CONNECT_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
@@ -282,11 +291,7 @@ public final class ServeCommand implements Callable<Integer>
         {
             throw new UsageException("--queues " + queues + " pairs x --queue-size " + queueSize + ": over 65536 ring entries in all");
         }
-        if (!"blk".equals(device) && faults != null && !"none".equalsIgnoreCase(faults))
-        {
-            throw new UsageException("--faults " + faults + ": applies to --device blk only, for now");
-        }
-        ServeFaults.validate(faults, simCards, simCards + nbd.size() + files.size() + taps.size());
+        ServeFaults.validate(faults, simCards, simCards + nbd.size() + files.size() + taps.size(), net ? "sim" : "sim:SIZE");
         return new Plan(socket, client, simBytes, simCards, List.copyOf(nbd), List.copyOf(files), aggregation, queues, queueSize,
             forceIdentity, net, macValue, List.copyOf(taps), device);
     }
@@ -407,8 +412,7 @@ public final class ServeCommand implements Callable<Integer>
 
     /**
      * One HBA path per block card, all to one LUN: a shared emulator, so every path answers INQUIRY
-     * with the same serial and NAA id (multipath tells paths of one LUN by them). The id comes from
-     * the first card's spec, so a restarted serve shows the guest the same LUN.
+     * with the same serial and NAA id (multipath tells paths of one LUN by them).
      */
     private static List<ScsiCard> scsiPaths(final List<BlockCard> cards, final Plan plan)
     {
@@ -419,17 +423,64 @@ public final class ServeCommand implements Callable<Integer>
             capacity = Math.min(capacity, card.capacitySectors());
             maxTransfer = Math.min(maxTransfer, card.maxTransferBytes());
         }
-        final String first = plan.files().isEmpty() ? plan.nbd().isEmpty() ? "sim:" + plan.simBytes() :
-            plan.nbd().get(0).toString() : plan.files().get(0).toAbsolutePath().toString();
-        final long id = first.hashCode() & 0xFFFF_FFFFL;
-        final ScsiDiskEmulator lun = ScsiDiskEmulator.forBlockMedium(capacity,
-            String.format(Locale.ROOT, "BRAID%08X", id), id, maxTransfer);
+        final long id = lunId(plan);
+        final ScsiDiskEmulator lun = ScsiDiskEmulator.forBlockMedium(capacity, lunSerial(id), id, maxTransfer);
         final List<ScsiCard> paths = new ArrayList<>(cards.size());
         for (final BlockCard card : cards)
         {
             paths.add(new BlockScsiCard(card, lun));
         }
         return paths;
+    }
+
+    /**
+     * {@code --device scsi --card sim:SIZE}: sim HBAs over one sim LUN on one store (paths to one
+     * LUN, the emulator shared), so that {@code --faults} lands on the HBAs themselves.
+     */
+    private static List<ScsiCard> simHbas(final Plan plan)
+    {
+        final SharedBlockStore store = new SharedBlockStore(plan.simBytes() / SharedBlockStore.SECTOR_SIZE);
+        final long id = lunId(plan);
+        final SimTarget[] targets = {new SimTarget(new SimLun(store, new AtomicLong(), lunSerial(id), id))};
+        final List<ScsiCard> hbas = new ArrayList<>(plan.simCards());
+        for (int i = 0; i < plan.simCards(); i++)
+        {
+            hbas.add(new SimHba("sim" + i, SystemNanoClock.INSTANCE, targets, plan.queues(), plan.queueSize(), SIM_HBA_LATENCY_NANOS));
+        }
+        return hbas;
+    }
+
+    /** The LUN's id from the first card's spec, so a restarted serve shows the guest the same LUN. */
+    private static long lunId(final Plan plan)
+    {
+        final String first = plan.files().isEmpty() ? plan.nbd().isEmpty() ? "sim:" + plan.simBytes() :
+            plan.nbd().get(0).toString() : plan.files().get(0).toAbsolutePath().toString();
+        return first.hashCode() & 0xFFFF_FFFFL;
+    }
+
+    private static String lunSerial(final long id)
+    {
+        return String.format(Locale.ROOT, "BRAID%08X", id);
+    }
+
+    /**
+     * The blk serial (GET_ID, the guest's {@code /sys/block/vdX/serial}): when every card is a file
+     * card of one file (device and inode), its {@link FileBlockCard#stableId()}, the same over every
+     * path and every run; else null, the device's default (sim stores and NBD exports have no such id).
+     */
+    static String blkSerial(final List<BlockCard> cards)
+    {
+        FileBlockCard first = null;
+        for (final BlockCard card : cards)
+        {
+            if (!(card instanceof FileBlockCard file) ||
+                first != null && (file.deviceId() != first.deviceId() || file.inode() != first.inode()))
+            {
+                return null;
+            }
+            first = first == null ? file : first;
+        }
+        return first == null ? null : new String(first.stableId(), java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     /** Opens the cards, serves until a signal (or, as a client, until the VMM hangs up), closes everything. */
@@ -452,7 +503,7 @@ public final class ServeCommand implements Callable<Integer>
                 {
                     // One card queue: every guest queue reaches card queue 0, where all received frames land.
                     nics.add(new SimNic("sim" + i, FrameBuilder.macBytes(0x025400CC0000L + i), segment,
-                        org.agrona.concurrent.SystemNanoClock.INSTANCE, 1, 64, 256, 20_000));
+                        SystemNanoClock.INSTANCE, 1, 64, 256, 20_000));
                 }
                 for (int i = 0; i < plan.taps().size(); i++)
                 {
@@ -472,7 +523,7 @@ public final class ServeCommand implements Callable<Integer>
                     closeables.add(tap);
                 }
             }
-            else if (plan.simCards() > 0)
+            else if (plan.simCards() > 0 && !"scsi".equals(plan.device()))
             {
                 final SharedBlockStore store = new SharedBlockStore(plan.simBytes() / SharedBlockStore.SECTOR_SIZE);
                 for (int i = 0; i < plan.simCards(); i++)
@@ -531,22 +582,26 @@ public final class ServeCommand implements Callable<Integer>
                 err.flush();
             };
             final BackendDevice device;
+            final List<? extends Card> servedCards;
             if (plan.net())
             {
+                servedCards = nics;
                 device = new NetBackendDevice(nics, plan.queues(), plan.queueSize(), 1, plan.aggregation(), plan.mac());
             }
             else if ("scsi".equals(plan.device()))
             {
-                device = new ScsiBackendDevice(scsiPaths(cards, plan), plan.queues(), plan.queueSize(), 1, plan.aggregation());
+                final List<ScsiCard> paths = plan.simCards() > 0 ? simHbas(plan) : scsiPaths(cards, plan);
+                servedCards = paths;
+                device = new ScsiBackendDevice(paths, plan.queues(), plan.queueSize(), 1, plan.aggregation());
             }
             else
             {
-                device = new BlkBackendDevice(cards, plan.queues(), plan.queueSize(), 1, plan.aggregation());
+                servedCards = cards;
+                device = new BlkBackendDevice(cards, plan.queues(), plan.queueSize(), 1, plan.aggregation(), blkSerial(cards));
             }
             final VhostUserBackend backend = new VhostUserBackend(device, 32, log);
-            final List<String> names = plan.net() ? nics.stream().map(Card::name).toList() : cards.stream().map(BlockCard::name).toList();
-            final java.util.function.Supplier<dev.braid.aggregator.AggregatedDevice<?>> running =
-                device instanceof BlkBackendDevice blk ? blk::runningDevice : () -> null;
+            final List<String> names = servedCards.stream().map(Card::name).toList();
+            final java.util.function.Supplier<dev.braid.aggregator.AggregatedDevice<?>> running = device::runningDevice;
             final ServeStatus status = new ServeStatus(running, names, ops.statusLine() ? err : null, System.nanoTime());
             status.events(line ->
             {
@@ -554,7 +609,7 @@ public final class ServeCommand implements Callable<Integer>
                 log.accept(line);
             });
             final ServeFaults faults = ServeFaults.of(ops.faults(), ops.seed(),
-                cards.stream().filter(FaultTarget.class::isInstance).map(FaultTarget.class::cast).toList(), line ->
+                servedCards.stream().filter(FaultTarget.class::isInstance).map(FaultTarget.class::cast).toList(), line ->
                 {
                     status.finishLine(); // a fault's line starts on its own line, the live line redraws below it
                     log.accept(line);

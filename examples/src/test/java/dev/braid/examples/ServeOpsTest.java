@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * {@code braid serve}'s operator flags without a guest: every bad --faults / --selector / --seed
  * value is one line and exit 2 before the socket is bound; as a real child process it prints the
  * live status line only when asked (stderr is not a terminal here), and SIGTERM gives the final
- * report, exit 0, no socket file and no child process. ServeGuestTest runs a guest through faults.
+ * report (blk, net and scsi alike, --faults taken on their sim cards), exit 0, no socket file and
+ * no child process. ServeGuestTest runs guests through faults.
  */
 class ServeOpsTest
 {
@@ -47,6 +48,9 @@ class ServeOpsTest
         "--card sim:16M --faults adversarial      ; braid: --faults adversarial: adversarial plans aim at the soak rig's fences (braid serve takes none, light, heavy, demo or a schedule file)",
         "--card sim:16M --faults adversarial:wrap ; braid: --faults adversarial:wrap: adversarial plans aim at the soak rig's fences (braid serve takes none, light, heavy, demo or a schedule file)",
         "--card file:IMG --faults light           ; braid: --faults light: faults are played on sim cards only (--card sim:SIZE)",
+        "--device scsi --card file:IMG --faults light ; braid: --faults light: faults are played on sim cards only (--card sim:SIZE)",
+        "--device net --card tap:braidt0 --faults light ; braid: --faults light: faults are played on sim cards only (--card sim)",
+        "--device net --card sim --faults PLAN_CARD ; braid: PLAN_CARD:2: card must be 0..0: 1",
         "--card sim:16M --faults PLAN_CARD        ; braid: PLAN_CARD:2: card must be 0..0: 1",
         "--card sim:16M --faults PLAN_LINE        ; braid: PLAN_LINE:1: expected '<time_ms> <card> <action> [param]', got '10 0'",
         "--card sim:16M --faults DIR              ; braid: --faults must be none, light, heavy, demo, adversarial[:family] or a schedule file: DIR",
@@ -77,14 +81,22 @@ class ServeOpsTest
         assertEquals("", out.toString(), "nothing served");
     }
 
-    @Test
-    void sigtermGivesTheFinalReportExitZeroNoSocketAndNoChild() throws Exception
+    /** blk, net and scsi alike: --faults on their sim cards (disks, NICs, HBAs) is taken, and the report names them. */
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {
+        "blk  ; --card sim:16M --card sim:16M --selector round-robin",
+        "net  ; --card sim --card sim",
+        "scsi ; --card sim:16M --card sim:16M --selector round-robin",
+    })
+    void sigtermGivesTheFinalReportExitZeroNoSocketAndNoChild(final String device, final String cards) throws Exception
     {
-        final Path socket = dir.resolve("blk.sock");
+        final Path socket = dir.resolve(device + ".sock");
         final Path plan = Files.write(dir.resolve("faults.plan"), List.of("1000 0 fail-stop", "2000 0 rejoin"));
-        serve = startServe("--socket", socket.toString(), "--card", "sim:16M", "--card", "sim:16M", "--selector",
-            "round-robin", "--faults", plan.toString(), "--queues", "2");
-        awaitLine("braid serve: blk on", 30);
+        final List<String> args = new ArrayList<>(List.of("--device", device, "--socket", socket.toString()));
+        args.addAll(List.of(cards.trim().split("\\s+")));
+        args.addAll(List.of("--faults", plan.toString(), "--queues", "2"));
+        serve = startServe(args.toArray(String[]::new));
+        awaitLine("braid serve: " + device + " on", 30);
         assertTrue(Files.exists(socket), "socket bound once ready");
         Thread.sleep(1500);
         assertTrue(serve.descendants().findAny().isEmpty(), "serve starts no child process");

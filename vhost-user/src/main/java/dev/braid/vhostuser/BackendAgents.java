@@ -2,6 +2,7 @@ package dev.braid.vhostuser;
 
 import dev.braid.aggregator.AgentThreads;
 import dev.braid.virtio.queue.DeviceQueue;
+import dev.braid.virtio.queue.SplitQueue;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -14,8 +15,9 @@ import java.util.function.Supplier;
 /**
  * The agent threads of a vhost-user device between a start and its stop, and how they idle: with
  * one agent thread and a kick eventfd for every ring, a {@link KickWaiter} (the thread sleeps in
- * epoll on the kicks while the guest idles); otherwise Agrona back-off, the rings polled. Control
- * thread only, except {@link #kickWaiter()}.
+ * epoll on the kicks while the guest idles); otherwise Agrona back-off, the rings polled. A stop
+ * that owes the guest nothing ({@link #stopDrained}) freezes the rings after the threads stopped
+ * and completes what their last pass took. Control thread only, except {@link #kickWaiter()}.
  */
 final class BackendAgents
 {
@@ -28,8 +30,10 @@ final class BackendAgents
 
     private final int agentThreads;
     private int[] kickFds = new int[0];
+    private List<Agent> agents = List.of();
     private AgentThreads threads;
     private volatile KickWaiter waiter;
+    private volatile long lateStops;
 
     BackendAgents(final int agentThreads)
     {
@@ -49,6 +53,7 @@ final class BackendAgents
      */
     void start(final List<Agent> agents, final DeviceQueue[] rings, final BooleanSupplier quiescent)
     {
+        this.agents = agents;
         Supplier<IdleStrategy> idle = AgentThreads.backoff();
         if (agentThreads == 1 && kickFds.length == rings.length)
         {
@@ -63,6 +68,7 @@ final class BackendAgents
     /** Runs {@code agents} with the rings polled (Agrona back-off), whatever the kick fds. */
     void startPolling(final List<Agent> agents)
     {
+        this.agents = agents;
         threads = AgentThreads.start(agents, agentThreads, AgentThreads.backoff());
     }
 
@@ -87,6 +93,15 @@ final class BackendAgents
         }
     }
 
+    /**
+     * Stops whose agents' last pass, after the drain, took requests that the agents then ran again
+     * to complete. Any thread: tests, to show the window was hit.
+     */
+    long lateStops()
+    {
+        return lateStops;
+    }
+
     /** The running agent thread's kick waiter; null when stopped, polling or with more than one thread. Any thread. */
     KickWaiter kickWaiter()
     {
@@ -94,12 +109,43 @@ final class BackendAgents
     }
 
     /**
-     * Waits, at most {@link #DRAIN_TIMEOUT_NANOS}, until {@code owed} (requests the running agents
-     * still owe the guest) reaches 0. Returns what is still owed then, 0 normally.
+     * Stops the agent threads with nothing owed to the guest, within {@link #DRAIN_TIMEOUT_NANOS}:
+     * waits until {@code owed} (requests popped and not completed) reaches 0, stops the threads,
+     * and then, because their last pass may have popped a chain the guest posted after that 0,
+     * freezes every split ring of {@code rings} at its last avail index ({@link SplitQueue#freeze})
+     * and, while anything is owed, runs the agents again (polling, nothing more is popped) until
+     * it is completed. Each ring's last avail index is then the next one to pop, with every chain
+     * before it completed. Returns what is still owed at the deadline (abandoned), 0 normally.
      */
-    static int awaitDrained(final IntSupplier owed)
+    int stopDrained(final DeviceQueue[] rings, final IntSupplier owed)
     {
         final long deadline = System.nanoTime() + DRAIN_TIMEOUT_NANOS;
+        awaitDrained(owed, deadline);
+        final List<Agent> ran = agents;
+        stop();
+        for (final DeviceQueue ring : rings)
+        {
+            if (ring instanceof SplitQueue)
+            {
+                ((SplitQueue)ring).freeze(); // no thread runs the ring: the restart below sees it
+            }
+        }
+        int left = owed.getAsInt(); // the threads were joined: exact
+        if (left > 0)
+        {
+            lateStops = lateStops + 1;
+            startPolling(ran);
+            awaitDrained(owed, deadline);
+            stop();
+            left = owed.getAsInt();
+        }
+        agents = List.of();
+        return left;
+    }
+
+    /** Waits until {@code owed} (requests the running agents still owe the guest) reaches 0 or the deadline passes. */
+    private static void awaitDrained(final IntSupplier owed, final long deadline)
+    {
         int left = owed.getAsInt();
         while (left > 0 && System.nanoTime() < deadline)
         {
@@ -107,6 +153,5 @@ final class BackendAgents
             Thread.yield();
             left = owed.getAsInt();
         }
-        return left;
     }
 }

@@ -1,5 +1,6 @@
 package dev.braid.vhostuser;
 
+import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.virtio.memory.GuestMemory;
 
 import java.util.function.IntConsumer;
@@ -9,7 +10,8 @@ import java.util.function.IntConsumer;
  * (features, queues, config space) and how its rings are started over the front end's memory and
  * stopped again. Keeping it to one small interface lets device construction change (one Context
  * per device) by changing its implementations only. Control thread only, except {@code calls},
- * which the device's agents invoke to interrupt the guest.
+ * which the device's agents invoke to interrupt the guest, and the monitors {@link #runningDevice()}
+ * and {@link #starts()}, which any thread may read.
  */
 public interface BackendDevice extends AutoCloseable
 {
@@ -82,9 +84,21 @@ public interface BackendDevice extends AutoCloseable
 
     /**
      * Stops every ring after the requests in flight completed (bounded wait), and writes each
-     * ring's next avail index into {@code bases}. Returns how many requests were abandoned (0 normally).
+     * ring's next avail index into {@code bases}: every request before it was completed (or handed
+     * back: net's rewound rx buffers, scsi's held event buffers), including one the device took while
+     * it stopped. Returns how many requests were abandoned (0 normally).
      */
     int stop(int[] bases);
+
+    /**
+     * The aggregated device of the current start while it runs (from a start whose agents run to
+     * the next stop), else null. Any thread: for monitors (queue counters, card health, the
+     * failover log), which may keep reading a device after it stopped.
+     */
+    AggregatedDevice<?> runningDevice();
+
+    /** How many times the device started (each start after a reset, restart, reboot or new front end). Any thread. */
+    long starts();
 
     /** Stops if running; releases whatever the device holds. */
     void close();

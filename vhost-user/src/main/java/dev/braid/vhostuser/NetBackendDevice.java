@@ -1,5 +1,6 @@
 package dev.braid.vhostuser;
 
+import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.FrontQueue;
 import dev.braid.aggregator.net.NetDevice;
 import dev.braid.aggregator.net.NetDeviceState;
@@ -32,7 +33,8 @@ import java.util.function.IntConsumer;
  * failover the device's own gratuitous ARPs (for the addresses learned from the guest's tx) make
  * the peers learn the surviving card.
  *
- * <p>A stop waits (bounded) for tx in flight, stops the agents and fences the cards, then rewinds
+ * <p>A stop waits (bounded) for tx in flight, stops the agents (completing the tx their last pass
+ * took, {@link BackendAgents#stopDrained}) and fences the cards, then rewinds
  * each ring past the buffers it had popped but not used, when those are exactly the last ones
  * popped (rx buffers waiting for a frame, nearly always): the next start pops them again, so a
  * restart (the guest enabling a second pair) loses no rx buffer. tx buffers that cannot be rewound
@@ -47,10 +49,12 @@ public final class NetBackendDevice implements BackendDevice
     private final long features;
     private final NetDeviceState configView;
     private volatile NetDevice device; // volatile: tests and status lines read it from other threads
+    /** The aggregated device from the agents' start to the stop, for monitors on other threads. */
+    private volatile AggregatedDevice<?> live;
     private int runningRings;
     private long[] availGpa = new long[0];
     private GuestMemory memory;
-    private long starts;
+    private volatile long starts;
     private long rewound;
     private long rxLeft;
 
@@ -127,10 +131,21 @@ public final class NetBackendDevice implements BackendDevice
         return device;
     }
 
-    /** Starts since construction (a restart is a stop and a start). Control thread. */
+    /** Starts since construction (a restart is a stop and a start). */
     public long starts()
     {
         return starts;
+    }
+
+    public AggregatedDevice<?> runningDevice()
+    {
+        return live;
+    }
+
+    /** Stops that completed tx the agents took after the drain (see {@link BackendAgents#stopDrained}). */
+    public long lateStops()
+    {
+        return agents.lateStops();
     }
 
     /** Buffers stops handed back to the guest's rings by rewinding them (popped again at the next start). */
@@ -211,7 +226,8 @@ public final class NetBackendDevice implements BackendDevice
         // Polled, no kick waiter: rx frames arrive from the cards, not with a kick, and a sleeping agent
         // thread would hold them up to its timeout.
         agents.startPolling(net.agents());
-        starts++;
+        live = net.device();
+        starts = starts + 1;
         return null;
     }
 
@@ -232,15 +248,21 @@ public final class NetBackendDevice implements BackendDevice
         {
             return 0;
         }
+        live = null;
         final FrontQueue[] queues = new FrontQueue[runningRings];
         for (int q = 0; q < runningRings; q++)
         {
             queues[q] = net.device().frontQueue(q);
         }
-        // tx first: a frame the guest handed over should go out and complete. rx buffers wait for
-        // frames that may never come, so they are not waited for.
-        BackendAgents.awaitDrained(() -> txInFlight(queues));
-        agents.stop();
+        // tx first: a frame the guest handed over should go out and complete, also one the agents'
+        // last pass took (the rings frozen). rx buffers wait for frames that may never come, so
+        // they are not waited for.
+        final DeviceQueue[] rings = new DeviceQueue[runningRings];
+        for (int q = 0; q < runningRings; q++)
+        {
+            rings[q] = queues[q].deviceQueue();
+        }
+        agents.stopDrained(rings, () -> txInFlight(queues));
         for (final NetCard card : settings.cards)
         {
             // Nothing of this generation touches guest memory after this.

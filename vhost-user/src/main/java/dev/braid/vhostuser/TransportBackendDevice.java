@@ -22,13 +22,16 @@ import java.util.function.IntConsumer;
  * status dance, features, queue registers, DRIVER_OK. At activation, before the agents run, every
  * split ring moves to the front end's indices (avail from SET_VRING_BASE, used from guest memory);
  * then the agents start ({@link BackendAgents}: with one thread, a {@link KickWaiter} over every
- * ring's kick fd). A stop waits (bounded) for the requests in flight, resets the device (agents
- * stopped, cards fenced) and reports each ring's next avail index. Packed rings are not offered
+ * ring's kick fd). A stop waits (bounded) for the requests in flight, stops the agents, completes
+ * what their last pass took (the rings frozen, {@link BackendAgents#stopDrained}), resets the device
+ * (cards fenced) and reports each ring's next avail index, every chain before it completed (scsi:
+ * but the event buffers held, handed back). Packed rings are not offered
  * (GET_VRING_BASE for them needs wrap counters, not done yet).
  *
  * <p>A device type gives its {@link #newDevice} (its Context over {@link #configure}) and its
  * {@link #activeRings} (which device-side ring is which vhost-user ring, what is in flight).
- * Control thread only, except {@link #runningDevice()}, {@link #kickWaiter()} and {@link #starts()}.
+ * Control thread only, except {@link #runningDevice()}, {@link #kickWaiter()}, {@link #starts()} and
+ * {@link #lateStops()}.
  *
  * @param <K> the card type.
  * @param <D> the Braid device type.
@@ -45,7 +48,7 @@ public abstract class TransportBackendDevice<K extends Card, D extends AbstractV
     /** The aggregated device between DRIVER_OK and stop, for monitors on other threads. */
     private volatile AggregatedDevice<?> live;
     private int[] pendingBases = new int[0];
-    private volatile int starts;
+    private volatile long starts;
 
     /**
      * @param maxRings      every vhost-user ring the device offers (GET_QUEUE_NUM).
@@ -113,10 +116,15 @@ public abstract class TransportBackendDevice<K extends Card, D extends AbstractV
         agents.kickFds(kickFds, count);
     }
 
-    /** How many times the device started (each vhost start after a reset, reboot or new front end). */
-    public final int starts()
+    public final long starts()
     {
         return starts;
+    }
+
+    /** Stops that completed requests the agents took after the drain (see {@link BackendAgents#stopDrained}). Any thread. */
+    public final long lateStops()
+    {
+        return agents.lateStops();
     }
 
     /** The running device's idle strategy (null when stopped, or with more than one agent thread). */
@@ -125,10 +133,7 @@ public abstract class TransportBackendDevice<K extends Card, D extends AbstractV
         return agents.kickWaiter();
     }
 
-    /**
-     * The aggregated device of the current connection while it runs (after DRIVER_OK, before stop
-     * or reset), else null. Any thread: for status monitors (counters, health, failover log).
-     */
+    /** After DRIVER_OK, once the agents run, until the stop's reset. */
     public final AggregatedDevice<?> runningDevice()
     {
         return live;
@@ -196,9 +201,10 @@ public abstract class TransportBackendDevice<K extends Card, D extends AbstractV
             return 0;
         }
         final ActiveRings rings = active;
-        final int inFlight = BackendAgents.awaitDrained(rings::inFlight);
+        // Nothing owed when it returns (normally): the agents are stopped, the rings frozen.
+        final int inFlight = agents.stopDrained(rings.rings, rings::inFlight);
         running.writeStatus(0);
-        // The agents are stopped: the rings' indices and held buffers stay as they are now.
+        // The rings' indices and held buffers stay as they are now.
         for (int q = 0; q < rings.count(); q++)
         {
             final DeviceQueue ring = rings.ring(q);

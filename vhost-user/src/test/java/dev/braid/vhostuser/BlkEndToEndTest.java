@@ -244,6 +244,57 @@ class BlkEndToEndTest
         rig.awaitServed(session);
     }
 
+    /** GET_ID answers the serial the back end was given (NUL-padded to 20 bytes), or the default; a bad one is refused at once. */
+    @Test
+    void getIdAnswersTheSerialTheBackEndWasGiven() throws Exception
+    {
+        for (final String serial : new String[] {"803-1a2b3c", null})
+        {
+            final SharedBlockStore store = new SharedBlockStore(8192);
+            final BlkBackendDevice device = new BlkBackendDevice(List.of(SimDisk.builder("a", store).build()), 1, 256, 1,
+                dev.braid.ha.Aggregation.activeActive(dev.braid.mapper.SelectorKind.QUEUE_AFFINE), serial);
+            rig.serve(device, "id.sock");
+            final int kick = TestFrontEnd.eventfd();
+            final int call = TestFrontEnd.eventfd();
+            try (TestFrontEnd fe = new TestFrontEnd(rig.socket(), 4 << 20))
+            {
+                final RingLayout layout = RingLayout.split(RING_GPA, QUEUE_SIZE, 4);
+                final SplitDriverQueue driver = new SplitDriverQueue(fe.memory, layout, false);
+                qemuSetup(fe, layout, kick, call, false);
+                fe.getU64(VhostUserRequest.GET_QUEUE_NUM);
+                fe.memory.putBytes(DATA_GPA, new byte[64], 0, 64);
+                fe.memory.putInt(HEADER_GPA, VirtioBlk.VIRTIO_BLK_T_GET_ID);
+                fe.memory.putInt(HEADER_GPA + 4, 0);
+                fe.memory.putLong(HEADER_GPA + 8, 0);
+                final int head = driver.addChain(new BufferChain(3).readable(HEADER_GPA, 16)
+                    .writable(DATA_GPA, VirtioBlk.VIRTIO_BLK_ID_BYTES).writable(STATUS_GPA, 1), false);
+                driver.publish();
+                kick(kick);
+                final int[] got = {-1};
+                Waits.assertWithin(Duration.ofSeconds(10), () ->
+                {
+                    driver.reap((id, len) -> got[0] = id);
+                    return got[0] == head;
+                }, "GET_ID completed");
+                assertEquals(VirtioBlk.VIRTIO_BLK_S_OK, fe.memory.getByte(STATUS_GPA));
+                final byte[] id = new byte[VirtioBlk.VIRTIO_BLK_ID_BYTES];
+                fe.memory.getBytes(DATA_GPA, id, 0, id.length);
+                final byte[] expected = java.util.Arrays.copyOf(
+                    (serial == null ? "braid-blk" : serial).getBytes(java.nio.charset.StandardCharsets.US_ASCII), id.length);
+                assertArrayEquals(expected, id, "GET_ID: the serial, NUL-padded");
+            }
+            finally
+            {
+                Libc.close(kick);
+                Libc.close(call);
+            }
+        }
+        final IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> new BlkBackendDevice(
+            List.of(SimDisk.builder("a", new SharedBlockStore(8192)).build()), 1, 256, 1,
+            dev.braid.ha.Aggregation.activeActive(dev.braid.mapper.SelectorKind.QUEUE_AFFINE), "x".repeat(21)));
+        assertTrue(bad.getMessage().contains("the serial must be at most 20 ASCII characters"), bad.getMessage());
+    }
+
     static void kick(final int fd)
     {
         final UnsafeBuffer one = new UnsafeBuffer(org.agrona.BufferUtil.allocateDirectAligned(8, 8));

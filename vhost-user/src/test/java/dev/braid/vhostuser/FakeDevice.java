@@ -1,5 +1,6 @@
 package dev.braid.vhostuser;
 
+import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.virtio.memory.GuestMemory;
 
 import java.util.function.IntConsumer;
@@ -65,6 +66,16 @@ final class FakeDevice implements BackendDevice
         }
         runningCount = 0;
         return 0;
+    }
+
+    public AggregatedDevice<?> runningDevice()
+    {
+        return null;
+    }
+
+    public long starts()
+    {
+        return starts;
     }
 
     public void close()

@@ -8,6 +8,7 @@ import dev.braid.sim.net.FrameBuilder;
 import dev.braid.sim.net.L2Segment;
 import dev.braid.sim.net.PeerHost;
 import dev.braid.sim.net.SimNic;
+import dev.braid.testkit.guest.GuestPing;
 import dev.braid.testkit.guest.GuestResult;
 import dev.braid.testkit.guest.GuestRun;
 import dev.braid.testkit.guest.NoQemuLeftBehind;
@@ -84,21 +85,14 @@ class GuestNetTest
     private static String script(final int pings)
     {
         return String.join("\n",
-            "braid_wait /sys/class/net/eth0 || { echo no eth0; exit 3; }",
+            GuestPing.up(GuestPing.SIM_GUEST),
             "braid_result mac $(cat /sys/class/net/eth0/address)",
             "braid_result rxqueues $(ls /sys/class/net/eth0/queues | grep -c rx)",
-            "ip link set eth0 up",
-            "ip addr add 10.99.0.1/24 dev eth0",
             "ping -c 3 -W 5 10.99.0.2 > /tmp/warm 2>&1",
             "braid_result warm $(grep -c 'bytes from' /tmp/warm)",
             "braid_result started 1",
-            "ping -c " + pings + " -i 0.02 -W 2 10.99.0.2 > /tmp/ping 2>&1",
-            "tail -3 /tmp/ping",
-            "braid_result sent $(sed -n 's/^\\([0-9]*\\) packets transmitted.*/\\1/p' /tmp/ping)",
-            "braid_result received $(sed -n 's/.* \\([0-9]*\\) packets received.*/\\1/p' /tmp/ping)",
-            "braid_result duplicates $(grep -c 'DUP' /tmp/ping)",
-            "s=/sys/class/net/eth0/statistics",
-            "braid_result errors $(( $(cat $s/rx_errors) + $(cat $s/tx_errors) + $(cat $s/rx_length_errors) + $(cat $s/rx_dropped) + $(cat $s/tx_dropped) ))",
+            GuestPing.ping("", GuestPing.SIM_PEER, pings, "0.02", 2),
+            GuestPing.errors("errors"),
             "braid_result dmesg $(dmesg | grep -ci 'virtio_net\\|NETDEV WATCHDOG\\|transmit queue' || true)",
             "dmesg | grep -i 'virtio_net\\|NETDEV WATCHDOG\\|transmit queue' || true",
             "");

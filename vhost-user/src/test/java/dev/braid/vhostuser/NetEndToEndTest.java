@@ -1,6 +1,10 @@
 package dev.braid.vhostuser;
 
+import dev.braid.aggregator.AggregatedDevice;
+import dev.braid.aggregator.QueueStats;
 import dev.braid.ha.Aggregation;
+import dev.braid.ha.FailoverLog;
+import dev.braid.ha.HealthState;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.CardFault;
 import dev.braid.sim.net.FrameBuilder;
@@ -220,9 +224,39 @@ class NetEndToEndTest
             assertEquals(2, device.net().announcer().addressesAnnounced());
             assertTrue(device.net().state().knowsGuestIpv4(GuestNetTest.GUEST_IP), "learned from the ARP's sender");
             assertTrue(device.net().state().knowsGuestIpv4(SECOND_IP), "learned from the IPv4 source");
+
+            // What braid serve's status line reads: the running device's counters and failover log.
+            final AggregatedDevice<?> running = device.runningDevice();
+            assertSame(device.net().device(), running, "the running device is the net device's aggregate");
+            Waits.until(() -> downs(running, list(a, b).indexOf(carrying)) == 1, Duration.ofSeconds(5));
+            assertEquals(1, downs(running, list(a, b).indexOf(carrying)), "the failover log has the card going down");
+            assertTrue(running.frontQueue(1).stats().get(QueueStats.COMPLETED) >= 2, "tx completions counted");
         }
         rig.awaitServed(1);
+        assertNull(device.runningDevice(), "no running device once the front end left");
+        assertEquals(1, device.starts());
         assertFalse(rig.logs().stream().anyMatch(l -> l.contains("refused")), "no refusal: " + rig.logs());
+    }
+
+    private static List<SimNic> list(final SimNic... nics)
+    {
+        return List.of(nics);
+    }
+
+    /** How many times the failover log shows {@code card} going DOWN. */
+    static int downs(final AggregatedDevice<?> device, final int card)
+    {
+        final FailoverLog log = device.failoverLog();
+        final FailoverLog.Entry entry = new FailoverLog.Entry();
+        int downs = 0;
+        for (long seq = Math.max(0, log.appended() - log.capacity()); seq < log.appended(); seq++)
+        {
+            if (log.read(seq, entry) && entry.card() == card && entry.to() == HealthState.DOWN && entry.from() != HealthState.DOWN)
+            {
+                downs++;
+            }
+        }
+        return downs;
     }
 
     @Test

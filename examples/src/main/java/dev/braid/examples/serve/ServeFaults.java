@@ -17,11 +17,12 @@ import java.util.function.Consumer;
 
 /**
  * {@code braid serve --faults}: the soak runner's profiles (light, heavy, demo) and schedule files,
- * parsed and checked by {@link FaultPlan}, played on the served device's sim cards by the wall
- * clock. Time 0 is the first time a front end starts the device (a guest's driver reaching
- * DRIVER_OK), so that a schedule lands on guest I/O, not on QEMU's boot. Profiles are drawn over
- * {@link #PROFILE_HORIZON_NANOS} from the seed; the schedule plays once. Driven by the serve loop
- * ({@link #poll}), one thread: the cards' fault calls are thread-safe ({@link FaultTarget}).
+ * parsed and checked by {@link FaultPlan}, played on the served device's sim cards (sim disks, sim
+ * NICs, sim HBAs: each a {@link FaultTarget}) by the wall clock. Time 0 is the first time a front
+ * end starts the device (a guest's driver reaching DRIVER_OK), so that a schedule lands on guest
+ * I/O, not on QEMU's boot. Profiles are drawn over {@link #PROFILE_HORIZON_NANOS} from the seed;
+ * the schedule plays once. Driven by the serve loop ({@link #poll}), one thread: the cards' fault
+ * calls are thread-safe ({@link FaultTarget}).
  */
 public final class ServeFaults
 {
@@ -45,10 +46,11 @@ public final class ServeFaults
     /**
      * Checks --faults before anything is opened: one-line {@link UsageException} naming the value.
      *
-     * @param simCards how many sim cards the device has (schedule files name cards 0..simCards-1).
+     * @param simCards  how many sim cards the device has (schedule files name cards 0..simCards-1).
      * @param cardCount all cards of the device; faults apply to sim cards only.
+     * @param simSpec   how the device's sim card is spelled, for the message ("sim:SIZE"; net: "sim").
      */
-    public static void validate(final String faults, final int simCards, final int cardCount)
+    public static void validate(final String faults, final int simCards, final int cardCount, final String simSpec)
     {
         if (faults == null || "none".equalsIgnoreCase(faults))
         {
@@ -61,7 +63,7 @@ public final class ServeFaults
         }
         if (simCards == 0 || simCards != cardCount)
         {
-            throw new UsageException("--faults " + faults + ": faults are played on sim cards only (--card sim:SIZE)");
+            throw new UsageException("--faults " + faults + ": faults are played on sim cards only (--card " + simSpec + ")");
         }
         FaultPlan.validate(faults, simCards);
     }

@@ -79,6 +79,7 @@ public final class SplitQueue implements DeviceQueue
     private int inFlight;
     private int brokenReason;
     private boolean notifyFlagSet;
+    private boolean frozen;
 
     // The region the last buffer or indirect table fell in: most of a guest's buffers hit the same
     // one. Base object and raw address of its first byte too, to read indirect tables directly.
@@ -223,6 +224,10 @@ public final class SplitQueue implements DeviceQueue
         final int last = lastAvailIdx;
         if (last == shadowAvailIdx)
         {
+            if (frozen)
+            {
+                return ChainStatus.EMPTY;
+            }
             final int avail = readAvailIdx();
             if (avail == last)
             {
@@ -254,7 +259,7 @@ public final class SplitQueue implements DeviceQueue
         {
             return false;
         }
-        return lastAvailIdx != shadowAvailIdx || readAvailIdx() != lastAvailIdx;
+        return lastAvailIdx != shadowAvailIdx || !frozen && readAvailIdx() != lastAvailIdx;
     }
 
     public void addUsed(final int id, final int writtenLength)
@@ -382,6 +387,20 @@ public final class SplitQueue implements DeviceQueue
         inFlight = 0;
         brokenReason = 0;
         notifyFlagSet = false;
+        frozen = false;
+    }
+
+    /**
+     * Pops nothing more: the ring ends at {@link #lastAvailIndex()}, whatever the driver posts
+     * after it, while used elements are still added and published. A stopping transport drains
+     * what it already popped this way and then reports {@code lastAvailIndex()} as the next avail
+     * index, with every chain before it completed. Until {@link #reset()}. Owner thread, or any
+     * thread while no thread runs the queue (then the next thread to run it must be started after).
+     */
+    public void freeze()
+    {
+        frozen = true;
+        shadowAvailIdx = lastAvailIdx;
     }
 
     // ---------------------------------------------------------------- extras

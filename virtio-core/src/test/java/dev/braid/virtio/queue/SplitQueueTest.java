@@ -46,6 +46,33 @@ class SplitQueueTest
         assertEquals(1, queue.usedIndex());
     }
 
+    /** A frozen ring pops nothing more, also what it had seen but not popped, and still completes what it popped. */
+    @Test
+    void aFrozenRingPopsNothingMoreButStillPublishesUsed()
+    {
+        final SplitRingFixture ring = new SplitRingFixture(8);
+        final SplitQueue queue = ring.queue(false, false);
+        final DescriptorChain chain = new DescriptorChain(8);
+        ring.desc(1, DATA, 512, 0, 0).offer(1);
+        ring.desc(2, DATA + 0x1000, 512, 0, 0).offer(2);
+        assertEquals(ChainStatus.POPPED, queue.pop(chain));
+        assertEquals(1, chain.id());
+
+        queue.freeze();
+        ring.desc(3, DATA + 0x2000, 512, 0, 0).offer(3);
+        assertFalse(queue.hasAvailable(), "head 2 was seen (shadow index) but not popped, head 3 came after: neither");
+        assertEquals(ChainStatus.EMPTY, queue.pop(chain));
+        assertEquals(1, queue.lastAvailIndex(), "the ring ends where it was frozen");
+        queue.addUsed(1, 0);
+        queue.publishUsed();
+        assertEquals(1, ring.usedIdx(), "what was popped before still completes");
+        assertEquals(0, queue.inFlight());
+
+        queue.reset();
+        assertEquals(ChainStatus.POPPED, queue.pop(chain), "reset unfreezes: the ring starts over at 0");
+        assertEquals(1, chain.id());
+    }
+
     @Test
     void walksReadableThenWritableSegmentsAndSkipsZeroLength()
     {
