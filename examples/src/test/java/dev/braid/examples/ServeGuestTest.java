@@ -47,6 +47,13 @@ class ServeGuestTest
     @AfterEach
     void stop() throws Exception
     {
+        if (serve != null && serve.isAlive())
+        {
+            // A test that passed stopped serve itself: one still running failed, and its threads' stacks
+            // (SIGQUIT, into the serve log) say where a stalled guest's requests are.
+            new ProcessBuilder("kill", "-QUIT", Long.toString(serve.pid())).start().waitFor(5, TimeUnit.SECONDS);
+            Thread.sleep(1_000);
+        }
         lines().forEach(l -> System.out.println("serve: " + l));
         if (serve != null && serve.isAlive())
         {
