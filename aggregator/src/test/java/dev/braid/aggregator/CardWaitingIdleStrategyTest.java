@@ -23,47 +23,25 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class CardWaitingIdleStrategyTest
 {
-    /** A card whose requests sit "in the kernel" until a waiting poll (or {@link #post}) finishes the oldest. */
-    static final class KernelCard implements BlockCard
+    /**
+     * A card whose requests sit "in the kernel" until a waiting poll (or {@link #post}) finishes the
+     * oldest; finished ones are reported by the next poll, as {@link FenceRaceTest.RecordingCard} does.
+     */
+    static final class KernelCard extends FenceRaceTest.RecordingCard
     {
-        final String name;
         final List<Long> inKernel = new ArrayList<>();
         final List<CompletionSink> inKernelSinks = new ArrayList<>();
-        final List<Long> ready = new ArrayList<>();
-        final List<CompletionSink> readySinks = new ArrayList<>();
         /** The timeout of every waiting poll that slept. */
         final List<Long> waits = new CopyOnWriteArrayList<>();
-        int depth = 8;
-        volatile boolean fenced;
 
         KernelCard(final String name)
         {
-            this.name = name;
-        }
-
-        public String name()
-        {
-            return name;
-        }
-
-        public int queueCount()
-        {
-            return 1;
-        }
-
-        public int queueDepth()
-        {
-            return depth;
-        }
-
-        public long capacitySectors()
-        {
-            return 4096;
+            super(name);
         }
 
         public boolean submit(final int queue, final BlockIo io, final long token, final CompletionSink sink)
         {
-            if (fenced || inKernel.size() + ready.size() >= depth)
+            if (fenced || inKernel.size() + toComplete.size() >= depth)
             {
                 return false;
             }
@@ -75,25 +53,13 @@ class CardWaitingIdleStrategyTest
         /** The kernel finishes the oldest request: its completion is ready for the next poll. */
         void post()
         {
-            ready.add(inKernel.remove(0));
-            readySinks.add(inKernelSinks.remove(0));
-        }
-
-        public int poll(final int queue)
-        {
-            final int n = ready.size();
-            for (int i = 0; i < n; i++)
-            {
-                readySinks.get(i).complete(ready.get(i), CardStatus.OK, 512);
-            }
-            ready.clear();
-            readySinks.clear();
-            return n;
+            toComplete.add(inKernel.remove(0));
+            sinks.add(inKernelSinks.remove(0));
         }
 
         public boolean canWait(final int queue)
         {
-            return !inKernel.isEmpty() && ready.isEmpty();
+            return !inKernel.isEmpty() && toComplete.isEmpty();
         }
 
         public int pollOrWait(final int queue, final long timeoutNanos)
@@ -111,20 +77,6 @@ class CardWaitingIdleStrategyTest
         public void fence()
         {
             fenced = true;
-        }
-
-        public void unfence()
-        {
-            fenced = false;
-        }
-
-        public boolean isLinkUp()
-        {
-            return true;
-        }
-
-        public void setEventListener(final CardEventListener listener)
-        {
         }
     }
 

@@ -26,7 +26,9 @@ class FenceRaceTest
         final List<Long> toComplete = new ArrayList<>();
         final List<CompletionSink> sinks = new ArrayList<>();
         boolean full;
-        boolean fenced;
+        // Volatile: CardWaitingIdleStrategyTest drives a subclass from AgentThreads threads.
+        volatile boolean fenced;
+        int depth = 8;
         Runnable onSubmit = () -> {};
 
         RecordingCard(final String name)
@@ -46,7 +48,7 @@ class FenceRaceTest
 
         public int queueDepth()
         {
-            return 8;
+            return depth;
         }
 
         public long capacitySectors()

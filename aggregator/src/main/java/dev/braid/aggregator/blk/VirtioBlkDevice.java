@@ -136,7 +136,6 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
         private int queueCount = 1;
         private String serial = "braid-blk";
         private long capacity;
-        private long maxTransfer;
         private long sizeMax;
         private int segMax;
 
@@ -187,18 +186,15 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
             require(serial != null && serial.length() <= 20 && StandardCharsets.US_ASCII.newEncoder().canEncode(serial),
                 "the serial must be at most 20 ASCII characters: " + serial);
             long smallest = Long.MAX_VALUE;
+            long maxTransfer = Long.MAX_VALUE;
             for (final BlockCard card : cards())
             {
                 smallest = Math.min(smallest, card.capacitySectors());
+                maxTransfer = Math.min(maxTransfer, card.maxTransferBytes());
             }
             capacity = smallest;
             // The front queues' chains hold seg_max segments (or the queue size, if larger), as before.
             tunables().maxSegments(maxSegments());
-            maxTransfer = Long.MAX_VALUE;
-            for (final BlockCard card : cards())
-            {
-                maxTransfer = Math.min(maxTransfer, card.maxTransferBytes());
-            }
             require(maxTransfer >= PAGE, "a card takes requests of at most " + maxTransfer + " bytes, less than " + PAGE);
             // A guest request holds at most seg_max segments of at most size_max bytes each (Linux:
             // max_segments, max_segment_size): keep their product within every card's largest request.
@@ -212,12 +208,6 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
                 sizeMax = Math.min(0xFFFF_F000L, Math.max(PAGE, maxTransfer / segMax / PAGE * PAGE));
                 segMax = (int)Math.max(1, Math.min(segMax, maxTransfer / sizeMax));
             }
-        }
-
-        /** The largest request the cards take, in bytes (Long.MAX_VALUE: no limit); known once concluded. */
-        public long maxTransferBytes()
-        {
-            return maxTransfer;
         }
 
         BlkConfig newConfig()

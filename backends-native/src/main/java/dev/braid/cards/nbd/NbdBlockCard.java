@@ -770,16 +770,9 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
     private void complete(final long cookie, final int status, final int bytes)
     {
         final int index = NbdCookie.queue(cookie);
-        final int slot = NbdCookie.slot(cookie);
-        if (index >= queues.length || slot >= queues[index].depth)
-        {
-            return;
-        }
-        final NbdCardQueue q = queues[index];
-        // State first (volatile), then the cookie the worker wrote before it: a slot reused since then has
-        // another. Only a held slot waits for a drain's answer; any other was completed at the fence or failure.
-        if (q.state.get(slot) == NbdCardQueue.HELD && q.cookie[slot] == cookie &&
-            q.completeHeld(slot, status, bytes) && status != CardStatus.OK)
+        // Only a held slot waits for a drain's answer; any other was completed at the fence or failure.
+        final int slot = index < queues.length ? queues[index].slotIn(cookie, NbdCardQueue.HELD) : -1;
+        if (slot >= 0 && queues[index].completeHeld(slot, status, bytes) && status != CardStatus.OK)
         {
             abortedCount = abortedCount + 1;
         }

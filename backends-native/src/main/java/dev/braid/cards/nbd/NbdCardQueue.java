@@ -185,6 +185,16 @@ final class NbdCardQueue
 
     // ---------------------------------------------------------------- event loop
 
+    /**
+     * The slot {@code cookie} names when it is in state {@code expected} for that very cookie, else -1.
+     * State first (volatile), then the cookie the worker wrote before it: a slot reused since has another.
+     */
+    int slotIn(final long cookie, final int expected)
+    {
+        final int slot = NbdCookie.slot(cookie);
+        return slot < depth && state.get(slot) == expected && this.cookie[slot] == cookie ? slot : -1;
+    }
+
     /** Event loop: takes a SUBMITTED slot to DONE and queues it for the worker; false when it was not SUBMITTED. */
     boolean completeFromEventLoop(final int slot, final int completionStatus, final int bytes)
     {

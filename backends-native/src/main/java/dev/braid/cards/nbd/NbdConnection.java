@@ -446,14 +446,12 @@ final class NbdConnection extends ByteToMessageDecoder
     private int lookup(final long cookie)
     {
         final int q = NbdCookie.queue(cookie);
-        final int slot = NbdCookie.slot(cookie);
         if (NbdCookie.tagged(cookie) && q < queues.length && q % connectionCount == index)
         {
-            final NbdCardQueue queue = queues[q];
-            // State first (volatile): the worker wrote the slot's fields before it set SUBMITTED.
-            if (slot < queue.depth && queue.state.get(slot) == NbdCardQueue.SUBMITTED && queue.cookie[slot] == cookie)
+            final int slot = queues[q].slotIn(cookie, NbdCardQueue.SUBMITTED);
+            if (slot >= 0)
             {
-                replyQueue = queue;
+                replyQueue = queues[q];
                 replySlot = slot;
                 return slot;
             }

@@ -19,6 +19,37 @@ final class FakeNbdHandshake
     {
     }
 
+    /** One transmission-phase request as a fake server reads it. */
+    record Request(int type, long cookie, long offset, int length)
+    {
+    }
+
+    /**
+     * Reads the next request; a write's payload goes into {@code disk} at its offset. Null when the
+     * client ends the session (NBD_CMD_DISC) or sends something that is not a request.
+     */
+    static Request readRequest(final DataInputStream in, final byte[] disk) throws IOException
+    {
+        if (in.readInt() != NbdProtocol.REQUEST_MAGIC)
+        {
+            return null;
+        }
+        in.readShort();
+        final int type = in.readShort();
+        final long cookie = in.readLong();
+        final long offset = in.readLong();
+        final int length = in.readInt();
+        if (type == NbdProtocol.CMD_DISC)
+        {
+            return null;
+        }
+        if (type == NbdProtocol.CMD_WRITE)
+        {
+            in.readFully(disk, (int)offset, length);
+        }
+        return new Request(type, cookie, offset, length);
+    }
+
     /** Accepts until {@code listener} closes; each connection is served, with its number (0 first), on its own thread. */
     static void acceptLoop(final ServerSocket listener, final String name, final BiConsumer<Socket, Integer> serve)
     {

@@ -88,25 +88,12 @@ final class HostileNbdServer implements AutoCloseable
     private void transmission(final DataInputStream in, final DataOutputStream out, final boolean sr, final boolean hostile)
         throws IOException
     {
-        while (true)
+        for (FakeNbdHandshake.Request request; (request = FakeNbdHandshake.readRequest(in, disk)) != null; )
         {
-            if (in.readInt() != NbdProtocol.REQUEST_MAGIC)
-            {
-                return;
-            }
-            in.readShort();
-            final int type = in.readShort();
-            final long cookie = in.readLong();
-            final int offset = (int)in.readLong();
-            final int length = in.readInt();
-            if (type == NbdProtocol.CMD_DISC)
-            {
-                return;
-            }
-            if (type == NbdProtocol.CMD_WRITE)
-            {
-                in.readFully(disk, offset, length);
-            }
+            final int type = request.type();
+            final long cookie = request.cookie();
+            final int offset = (int)request.offset();
+            final int length = request.length();
             if (type != NbdProtocol.CMD_READ)
             {
                 simpleHeader(out, 0, cookie);

@@ -155,26 +155,9 @@ final class ScriptedNbdServer implements AutoCloseable
         {
             FakeNbdHandshake.negotiate(in, out, NbdProtocol.NBDMAGIC, structured, SIZE, NbdProtocol.TFLAG_HAS_FLAGS |
                 NbdProtocol.TFLAG_SEND_FLUSH | NbdProtocol.TFLAG_SEND_TRIM | NbdProtocol.TFLAG_SEND_WRITE_ZEROES);
-            while (true)
+            for (FakeNbdHandshake.Request q; (q = FakeNbdHandshake.readRequest(in, disk)) != null; )
             {
-                if (in.readInt() != NbdProtocol.REQUEST_MAGIC)
-                {
-                    return;
-                }
-                in.readShort();
-                final int type = in.readShort();
-                final long cookie = in.readLong();
-                final long offset = in.readLong();
-                final int length = in.readInt();
-                if (type == NbdProtocol.CMD_DISC)
-                {
-                    return;
-                }
-                if (type == NbdProtocol.CMD_WRITE)
-                {
-                    in.readFully(disk, (int)offset, length);
-                }
-                final Request r = new Request(connection, type, cookie, offset, length, out);
+                final Request r = new Request(connection, q.type(), q.cookie(), q.offset(), q.length(), out);
                 seen.add(r);
                 if (autoAnswer.test(r))
                 {
