@@ -21,6 +21,9 @@ package dev.braid.ha;
  * the stable clock starts when the card becomes UP (from probes, or recovering from SUSPECT) and
  * stops at SUSPECT; a card that lingers SUSPECT and then fails is not forgiven. So a card that
  * keeps failing soon after it rejoins is held down ever longer rather than flapping the map.
+ * The back-off damps the map while other cards serve: while none does, a DOWN card's hold is the
+ * base hold ({@link #tick(long, boolean)}), since a card that passes its probes then is the guest's
+ * only way out of the all-down deadline (a healthy card held out by its flaps fails guest I/O).
  *
  * <p>Errors, successes and ages reported while DOWN or PROBING are ignored: the card carries no
  * traffic then, so they are late echoes of the failure; probes alone decide. Time comes only from
@@ -205,11 +208,21 @@ public final class CardHealth
     /** Advances timers: DOWN hold, SUSPECT recovery, forgiveness of old flaps. */
     public void tick(final long nowNanos)
     {
+        tick(nowNanos, false);
+    }
+
+    /**
+     * As {@link #tick(long)}; {@code noCardServing}: no card of the device carries traffic, so a DOWN
+     * card waits out only the base hold, however often it flapped (its flap count stays).
+     */
+    public void tick(final long nowNanos, final boolean noCardServing)
+    {
         final long now = advance(nowNanos);
         switch (state)
         {
             case DOWN:
-                if (linkUp && now - stateSinceNanos >= holdNanos)
+                final long hold = noCardServing ? Math.min(holdNanos, config.baseDownNanos()) : holdNanos;
+                if (linkUp && now - stateSinceNanos >= hold)
                 {
                     goodProbes = 0;
                     nextProbeAtNanos = now;

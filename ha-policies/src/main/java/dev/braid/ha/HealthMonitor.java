@@ -97,14 +97,22 @@ public final class HealthMonitor
         get(card).onProbeResult(ok, 0, nowNanos);
     }
 
-    /** Ticks every card in id order, so the order of reported transitions is deterministic. */
+    /**
+     * Ticks every card in id order, so the order of reported transitions is deterministic. While no
+     * card carries traffic, DOWN cards wait out only the base hold (see {@link CardHealth}).
+     */
     public void tick(final long nowNanos)
     {
+        boolean serving = false;
+        for (final CardHealth health : cards)
+        {
+            serving |= health != null && health.state().carriesTraffic();
+        }
         for (final CardHealth health : cards)
         {
             if (health != null)
             {
-                health.tick(nowNanos);
+                health.tick(nowNanos, !serving);
             }
         }
     }

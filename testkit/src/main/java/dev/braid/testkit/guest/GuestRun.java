@@ -241,11 +241,18 @@ public final class GuestRun
     /** The full QEMU command line for this run (after {@link #conclude()}). */
     List<String> command(final Path qemu, final GuestKernel kernel, final Path initramfs)
     {
+        return command(qemu, kernel, initramfs, null);
+    }
+
+    /** The command line with the human monitor on {@code monitor} (a unix socket), or none when null. */
+    List<String> command(final Path qemu, final GuestKernel kernel, final Path initramfs, final Path monitor)
+    {
         final boolean kvm = accelerator.accelerator() == Accelerator.KVM;
         final List<String> cmd = new ArrayList<>(List.of(
             qemu.toString(),
             "-name", "braid-guest-" + name,
-            "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-monitor", "none",
+            "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio",
+            "-monitor", monitor == null ? "none" : "unix:" + monitor + ",server=on,wait=off",
             "-machine", "q35,accel=" + (kvm ? "kvm" : "tcg") + ",memory-backend=mem",
             "-object", "memory-backend-memfd,id=mem,size=" + memoryMiB + "M,share=on",
             "-m", memoryMiB + "M",
@@ -322,12 +329,15 @@ public final class GuestRun
         {
             final Path initramfs = temp.resolve("initramfs.cpio.gz");
             Initramfs.write(initramfs, busybox, moduleFiles, script, files);
-            final List<String> cmd = command(qemu, kernel, initramfs);
+            // A run that times out asks QEMU's monitor for the rings' state before it is killed.
+            final Path monitor = temp.resolve("monitor.sock");
+            final List<String> cmd = command(qemu, kernel, initramfs, QemuMonitor.fits(monitor) ? monitor : null);
             final String header = "### braid guest run " + name + ": accel=" +
                 accelerator.accelerator().name().toLowerCase(Locale.ROOT) + " (" + accelerator.reason() + "), firmware=" +
                 firmware.name().toLowerCase(Locale.ROOT) + ", kernel=" + kernel.image() + " (" + kernel.version() +
                 "), modules=" + moduleFiles.size() + ", timeout=" + timeout + "\n### " + String.join(" ", cmd) + "\n";
-            final RunningGuest guest = RunningGuest.launch(name, accelerator, cmd, header, log, temp, timeout);
+            final RunningGuest guest = RunningGuest.launch(name, accelerator, cmd, header, log, temp, timeout,
+                QemuMonitor.fits(monitor) ? monitor : null);
             started = true;
             return guest;
         }

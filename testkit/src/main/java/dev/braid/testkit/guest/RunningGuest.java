@@ -30,6 +30,7 @@ public final class RunningGuest implements AutoCloseable
     private final Accelerator.Choice accelerator;
     private final Path log;
     private final Path temp;
+    private final Path monitor;
     private final Duration timeout;
     private final long startNanos;
     private final ConsoleMarkers markers;
@@ -40,9 +41,10 @@ public final class RunningGuest implements AutoCloseable
     private boolean awaited;
 
     private RunningGuest(
-        final String name, final Accelerator.Choice accelerator, final Path log, final Path temp, final Duration timeout,
-        final long startNanos, final Process process, final BufferedWriter console)
+        final String name, final Accelerator.Choice accelerator, final Path log, final Path temp, final Path monitor,
+        final Duration timeout, final long startNanos, final Process process, final BufferedWriter console)
     {
+        this.monitor = monitor;
         this.name = name;
         this.accelerator = accelerator;
         this.log = log;
@@ -64,7 +66,7 @@ public final class RunningGuest implements AutoCloseable
 
     static RunningGuest launch(
         final String name, final Accelerator.Choice accelerator, final List<String> cmd, final String header,
-        final Path log, final Path temp, final Duration timeout) throws IOException
+        final Path log, final Path temp, final Duration timeout, final Path monitor) throws IOException
     {
         final BufferedWriter console = Files.newBufferedWriter(log, StandardCharsets.ISO_8859_1);
         try
@@ -76,7 +78,7 @@ public final class RunningGuest implements AutoCloseable
                 .redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .start();
-            return new RunningGuest(name, accelerator, log, temp, timeout, start, process, console);
+            return new RunningGuest(name, accelerator, log, temp, monitor, timeout, start, process, console);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -132,11 +134,20 @@ public final class RunningGuest implements AutoCloseable
                 break;
             }
         }
+        final String rings = timedOut && monitor != null ? QemuMonitor.dump(monitor, 10_000) : "";
+        if (!rings.isEmpty())
+        {
+            System.out.println("guest " + name + " timed out; QEMU's monitor says:\n" + rings);
+        }
         kill(process);
         reader.join(TimeUnit.SECONDS.toMillis(5));
         final int exit = process.isAlive() ? -1 : process.exitValue();
         try (BufferedWriter tail = Files.newBufferedWriter(log, StandardCharsets.ISO_8859_1, StandardOpenOption.APPEND))
         {
+            if (!rings.isEmpty())
+            {
+                tail.write("### timed out; QEMU's monitor said:\n" + rings);
+            }
             tail.write("### qemu exit=" + exit + killed + " booted=" + GuestResult.seconds(markers.bootedAfterNanos()) +
                 " done=" + GuestResult.seconds(markers.doneAfterNanos()) + " rc=" + markers.doneRc() + "\n");
         }
