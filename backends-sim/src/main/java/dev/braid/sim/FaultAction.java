@@ -7,6 +7,6 @@ public enum FaultAction
     INJECT,
     /** {@link FaultTarget#heal()}. */
     HEAL,
-    /** {@link FaultTarget#rejoin()}: heal and unfence. */
+    /** {@link FaultTarget#rejoin()}: heal; the fence stays its owner's. */
     REJOIN
 }

@@ -21,7 +21,13 @@ public interface FaultTarget
     /** Back to normal service, link up. Requests held by a fail-stopped card are dropped (it rebooted). */
     void heal();
 
-    /** A card that comes back after failing: {@link #heal()} then unfence. */
+    /**
+     * A card that comes back after failing: {@link #heal()}. Its fence is not lifted: that is the
+     * aggregator's ({@code CardPort.unfence}, once every card worker has caught up with the fence),
+     * as a real path that comes back does not undo the fence its host set. A fault player on another
+     * thread that unfenced here would race the port's fence: a submit caught between the fence's
+     * scan and the unfence would stay pending on the card and move data after its replay.
+     */
     void rejoin();
 
     /** The fault the card is in now. */

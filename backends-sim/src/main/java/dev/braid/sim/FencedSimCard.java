@@ -97,7 +97,6 @@ public abstract class FencedSimCard implements Card, FaultTarget
     public void rejoin()
     {
         heal();
-        unfence();
     }
 
     public CardFault fault()

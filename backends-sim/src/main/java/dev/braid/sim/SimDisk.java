@@ -304,7 +304,6 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
     public void rejoin()
     {
         heal();
-        unfence();
     }
 
     // ---------------------------------------------------------------- stats

@@ -82,7 +82,10 @@ class SimDiskRandomizedTest
                 }
                 if (choice < 6)
                 {
-                    disks[rng.nextInt(2)].rejoin();
+                    // The test owns the fences: rejoin heals, and it lifts the fence itself.
+                    final SimDisk disk = disks[rng.nextInt(2)];
+                    disk.rejoin();
+                    disk.unfence();
                     return 1;
                 }
                 if (choice < 8)

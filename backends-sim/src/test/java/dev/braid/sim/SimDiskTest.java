@@ -516,15 +516,17 @@ class SimDiskTest
     }
 
     @Test
-    void rejoinHealsAndUnfences()
+    void rejoinHealsAndLeavesTheFenceToItsOwner()
     {
         final SimDisk disk = disk("r", LatencyModel.ZERO, 8);
         disk.inject(CardFault.FAIL_STOP, 0);
         disk.fence();
         disk.rejoin();
-        assertFalse(disk.isFenced());
+        assertTrue(disk.isFenced(), "the fence is the aggregator's to lift");
         assertTrue(disk.isLinkUp());
         assertEquals(CardFault.HEALTHY, disk.fault());
+        assertFalse(disk.submit(0, io(BlockIo.READ, 0, 0x1000, 512), 1, sink), "fenced: refused");
+        disk.unfence();
         assertTrue(disk.submit(0, io(BlockIo.READ, 0, 0x1000, 512), 1, sink));
         assertEquals(1, disk.poll(0));
         assertEquals(CardStatus.OK, sink.last().status());
