@@ -1,5 +1,6 @@
 package dev.braid.examples;
 
+import dev.braid.testkit.DiskImages;
 import dev.braid.cards.file.FileBlockCard;
 import dev.braid.examples.faults.RealPeerLab;
 import dev.braid.testkit.RealPeers;
@@ -45,12 +46,7 @@ class NativeSoakTest
 
     private Path image(final String name, final long size) throws Exception
     {
-        final Path file = dir.resolve(name);
-        try (var raf = new java.io.RandomAccessFile(file.toFile(), "rw"))
-        {
-            raf.setLength(size);
-        }
-        return file;
+        return DiskImages.sparse(dir.resolve(name), size);
     }
 
     private static void requireIoUring()

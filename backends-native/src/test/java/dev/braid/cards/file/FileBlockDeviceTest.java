@@ -1,5 +1,6 @@
 package dev.braid.cards.file;
 
+import dev.braid.testkit.DiskImages;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,11 +34,7 @@ class FileBlockDeviceTest
         RealPeers.requireRoot();
         final Path losetup = RealPeers.requireExecutable("losetup");
         RealPeers.requireFile("/dev/loop-control");
-        final Path image = Files.createTempFile(dir, "braid-loop", ".img");
-        try (RandomAccessFile raf = new RandomAccessFile(image.toFile(), "rw"))
-        {
-            raf.setLength(6 << 20);
-        }
+        final Path image = DiskImages.sparse(Files.createTempFile(dir, "braid-loop", ".img"), 6 << 20);
         final String device = run(losetup.toString(), "-f", "--show", image.toString()).trim();
         assertTrue(device.startsWith("/dev/loop"), device);
         try

@@ -1,5 +1,6 @@
 package dev.braid.cards.nbd;
 
+import dev.braid.testkit.DiskImages;
 import dev.braid.testkit.RealPeers;
 
 import java.io.IOException;
@@ -46,12 +47,7 @@ final class NbdServers implements AutoCloseable
     /** A raw image of {@code size} bytes, zero-filled (sparse). */
     Path image(final String name, final long size) throws IOException
     {
-        final Path file = dir.resolve(name);
-        try (var raf = new java.io.RandomAccessFile(file.toFile(), "rw"))
-        {
-            raf.setLength(size);
-        }
-        return file;
+        return DiskImages.sparse(dir.resolve(name), size);
     }
 
     /** qemu-nbd over a raw file: TCP when {@code unix} is false, else a unix socket. Image locking off so two may share a file. */

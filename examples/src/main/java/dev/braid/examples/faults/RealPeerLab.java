@@ -1,5 +1,7 @@
 package dev.braid.examples.faults;
 
+import dev.braid.testkit.DiskImages;
+import dev.braid.testkit.UdpEcho;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,13 +22,6 @@ public final class RealPeerLab implements AutoCloseable
 {
     /** The device MAC of the soak's net rig, which the namespace reaches without ARP. */
     public static final String GUEST_MAC = "52:54:00:aa:00:01";
-    private static final String UDP_ECHO =
-        "import socket\n" +
-        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n" +
-        "s.bind(('0.0.0.0', 7))\n" +
-        "while True:\n" +
-        "    data, peer = s.recvfrom(65535)\n" +
-        "    s.sendto(data, peer)\n";
 
     /** A running server: the URI a card connects to, and its process (kill it for a crash). */
     public record Server(String uri, Process process)
@@ -104,12 +99,7 @@ public final class RealPeerLab implements AutoCloseable
     /** A sparse zero-filled raw image. */
     public Path image(final String name, final long size) throws IOException
     {
-        final Path file = dir.resolve(name);
-        try (var raf = new java.io.RandomAccessFile(file.toFile(), "rw"))
-        {
-            raf.setLength(size);
-        }
-        return file;
+        return DiskImages.sparse(dir.resolve(name), size);
     }
 
     /**
@@ -223,17 +213,10 @@ public final class RealPeerLab implements AutoCloseable
         awaitForwarding(hostVeth);
         // Pinned, so the bridge never floods the namespace's frames to the TAPs.
         run("bridge", "fdb", "replace", peerMac, "dev", hostVeth, "master", "static");
-        processes.add(new ProcessBuilder("ip", "netns", "exec", namespace, "python3", "-c", UDP_ECHO)
-            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!run("ip", "netns", "exec", namespace, "ss", "-ulnH").contains(":7 "))
-        {
-            if (System.nanoTime() > deadline)
-            {
-                throw new IOException("the namespace's UDP echo did not start");
-            }
-            Thread.sleep(50);
-        }
+        final List<String> echo = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
+        echo.addAll(UdpEcho.command());
+        processes.add(new ProcessBuilder(echo).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+        UdpEcho.awaitListening(namespace);
         return new Network(List.copyOf(taps), guestIp, peerIp, peerMac);
     }
 

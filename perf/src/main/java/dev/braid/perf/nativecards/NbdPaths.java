@@ -1,7 +1,7 @@
 package dev.braid.perf.nativecards;
 
+import dev.braid.testkit.DiskImages;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,11 +62,7 @@ public final class NbdPaths
         try
         {
             final long size = 64L << 20;
-            final Path image = dir.resolve("shared.raw");
-            try (RandomAccessFile raf = new RandomAccessFile(image.toFile(), "rw"))
-            {
-                raf.setLength(size);
-            }
+            final Path image = DiskImages.sparse(dir.resolve("shared.raw"), size);
             System.out.printf("NbdPaths: bandwidth: each path qemu-nbd behind nbdkit rate=%dM (bits/s), bs %d, depth %d, %d s x %d rounds; nproc %d%n",
                 rateMbit, bs, depth, seconds, rounds, Runtime.getRuntime().availableProcessors());
             final List<double[]> rows = new ArrayList<>();
