@@ -4,6 +4,9 @@ import dev.braid.perf.blk.SlottedBlkGuest;
 import dev.braid.testkit.driver.DriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 
+import static dev.braid.virtio.blk.VirtioBlk.VIRTIO_BLK_T_IN;
+import static dev.braid.virtio.blk.VirtioBlk.VIRTIO_BLK_T_OUT;
+
 /**
  * A light virtio-blk guest for benchmarks: it keeps {@code depth} requests of a fixed size posted
  * and reposts each one as soon as it is reaped. Unlike the aggregator's checking guest it does not
@@ -41,7 +44,7 @@ public final class LeanBlkGuest extends SlottedBlkGuest
         for (int s = 0; s < depth; s++)
         {
             final long header = header(s);
-            memory.putInt(header, (s & 1) == 0 ? T_IN : T_OUT);
+            memory.putInt(header, (s & 1) == 0 ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT);
             memory.putInt(header + 4, 0);
             memory.putLong(header + 8, firstSector + (long)s * sectors);
         }

@@ -6,6 +6,8 @@ import dev.braid.testkit.driver.UsedConsumer;
 import dev.braid.virtio.memory.GuestMemory;
 import org.agrona.concurrent.Agent;
 
+import static dev.braid.virtio.blk.BlkDescriptor.REQ_HEADER_LENGTH;
+
 /**
  * What the benchmark virtio-blk guests share: {@code depth} slots in guest memory, each one request
  * of {@code requestBytes} (data, page aligned, then the 16-byte header, then the status byte), kept
@@ -15,10 +17,6 @@ import org.agrona.concurrent.Agent;
  */
 public abstract class SlottedBlkGuest implements Agent, UsedConsumer
 {
-    protected static final int HEADER = 16;
-    protected static final int T_IN = 0;
-    protected static final int T_OUT = 1;
-
     protected final DriverQueue queue;
     protected final GuestMemory memory;
     protected final int requestBytes;
@@ -52,7 +50,7 @@ public abstract class SlottedBlkGuest implements Agent, UsedConsumer
     /** Guest memory of one slot: data (page aligned), header, status, rounded to a page. */
     public static int slotBytes(final int requestBytes)
     {
-        return (requestBytes + HEADER + 1 + 4095) & ~4095;
+        return (requestBytes + REQ_HEADER_LENGTH + 1 + 4095) & ~4095;
     }
 
     /** The guest address of {@code slot}'s request header: type at 0, reserved at 4, sector at 8. */
@@ -89,7 +87,7 @@ public abstract class SlottedBlkGuest implements Agent, UsedConsumer
             final long header = data + requestBytes;
             final boolean reads = prepare(slot);
             chain.clear();
-            chain.readable(header, HEADER);
+            chain.readable(header, REQ_HEADER_LENGTH);
             if (reads)
             {
                 chain.writable(data, requestBytes);
@@ -98,7 +96,7 @@ public abstract class SlottedBlkGuest implements Agent, UsedConsumer
             {
                 chain.readable(data, requestBytes);
             }
-            chain.writable(header + HEADER, 1);
+            chain.writable(header + REQ_HEADER_LENGTH, 1);
             final int id = queue.addChain(chain, false);
             if (id < 0)
             {
@@ -122,7 +120,7 @@ public abstract class SlottedBlkGuest implements Agent, UsedConsumer
     {
         final int slot = slotOfId[id];
         freeSlots[freeCount++] = slot;
-        onCompleted(slot, id, memory.getByte(header(slot) + HEADER) & 0xFF);
+        onCompleted(slot, id, memory.getByte(header(slot) + REQ_HEADER_LENGTH) & 0xFF);
     }
 
     /** Requests posted and not reaped. */

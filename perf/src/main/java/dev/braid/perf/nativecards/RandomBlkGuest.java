@@ -8,6 +8,9 @@ import dev.braid.perf.blk.SlottedBlkGuest;
 import dev.braid.testkit.driver.DriverQueue;
 import dev.braid.virtio.memory.GuestMemory;
 
+import static dev.braid.virtio.blk.VirtioBlk.VIRTIO_BLK_T_IN;
+import static dev.braid.virtio.blk.VirtioBlk.VIRTIO_BLK_T_OUT;
+
 /**
  * A fio-like virtio-blk guest: keeps {@code depth} requests of {@code requestBytes} posted, each at a
  * uniformly random aligned offset of the disk (as fio's {@code randread}/{@code randwrite} with
@@ -40,7 +43,7 @@ public final class RandomBlkGuest extends SlottedBlkGuest
         postedAt = new long[depth];
         for (int s = 0; s < depth; s++)
         {
-            memory.putInt(header(s), write ? T_OUT : T_IN);
+            memory.putInt(header(s), write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN);
             memory.putInt(header(s) + 4, 0);
         }
     }
