@@ -10,6 +10,7 @@ import dev.braid.mapper.SelectorKind;
 import dev.braid.testkit.RealPeers;
 import dev.braid.testkit.Seed;
 import dev.braid.testkit.SeedExtension;
+import dev.braid.testkit.TapNetwork;
 import dev.braid.testkit.UdpEcho;
 import dev.braid.testkit.driver.RingLayout;
 import dev.braid.testkit.driver.SplitDriverQueue;
