@@ -5,10 +5,6 @@ import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
 import dev.braid.sim.scsi.SimHba;
-import dev.braid.sim.net.FrameBuilder;
-import dev.braid.sim.net.L2Segment;
-import dev.braid.sim.net.PeerHost;
-import dev.braid.sim.net.SimNic;
 import dev.braid.testkit.guest.GuestPing;
 import dev.braid.testkit.guest.GuestResult;
 import dev.braid.testkit.guest.GuestRun;
@@ -17,7 +13,6 @@ import dev.braid.testkit.guest.RunningGuest;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.card.NetCard;
 import dev.braid.virtio.card.ScsiCard;
-import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -90,11 +85,7 @@ class GuestLifecycleTest
     /** net over two sim NICs on one sim segment (peer 10.99.0.2), 2 queue pairs, flow-hash. */
     private void serveNet() throws Exception
     {
-        final L2Segment segment = new L2Segment(new PeerHost(GuestNetTest.PEER_MAC, GuestNetTest.PEER_IP));
-        // One card queue each: see GuestNetTest.
-        final List<NetCard> cards = List.of(
-            new SimNic("nic-a", FrameBuilder.macBytes(0x525400AA0000L), segment, SystemNanoClock.INSTANCE, 1, 64, 256, 20_000),
-            new SimNic("nic-b", FrameBuilder.macBytes(0x525400BB0000L), segment, SystemNanoClock.INSTANCE, 1, 64, 256, 20_000));
+        final List<NetCard> cards = TwoSimNics.on(20_000).cards();
         device = rig.serveAfterWarmUp(() -> new NetBackendDevice(cards, 2, 256, 1,
             Aggregation.activeActive(SelectorKind.FLOW_HASH), GuestNetTest.GUEST_MAC), "net.sock");
         rings = 4;
