@@ -1,8 +1,8 @@
 package dev.braid.examples;
 
-import dev.braid.testkit.DiskImages;
 import dev.braid.cards.file.FileBlockCard;
 import dev.braid.examples.faults.RealPeerLab;
+import dev.braid.testkit.DiskImages;
 import dev.braid.testkit.NbdServers;
 import dev.braid.testkit.RealPeers;
 import org.junit.jupiter.api.Test;

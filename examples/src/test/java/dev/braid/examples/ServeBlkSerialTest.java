@@ -1,10 +1,10 @@
 package dev.braid.examples;
 
-import dev.braid.testkit.DiskImages;
 import dev.braid.cards.file.FileBlockCard;
 import dev.braid.cards.file.FileCardContext;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
+import dev.braid.testkit.DiskImages;
 import dev.braid.virtio.card.BlockCard;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

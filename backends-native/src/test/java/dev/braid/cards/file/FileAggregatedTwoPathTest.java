@@ -1,6 +1,5 @@
 package dev.braid.cards.file;
 
-import dev.braid.testkit.DiskImages;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,6 +17,7 @@ import dev.braid.aggregator.blk.BlkRequestHandler;
 import dev.braid.cards.rig.VerifyingBlkGuests;
 import dev.braid.ha.ActiveActivePolicy;
 import dev.braid.mapper.DispatchMode;
+import dev.braid.testkit.DiskImages;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.ha.HealthConfig;
 import dev.braid.mapper.DispatchPolicy;

@@ -1,6 +1,5 @@
 package dev.braid.cards.file;
 
-import dev.braid.testkit.DiskImages;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -15,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.braid.testkit.DiskImages;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.Card;
 import dev.braid.virtio.card.CardEventListener;

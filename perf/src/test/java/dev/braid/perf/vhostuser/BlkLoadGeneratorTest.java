@@ -1,8 +1,8 @@
 package dev.braid.perf.vhostuser;
 
-import dev.braid.testkit.DiskImages;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
+import dev.braid.testkit.DiskImages;
 import dev.braid.testkit.RealPeers;
 import dev.braid.vhostuser.BlkBackendDevice;
 import dev.braid.vhostuser.VhostUserBackend;
