@@ -235,8 +235,7 @@ class ServeGuestTest
         final int pings = LOOP_SECONDS * 50;
         final String script = String.join("\n",
             GuestPing.up(GuestPing.SIM_GUEST),
-            "ping -c 3 -W 5 10.99.0.2 > /tmp/warm 2>&1",
-            "braid_result warm $(grep -c 'bytes from' /tmp/warm)",
+            GuestPing.warmUp("warm", GuestPing.SIM_PEER),
             "braid_result started 1",
             GuestPing.ping("", GuestPing.SIM_PEER, pings, "0.02", 2),
             GuestPing.errors("errors"),
