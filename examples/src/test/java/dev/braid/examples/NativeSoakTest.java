@@ -2,6 +2,8 @@ package dev.braid.examples;
 
 import dev.braid.cards.file.FileBlockCard;
 import dev.braid.examples.faults.RealPeerLab;
+import dev.braid.testkit.DiskImages;
+import dev.braid.testkit.NbdServers;
 import dev.braid.testkit.RealPeers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,12 +47,7 @@ class NativeSoakTest
 
     private Path image(final String name, final long size) throws Exception
     {
-        final Path file = dir.resolve(name);
-        try (var raf = new java.io.RandomAccessFile(file.toFile(), "rw"))
-        {
-            raf.setLength(size);
-        }
-        return file;
+        return DiskImages.sparse(dir.resolve(name), size);
     }
 
     private static void requireIoUring()
@@ -91,8 +88,8 @@ class NativeSoakTest
         try (RealPeerLab lab = RealPeerLab.create())
         {
             final Path image = lab.image("disk.img", 16L << 20);
-            final RealPeerLab.Server a = lab.qemuNbd(image);
-            final RealPeerLab.Server b = lab.qemuNbd(image);
+            final NbdServers.Server a = lab.qemuNbd(image);
+            final NbdServers.Server b = lab.qemuNbd(image);
             assertEquals(BraidCli.OK, soak("--card", a.uri(), "--card", b.uri(), "--faults", "demo"), out.toString());
             assertTrue(out.toString().contains("RESULT     PASS"), out.toString());
         }
@@ -115,8 +112,8 @@ class NativeSoakTest
             org.junit.jupiter.api.Assumptions.assumeTrue(lab.dir().startsWith("/dev/shm"),
                 "!!! needs tmpfs at /dev/shm for the lab: an O_DIRECT image elsewhere may be coherent");
             final Path image = lab.image("disk.img", 16L << 20);
-            final RealPeerLab.Server a = lab.qemuNbd(image, true);
-            final RealPeerLab.Server b = lab.qemuNbd(image, true);
+            final NbdServers.Server a = lab.qemuNbd(image, true);
+            final NbdServers.Server b = lab.qemuNbd(image, true);
             final Path json = dir.resolve("incoherent.json");
             final int code = soak("--card", a.uri(), "--card", b.uri(), "--faults", "none", "--duration", "5s",
                 "--json", json.toString());
@@ -141,8 +138,8 @@ class NativeSoakTest
         RealPeers.requireExecutable("qemu-nbd");
         try (RealPeerLab lab = RealPeerLab.create())
         {
-            final RealPeerLab.Server a = lab.qemuNbd(lab.image("a.img", 16L << 20));
-            final RealPeerLab.Server b = lab.qemuNbd(lab.image("b.img", 32L << 20));
+            final NbdServers.Server a = lab.qemuNbd(lab.image("a.img", 16L << 20));
+            final NbdServers.Server b = lab.qemuNbd(lab.image("b.img", 32L << 20));
             assertEquals(BraidCli.USAGE, soak("--card", a.uri(), "--card", b.uri()));
             assertEquals("braid: --card " + b.uri() + ": 33554432 bytes, but " + a.uri() + " has 16777216 (different " +
                 "sizes: two disks, not two paths to one; --force-identity to run anyway)", err.toString().trim());
@@ -155,8 +152,8 @@ class NativeSoakTest
         RealPeers.requireExecutable("qemu-nbd");
         try (RealPeerLab lab = RealPeerLab.create())
         {
-            final RealPeerLab.Server a = lab.qemuNbd(lab.image("a.img", 16L << 20));
-            final RealPeerLab.Server b = lab.qemuNbd(lab.image("b.img", 32L << 20));
+            final NbdServers.Server a = lab.qemuNbd(lab.image("a.img", 16L << 20));
+            final NbdServers.Server b = lab.qemuNbd(lab.image("b.img", 32L << 20));
             final Path socket = dir.resolve("serve.sock");
             final int code = BraidCli.run(new PrintWriter(out, true), new PrintWriter(err, true), "serve", "--socket",
                 socket.toString(), "--card", a.uri(), "--card", b.uri());

@@ -4,11 +4,11 @@ import dev.braid.cards.file.FileBlockCard;
 import dev.braid.cards.file.FileCardContext;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
+import dev.braid.testkit.DiskImages;
 import dev.braid.virtio.card.BlockCard;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,12 +27,7 @@ class ServeBlkSerialTest
 
     private Path image(final String name) throws Exception
     {
-        final Path image = dir.resolve(name);
-        try (RandomAccessFile raf = new RandomAccessFile(image.toFile(), "rw"))
-        {
-            raf.setLength(1 << 20);
-        }
-        return image;
+        return DiskImages.sparse(dir.resolve(name), 1 << 20);
     }
 
     private static FileBlockCard open(final Path image, final String name)

@@ -1,5 +1,6 @@
 package dev.braid.examples;
 
+import dev.braid.testkit.DiskImages;
 import dev.braid.testkit.guest.GuestPing;
 import dev.braid.testkit.guest.GuestResult;
 import dev.braid.testkit.guest.GuestRun;
@@ -7,6 +8,7 @@ import dev.braid.testkit.guest.RunningGuest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
@@ -33,8 +35,9 @@ class ServeGuestTest
 {
     @TempDir
     Path dir;
-    private Process serve;
-    private Path output;
+    @RegisterExtension
+    final ServeProcesses processes = new ServeProcesses();
+    private ServeProcess serve;
     private int serves;
     private long qemuBefore;
 
@@ -47,36 +50,12 @@ class ServeGuestTest
     @AfterEach
     void stop() throws Exception
     {
-        if (serve != null && serve.isAlive())
-        {
-            // A test that passed stopped serve itself: one still running failed, and its threads' stacks
-            // (SIGQUIT, into the serve log) say where a stalled guest's requests are.
-            new ProcessBuilder("kill", "-QUIT", Long.toString(serve.pid())).start().waitFor(5, TimeUnit.SECONDS);
-            Thread.sleep(1_000);
-        }
-        lines().forEach(l -> System.out.println("serve: " + l));
-        if (serve != null && serve.isAlive())
-        {
-            serve.destroyForcibly();
-            serve.waitFor(10, TimeUnit.SECONDS);
-        }
         assertEquals(qemuBefore, GuestRun.liveQemuProcesses(), "QEMU processes left behind");
     }
 
-    private Process startServe(final String... args) throws IOException
+    private ServeProcess startServe(final String... args) throws IOException
     {
-        output = dir.resolve("serve-" + (++serves) + ".log");
-        return ServeProcess.start(output, args);
-    }
-
-    private List<String> lines() throws IOException
-    {
-        return ServeProcess.lines(output);
-    }
-
-    private void awaitLine(final String part, final long seconds) throws IOException, InterruptedException
-    {
-        ServeProcess.awaitLine(serve, output, part, seconds);
+        return processes.start(dir.resolve("serve-" + (++serves) + ".log"), args);
     }
 
     private static String script(final int idleSeconds)
@@ -107,7 +86,7 @@ class ServeGuestTest
         final Path socket = dir.resolve("blk.sock");
         serve = startServe("--socket", socket.toString(), "--card", "sim:16M", "--card", "sim:16M",
             "--mode", "aa", "--queues", "2", "--queue-size", "256");
-        awaitLine("braid serve: blk on", 30);
+        serve.awaitLine("braid serve: blk on", 30);
         final long eventfdsBefore = eventfds(serve.pid());
         final double idleCpu;
         final GuestResult result;
@@ -137,15 +116,13 @@ class ServeGuestTest
         System.out.println("braid serve (listening): guest booted after " + result.bootedAfterSeconds() + " s, done after " +
             result.doneAfterSeconds() + " s; serve process CPU while the guest idled: " + String.format("%.1f", idleCpu) + "% over " + IDLE_CPU_MILLIS + " ms");
 
-        awaitLine("vhost-user: front end disconnected", 20);
+        serve.awaitLine("vhost-user: front end disconnected", 20);
         Thread.sleep(200); // disconnect() runs right after that line
         assertEquals(0, guestMappings(serve.pid()), "serve holds no guest memory after QEMU exited");
         assertEquals(eventfdsBefore, eventfds(serve.pid()), "serve holds no kick/call eventfd or memfd after QEMU exited");
 
-        serve.destroy(); // SIGTERM
-        assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
-        awaitLine("braid serve: stopped after 1 connection(s)", 5);
-        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+        serve.stopsOnSigterm("braid serve stops on SIGTERM");
+        serve.awaitLine("braid serve: stopped after 1 connection(s)", 5);
         assertFalse(Files.exists(socket), "socket removed");
     }
 
@@ -161,7 +138,7 @@ class ServeGuestTest
         final Path plan = Files.write(dir.resolve("faults.plan"), List.of("# t(ms) card action", "2500 0 fail-stop", "5000 0 rejoin"));
         serve = startServe("--socket", socket.toString(), "--card", "sim:16M", "--card", "sim:16M",
             "--mode", "aa", "--selector", "round-robin", "--queues", "2", "--faults", plan.toString());
-        awaitLine("braid serve: blk on", 30);
+        serve.awaitLine("braid serve: blk on", 30);
         final String io = String.join("\n",
             "set -e",
             "braid_wait /dev/vda || { echo no /dev/vda; exit 3; }",
@@ -174,9 +151,9 @@ class ServeGuestTest
             first.result("rounds") + " write+read rounds in 9 s, " + first.result("bad") + " bad");
         assertEquals("0", first.result("bad"), "no write failed and every read matched through the failover");
         assertTrue(Integer.parseInt(first.result("rounds")) >= 4, "the guest did I/O for the whole run: " + first.result("rounds"));
-        awaitLine("braid serve: fault t=2.500s sim0 fail-stop", 5);
-        awaitLine("braid serve: fault t=5.000s sim0 rejoin", 5);
-        awaitLine("vhost-user: front end disconnected", 20);
+        serve.awaitLine("braid serve: fault t=2.500s sim0 fail-stop", 5);
+        serve.awaitLine("braid serve: fault t=5.000s sim0 rejoin", 5);
+        serve.awaitLine("vhost-user: front end disconnected", 20);
 
         // The next front end on the same socket sees what the first wrote (the sim store outlives connections).
         final String reread = String.join("\n",
@@ -189,23 +166,18 @@ class ServeGuestTest
         second.assertSucceeded();
         assertEquals("braid-faults-", second.result("head"), "second front end reads the first one's bytes");
 
-        serve.destroy(); // SIGTERM
-        assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
-        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
-        final List<String> lines = lines();
+        serve.stopsOnSigterm("braid serve stops on SIGTERM");
+        final List<String> lines = serve.lines();
         assertTrue(lines.contains("braid serve: stopped after 2 connection(s)"), lines.toString());
         // At least one start per connection: QEMU enables the rings one message at a time, and the
         // back end may start the device on the first before the second's enable arrives, then restart
         // it over both (3 starts seen once in three runs, most likely that).
-        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: up [0-9.]+s, 2 connection\\(s\\), [2-9] device start\\(s\\)")),
-            lines.toString());
-        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: [0-9,]+ requests completed, 0 guest error\\(s\\)")),
-            lines.toString());
-        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: failovers [1-9][0-9]*, cards .*")),
-            "the fail-stop was a failover: " + lines);
+        serve.assertAnyLineMatches("braid serve: report: up [0-9.]+s, 2 connection\\(s\\), [2-9] device start\\(s\\)", "the report");
+        serve.assertAnyLineMatches("braid serve: report: [0-9,]+ requests completed, 0 guest error\\(s\\)", "the report");
+        serve.assertAnyLineMatches("braid serve: report: failovers [1-9][0-9]*, cards .*", "the fail-stop was a failover");
         assertTrue(lines.contains("braid serve: report: faults " + plan + ": 2 of 2 event(s) applied"), lines.toString());
         assertFalse(Files.exists(socket), "socket removed");
-        assertTrue(serve.descendants().findAny().isEmpty(), "no child left");
+        assertTrue(serve.process().descendants().findAny().isEmpty(), "no child left");
     }
 
     /**
@@ -222,7 +194,7 @@ class ServeGuestTest
             FAULT_AT_MS + " 0 fail-stop", REJOIN_AT_MS + " 0 rejoin"));
         serve = startServe("--device", "scsi", "--socket", socket.toString(), "--card", "sim:16M", "--card", "sim:16M",
             "--mode", "aa", "--selector", "round-robin", "--queues", "2", "--faults", plan.toString(), "--progress");
-        awaitLine("braid serve: scsi on", 30);
+        serve.awaitLine("braid serve: scsi on", 30);
         final String io = String.join("\n",
             "braid_wait /dev/sda || { echo no /dev/sda; exit 3; }",
             "braid_result started 1",
@@ -240,7 +212,7 @@ class ServeGuestTest
         assertEquals("0", result.result("ioerrors"), "no I/O error in the guest's kernel log");
         assertEquals("0", result.result("scsierrors"), "no failed SCSI command in the guest's kernel log");
         assertTrue(Integer.parseInt(result.result("rounds")) >= 4, "the guest did I/O for the whole run: " + result.result("rounds"));
-        awaitLine("vhost-user: front end disconnected", 20);
+        serve.awaitLine("vhost-user: front end disconnected", 20);
         assertFaultsBefore("vhost-user: front end disconnected", "sim0 fail-stop", "sim0 rejoin");
         stopAndAssertReport(socket, plan, "sim0 sim1");
     }
@@ -259,12 +231,11 @@ class ServeGuestTest
             FAULT_AT_MS + " 0 fail-stop", REJOIN_AT_MS + " 0 rejoin"));
         serve = startServe("--device", "net", "--socket", socket.toString(), "--card", "sim", "--card", "sim",
             "--mode", "ap", "--queues", "1", "--faults", plan.toString(), "--progress");
-        awaitLine("braid serve: net on", 30);
+        serve.awaitLine("braid serve: net on", 30);
         final int pings = LOOP_SECONDS * 50;
         final String script = String.join("\n",
             GuestPing.up(GuestPing.SIM_GUEST),
-            "ping -c 3 -W 5 10.99.0.2 > /tmp/warm 2>&1",
-            "braid_result warm $(grep -c 'bytes from' /tmp/warm)",
+            GuestPing.warmUp("warm", GuestPing.SIM_PEER),
             "braid_result started 1",
             GuestPing.ping("", GuestPing.SIM_PEER, pings, "0.02", 2),
             GuestPing.errors("errors"),
@@ -281,7 +252,7 @@ class ServeGuestTest
         assertTrue(sent - received <= MAX_LOST_PINGS, "lost " + (sent - received) + " pings, at most " + MAX_LOST_PINGS);
         assertEquals("0", result.result("duplicates"), "no duplicate reply");
         assertEquals("0", result.result("errors"), "guest interface error and drop counters");
-        awaitLine("vhost-user: front end disconnected", 20);
+        serve.awaitLine("vhost-user: front end disconnected", 20);
         assertFaultsBefore("vhost-user: front end disconnected", "sim0 fail-stop", "sim0 rejoin");
         stopAndAssertReport(socket, plan, "sim0 sim1");
     }
@@ -303,8 +274,8 @@ class ServeGuestTest
         try (RunningGuest guest = run.start())
         {
             assertEquals("1", guest.awaitResult("started", Duration.ofSeconds(150)), "guest workload started");
-            assertFalse(lines().stream().anyMatch(l -> l.contains("braid serve: fault t=")),
-                "the workload started before the first fault: " + lines());
+            assertFalse(serve.lines().stream().anyMatch(l -> l.contains("braid serve: fault t=")),
+                "the workload started before the first fault: " + serve.lines());
             result = guest.awaitResult();
         }
         return result.assertSucceeded();
@@ -334,7 +305,7 @@ class ServeGuestTest
     /** Each of {@code faults} was played (a "braid serve: fault t=..." line) before the line holding {@code before}. */
     private void assertFaultsBefore(final String before, final String... faults) throws IOException
     {
-        final List<String> lines = lines();
+        final List<String> lines = serve.lines();
         int end = -1;
         for (int i = 0; i < lines.size() && end < 0; i++)
         {
@@ -351,15 +322,11 @@ class ServeGuestTest
     /** SIGTERM; exit 0; the report: one connection, a failover, no guest error, both events applied, the cards. */
     private void stopAndAssertReport(final Path socket, final Path plan, final String cards) throws Exception
     {
-        serve.destroy(); // SIGTERM
-        assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
-        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
-        final List<String> lines = lines();
+        serve.stopsOnSigterm("braid serve stops on SIGTERM");
+        final List<String> lines = serve.lines();
         assertTrue(lines.contains("braid serve: stopped after 1 connection(s)"), lines.toString());
-        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: [1-9][0-9,]* requests completed, 0 guest error\\(s\\)")),
-            "requests counted, no guest error: " + lines);
-        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: failovers [1-9][0-9]*, cards [A-Z]+ \\(" + cards + "\\)")),
-            "the fail-stop was a failover: " + lines);
+        serve.assertAnyLineMatches("braid serve: report: [1-9][0-9,]* requests completed, 0 guest error\\(s\\)", "requests counted, no guest error");
+        serve.assertAnyLineMatches("braid serve: report: failovers [1-9][0-9]*, cards [A-Z]+ \\(" + cards + "\\)", "the fail-stop was a failover");
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("braid serve: card sim0 ") && l.contains("-> DOWN")),
             "the serve log shows sim0 going down: " + lines);
         assertTrue(lines.contains("braid serve: report: faults " + plan + ": 2 of 2 event(s) applied"), lines.toString());
@@ -380,23 +347,19 @@ class ServeGuestTest
     {
         final Path socket = dir.resolve("term.sock");
         serve = startServe("--socket", socket.toString(), "--card", "sim:16M", "--card", "sim:16M", "--queues", "2");
-        awaitLine("braid serve: blk on", 30);
+        serve.awaitLine("braid serve: blk on", 30);
         try (RunningGuest guest = GuestRun.builder().name("braid-serve-sigterm").cpus(2)
             .vhostUserBlk(socket, 2).timeout(Duration.ofSeconds(120)).script(script(60)).start())
         {
             assertEquals("start", guest.awaitResult("idle", Duration.ofSeconds(100)), "guest wrote and idles");
-            serve.destroy(); // SIGTERM
-            assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM with a front end connected");
+            serve.stopsOnSigterm("braid serve stops on SIGTERM with a front end connected");
         }
-        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
-        final List<String> lines = lines();
+        final List<String> lines = serve.lines();
         assertTrue(lines.contains("braid serve: stopped after 1 connection(s)"), lines.toString());
-        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: up [0-9.]+s, 1 connection\\(s\\), 1 device start\\(s\\)")),
-            lines.toString());
-        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: [1-9][0-9,]* requests completed, 0 guest error\\(s\\)")),
-            "the guest's requests are counted: " + lines);
+        serve.assertAnyLineMatches("braid serve: report: up [0-9.]+s, 1 connection\\(s\\), 1 device start\\(s\\)", "the report");
+        serve.assertAnyLineMatches("braid serve: report: [1-9][0-9,]* requests completed, 0 guest error\\(s\\)", "the guest's requests are counted");
         assertFalse(Files.exists(socket), "socket removed");
-        assertTrue(serve.descendants().findAny().isEmpty(), "no child left");
+        assertTrue(serve.process().descendants().findAny().isEmpty(), "no child left");
     }
 
     /**
@@ -406,15 +369,11 @@ class ServeGuestTest
     @Test
     void serveOnTwoFilePathsToOneImageStoresTheGuestsBytesInTheFile() throws Exception
     {
-        final Path image = dir.resolve("disk.img");
-        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(image.toFile(), "rw"))
-        {
-            raf.setLength(16 << 20);
-        }
+        final Path image = DiskImages.sparse(dir.resolve("disk.img"), 16 << 20);
         final Path socket = dir.resolve("file.sock");
         serve = startServe("--socket", socket.toString(), "--card", "file:" + image, "--card", "file:" + image,
             "--mode", "aa", "--queues", "2", "--queue-size", "128");
-        awaitLine("braid serve: blk on", 30);
+        serve.awaitLine("braid serve: blk on", 30);
         final GuestResult result = GuestRun.builder().name("braid-serve-file").cpus(2)
             .vhostUserBlk(socket, 2).timeout(Duration.ofSeconds(120)).script(script(0)).run();
         result.assertSucceeded();
@@ -434,12 +393,9 @@ class ServeGuestTest
         }
         assertEquals("braid-pattern-00", new String(stored, java.nio.charset.StandardCharsets.US_ASCII),
             "the guest's write is in the image file");
-        serve.destroy();
-        assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
-        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+        serve.stopsOnSigterm("braid serve stops on SIGTERM");
         // The guest's O_DIRECT writes go to the kernel's workers: the agent thread slept for their completions.
-        assertTrue(lines().stream().anyMatch(l -> l.matches(
-            "braid serve: report: file cards slept [1-9][0-9]* time\\(s\\) in io_uring_enter for a completion")), lines().toString());
+        serve.assertAnyLineMatches("braid serve: report: file cards slept [1-9][0-9]* time\\(s\\) in io_uring_enter for a completion", "the report");
     }
 
     /**
@@ -455,12 +411,12 @@ class ServeGuestTest
         try (dev.braid.examples.faults.RealPeerLab lab = dev.braid.examples.faults.RealPeerLab.create())
         {
             final Path image = lab.image("disk.img", 16 << 20);
-            final dev.braid.examples.faults.RealPeerLab.Server a = lab.qemuNbd(image);
-            final dev.braid.examples.faults.RealPeerLab.Server b = lab.qemuNbd(image);
+            final dev.braid.testkit.NbdServers.Server a = lab.qemuNbd(image);
+            final dev.braid.testkit.NbdServers.Server b = lab.qemuNbd(image);
             final Path socket = dir.resolve("nbd.sock");
             serve = startServe("--socket", socket.toString(), "--card", a.uri(), "--card", b.uri(),
                 "--mode", "ap", "--queues", "2", "--queue-size", "128");
-            awaitLine("braid serve: blk on", 30);
+            serve.awaitLine("braid serve: blk on", 30);
             // 400 IOPS: about 5 s of writes, so the kill lands among them, not after them.
             final String script = dev.braid.testkit.guest.GuestFio.verifyScript("/dev/vda", "--rate_iops=400");
             final GuestResult result;
@@ -474,11 +430,9 @@ class ServeGuestTest
                 result = guest.awaitResult();
             }
             dev.braid.testkit.guest.GuestFio.assertVerified(result);
-            assertTrue(lines().stream().anyMatch(l -> l.contains("braid serve: card nbd0") && l.contains("-> DOWN")),
-                "the serve log shows the killed path going down: " + lines());
-            serve.destroy();
-            assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
-            assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+            assertTrue(serve.lines().stream().anyMatch(l -> l.contains("braid serve: card nbd0") && l.contains("-> DOWN")),
+                "the serve log shows the killed path going down: " + serve.lines());
+            serve.stopsOnSigterm("braid serve stops on SIGTERM");
         }
     }
 
@@ -491,11 +445,7 @@ class ServeGuestTest
     void serveScsiOnAFileAndAQemuNbdPathToOneImage() throws Exception
     {
         final String qemuNbd = dev.braid.testkit.RealPeers.requireExecutable("qemu-nbd").toString();
-        final Path image = dir.resolve("lun.img");
-        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(image.toFile(), "rw"))
-        {
-            raf.setLength(16 << 20);
-        }
+        final Path image = DiskImages.sparse(dir.resolve("lun.img"), 16 << 20);
         final Path nbdSocket = dir.resolve("nbd.sock");
         final Process nbd = new ProcessBuilder(qemuNbd, "-t", "-e", "8", "--cache=none", "-x", "lun",
             "--socket=" + nbdSocket, "--image-opts",
@@ -511,7 +461,7 @@ class ServeGuestTest
             final Path socket = dir.resolve("scsi.sock");
             serve = startServe("--device", "scsi", "--socket", socket.toString(), "--card", "file:" + image,
                 "--card", "nbd+unix:///lun?socket=" + nbdSocket, "--mode", "aa", "--queues", "2", "--queue-size", "128");
-            awaitLine("braid serve: scsi on", 30);
+            serve.awaitLine("braid serve: scsi on", 30);
             final String script = String.join("\n",
                 "set -e",
                 "braid_wait /dev/sda || { echo no /dev/sda; exit 3; }",
@@ -550,9 +500,7 @@ class ServeGuestTest
                 assertEquals("braid-pattern-00", new String(stored, java.nio.charset.StandardCharsets.US_ASCII),
                     "the guest's write at 4 KiB block " + block + " is in the image file");
             }
-            serve.destroy();
-            assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
-            assertEquals(0, serve.exitValue(), "clean exit: " + lines());
+            serve.stopsOnSigterm("braid serve stops on SIGTERM");
         }
         finally
         {
@@ -582,9 +530,8 @@ class ServeGuestTest
         assertEquals("yes", result.result("match"));
         System.out.println("braid serve (client): guest booted after " + result.bootedAfterSeconds() + " s, done after " +
             result.doneAfterSeconds() + " s");
-        assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve --client ends with its one connection");
-        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
-        awaitLine("braid serve: stopped after 1 connection(s)", 5);
+        serve.assertExitsCleanly("braid serve --client ends with its one connection");
+        serve.awaitLine("braid serve: stopped after 1 connection(s)", 5);
     }
 
     /**
@@ -597,7 +544,7 @@ class ServeGuestTest
         final Path socket = dir.resolve("net.sock");
         serve = startServe("--device", "net", "--socket", socket.toString(), "--card", "sim", "--card", "sim",
             "--mode", "aa", "--queues", "2");
-        awaitLine("braid serve: net on", 30);
+        serve.awaitLine("braid serve: net on", 30);
         final String script = String.join("\n",
             "braid_wait /sys/class/net/eth0 || { echo no eth0; exit 3; }",
             "braid_result rxqueues $(ls /sys/class/net/eth0/queues | grep -c rx)",
@@ -617,13 +564,11 @@ class ServeGuestTest
         assertEquals("0", result.result("errors"), "guest interface error counters");
         System.out.println("braid serve --device net: guest booted after " + result.bootedAfterSeconds() + " s, done after " +
             result.doneAfterSeconds() + " s");
-        awaitLine("vhost-user: front end disconnected", 20);
+        serve.awaitLine("vhost-user: front end disconnected", 20);
         Thread.sleep(200);
         assertEquals(0, guestMappings(serve.pid()), "serve holds no guest memory after QEMU exited");
-        serve.destroy();
-        assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
-        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
-        assertFalse(lines().stream().anyMatch(l -> l.contains("refused") || l.contains("not started")), "serve log clean: " + lines());
+        serve.stopsOnSigterm("braid serve stops on SIGTERM");
+        assertFalse(serve.lines().stream().anyMatch(l -> l.contains("refused") || l.contains("not started")), "serve log clean: " + serve.lines());
     }
 
     /** The process's CPU (user + system) over {@code millis}, in percent of one core. */

@@ -1,7 +1,7 @@
 package dev.braid.examples;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -29,18 +29,9 @@ class ServeOpsTest
 {
     @TempDir
     Path dir;
-    private Process serve;
-    private Path output;
-
-    @AfterEach
-    void kill() throws Exception
-    {
-        if (serve != null && serve.isAlive())
-        {
-            serve.destroyForcibly();
-            serve.waitFor(10, TimeUnit.SECONDS);
-        }
-    }
+    @RegisterExtension
+    final ServeProcesses processes = new ServeProcesses();
+    private ServeProcess serve;
 
     @ParameterizedTest
     @CsvSource(delimiter = ';', value = {
@@ -96,17 +87,14 @@ class ServeOpsTest
         args.addAll(List.of(cards.trim().split("\\s+")));
         args.addAll(List.of("--faults", plan.toString(), "--queues", "2"));
         serve = startServe(args.toArray(String[]::new));
-        awaitLine("braid serve: " + device + " on", 30);
+        serve.awaitLine("braid serve: " + device + " on", 30);
         assertTrue(Files.exists(socket), "socket bound once ready");
         Thread.sleep(1500);
-        assertTrue(serve.descendants().findAny().isEmpty(), "serve starts no child process");
-        serve.destroy(); // SIGTERM
-        assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
-        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
-        final List<String> lines = lines();
+        assertTrue(serve.process().descendants().findAny().isEmpty(), "serve starts no child process");
+        serve.stopsOnSigterm("braid serve stops on SIGTERM");
+        final List<String> lines = serve.lines();
         assertTrue(lines.contains("braid serve: stopped after 0 connection(s)"), lines.toString());
-        assertTrue(lines.stream().anyMatch(l -> l.matches("braid serve: report: up [0-9.]+s, 0 connection\\(s\\), 0 device start\\(s\\)")),
-            lines.toString());
+        serve.assertAnyLineMatches("braid serve: report: up [0-9.]+s, 0 connection\\(s\\), 0 device start\\(s\\)", "the report");
         assertTrue(lines.contains("braid serve: report: 0 requests completed, 0 guest error(s)"), lines.toString());
         assertTrue(lines.contains("braid serve: report: failovers 0, cards -- (sim0 sim1)"), lines.toString());
         // The fault clock starts at the first device start: with no front end, nothing was played.
@@ -120,30 +108,17 @@ class ServeOpsTest
     {
         final Path socket = dir.resolve("p.sock");
         serve = startServe("--socket", socket.toString(), "--card", "sim:16M", "--progress");
-        awaitLine("braid serve: blk on", 30);
-        awaitLine("IOPS", 10);
-        serve.destroy();
-        assertTrue(serve.waitFor(20, TimeUnit.SECONDS));
-        assertEquals(0, serve.exitValue(), "clean exit: " + lines());
-        final String text = Files.readString(output);
+        serve.awaitLine("braid serve: blk on", 30);
+        serve.awaitLine("IOPS", 10);
+        serve.stopsOnSigterm("braid serve stops on SIGTERM");
+        final String text = serve.text();
         assertTrue(text.matches("(?s).*\r[0-9]+s  0 IOPS  0 requests  0 guest error\\(s\\)  failovers 0  cards - .*"), text);
         assertTrue(text.contains("\nbraid serve: stopped after 0 connection(s)\n"), "the report starts on its own line: " + text);
         assertFalse(Files.exists(socket));
     }
 
-    private Process startServe(final String... args) throws IOException
+    private ServeProcess startServe(final String... args) throws IOException
     {
-        output = dir.resolve("serve.log");
-        return ServeProcess.start(output, args);
-    }
-
-    private List<String> lines() throws IOException
-    {
-        return ServeProcess.lines(output);
-    }
-
-    private void awaitLine(final String part, final long seconds) throws IOException, InterruptedException
-    {
-        ServeProcess.awaitLine(serve, output, part, seconds);
+        return processes.start(dir.resolve("serve.log"), args);
     }
 }

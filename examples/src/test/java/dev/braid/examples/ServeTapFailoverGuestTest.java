@@ -2,11 +2,12 @@ package dev.braid.examples;
 
 import dev.braid.examples.faults.RealPeerLab;
 import dev.braid.testkit.RealPeers;
+import dev.braid.testkit.TapNetwork;
 import dev.braid.testkit.guest.GuestResult;
 import dev.braid.testkit.guest.GuestRun;
 import dev.braid.testkit.guest.RunningGuest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
@@ -41,22 +42,9 @@ class ServeTapFailoverGuestTest
 
     @TempDir
     Path dir;
-    private Process serve;
-    private Path output;
-
-    @AfterEach
-    void stop() throws Exception
-    {
-        if (output != null && Files.exists(output))
-        {
-            Files.readAllLines(output).forEach(l -> System.out.println("serve: " + l));
-        }
-        if (serve != null && serve.isAlive())
-        {
-            serve.destroyForcibly();
-            serve.waitFor(10, TimeUnit.SECONDS);
-        }
-    }
+    @RegisterExtension
+    final ServeProcesses processes = new ServeProcesses();
+    private ServeProcess serve;
 
     @Test
     void tcpTransferCompletesIntactWhenTheActiveTapGoesDown() throws Exception
@@ -72,7 +60,7 @@ class ServeTapFailoverGuestTest
             final RealPeerLab.Network net = lab.network(2);
             final String t0 = net.taps().get(0);
             final String t1 = net.taps().get(1);
-            final String namespace = namespaceOf(t0);
+            final String namespace = net.namespace();
             // Not net.guestIp(): the namespace pins that to the soak rig's MAC; this guest answers ARP itself.
             final String guestIp = net.peerIp().substring(0, net.peerIp().lastIndexOf('.')) + ".11";
 
@@ -86,9 +74,9 @@ class ServeTapFailoverGuestTest
                 final Path socket = dir.resolve("net.sock");
                 serve = startServe("--device", "net", "--socket", socket.toString(), "--card", "tap:" + t0,
                     "--card", "tap:" + t1, "--mode", "ap", "--queues", "1");
-                awaitLine("braid serve: net on", 30);
-                RealPeerLab.awaitForwarding(t0);
-                RealPeerLab.awaitForwarding(t1);
+                serve.awaitLine("braid serve: net on", 30);
+                TapNetwork.awaitForwarding(t0);
+                TapNetwork.awaitForwarding(t1);
 
                 final String script = String.join("\n",
                     "braid_wait /sys/class/net/eth0 || { echo no eth0; exit 3; }",
@@ -139,7 +127,7 @@ class ServeTapFailoverGuestTest
                     t0RxAtFault = rxBytes(t0);
                     t1RxAtFault = rxBytes(t1);
                     receivedAtFault = Files.size(received);
-                    RealPeerLab.run("ip", "link", "set", t0, "down");
+                    TapNetwork.run(List.of("ip", "link", "set", t0, "down"));
                     faultNanos = System.nanoTime();
                     // The longest stretch with no new byte in the namespace, from the fault to EOF.
                     changed = faultNanos;
@@ -161,7 +149,7 @@ class ServeTapFailoverGuestTest
                 final long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                 final long t0RxEnd = rxBytes(t0);
                 final long t1RxEnd = rxBytes(t1);
-                final String fdb = RealPeerLab.run("bridge", "fdb", "show", "br", bridgeOf(t0));
+                final String fdb = TapNetwork.run(List.of("bridge", "fdb", "show", "br", net.bridge()));
                 final String guestFdb = fdb.lines().filter(l -> l.startsWith(GUEST_MAC)).reduce("", (a, b) -> a + b + "; ");
                 final String summary = "received at fault " + receivedAtFault + " B of " + ((long)MIB << 20) + "; " + t0 +
                     " rx bytes at fault " + t0RxAtFault + " end " + t0RxEnd + "; " + t1 + " rx at fault " + t1RxAtFault +
@@ -186,9 +174,7 @@ class ServeTapFailoverGuestTest
                     "the surviving TAP carried the rest: " + summary);
                 assertTrue(guestFdb.contains("dev " + t1 + " "), "the bridge learned the guest's MAC on the survivor: " + summary);
                 assertFalse(guestFdb.contains("dev " + t0 + " "), "no fdb entry left on the failed TAP: " + summary);
-                serve.destroy();
-                assertTrue(serve.waitFor(20, TimeUnit.SECONDS), "braid serve stops on SIGTERM");
-                assertEquals(0, serve.exitValue(), "clean exit");
+                serve.stopsOnSigterm("braid serve stops on SIGTERM");
             }
             finally
             {
@@ -197,17 +183,6 @@ class ServeTapFailoverGuestTest
                 listener.waitFor(10, TimeUnit.SECONDS);
             }
         }
-    }
-
-    /** RealPeerLab names the TAPs bwt{a,b}ID, the bridge bwbrID and the namespace braid-wire-ID. */
-    private static String namespaceOf(final String tap)
-    {
-        return "braid-wire-" + tap.substring(4);
-    }
-
-    private static String bridgeOf(final String tap)
-    {
-        return "bwbr" + tap.substring(4);
     }
 
     /** Bytes the TAP received from its user side (what Braid wrote: the guest's tx). */
@@ -219,7 +194,7 @@ class ServeTapFailoverGuestTest
     private static void awaitListening(final String namespace) throws Exception
     {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!RealPeerLab.run("ip", "netns", "exec", namespace, "ss", "-tlnH").contains(":" + PORT + " "))
+        while (!TapNetwork.run(List.of("ip", "netns", "exec", namespace, "ss", "-tlnH")).contains(":" + PORT + " "))
         {
             assertTrue(System.nanoTime() < deadline, "nc -l did not start in the namespace");
             Thread.sleep(20);
@@ -240,14 +215,8 @@ class ServeTapFailoverGuestTest
         return HexFormat.of().formatHex(digest.digest());
     }
 
-    private Process startServe(final String... args) throws IOException
+    private ServeProcess startServe(final String... args) throws IOException
     {
-        output = dir.resolve("serve.log");
-        return ServeProcess.start(output, args);
-    }
-
-    private void awaitLine(final String part, final long seconds) throws IOException, InterruptedException
-    {
-        ServeProcess.awaitLine(serve, output, part, seconds);
+        return processes.start(dir.resolve("serve.log"), args);
     }
 }

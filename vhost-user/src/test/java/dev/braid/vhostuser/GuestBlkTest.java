@@ -4,18 +4,17 @@ import dev.braid.ha.Aggregation;
 import dev.braid.ha.Failback;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.CardFault;
-import dev.braid.sim.LatencyModel;
-import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
 import dev.braid.testkit.guest.Firmware;
 import dev.braid.testkit.guest.GuestResult;
 import dev.braid.testkit.guest.GuestRun;
 import dev.braid.testkit.guest.NoQemuLeftBehind;
-import dev.braid.testkit.guest.RunningGuest;
 import dev.braid.virtio.card.BlockCard;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.time.Duration;
 import java.util.List;
@@ -35,16 +34,12 @@ class GuestBlkTest
 
     @RegisterExtension
     final VhostUserRig rig = new VhostUserRig();
-    SharedBlockStore store;
-    SimDisk a;
-    SimDisk b;
+    TwoSimCards<SimDisk> disks;
 
     private void serve(final int maxQueues, final Aggregation aggregation) throws Exception
     {
-        store = new SharedBlockStore(SECTORS);
-        a = SimDisk.builder("a", store).latency(LatencyModel.uniform(20_000, 100_000)).queues(4, 128).build();
-        b = SimDisk.builder("b", store).latency(LatencyModel.uniform(20_000, 100_000)).queues(4, 128).build();
-        final List<BlockCard> cards = List.of(a, b);
+        disks = TwoSimCards.disks(SECTORS, 4);
+        final List<BlockCard> cards = List.copyOf(disks.cards());
         rig.serveAfterWarmUp(() -> new BlkBackendDevice(cards, maxQueues, 256, 1, aggregation), "blk.sock");
     }
 
@@ -115,59 +110,24 @@ class GuestBlkTest
 
         assertEquals(Long.toString(SECTORS), result.result("size512"), "guest sees the disk's size");
         assertEquals(guestQueues, result.result("mq"), "queues the guest driver uses");
-        GuestPattern.assertRoundTrip(result, store);
-        assertTrue(a.completed() + b.completed() > 0, "the cards served");
+        GuestPattern.assertRoundTrip(result, disks.store());
+        assertTrue(disks.aServed() + disks.bServed() > 0, "the cards served");
         rig.assertNothingLeftAfterQemu();
     }
 
     /**
-     * The guest loops dd write/read-back/md5 while card {@code a} drops its link: every round
-     * still matches, no I/O error reaches the guest.
+     * The guest loops dd write/read-back/md5 while card {@code a} fails ({@link GuestFailover#cases}):
+     * every round still matches, no I/O error reaches the guest, card b takes over.
      */
-    @Test
-    void aCardFailsMidIoAndTheGuestSeesNothing() throws Exception
-    {
-        failMidIo(Aggregation.activeActive(SelectorKind.QUEUE_AFFINE), CardFault.LINK_DOWN, "linkdown-aa");
-    }
-
-    @Test
-    void theActiveCardFailStopsMidIoAndTheStandbyTakesOver() throws Exception
-    {
-        failMidIo(Aggregation.activePassive(Failback.manual()), CardFault.FAIL_STOP, "failstop-ap");
-    }
-
-    private void failMidIo(final Aggregation aggregation, final CardFault fault, final String name) throws Exception
+    @ParameterizedTest(name = "{2}")
+    @MethodSource("dev.braid.vhostuser.GuestFailover#cases")
+    void aCardFailsMidIoAndTheGuestSeesNothing(final Aggregation aggregation, final CardFault fault, final String name)
+        throws Exception
     {
         serve(2, aggregation);
-        final int rounds = 24;
-        final String script = String.join("\n",
-            "braid_wait /dev/vda || { echo no /dev/vda; exit 3; }",
-            GuestPattern.rounds("/dev/vda", rounds),
-            "braid_result ioerrors $(dmesg | grep -c 'I/O error' || true)",
-            "");
-        final GuestResult result;
-        try (RunningGuest guest = GuestRun.builder()
-            .name("braid-vhost-blk-" + name)
-            .cpus(2)
-            .vhostUserBlk(rig.socket(), 2)
-            .timeout(Duration.ofSeconds(180))
-            .script(script)
-            .start())
-        {
-            assertEquals("1", guest.awaitResult("started", Duration.ofSeconds(120)), "guest loop started");
-            final long completedBefore = a.completed();
-            Waits.until(() -> a.completed() != completedBefore, Duration.ofSeconds(30));
-            a.inject(fault, 0);
-            rig.log("test: card a " + fault + " after " + a.completed() + " completions");
-            result = guest.awaitResult();
-        }
-        result.assertSucceeded();
-        System.out.println("failover " + name + ": done after " + result.doneAfterSeconds() + " s; ok=" +
-            result.result("ok") + " bad=" + result.result("bad") + " a=" + a.completed() + " b=" + b.completed());
-        GuestPattern.assertRounds(result, store, rounds);
-        assertEquals("0", result.result("ioerrors"), "no error in the guest's kernel log");
-        assertTrue(b.completed() > 0, "card b took over");
-        rig.assertNothingLeftAfterQemu();
+        GuestFailover.roundsWhileACardFails(rig, disks,
+            GuestRun.builder().name("braid-vhost-blk-" + name).cpus(2).vhostUserBlk(rig.socket(), 2).timeout(Duration.ofSeconds(180)),
+            "/dev/vda", 1, fault, "");
     }
 
     private static String mibPerSecond(final String centiseconds)

@@ -1,10 +1,8 @@
 package dev.braid.vhostuser;
 
 import dev.braid.ha.Aggregation;
-import dev.braid.ha.Failback;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.CardFault;
-import dev.braid.sim.LatencyModel;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
 import dev.braid.testkit.guest.GuestFio;
@@ -12,10 +10,11 @@ import dev.braid.testkit.guest.GuestResult;
 import dev.braid.testkit.guest.GuestRun;
 import dev.braid.testkit.guest.NoQemuLeftBehind;
 import dev.braid.testkit.guest.RunningGuest;
-import dev.braid.virtio.card.BlockCard;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.time.Duration;
 import java.util.List;
@@ -43,11 +42,11 @@ class GuestFioTest
     /** Two sim disks over one 16 MiB store, served with 2 queues. */
     private void serve(final Aggregation aggregation) throws Exception
     {
-        store = new SharedBlockStore(SECTORS);
-        a = SimDisk.builder("a", store).latency(LatencyModel.uniform(20_000, 100_000)).queues(4, 128).build();
-        b = SimDisk.builder("b", store).latency(LatencyModel.uniform(20_000, 100_000)).queues(4, 128).build();
-        final List<BlockCard> cards = List.of(a, b);
-        rig.serve(new BlkBackendDevice(cards, 2, 256, 1, aggregation), "blk.sock");
+        final TwoSimCards<SimDisk> disks = TwoSimCards.disks(SECTORS, 4);
+        store = disks.store();
+        a = disks.a();
+        b = disks.b();
+        rig.serve(new BlkBackendDevice(List.copyOf(disks.cards()), 2, 256, 1, aggregation), "blk.sock");
     }
 
     /** A 2-vCPU guest with the host's fio in it, on the served socket with 2 queues. */
@@ -64,19 +63,11 @@ class GuestFioTest
             .start();
     }
 
-    @Test
-    void fioVerifiesEveryBlockWhileACardLosesItsLinkActiveActive() throws Exception
-    {
-        fioWithAFailure(Aggregation.activeActive(SelectorKind.QUEUE_AFFINE), CardFault.LINK_DOWN, "linkdown-aa");
-    }
-
-    @Test
-    void fioVerifiesEveryBlockWhileTheActiveCardFailStopsActivePassive() throws Exception
-    {
-        fioWithAFailure(Aggregation.activePassive(Failback.manual()), CardFault.FAIL_STOP, "failstop-ap");
-    }
-
-    private void fioWithAFailure(final Aggregation aggregation, final CardFault fault, final String name) throws Exception
+    /** The card serving fio's queue fails ({@link GuestFailover#cases}) mid-write. */
+    @ParameterizedTest(name = "{2}")
+    @MethodSource("dev.braid.vhostuser.GuestFailover#cases")
+    void fioVerifiesEveryBlockWhileACardFails(final Aggregation aggregation, final CardFault fault, final String name)
+        throws Exception
     {
         serve(aggregation);
         final String script = GuestFio.verifyScript("/dev/vda", "");

@@ -2,16 +2,9 @@ package dev.braid.vhostuser;
 
 import dev.braid.ha.Aggregation;
 import dev.braid.mapper.SelectorKind;
-import dev.braid.sim.LatencyModel;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
-import dev.braid.sim.net.FrameBuilder;
-import dev.braid.sim.net.L2Segment;
-import dev.braid.sim.net.PeerHost;
-import dev.braid.sim.net.SimNic;
 import dev.braid.sim.scsi.SimHba;
-import dev.braid.sim.scsi.SimLun;
-import dev.braid.sim.scsi.SimTarget;
 import dev.braid.testkit.guest.GuestPing;
 import dev.braid.testkit.guest.GuestResult;
 import dev.braid.testkit.guest.GuestRun;
@@ -20,7 +13,6 @@ import dev.braid.testkit.guest.RunningGuest;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.card.NetCard;
 import dev.braid.virtio.card.ScsiCard;
-import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -30,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.braid.vhostuser.GuestPattern.PATTERN_BYTES;
 import static dev.braid.vhostuser.GuestPattern.makePattern;
@@ -70,10 +61,11 @@ class GuestLifecycleTest
     /** blk over two sim disks, 2 queues. */
     private void serveBlk() throws Exception
     {
-        store = new SharedBlockStore(SECTORS);
-        a = SimDisk.builder("a", store).latency(LatencyModel.uniform(20_000, 100_000)).queues(2, 128).build();
-        b = SimDisk.builder("b", store).latency(LatencyModel.uniform(20_000, 100_000)).queues(2, 128).build();
-        final List<BlockCard> cards = List.of(a, b);
+        final TwoSimCards<SimDisk> disks = TwoSimCards.disks(SECTORS, 2);
+        store = disks.store();
+        a = disks.a();
+        b = disks.b();
+        final List<BlockCard> cards = List.copyOf(disks.cards());
         device = rig.serveAfterWarmUp(
             () -> new BlkBackendDevice(cards, 2, 256, 1, Aggregation.activeActive(SelectorKind.QUEUE_AFFINE)), "blk.sock");
         rings = 2;
@@ -82,10 +74,9 @@ class GuestLifecycleTest
     /** scsi over two sim HBAs to one sim LUN, 2 request queues. */
     private void serveScsi() throws Exception
     {
-        store = new SharedBlockStore(SECTORS);
-        final SimTarget[] targets = {new SimTarget(new SimLun(store, new AtomicLong(), "BRAIDLIFE0", 0x11FE))};
-        final List<ScsiCard> cards = List.of(new SimHba("hba-a", SystemNanoClock.INSTANCE, targets, 2, 128, 20_000),
-            new SimHba("hba-b", SystemNanoClock.INSTANCE, targets, 2, 128, 40_000));
+        final TwoSimCards<SimHba> hbas = TwoSimCards.hbas(SECTORS, 2);
+        store = hbas.store();
+        final List<ScsiCard> cards = List.copyOf(hbas.cards());
         device = rig.serveAfterWarmUp(
             () -> new ScsiBackendDevice(cards, 2, 256, 1, Aggregation.activeActive(SelectorKind.QUEUE_AFFINE)), "scsi.sock");
         rings = 4;
@@ -94,11 +85,7 @@ class GuestLifecycleTest
     /** net over two sim NICs on one sim segment (peer 10.99.0.2), 2 queue pairs, flow-hash. */
     private void serveNet() throws Exception
     {
-        final L2Segment segment = new L2Segment(new PeerHost(GuestNetTest.PEER_MAC, GuestNetTest.PEER_IP));
-        // One card queue each: see GuestNetTest.
-        final List<NetCard> cards = List.of(
-            new SimNic("nic-a", FrameBuilder.macBytes(0x525400AA0000L), segment, SystemNanoClock.INSTANCE, 1, 64, 256, 20_000),
-            new SimNic("nic-b", FrameBuilder.macBytes(0x525400BB0000L), segment, SystemNanoClock.INSTANCE, 1, 64, 256, 20_000));
+        final List<NetCard> cards = TwoSimNics.on(20_000).cards();
         device = rig.serveAfterWarmUp(() -> new NetBackendDevice(cards, 2, 256, 1,
             Aggregation.activeActive(SelectorKind.FLOW_HASH), GuestNetTest.GUEST_MAC), "net.sock");
         rings = 4;

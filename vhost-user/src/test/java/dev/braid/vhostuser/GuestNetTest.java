@@ -5,16 +5,12 @@ import dev.braid.ha.Failback;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.CardFault;
 import dev.braid.sim.net.FrameBuilder;
-import dev.braid.sim.net.L2Segment;
-import dev.braid.sim.net.PeerHost;
 import dev.braid.sim.net.SimNic;
 import dev.braid.testkit.guest.GuestPing;
 import dev.braid.testkit.guest.GuestResult;
 import dev.braid.testkit.guest.GuestRun;
 import dev.braid.testkit.guest.NoQemuLeftBehind;
 import dev.braid.testkit.guest.RunningGuest;
-import dev.braid.virtio.card.NetCard;
-import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -53,23 +49,13 @@ class GuestNetTest
 
     @RegisterExtension
     final VhostUserRig rig = new VhostUserRig();
-    PeerHost peer;
-    L2Segment segment;
-    SimNic a;
-    SimNic b;
+    TwoSimNics nics;
     NetBackendDevice netDevice;
 
     private void serve(final int pairs, final Aggregation aggregation) throws Exception
     {
-        peer = new PeerHost(PEER_MAC, PEER_IP);
-        segment = new L2Segment(peer);
-        // One card queue each: every guest queue maps to card queue (guest queue mod 1), and a sim
-        // NIC spreads received frames over its rx rings by flow hash, so with more card queues some
-        // replies would land in rings that no guest rx queue pulls from.
-        a = new SimNic("a", FrameBuilder.macBytes(0x525400AA0000L), segment, SystemNanoClock.INSTANCE, 1, 64, 256, 20_000);
-        b = new SimNic("b", FrameBuilder.macBytes(0x525400BB0000L), segment, SystemNanoClock.INSTANCE, 1, 64, 256, 20_000);
-        final List<NetCard> cards = List.of(a, b);
-        netDevice = new NetBackendDevice(cards, pairs, 256, 1, aggregation, GUEST_MAC);
+        nics = TwoSimNics.on(20_000);
+        netDevice = new NetBackendDevice(nics.cards(), pairs, 256, 1, aggregation, GUEST_MAC);
         rig.serve(netDevice, "net.sock");
     }
 
@@ -88,8 +74,7 @@ class GuestNetTest
             GuestPing.up(GuestPing.SIM_GUEST),
             "braid_result mac $(cat /sys/class/net/eth0/address)",
             "braid_result rxqueues $(ls /sys/class/net/eth0/queues | grep -c rx)",
-            "ping -c 3 -W 5 10.99.0.2 > /tmp/warm 2>&1",
-            "braid_result warm $(grep -c 'bytes from' /tmp/warm)",
+            GuestPing.warmUp("warm", GuestPing.SIM_PEER),
             "braid_result started 1",
             GuestPing.ping("", GuestPing.SIM_PEER, pings, "0.02", 2),
             GuestPing.errors("errors"),
@@ -117,8 +102,8 @@ class GuestNetTest
         assertEquals("0", result.result("duplicates"));
         assertEquals("0", result.result("errors"), "guest interface counters");
         assertEquals("0", result.result("dmesg"), "nothing in the guest's kernel log");
-        assertTrue(peer.echoReplies() >= 53, "the peer answered: " + peer.echoReplies());
-        assertEquals(GUEST_MAC, peer.arpLookup(GUEST_IP), "the peer learned the guest from its ARP");
+        assertTrue(nics.peer().echoReplies() >= 53, "the peer answered: " + nics.peer().echoReplies());
+        assertEquals(GUEST_MAC, nics.peer().arpLookup(GUEST_IP), "the peer learned the guest from its ARP");
         assertBackendClean();
     }
 
@@ -161,12 +146,12 @@ class GuestNetTest
         {
             assertEquals("1", guest.awaitResult("started", Duration.ofSeconds(120)), "guest ping started");
             // Let the flow settle on a card, then fail the one that carries it.
-            final long aBefore = a.txFrames();
-            final long bBefore = b.txFrames();
-            Waits.until(() -> a.txFrames() + b.txFrames() >= aBefore + bBefore + 20, Duration.ofSeconds(30));
-            failed = a.txFrames() - aBefore >= b.txFrames() - bBefore ? a : b;
-            survivor = failed == a ? b : a;
-            announcementsBefore = peer.announcements();
+            final long aBefore = nics.a().txFrames();
+            final long bBefore = nics.b().txFrames();
+            Waits.until(() -> nics.a().txFrames() + nics.b().txFrames() >= aBefore + bBefore + 20, Duration.ofSeconds(30));
+            failed = nics.a().txFrames() - aBefore >= nics.b().txFrames() - bBefore ? nics.a() : nics.b();
+            survivor = failed == nics.a() ? nics.b() : nics.a();
+            announcementsBefore = nics.peer().announcements();
             failed.inject(fault, 0);
             rig.log("test: card " + failed.name() + " " + fault + " after " + failed.txFrames() + " tx frames");
             result = guest.awaitResult();
@@ -176,8 +161,8 @@ class GuestNetTest
         final int received = Integer.parseInt(result.result("received"));
         System.out.println("net failover " + name + ": sent=" + sent + " received=" + received + " lost=" + (sent - received) +
             " failed=" + failed.name() + " tx=" + failed.txFrames() + " survivor=" + survivor.name() + " tx=" +
-            survivor.txFrames() + " lostToDeadPort=" + segment.lostToDeadPort() + " announcements=" +
-            (peer.announcements() - announcementsBefore) + " backend starts=" + netDevice.starts() + " rewound=" +
+            survivor.txFrames() + " lostToDeadPort=" + nics.segment().lostToDeadPort() + " announcements=" +
+            (nics.peer().announcements() - announcementsBefore) + " backend starts=" + netDevice.starts() + " rewound=" +
             netDevice.rewound() + " rxLeft=" + netDevice.rxLeft() + "; done after " + result.doneAfterSeconds() + " s");
         assertEquals(Integer.toString(pairs), result.result("rxqueues"), "queue pairs the guest driver has");
         assertEquals(PINGS, sent);
@@ -186,10 +171,10 @@ class GuestNetTest
         assertEquals("0", result.result("errors"), "guest interface error and drop counters");
         assertEquals("0", result.result("dmesg"), "nothing in the guest's kernel log");
         assertTrue(survivor.txFrames() > PINGS / 2, "the survivor carried the rest: " + survivor.txFrames());
-        assertTrue(peer.announcements() > announcementsBefore, "the peer got a gratuitous ARP after the failover");
-        assertEquals(GUEST_IP, peer.lastAnnouncedIp(), "for the guest's address, learned from its tx");
-        assertEquals(GUEST_MAC, peer.lastAnnouncedMac());
-        assertEquals(survivor.port(), segment.portOf(GUEST_MAC), "the segment sends the guest's frames to the survivor");
+        assertTrue(nics.peer().announcements() > announcementsBefore, "the peer got a gratuitous ARP after the failover");
+        assertEquals(GUEST_IP, nics.peer().lastAnnouncedIp(), "for the guest's address, learned from its tx");
+        assertEquals(GUEST_MAC, nics.peer().lastAnnouncedMac());
+        assertEquals(survivor.port(), nics.segment().portOf(GUEST_MAC), "the segment sends the guest's frames to the survivor");
         assertBackendClean();
     }
 

@@ -4,8 +4,6 @@ import dev.braid.ha.Aggregation;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.scsi.SimHba;
-import dev.braid.sim.scsi.SimLun;
-import dev.braid.sim.scsi.SimTarget;
 import dev.braid.testkit.guest.GuestResult;
 import dev.braid.testkit.guest.GuestRun;
 import dev.braid.testkit.guest.NoQemuLeftBehind;
@@ -14,7 +12,6 @@ import dev.braid.virtio.card.ForwardingScsiCard;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.card.ScsiIo;
 import dev.braid.virtio.scsi.emulator.VirtioScsiResponse;
-import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -86,11 +83,10 @@ class GuestScsiLunResetTest
     @Test
     void sgResetOfTheLunDuringIoReachesTheHbasAndTheDiskKeepsWorking() throws Exception
     {
-        final SharedBlockStore store = new SharedBlockStore(BLOCKS);
-        final SimTarget[] targets = {new SimTarget(new SimLun(store, new AtomicLong(), "BRAIDSCSI0", 0x5C51))};
-        final SystemNanoClock clock = new SystemNanoClock();
-        final TmfCounting a = new TmfCounting(new SimHba("hba-a", clock, targets, 4, 128, 20_000));
-        final TmfCounting b = new TmfCounting(new SimHba("hba-b", clock, targets, 4, 128, 40_000));
+        final TwoSimCards<SimHba> hbas = TwoSimCards.hbas(BLOCKS, 4);
+        final SharedBlockStore store = hbas.store();
+        final TmfCounting a = new TmfCounting(hbas.a());
+        final TmfCounting b = new TmfCounting(hbas.b());
         rig.serve(new ScsiBackendDevice(List.<ScsiCard>of(a, b), 2, 256, 1,
             Aggregation.activeActive(SelectorKind.QUEUE_AFFINE)), "scsi.sock");
         final int rounds = 16;

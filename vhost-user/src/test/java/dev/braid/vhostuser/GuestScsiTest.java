@@ -4,23 +4,19 @@ import dev.braid.ha.Aggregation;
 import dev.braid.ha.Failback;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.CardFault;
-import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.scsi.SimHba;
-import dev.braid.sim.scsi.SimLun;
-import dev.braid.sim.scsi.SimTarget;
 import dev.braid.testkit.guest.GuestResult;
 import dev.braid.testkit.guest.GuestRun;
 import dev.braid.testkit.guest.NoQemuLeftBehind;
-import dev.braid.testkit.guest.RunningGuest;
 import dev.braid.virtio.card.ScsiCard;
-import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -38,18 +34,12 @@ class GuestScsiTest
 
     @RegisterExtension
     final VhostUserRig rig = new VhostUserRig();
-    SharedBlockStore store;
-    SimHba a;
-    SimHba b;
+    TwoSimCards<SimHba> hbas;
 
     private void serve(final int requestQueues, final Aggregation aggregation) throws Exception
     {
-        store = new SharedBlockStore(BLOCKS);
-        final SimTarget[] targets = {new SimTarget(new SimLun(store, new AtomicLong(), "BRAIDSCSI0", 0x5C51))};
-        final SystemNanoClock clock = new SystemNanoClock();
-        a = new SimHba("hba-a", clock, targets, 4, 128, 20_000);
-        b = new SimHba("hba-b", clock, targets, 4, 128, 40_000);
-        final List<ScsiCard> cards = List.of(a, b);
+        hbas = TwoSimCards.hbas(BLOCKS, 4);
+        final List<ScsiCard> cards = List.copyOf(hbas.cards());
         rig.serveAfterWarmUp(() -> new ScsiBackendDevice(cards, requestQueues, 256, 1, aggregation), "scsi.sock");
     }
 
@@ -79,7 +69,8 @@ class GuestScsiTest
             "braid_result ioerrors $(dmesg | grep -c -i 'I/O error' || true)",
             "");
         final GuestResult result = guest("braid-vhost-scsi-q" + queues + (aggregation.isActivePassive() ? "-ap" : "-aa"),
-            queues, 150, script)
+            queues, 150)
+            .script(script)
             .run()
             .assertSucceeded();
         System.out.println("guest " + result.name() + ": booted after " + result.bootedAfterSeconds() + " s, done after " +
@@ -89,56 +80,24 @@ class GuestScsiTest
         assertEquals("BRAID", result.result("vendor"), "INQUIRY vendor");
         assertEquals(Integer.toString(queues), result.result("mq"), "request queues the guest uses");
         assertEquals("0", result.result("ioerrors"), "no I/O error in the guest's kernel log");
-        GuestPattern.assertRoundTrip(result, store);
-        assertTrue(a.commandsSubmitted() + b.commandsSubmitted() > 0, "the HBAs served");
+        GuestPattern.assertRoundTrip(result, hbas.store());
+        assertTrue(hbas.aServed() + hbas.bServed() > 0, "the HBAs served");
         rig.assertNothingLeftAfterQemu();
     }
 
-    @Test
-    void anHbaLinkGoesDownMidIoActiveActive() throws Exception
-    {
-        failMidIo(Aggregation.activeActive(SelectorKind.QUEUE_AFFINE), CardFault.LINK_DOWN, "linkdown-aa");
-    }
-
-    @Test
-    void theActiveHbaFailStopsMidIoActivePassive() throws Exception
-    {
-        failMidIo(Aggregation.activePassive(Failback.manual()), CardFault.FAIL_STOP, "failstop-ap");
-    }
-
-    private void failMidIo(final Aggregation aggregation, final CardFault fault, final String name) throws Exception
+    /** HBA a fails ({@link GuestFailover#cases}) under the guest's dd loop: no I/O error, no failed SCSI command. */
+    @ParameterizedTest(name = "{2}")
+    @MethodSource("dev.braid.vhostuser.GuestFailover#cases")
+    void anHbaFailsMidIo(final Aggregation aggregation, final CardFault fault, final String name) throws Exception
     {
         serve(2, aggregation);
-        final int rounds = 24;
-        final String script = String.join("\n",
-            "braid_wait /dev/sda || { echo no /dev/sda; exit 3; }",
-            GuestPattern.rounds("/dev/sda", rounds),
-            "braid_result ioerrors $(dmesg | grep -c -i 'I/O error' || true)",
-            "braid_result scsierrors $(dmesg | grep -c -i 'FAILED Result\\|Sense Key' || true)",
-            "");
-        final GuestResult result;
-        try (RunningGuest guest = guest("braid-vhost-scsi-" + name, 2, 180, script).start())
-        {
-            assertEquals("1", guest.awaitResult("started", Duration.ofSeconds(120)), "guest loop started");
-            final long before = a.commandsSubmitted();
-            Waits.until(() -> a.commandsSubmitted() >= before + 16, Duration.ofSeconds(30));
-            a.inject(fault, 0);
-            rig.log("test: hba a " + fault + " after " + a.commandsSubmitted() + " commands");
-            result = guest.awaitResult();
-        }
-        result.assertSucceeded();
-        System.out.println("failover " + name + ": done after " + result.doneAfterSeconds() + " s; ok=" +
-            result.result("ok") + " bad=" + result.result("bad") + " a=" + a.commandsSubmitted() + " b=" +
-            b.commandsSubmitted());
-        GuestPattern.assertRounds(result, store, rounds);
-        assertEquals("0", result.result("ioerrors"), "no I/O error in the guest's kernel log");
+        final GuestResult result = GuestFailover.roundsWhileACardFails(rig, hbas, guest("braid-vhost-scsi-" + name, 2, 180),
+            "/dev/sda", 16, fault, "braid_result scsierrors $(dmesg | grep -c -i 'FAILED Result\\|Sense Key' || true)");
         assertEquals("0", result.result("scsierrors"), "no failed SCSI command in the guest's kernel log");
-        assertTrue(b.commandsSubmitted() > 0, "hba b took over");
-        rig.assertNothingLeftAfterQemu();
     }
 
     /** A 2-vCPU guest on the served socket with {@code queues} request queues. */
-    private GuestRun guest(final String name, final int queues, final int timeoutSeconds, final String script)
+    private GuestRun guest(final String name, final int queues, final int timeoutSeconds)
     {
         return GuestRun.builder()
             .name(name)
@@ -146,7 +105,6 @@ class GuestScsiTest
             .vhostUserScsi(rig.socket(), queues)
             // A loaded TCG host can miss the IO-APIC timer check (seen: a panic before the guest ran).
             .kernelArgs("no_timer_check")
-            .timeout(Duration.ofSeconds(timeoutSeconds))
-            .script(script);
+            .timeout(Duration.ofSeconds(timeoutSeconds));
     }
 }

@@ -8,8 +8,6 @@ import dev.braid.ha.HealthState;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.sim.CardFault;
 import dev.braid.sim.net.FrameBuilder;
-import dev.braid.sim.net.L2Segment;
-import dev.braid.sim.net.PeerHost;
 import dev.braid.sim.net.SimNic;
 import dev.braid.testkit.driver.BufferChain;
 import dev.braid.testkit.driver.RingLayout;
@@ -17,7 +15,6 @@ import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.card.NetCard;
 import dev.braid.virtio.device.VirtioFeatures;
 import dev.braid.virtio.net.VirtioNet;
-import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -51,10 +48,7 @@ class NetEndToEndTest
 
     @RegisterExtension
     final VhostUserRig rig = new VhostUserRig();
-    PeerHost peer;
-    L2Segment segment;
-    SimNic a;
-    SimNic b;
+    TwoSimNics nics;
     NetBackendDevice device;
     final int[] kicks = {TestFrontEnd.eventfd(), TestFrontEnd.eventfd(), TestFrontEnd.eventfd(), TestFrontEnd.eventfd()};
     final int[] calls = {TestFrontEnd.eventfd(), TestFrontEnd.eventfd(), TestFrontEnd.eventfd(), TestFrontEnd.eventfd()};
@@ -62,11 +56,8 @@ class NetEndToEndTest
 
     private void serve(final int pairs, final int cards) throws Exception
     {
-        peer = new PeerHost(GuestNetTest.PEER_MAC, GuestNetTest.PEER_IP);
-        segment = new L2Segment(peer);
-        a = new SimNic("a", FrameBuilder.macBytes(0x525400AA0000L), segment, SystemNanoClock.INSTANCE, 1, 64, 256, 1_000);
-        b = new SimNic("b", FrameBuilder.macBytes(0x525400BB0000L), segment, SystemNanoClock.INSTANCE, 1, 64, 256, 1_000);
-        final List<NetCard> list = cards == 1 ? List.of(a) : List.of(a, b);
+        nics = TwoSimNics.on(1_000);
+        final List<NetCard> list = cards == 1 ? List.of(nics.a()) : nics.cards();
         device = new NetBackendDevice(list, pairs, 256, 1, Aggregation.activeActive(SelectorKind.FLOW_HASH), GuestNetTest.GUEST_MAC);
         rig.serve(device, "net.sock");
     }
@@ -205,22 +196,22 @@ class NetEndToEndTest
                 }
             }
             assertEquals(2, replies, "the ARP reply and the echo reply");
-            assertEquals(1, peer.arpReplies());
-            assertEquals(1, peer.echoReplies());
+            assertEquals(1, nics.peer().arpReplies());
+            assertEquals(1, nics.peer().echoReplies());
             assertTrue(txUsed[0] >= 0 && txUsed[1] >= 0);
 
             // The card carrying the guest's flow loses its link; no guest traffic follows, so only
             // Braid's announce can move the segment's entry for the guest's MAC to the survivor.
-            final SimNic carrying = segment.portOf(guest) == a.port() ? a : b;
-            final SimNic survivor = carrying == a ? b : a;
-            final long before = peer.announcements();
+            final SimNic carrying = nics.segment().portOf(guest) == nics.a().port() ? nics.a() : nics.b();
+            final SimNic survivor = carrying == nics.a() ? nics.b() : nics.a();
+            final long before = nics.peer().announcements();
             carrying.inject(CardFault.LINK_DOWN, 0);
             // The announcer counts its frames after sending them: wait for the count too.
-            Waits.until(() -> peer.announcements() >= before + 2 && device.net().announcer().addressesAnnounced() >= 2,
+            Waits.until(() -> nics.peer().announcements() >= before + 2 && device.net().announcer().addressesAnnounced() >= 2,
                 Duration.ofSeconds(5));
-            assertEquals(before + 2, peer.announcements(), "one gratuitous ARP per learned address");
-            assertEquals(survivor.port(), segment.portOf(guest), "sent from the surviving card");
-            assertEquals(guest, peer.lastAnnouncedMac());
+            assertEquals(before + 2, nics.peer().announcements(), "one gratuitous ARP per learned address");
+            assertEquals(survivor.port(), nics.segment().portOf(guest), "sent from the surviving card");
+            assertEquals(guest, nics.peer().lastAnnouncedMac());
             assertEquals(2, device.net().announcer().addressesAnnounced());
             assertTrue(device.net().state().knowsGuestIpv4(GuestNetTest.GUEST_IP), "learned from the ARP's sender");
             assertTrue(device.net().state().knowsGuestIpv4(SECOND_IP), "learned from the IPv4 source");
@@ -228,8 +219,8 @@ class NetEndToEndTest
             // What braid serve's status line reads: the running device's counters and failover log.
             final AggregatedDevice<?> running = device.runningDevice();
             assertSame(device.net().device(), running, "the running device is the net device's aggregate");
-            Waits.until(() -> downs(running, list(a, b).indexOf(carrying)) == 1, Duration.ofSeconds(5));
-            assertEquals(1, downs(running, list(a, b).indexOf(carrying)), "the failover log has the card going down");
+            Waits.until(() -> downs(running, list(nics.a(), nics.b()).indexOf(carrying)) == 1, Duration.ofSeconds(5));
+            assertEquals(1, downs(running, list(nics.a(), nics.b()).indexOf(carrying)), "the failover log has the card going down");
             assertTrue(running.frontQueue(1).stats().get(QueueStats.COMPLETED) >= 2, "tx completions counted");
         }
         rig.awaitServed(1);
@@ -279,16 +270,16 @@ class NetEndToEndTest
             assertEquals(0, fe.memory.getByte(RX_BUFFERS + 3 * SLOT), "and nothing written into it");
 
             // A tx chain of 8 bytes: shorter than the 12-byte header. Dropped, completed, nothing sent.
-            final long sentBefore = a.txFrames();
+            final long sentBefore = nics.a().txFrames();
             final int shortTx = tx.addChain(new BufferChain(1).readable(TX_BUFFERS, 8), false);
             tx.publish();
             assertEquals(0, await(tx, 1)[shortTx], "short tx header: used length 0");
-            assertEquals(sentBefore, a.txFrames(), "nothing reached the wire");
+            assertEquals(sentBefore, nics.a().txFrames(), "nothing reached the wire");
 
             // A header and 10 bytes: no whole Ethernet header. Same answer.
             final int runt = sendTx(fe, tx, 2, 10);
             assertEquals(0, await(tx, 1)[runt], "runt frame: used length 0");
-            assertEquals(sentBefore, a.txFrames());
+            assertEquals(sentBefore, nics.a().txFrames());
 
             // The device still serves: a ping and its reply.
             postRx(rx, 4);
@@ -303,7 +294,7 @@ class NetEndToEndTest
                 replyLength = Math.max(replyLength, len);
             }
             assertEquals(HDR + length, replyLength, "the echo reply, header included");
-            assertEquals(1, peer.echoReplies());
+            assertEquals(1, nics.peer().echoReplies());
         }
         rig.awaitServed(1);
     }

@@ -3,7 +3,6 @@ package dev.braid.cards.file;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +17,7 @@ import dev.braid.aggregator.blk.BlkRequestHandler;
 import dev.braid.cards.rig.VerifyingBlkGuests;
 import dev.braid.ha.ActiveActivePolicy;
 import dev.braid.mapper.DispatchMode;
+import dev.braid.testkit.DiskImages;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.ha.HealthConfig;
 import dev.braid.mapper.DispatchPolicy;
@@ -43,11 +43,7 @@ class FileAggregatedTwoPathTest
         FileCardRig.requireIoUring();
         final long seed = Long.getLong("braid.seed", System.nanoTime());
         System.out.println("FileAggregatedTwoPathTest seed " + seed + " (replay with -Dbraid.seed=" + seed + ")");
-        final Path image = Files.createTempFile(dir, "braid-two-path", ".img");
-        try (RandomAccessFile raf = new RandomAccessFile(image.toFile(), "rw"))
-        {
-            raf.setLength(16 << 20);
-        }
+        final Path image = DiskImages.sparse(Files.createTempFile(dir, "braid-two-path", ".img"), 16 << 20);
         try (FileBlockCard a = FileBlockCard.open(new FileCardContext().spec("file:" + image).name("path0").queueCount(QUEUES).queueDepth(32));
             FileBlockCard b = FileBlockCard.open(new FileCardContext().spec("file:" + image).name("path1").queueCount(QUEUES).queueDepth(32)))
         {

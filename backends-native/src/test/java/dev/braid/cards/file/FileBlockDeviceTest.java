@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.braid.testkit.DiskImages;
 import dev.braid.testkit.RealPeers;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CardStatus;
@@ -33,11 +34,7 @@ class FileBlockDeviceTest
         RealPeers.requireRoot();
         final Path losetup = RealPeers.requireExecutable("losetup");
         RealPeers.requireFile("/dev/loop-control");
-        final Path image = Files.createTempFile(dir, "braid-loop", ".img");
-        try (RandomAccessFile raf = new RandomAccessFile(image.toFile(), "rw"))
-        {
-            raf.setLength(6 << 20);
-        }
+        final Path image = DiskImages.sparse(Files.createTempFile(dir, "braid-loop", ".img"), 6 << 20);
         final String device = run(losetup.toString(), "-f", "--show", image.toString()).trim();
         assertTrue(device.startsWith("/dev/loop"), device);
         try

@@ -7,6 +7,7 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import dev.braid.testkit.DiskImages;
 import dev.braid.testkit.RealPeers;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CardStatus;
@@ -48,11 +49,7 @@ final class FileCardRig implements AutoCloseable
     FileCardRig(final Path dir, final long size, final int depth, final int maxSegments) throws IOException
     {
         requireIoUring();
-        file = Files.createTempFile(dir, "braid-file-card", ".img");
-        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw"))
-        {
-            raf.setLength(size);
-        }
+        file = DiskImages.sparse(Files.createTempFile(dir, "braid-file-card", ".img"), size);
         card = FileBlockCard.open(new FileCardContext().spec("file:" + file).name("f0").queueDepth(depth).maxSegments(maxSegments));
     }
 

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -15,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.braid.testkit.DiskImages;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.Card;
 import dev.braid.virtio.card.CardEventListener;
@@ -34,11 +34,7 @@ class FileHardFailTest
     void aRingThatMissesTheFenceDeadlineIsFailedHard() throws IOException, InterruptedException
     {
         FileCardRig.requireIoUring();
-        final Path file = Files.createTempFile(dir, "braid-hard-fail", ".img");
-        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw"))
-        {
-            raf.setLength(64 << 20);
-        }
+        final Path file = DiskImages.sparse(Files.createTempFile(dir, "braid-hard-fail", ".img"), 64 << 20);
         final GuestMemory memory = GuestMemory.builder().addAnonymous(0, 8 << 20).build();
         final AtomicInteger reported = new AtomicInteger();
         final AtomicInteger linkDown = new AtomicInteger();

@@ -173,15 +173,7 @@ final class HostileNbdServer implements AutoCloseable
                     chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_NONE, cookie, 0);
                     break;
                 case HANG_UP_MID_REPLY:
-                    if (sr)
-                    {
-                        chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_OFFSET_DATA, cookie, 8 + length);
-                        out.writeLong(offset);
-                    }
-                    else
-                    {
-                        simpleHeader(out, 0, cookie);
-                    }
+                    readReplyHeader(out, sr, cookie, offset, length);
                     out.write(disk, offset, length / 2);
                     out.flush();
                     return;
@@ -195,6 +187,14 @@ final class HostileNbdServer implements AutoCloseable
     private void goodRead(final DataOutputStream out, final boolean sr, final long cookie, final int offset, final int length)
         throws IOException
     {
+        readReplyHeader(out, sr, cookie, offset, length);
+        out.write(disk, offset, length);
+    }
+
+    /** What precedes a successful read's {@code length} bytes: one OFFSET_DATA chunk (DONE), or a simple reply. */
+    private static void readReplyHeader(
+        final DataOutputStream out, final boolean sr, final long cookie, final int offset, final int length) throws IOException
+    {
         if (sr)
         {
             chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_OFFSET_DATA, cookie, 8 + length);
@@ -204,7 +204,6 @@ final class HostileNbdServer implements AutoCloseable
         {
             simpleHeader(out, 0, cookie);
         }
-        out.write(disk, offset, length);
     }
 
     private static void simpleHeader(final DataOutputStream out, final int error, final long cookie) throws IOException

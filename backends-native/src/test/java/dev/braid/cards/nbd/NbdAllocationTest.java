@@ -1,5 +1,6 @@
 package dev.braid.cards.nbd;
 
+import dev.braid.testkit.NbdServers;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
@@ -40,7 +41,7 @@ class NbdAllocationTest
         {
             final NbdServers.Server server = servers.nbdkit(List.of(), "memory", "size=16M");
             final NbdTestRig rig = new NbdTestRig(1 << 20);
-            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri).name("alloc").queueDepth(DEPTH)))
+            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri()).name("alloc").queueDepth(DEPTH)))
             {
                 final BlockIo[] ios = new BlockIo[DEPTH];
                 for (int i = 0; i < DEPTH; i++)

@@ -1,5 +1,6 @@
 package dev.braid.cards.nbd;
 
+import dev.braid.testkit.NbdServers;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
@@ -39,7 +40,7 @@ class NbdFenceRaceTest
             // aborts (exit 134) when a client resets a connection with requests in flight, as a fence does.
             final NbdServers.Server server = servers.qemuNbd(servers.image("race.raw", 16 << 20), "race", true);
             final NbdTestRig rig = new NbdTestRig(QUEUES * DEPTH * (long)LENGTH);
-            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri).name("race")
+            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri()).name("race")
                 .queueCount(QUEUES).queueDepth(DEPTH).reconnectBackoff(1, 20, TimeUnit.MILLISECONDS)))
             {
                 final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -106,7 +107,7 @@ class NbdFenceRaceTest
                         rig.assertPoisoned(0, QUEUES * DEPTH * LENGTH, "round " + round + ": guest buffers after fence");
                         final int r = round;
                         waitUntil(card::isLinkUp, () -> "reconnect in round " + r + " (last attempt: " + card.lastReconnectFailure() +
-                            ", server alive " + server.process.isAlive() + (server.process.isAlive() ? "" : " exit " + server.process.exitValue()) + ", log: " + readLog(server) + ")");
+                            ", server alive " + server.process().isAlive() + (server.process().isAlive() ? "" : " exit " + server.process().exitValue()) + ", log: " + readLog(server) + ")");
                         card.unfence();
                     }
                 }
@@ -143,7 +144,7 @@ class NbdFenceRaceTest
     {
         try
         {
-            return java.nio.file.Files.readString(server.log);
+            return java.nio.file.Files.readString(server.log());
         }
         catch (final java.io.IOException ex)
         {

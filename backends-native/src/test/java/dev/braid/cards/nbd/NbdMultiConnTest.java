@@ -1,5 +1,6 @@
 package dev.braid.cards.nbd;
 
+import dev.braid.testkit.NbdServers;
 import dev.braid.virtio.card.BlockIo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,7 +31,7 @@ class NbdMultiConnTest
         try (NbdServers servers = new NbdServers(dir))
         {
             final NbdServers.Server server = servers.nbdkit(List.of(), "memory", "size=16M");
-            workload(server.uri, QUEUES, NbdTestRig.seed("NbdMultiConnTest.nbdkit"));
+            workload(server.uri(), QUEUES, NbdTestRig.seed("NbdMultiConnTest.nbdkit"));
         }
     }
 
@@ -40,7 +41,7 @@ class NbdMultiConnTest
         try (NbdServers servers = new NbdServers(dir))
         {
             final NbdServers.Server server = servers.nbdkit(List.of("multi-conn"), "memory", "size=16M", "multi-conn-mode=disable");
-            workload(server.uri, 1, NbdTestRig.seed("NbdMultiConnTest.single"));
+            workload(server.uri(), 1, NbdTestRig.seed("NbdMultiConnTest.single"));
         }
     }
 
@@ -50,7 +51,7 @@ class NbdMultiConnTest
         try (NbdServers servers = new NbdServers(dir))
         {
             final NbdServers.Server server = servers.qemuNbd(servers.image("disk.raw", 16 << 20), "d", true);
-            workload(server.uri, -1, NbdTestRig.seed("NbdMultiConnTest.qemu"));
+            workload(server.uri(), -1, NbdTestRig.seed("NbdMultiConnTest.qemu"));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.braid.cards.nbd;
 
+import dev.braid.testkit.NbdServers;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CardStatus;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,7 +32,7 @@ class NbdQemuRoundTripTest
             final Path image = servers.image("disk.raw", IMAGE);
             final NbdServers.Server server = servers.qemuNbd(image, "disk", unix);
             final NbdTestRig rig = new NbdTestRig(4L << 20);
-            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri).name("q").structuredReplies(structured)
+            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri()).name("q").structuredReplies(structured)
                 // Simple-reply runs also send every write with NBD_CMD_FLAG_FUA.
                 .forceUnitAccess(!structured)))
             {

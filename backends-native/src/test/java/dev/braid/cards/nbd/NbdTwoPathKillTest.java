@@ -7,6 +7,7 @@ import dev.braid.cards.rig.VerifyingBlkGuests;
 import dev.braid.ha.Aggregation;
 import dev.braid.mapper.SelectorKind;
 import dev.braid.ha.HealthConfig;
+import dev.braid.testkit.NbdServers;
 import dev.braid.virtio.card.Card;
 import dev.braid.virtio.card.CardEventListener;
 import org.junit.jupiter.api.Test;
@@ -52,7 +53,7 @@ class NbdTwoPathKillTest
             {
                 for (int i = 0; i < 2; i++)
                 {
-                    cards[i] = NbdBlockCard.open(new NbdCardContext().uri(paths[i].uri).name("path" + i)
+                    cards[i] = NbdBlockCard.open(new NbdCardContext().uri(paths[i].uri()).name("path" + i)
                         .queueCount(2).queueDepth(16).requestTimeout(5, TimeUnit.SECONDS)
                         .reconnectBackoff(20, 500, TimeUnit.MILLISECONDS));
                 }

@@ -1,5 +1,6 @@
 package dev.braid.cards.nbd;
 
+import dev.braid.testkit.NbdServers;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CardStatus;
 import org.junit.jupiter.api.Assumptions;
@@ -67,7 +68,7 @@ class NbdWriteDrainTest
             final Path image = servers.image("held.raw", 16 << 20);
             final NbdServers.Server slow = servers.qemuNbdThrottledPath(image, "d", 1);
             final NbdTestRig rig = new NbdTestRig(1 << 20);
-            try (NbdBlockCard a = NbdBlockCard.open(new NbdCardContext().uri(slow.uri).name("slow")
+            try (NbdBlockCard a = NbdBlockCard.open(new NbdCardContext().uri(slow.uri()).name("slow")
                 .requestTimeout(200, TimeUnit.MILLISECONDS).writeDrainTimeout(5, TimeUnit.SECONDS)))
             {
                 rig.fill(BURN, NbdTestRig.pattern(3, LENGTH));
@@ -100,9 +101,9 @@ class NbdWriteDrainTest
             final NbdTestRig rig = new NbdTestRig(1 << 20);
             final byte[] v1 = NbdTestRig.pattern(1, LENGTH);
             final byte[] v2 = NbdTestRig.pattern(2, LENGTH);
-            try (NbdBlockCard a = NbdBlockCard.open(new NbdCardContext().uri(slow.uri).name("a")
+            try (NbdBlockCard a = NbdBlockCard.open(new NbdCardContext().uri(slow.uri()).name("a")
                     .writeDrainTimeout(drainMillis, TimeUnit.MILLISECONDS));
-                 NbdBlockCard b = NbdBlockCard.open(new NbdCardContext().uri(fast.uri).name("b")))
+                 NbdBlockCard b = NbdBlockCard.open(new NbdCardContext().uri(fast.uri()).name("b")))
             {
                 // The throttle lets one write through at once; the next waits about a second.
                 rig.fill(BURN, NbdTestRig.pattern(3, LENGTH));

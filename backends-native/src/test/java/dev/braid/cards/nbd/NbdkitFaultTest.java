@@ -1,5 +1,6 @@
 package dev.braid.cards.nbd;
 
+import dev.braid.testkit.NbdServers;
 import dev.braid.virtio.card.BlockIo;
 import dev.braid.virtio.card.CardStatus;
 import org.junit.jupiter.api.Test;
@@ -35,7 +36,7 @@ class NbdkitFaultTest
             final NbdServers.Server server = servers.nbdkit(List.of("blocksize-policy"), "memory", "size=16M",
                 "blocksize-maximum=65536");
             final NbdTestRig rig = new NbdTestRig(1 << 20);
-            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri).name("max")))
+            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri()).name("max")))
             {
                 assertEquals(65536, card.maxTransferBytes());
                 rig.fill(0, NbdTestRig.pattern(5, 131072));
@@ -57,7 +58,7 @@ class NbdkitFaultTest
             final NbdServers.Server server = servers.nbdkit(List.of("error"), "memory", "size=16M",
                 "error=EIO", "error-rate=100%", "error-file=" + inject);
             final NbdTestRig rig = new NbdTestRig(4 << 20);
-            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri).name("eio")))
+            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri()).name("eio")))
             {
                 final byte[] data = NbdTestRig.pattern(7, LENGTH);
                 rig.fill(0, data);
@@ -92,7 +93,7 @@ class NbdkitFaultTest
             final NbdServers.Server server = servers.nbdkit(List.of("delay"), "memory", "size=16M", "delay-read=1500ms");
             final NbdTestRig rig = new NbdTestRig(8 << 20);
             final LinkedBlockingQueue<Boolean> links = new LinkedBlockingQueue<>();
-            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri).name("stall").queueDepth(16)
+            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri()).name("stall").queueDepth(16)
                 .reconnectBackoff(10, 100, TimeUnit.MILLISECONDS)))
             {
                 card.setEventListener(NbdHostileServerTest.recorder(links));
@@ -125,7 +126,7 @@ class NbdkitFaultTest
                 rig.assertPoisoned(BUFFER, reads * LENGTH, "guest buffers after fence");
                 assertEquals(Boolean.FALSE, links.poll(1, TimeUnit.SECONDS), "fence takes the link down");
 
-                if (!server.process.isAlive() && server.process.exitValue() == 134)
+                if (!server.process().isAlive() && server.process().exitValue() == 134)
                 {
                     // nbdkit 1.32 sometimes aborts when a client resets a connection with requests in flight.
                     System.out.println("!!! nbdkit aborted (exit 134) after the fence reset its connection: reconnect not checked");
@@ -133,7 +134,7 @@ class NbdkitFaultTest
                 }
                 assertEquals(Boolean.TRUE, links.poll(10, TimeUnit.SECONDS),
                     "the card reconnects while fenced (last attempt: " + card.lastReconnectFailure() + ", link " + card.isLinkUp() +
-                    ", server alive " + server.process.isAlive() + ", log: " + Files.readString(server.log) + ")");
+                    ", server alive " + server.process().isAlive() + ", log: " + Files.readString(server.log()) + ")");
                 card.unfence();
                 rig.expectOk(rig.run(card, 0, rig.dataIo(BlockIo.READ, 0, BUFFER, LENGTH, 1)), LENGTH);
                 assertArrayEquals(data, rig.read(BUFFER, LENGTH));
@@ -149,7 +150,7 @@ class NbdkitFaultTest
             final NbdServers.Server server = servers.nbdkit(List.of("delay"), "memory", "size=16M", "delay-read=1500ms");
             final NbdTestRig rig = new NbdTestRig(4 << 20);
             final LinkedBlockingQueue<Boolean> links = new LinkedBlockingQueue<>();
-            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri).name("slow")
+            try (NbdBlockCard card = NbdBlockCard.open(new NbdCardContext().uri(server.uri()).name("slow")
                 .requestTimeout(300, TimeUnit.MILLISECONDS).reconnectBackoff(10, 100, TimeUnit.MILLISECONDS)))
             {
                 card.setEventListener(NbdHostileServerTest.recorder(links));
@@ -161,7 +162,7 @@ class NbdkitFaultTest
                 assertEquals(Boolean.FALSE, links.poll(2, TimeUnit.SECONDS));
                 Thread.sleep(1800);
                 rig.assertPoisoned(BUFFER, LENGTH, "a timed-out read's buffer after the late reply");
-                if (!server.process.isAlive() && server.process.exitValue() == 134)
+                if (!server.process().isAlive() && server.process().exitValue() == 134)
                 {
                     System.out.println("!!! nbdkit aborted (exit 134) after the timeout reset its connection: reconnect not checked");
                     return;

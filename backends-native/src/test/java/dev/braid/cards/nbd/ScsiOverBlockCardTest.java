@@ -2,6 +2,7 @@ package dev.braid.cards.nbd;
 
 import dev.braid.cards.file.FileBlockCard;
 import dev.braid.cards.file.FileCardContext;
+import dev.braid.testkit.NbdServers;
 import dev.braid.testkit.RealPeers;
 import dev.braid.virtio.card.BlockCard;
 import dev.braid.virtio.card.CompletionSink;
@@ -65,7 +66,7 @@ class ScsiOverBlockCardTest
             }
             else
             {
-                block = NbdBlockCard.open(new NbdCardContext().uri(servers.qemuNbd(image, "lun", true).uri).name("n0"));
+                block = NbdBlockCard.open(new NbdCardContext().uri(servers.qemuNbd(image, "lun", true).uri()).name("n0"));
             }
             try (AutoCloseable closer = (AutoCloseable)block)
             {

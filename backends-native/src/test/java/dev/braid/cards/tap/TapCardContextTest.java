@@ -1,5 +1,6 @@
 package dev.braid.cards.tap;
 
+import dev.braid.testkit.TapNetwork;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;

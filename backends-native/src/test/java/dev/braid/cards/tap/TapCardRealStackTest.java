@@ -1,5 +1,6 @@
 package dev.braid.cards.tap;
 
+import dev.braid.testkit.TapNetwork;
 import dev.braid.testkit.guest.GuestFrames;
 import dev.braid.virtio.card.Card;
 import dev.braid.virtio.card.CardEventListener;

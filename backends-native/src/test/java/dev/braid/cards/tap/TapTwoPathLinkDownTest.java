@@ -10,6 +10,8 @@ import dev.braid.mapper.SelectorKind;
 import dev.braid.testkit.RealPeers;
 import dev.braid.testkit.Seed;
 import dev.braid.testkit.SeedExtension;
+import dev.braid.testkit.TapNetwork;
+import dev.braid.testkit.UdpEcho;
 import dev.braid.testkit.driver.RingLayout;
 import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.testkit.guest.NetGuestWorkload;
@@ -41,13 +43,6 @@ class TapTwoPathLinkDownTest
 {
     private static final long DEVICE_MAC = 0x02B7A1000020L;
     private static final int REQUESTS = 6_000;
-    private static final String UDP_ECHO =
-        "import socket\n" +
-        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n" +
-        "s.bind(('0.0.0.0', 7))\n" +
-        "while True:\n" +
-        "    data, peer = s.recvfrom(65535)\n" +
-        "    s.sendto(data, peer)\n";
 
     @Test
     void trafficContinuesOnTheOtherTapWhenOneIsSetDown(final Seed seeded) throws Exception
@@ -58,8 +53,8 @@ class TapTwoPathLinkDownTest
         try (TapNetwork network = TapNetwork.create(2))
         {
             network.staticNeighbour(network.guestIp(), DEVICE_MAC);
-            network.startInNamespace("python3", "-c", UDP_ECHO);
-            awaitUdpEcho(network);
+            network.startInNamespace(UdpEcho.command().toArray(new String[0]));
+            UdpEcho.awaitListening(network.namespace());
 
             final TapNetCard[] cards = new TapNetCard[2];
             for (int i = 0; i < cards.length; i++)
@@ -143,21 +138,6 @@ class TapTwoPathLinkDownTest
                 }
             }
         }
-    }
-
-    private static void awaitUdpEcho(final TapNetwork network) throws Exception
-    {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline)
-        {
-            final String listening = TapNetwork.run(List.of("ip", "netns", "exec", network.namespace(), "ss", "-ulnH"));
-            if (listening.contains(":7 "))
-            {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        fail("the namespace's UDP echo service did not start");
     }
 
     private static DeviceQueue queue(final GuestMemory memory, final RingLayout layout)

@@ -9,6 +9,8 @@ import dev.braid.ha.TransitionReason;
 import dev.braid.sim.CardFault;
 import dev.braid.sim.FaultSchedule;
 
+import dev.braid.testkit.NbdServers;
+import dev.braid.testkit.TapNetwork;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -88,8 +90,8 @@ public final class RealCardScenarios
             {
                 // Two qemu-nbd processes over one image: two paths to one disk. SIGKILL one mid-soak.
                 final Path image = lab.image("disk.img", IMAGE_BYTES);
-                final RealPeerLab.Server a = lab.qemuNbd(image);
-                final RealPeerLab.Server b = lab.qemuNbd(image);
+                final NbdServers.Server a = lab.qemuNbd(image);
+                final NbdServers.Server b = lab.qemuNbd(image);
                 final SoakConfig c = base(seed, 3_000 * MS);
                 c.cardSpecs = List.of(a.uri(), b.uri());
                 final SoakRig rig = new SoakRig(c);
@@ -104,9 +106,9 @@ public final class RealCardScenarios
                 // nbdkit's error filter fails every request on path 0 (EIO) while the trigger file exists.
                 final Path image = lab.image("disk.img", IMAGE_BYTES);
                 final Path trigger = lab.dir().resolve("inject-errors");
-                final RealPeerLab.Server a = lab.nbdkit(image, List.of("error"), "error=EIO", "error-rate=100%",
+                final NbdServers.Server a = lab.nbdkit(image, List.of("error"), "error=EIO", "error-rate=100%",
                     "error-file=" + trigger);
-                final RealPeerLab.Server b = lab.nbdkit(image, List.of());
+                final NbdServers.Server b = lab.nbdkit(image, List.of());
                 final SoakConfig c = base(seed, 3_000 * MS);
                 c.cardSpecs = List.of(a.uri(), b.uri());
                 final SoakRig rig = new SoakRig(c);
@@ -120,8 +122,8 @@ public final class RealCardScenarios
             {
                 // nbdkit's delay filter holds every request on path 1 for 3 s: only the timeout finds it.
                 final Path image = lab.image("disk.img", IMAGE_BYTES);
-                final RealPeerLab.Server a = lab.nbdkit(image, List.of());
-                final RealPeerLab.Server b = lab.nbdkit(image, List.of("delay"), "delay-read=3", "delay-write=3");
+                final NbdServers.Server a = lab.nbdkit(image, List.of());
+                final NbdServers.Server b = lab.nbdkit(image, List.of("delay"), "delay-read=3", "delay-write=3");
                 final SoakConfig c = base(seed, 3_000 * MS);
                 c.cardSpecs = List.of(a.uri(), b.uri());
                 final SoakRig rig = new SoakRig(c);
@@ -141,7 +143,7 @@ public final class RealCardScenarios
                 final SoakRig rig = new SoakRig(c);
                 for (final String tap : net.taps())
                 {
-                    RealPeerLab.awaitForwarding(tap);
+                    TapNetwork.awaitForwarding(tap);
                 }
                 final var card0 = rig.kind().faultTargets().get(0);
                 rig.schedule(new FaultSchedule().inject(1_000 * MS, card0, CardFault.LINK_DOWN, 0).heal(2_000 * MS, card0));
@@ -172,7 +174,7 @@ public final class RealCardScenarios
         }
     }
 
-    private static void kill(final RealPeerLab.Server server)
+    private static void kill(final NbdServers.Server server)
     {
         try
         {

@@ -41,14 +41,9 @@ public final class BlkKind implements DeviceKind
         return "least-outstanding";
     }
 
-    /** A request chains header, data and status: a ring smaller than 3 descriptors cannot hold one. */
     public void validate(final SoakConfig config)
     {
-        if (config.queueDepth < 3)
-        {
-            throw new UsageException("--queue-depth must be at least 3 for --device blk (a request takes header, " +
-                "data and status descriptors): " + config.queueDepth);
-        }
+        DeviceKind.requireThreeDescriptorRequests(config, name());
     }
 
     public KindRig build(final SoakConfig config, final NanoClock clock, final Consumer<Agent> onAgentAdded)

@@ -24,6 +24,19 @@ public interface DeviceKind
     }
 
     /**
+     * For the kinds whose request chains header, data and status descriptors (blk, scsi): refuses a
+     * queue depth below 3, whose ring could not hold one request.
+     */
+    static void requireThreeDescriptorRequests(final SoakConfig config, final String device)
+    {
+        if (config.queueDepth < 3)
+        {
+            throw new UsageException("--queue-depth must be at least 3 for --device " + device + " (a request takes header, " +
+                "data and status descriptors): " + config.queueDepth);
+        }
+    }
+
+    /**
      * Builds the device, its simulated cards and one verifying guest per queue.
      *
      * @param clock        the time base of cards and device (virtual in deterministic mode).

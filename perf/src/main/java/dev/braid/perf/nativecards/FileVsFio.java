@@ -18,21 +18,10 @@ import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NoOpIdleStrategy;
 
 import dev.braid.aggregator.AgentThreads;
-import dev.braid.aggregator.AggregatedDevice;
 import dev.braid.aggregator.AggregatorContext;
 import dev.braid.aggregator.CardWaitingIdleStrategy;
-import dev.braid.aggregator.blk.VirtioBlkDevice;
 import dev.braid.cards.file.FileBlockCard;
 import dev.braid.cards.file.FileCardContext;
-import dev.braid.ha.Aggregation;
-import dev.braid.ha.HealthConfig;
-import dev.braid.mapper.SelectorKind;
-import dev.braid.testkit.driver.RingLayout;
-import dev.braid.testkit.driver.SplitDriverQueue;
-import dev.braid.virtio.card.BlockCard;
-import dev.braid.virtio.memory.GuestMemory;
-import dev.braid.virtio.queue.DeviceQueue;
-import dev.braid.virtio.queue.SplitQueue;
 
 /**
  * The file card through Braid's aggregated virtio-blk device, driven by a fio-like guest (the
@@ -164,34 +153,13 @@ public final class FileVsFio
         final Path file, final long size, final int bs, final int depth, final int seconds, final String rw,
         final boolean direct, final String mode, final int warmupSeconds, final long seed)
     {
-        final int queueSize = Integer.highestOneBit(depth * 3 - 1) << 1;
-        final RingLayout layout = RingLayout.split(0, queueSize, 4);
-        final long area = RingLayout.alignUp(layout.endGpa(), 4096);
-        final GuestMemory memory = GuestMemory.allocate(area + (long)RandomBlkGuest.slotBytes(bs) * depth);
         try (FileBlockCard card = FileBlockCard.open(new FileCardContext().spec("file:" + file).name("file0")
             .queueCount(1).queueDepth(Math.max(depth, 32)).directIo(direct)))
         {
-            final SplitDriverQueue driver = new SplitDriverQueue(memory, layout, true);
-            final SplitQueue deviceQueue = new SplitQueue(memory, queueSize, layout.descGpa(), layout.availGpa(),
-                layout.usedGpa(), true, true);
-            final AggregatedDevice<BlockCard> device = VirtioBlkDevice.aggregate(new VirtioBlkDevice.Context()
-                .memory(memory).cards(List.of(card)).maxSegments(16)
-                .aggregation(Aggregation.activeActive(SelectorKind.LEAST_OUTSTANDING))
-                .health(new HealthConfig().completionTimeoutNanos(TimeUnit.SECONDS.toNanos(10))).seed(seed)
-                .cardWaitNanos(mode.equals("wait") ? AggregatorContext.DEFAULT_CARD_WAIT_NANOS : 0),
-                new DeviceQueue[] {deviceQueue}, VirtioBlkDevice.offeredFeatures());
-            final RandomBlkGuest guest = new RandomBlkGuest(driver, memory, area, size, bs, depth, rw.equals("randwrite"), seed);
-            final List<Agent> deviceAgents = device.agents();
-            final Agent[] agents = new Agent[deviceAgents.size() + 1];
-            agents[0] = guest;
-            for (int i = 0; i < deviceAgents.size(); i++)
-            {
-                agents[i + 1] = deviceAgents.get(i);
-            }
-            for (final Agent agent : agents)
-            {
-                agent.onStart();
-            }
+            final RandomBlkLoop loop = new RandomBlkLoop(List.of(card), size, bs, depth, rw.equals("randwrite"), seed,
+                TimeUnit.SECONDS.toNanos(10), mode.equals("wait") ? AggregatorContext.DEFAULT_CARD_WAIT_NANOS : 0);
+            final RandomBlkGuest guest = loop.guest;
+            final Agent[] agents = loop.agents;
             // What an AgentThreads thread running these agents idles with (spin: never idles).
             final IdleStrategy idle = mode.equals("spin") ? new NoOpIdleStrategy() :
                 new CardWaitingIdleStrategy(List.of(agents), AgentThreads.backoff().get());
@@ -231,10 +199,7 @@ public final class FileVsFio
             {
                 throw new IllegalStateException("braid run: " + guest.errors() + " guest errors, card " + card.failure());
             }
-            for (final Agent agent : agents)
-            {
-                agent.onClose();
-            }
+            loop.close();
             card.fence();
             return new Result(guest.completed() / elapsed, guest.latency().getValueAtPercentile(50) / 1e3,
                 guest.latency().getValueAtPercentile(99) / 1e3, perSyscall, bytesPerRequest, waitsPerRequest,

@@ -1,7 +1,6 @@
 package dev.braid.perf.nativecards;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,19 +11,10 @@ import java.util.stream.Stream;
 
 import org.agrona.concurrent.Agent;
 
-import dev.braid.aggregator.AggregatedDevice;
-import dev.braid.aggregator.blk.VirtioBlkDevice;
+import dev.braid.aggregator.AggregatorContext;
 import dev.braid.cards.nbd.NbdBlockCard;
 import dev.braid.cards.nbd.NbdCardContext;
-import dev.braid.ha.Aggregation;
-import dev.braid.ha.HealthConfig;
-import dev.braid.mapper.SelectorKind;
-import dev.braid.testkit.driver.RingLayout;
-import dev.braid.testkit.driver.SplitDriverQueue;
-import dev.braid.virtio.card.BlockCard;
-import dev.braid.virtio.memory.GuestMemory;
-import dev.braid.virtio.queue.DeviceQueue;
-import dev.braid.virtio.queue.SplitQueue;
+import dev.braid.testkit.DiskImages;
 
 /**
  * NBD paths through Braid's aggregated virtio-blk device (active-active, request spray over the
@@ -62,11 +52,7 @@ public final class NbdPaths
         try
         {
             final long size = 64L << 20;
-            final Path image = dir.resolve("shared.raw");
-            try (RandomAccessFile raf = new RandomAccessFile(image.toFile(), "rw"))
-            {
-                raf.setLength(size);
-            }
+            final Path image = DiskImages.sparse(dir.resolve("shared.raw"), size);
             System.out.printf("NbdPaths: bandwidth: each path qemu-nbd behind nbdkit rate=%dM (bits/s), bs %d, depth %d, %d s x %d rounds; nproc %d%n",
                 rateMbit, bs, depth, seconds, rounds, Runtime.getRuntime().availableProcessors());
             final List<double[]> rows = new ArrayList<>();
@@ -173,6 +159,7 @@ public final class NbdPaths
     static final class Rig implements AutoCloseable
     {
         final List<NbdBlockCard> cards = new ArrayList<>();
+        final RandomBlkLoop loop;
         final RandomBlkGuest guest;
         final Agent[] agents;
 
@@ -184,30 +171,10 @@ public final class NbdPaths
                     .queueDepth(Math.max(32, depth)).requestTimeout(5, TimeUnit.SECONDS)
                     .reconnectBackoff(10, 2000, TimeUnit.MILLISECONDS)));
             }
-            final int queueSize = Integer.highestOneBit(depth * 3 - 1) << 1;
-            final RingLayout layout = RingLayout.split(0, queueSize, 4);
-            final long area = RingLayout.alignUp(layout.endGpa(), 4096);
-            final GuestMemory memory = GuestMemory.allocate(area + (long)RandomBlkGuest.slotBytes(bs) * depth);
-            final SplitDriverQueue driver = new SplitDriverQueue(memory, layout, true);
-            final SplitQueue deviceQueue = new SplitQueue(memory, queueSize, layout.descGpa(), layout.availGpa(),
-                layout.usedGpa(), true, true);
-            final AggregatedDevice<BlockCard> device = VirtioBlkDevice.aggregate(new VirtioBlkDevice.Context()
-                .memory(memory).cards(new ArrayList<BlockCard>(cards)).maxSegments(16)
-                .aggregation(Aggregation.activeActive(SelectorKind.LEAST_OUTSTANDING))
-                .health(new HealthConfig().completionTimeoutNanos(TimeUnit.SECONDS.toNanos(3))).seed(seed),
-                new DeviceQueue[] {deviceQueue}, VirtioBlkDevice.offeredFeatures());
-            guest = new RandomBlkGuest(driver, memory, area, size, bs, depth, false, seed);
-            final List<Agent> deviceAgents = device.agents();
-            agents = new Agent[deviceAgents.size() + 1];
-            agents[0] = guest;
-            for (int i = 0; i < deviceAgents.size(); i++)
-            {
-                agents[i + 1] = deviceAgents.get(i);
-            }
-            for (final Agent agent : agents)
-            {
-                agent.onStart();
-            }
+            loop = new RandomBlkLoop(cards, size, bs, depth, false, seed, TimeUnit.SECONDS.toNanos(3),
+                AggregatorContext.DEFAULT_CARD_WAIT_NANOS);
+            guest = loop.guest;
+            agents = loop.agents;
         }
 
         void run(final long nanos) throws Exception
@@ -240,10 +207,7 @@ public final class NbdPaths
         @Override
         public void close()
         {
-            for (final Agent agent : agents)
-            {
-                agent.onClose();
-            }
+            loop.close();
             for (final NbdBlockCard card : cards)
             {
                 card.close();

@@ -2,6 +2,7 @@ package dev.braid.perf.vhostuser;
 
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
+import dev.braid.testkit.DiskImages;
 import dev.braid.testkit.RealPeers;
 import dev.braid.vhostuser.BlkBackendDevice;
 import dev.braid.vhostuser.VhostUserBackend;
@@ -11,7 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,11 +51,7 @@ class BlkLoadGeneratorTest
     void qemuStorageDaemonServesVerifiedMixedLoadOnTwoQueues() throws Exception
     {
         final Path qsd = RealPeers.requireExecutable("qemu-storage-daemon");
-        final Path image = dir.resolve("disk.img");
-        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw"))
-        {
-            f.setLength(32 << 20);
-        }
+        final Path image = DiskImages.sparse(dir.resolve("disk.img"), 32 << 20);
         final Path socket = dir.resolve("qsd.sock");
         try (Daemon d = new Daemon(qsd, "driver=file,node-name=disk,filename=" + image, socket, 2))
         {

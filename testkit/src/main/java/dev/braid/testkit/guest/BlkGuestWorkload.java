@@ -6,6 +6,11 @@ import dev.braid.virtio.memory.GuestMemory;
 
 import java.util.SplittableRandom;
 
+import static dev.braid.virtio.blk.BlkDescriptor.REQ_HEADER_LENGTH;
+import static dev.braid.virtio.blk.VirtioBlk.VIRTIO_BLK_T_FLUSH;
+import static dev.braid.virtio.blk.VirtioBlk.VIRTIO_BLK_T_IN;
+import static dev.braid.virtio.blk.VirtioBlk.VIRTIO_BLK_T_OUT;
+
 /**
  * A guest that drives one virtio-blk queue through the driver model and checks every answer.
  *
@@ -19,11 +24,6 @@ import java.util.SplittableRandom;
  */
 public final class BlkGuestWorkload extends SlottedGuestWorkload
 {
-    private static final int HEADER = 16;
-    private static final int T_IN = 0;
-    private static final int T_OUT = 1;
-    private static final int T_FLUSH = 4;
-
     private final DriverQueue queue;
     private final GuestMemory memory;
     private final SplittableRandom random;
@@ -95,7 +95,7 @@ public final class BlkGuestWorkload extends SlottedGuestWorkload
     /** Guest memory one request slot needs: header, data, status, rounded to 64 bytes. */
     public static int slotBytes(final int maxSectorsPerRequest)
     {
-        return (HEADER + maxSectorsPerRequest * 512 + 1 + 63) & ~63;
+        return (REQ_HEADER_LENGTH + maxSectorsPerRequest * 512 + 1 + 63) & ~63;
     }
 
     public String roleName()
@@ -116,9 +116,9 @@ public final class BlkGuestWorkload extends SlottedGuestWorkload
             return false;
         }
         final int roll = random.nextInt(100);
-        final int type = roll < 2 ? T_FLUSH : roll < 2 + readPercent ? T_IN : T_OUT;
+        final int type = roll < 2 ? VIRTIO_BLK_T_FLUSH : roll < 2 + readPercent ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT;
         final long sector = random.nextInt(sectorCount - sectors + 1);
-        if (type != T_FLUSH && !ledger.claim(sector, sectors, type == T_OUT))
+        if (type != VIRTIO_BLK_T_FLUSH && !ledger.claim(sector, sectors, type == VIRTIO_BLK_T_OUT))
         {
             return false;
         }
@@ -127,28 +127,28 @@ public final class BlkGuestWorkload extends SlottedGuestWorkload
         memory.putInt(gpa, type);
         memory.putInt(gpa + 4, 0);
         memory.putLong(gpa + 8, firstSector + sector);
-        final long dataGpa = gpa + HEADER;
-        final int dataBytes = type == T_FLUSH ? 0 : sectors * 512;
+        final long dataGpa = gpa + REQ_HEADER_LENGTH;
+        final int dataBytes = type == VIRTIO_BLK_T_FLUSH ? 0 : sectors * 512;
         final long statusGpa = dataGpa + dataBytes;
         memory.putByte(statusGpa, (byte)0xFF);
         long writeId = 0;
-        if (type == T_OUT)
+        if (type == VIRTIO_BLK_T_OUT)
         {
             writeId = ++nextWriteId;
             ledger.fill(dataGpa, sector, sectors, writeId);
         }
-        else if (type == T_IN)
+        else if (type == VIRTIO_BLK_T_IN)
         {
             memory.setMemory(dataGpa, dataBytes, (byte)0xA5);
         }
 
         chain.clear();
-        chain.readable(gpa, HEADER);
-        if (type == T_OUT)
+        chain.readable(gpa, REQ_HEADER_LENGTH);
+        if (type == VIRTIO_BLK_T_OUT)
         {
             chain.readable(dataGpa, dataBytes);
         }
-        else if (type == T_IN)
+        else if (type == VIRTIO_BLK_T_IN)
         {
             chain.writable(dataGpa, dataBytes);
         }
@@ -156,11 +156,11 @@ public final class BlkGuestWorkload extends SlottedGuestWorkload
         final int id = queue.addChain(chain, useIndirect && random.nextBoolean());
         if (id < 0)
         {
-            if (type != T_FLUSH)
+            if (type != VIRTIO_BLK_T_FLUSH)
             {
-                ledger.release(sector, sectors, type == T_OUT);
+                ledger.release(sector, sectors, type == VIRTIO_BLK_T_OUT);
             }
-            if (type == T_OUT)
+            if (type == VIRTIO_BLK_T_OUT)
             {
                 nextWriteId--;
             }
@@ -179,21 +179,21 @@ public final class BlkGuestWorkload extends SlottedGuestWorkload
         final int type = reqType[slot];
         final long sector = reqSector[slot];
         final int sectors = reqSectors[slot];
-        final int dataBytes = type == T_FLUSH ? 0 : sectors * 512;
-        final long statusGpa = slotGpa(slot) + HEADER + dataBytes;
+        final int dataBytes = type == VIRTIO_BLK_T_FLUSH ? 0 : sectors * 512;
+        final long statusGpa = slotGpa(slot) + REQ_HEADER_LENGTH + dataBytes;
         final int status = memory.getByte(statusGpa) & 0xFF;
         if (status != 0)
         {
             errors++;
         }
-        if (type == T_OUT)
+        if (type == VIRTIO_BLK_T_OUT)
         {
             writes++;
             // A failed write leaves the sectors undefined; the ledger forgets what they held.
             ledger.completeWrite(sector, sectors, reqWriteId[slot], status == 0);
             ledger.release(sector, sectors, true);
         }
-        else if (type == T_IN)
+        else if (type == VIRTIO_BLK_T_IN)
         {
             reads++;
             if (status == 0)
@@ -202,7 +202,7 @@ public final class BlkGuestWorkload extends SlottedGuestWorkload
                 {
                     corrupt++;
                 }
-                if (!ledger.verify(slotGpa(slot) + HEADER, sector, sectors))
+                if (!ledger.verify(slotGpa(slot) + REQ_HEADER_LENGTH, sector, sectors))
                 {
                     corrupt++;
                 }

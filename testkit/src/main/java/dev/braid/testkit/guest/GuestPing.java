@@ -25,6 +25,17 @@ public final class GuestPing
     }
 
     /**
+     * Three pings to {@code peer}, each waited for up to 5 s, before the measured ones: the peer's
+     * ARP entry made and the path warm. Result {@code key}: how many were answered.
+     */
+    public static String warmUp(final String key, final String peer)
+    {
+        return String.join("\n",
+            "ping -c 3 -W 5 " + peer + " > /tmp/warm 2>&1",
+            "braid_result " + key + " $(grep -c 'bytes from' /tmp/warm)");
+    }
+
+    /**
      * {@code count} pings to {@code peer} every {@code interval} seconds (busybox {@code ping -i},
      * each waited for up to {@code waitSeconds}); results {@code KEY-sent}, {@code KEY-received}
      * and {@code KEY-duplicates} ({@code sent}, {@code received} and {@code duplicates} for an

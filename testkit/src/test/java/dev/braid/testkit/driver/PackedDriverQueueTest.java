@@ -24,18 +24,6 @@ class PackedDriverQueueTest
     private final SplitDriverQueueTest.Recorder recorder = new SplitDriverQueueTest.Recorder();
 
     @Test
-    void indirectTableLongerThanTheQueueIsRejected()
-    {
-        // Room for 8-entry tables, but a table is a descriptor list and may not exceed the queue size.
-        final PackedDriverQueue queue = new PackedDriverQueue(memory, RingLayout.packed(0x1000, SIZE, 2 * SIZE), false);
-        assertThrows(IllegalArgumentException.class,
-            () -> queue.addChain(SplitDriverQueueTest.chainOf(SIZE + 1), true));
-        assertEquals(SIZE, queue.numFree());
-        assertEquals(0, queue.addChain(SplitDriverQueueTest.chainOf(SIZE), true));
-        assertEquals(SIZE - 1, queue.numFree());
-    }
-
-    @Test
     void layoutIsWhereTheSpecPutsIt()
     {
         assertEquals(0x1000, layout.descGpa());

@@ -307,27 +307,6 @@ class SplitDriverQueueTest
         assertEquals(SIZE, queue.numFree());
     }
 
-    @Test
-    void indirectTableLongerThanTheQueueIsRejected()
-    {
-        // Room for 16-entry tables, but a table is a descriptor list and may not exceed the queue size.
-        final SplitDriverQueue queue = new SplitDriverQueue(memory, RingLayout.split(0x1000, SIZE, 2 * SIZE), false);
-        assertThrows(IllegalArgumentException.class, () -> queue.addChain(chainOf(SIZE + 1), true));
-        assertEquals(SIZE, queue.numFree());
-        assertEquals(0, queue.addChain(chainOf(SIZE), true));
-        assertEquals(SIZE - 1, queue.numFree());
-    }
-
-    static BufferChain chainOf(final int segments)
-    {
-        final BufferChain chain = new BufferChain(segments);
-        for (int i = 0; i < segments; i++)
-        {
-            chain.writable(0x8000 + 0x100L * i, 0x100);
-        }
-        return chain;
-    }
-
     // ---------------------------------------------------------------- helpers
 
     private void writeUsed(final SplitDriverQueue queue, final int position, final int id, final int len)

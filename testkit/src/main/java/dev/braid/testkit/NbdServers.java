@@ -1,6 +1,4 @@
-package dev.braid.cards.nbd;
-
-import dev.braid.testkit.RealPeers;
+package dev.braid.testkit;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -10,25 +8,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Starts real NBD servers (qemu-nbd, nbdkit) for a test and kills them after it. */
-final class NbdServers implements AutoCloseable
+/**
+ * Real NBD servers (qemu-nbd, nbdkit) over images in one directory, for the NBD card tests and the
+ * examples' real-peer lab; {@link #close()} kills them. An executable that is missing aborts the
+ * caller as {@link RealPeers} does.
+ */
+public final class NbdServers implements AutoCloseable
 {
-    /** A running server: its URI and process. */
-    static final class Server
+    /** A running server: the URI a card connects to, its process (kill it for a crash) and its log. */
+    public record Server(String uri, Process process, Path log)
     {
-        final String uri;
-        final Process process;
-        final Path log;
-
-        Server(final String uri, final Process process, final Path log)
-        {
-            this.uri = uri;
-            this.process = process;
-            this.log = log;
-        }
-
         /** SIGKILL, as a crashed server. */
-        void kill() throws InterruptedException
+        public void kill() throws InterruptedException
         {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
@@ -38,33 +29,29 @@ final class NbdServers implements AutoCloseable
     private final Path dir;
     private final List<Server> servers = new ArrayList<>();
 
-    NbdServers(final Path dir)
+    public NbdServers(final Path dir)
     {
         this.dir = dir;
     }
 
     /** A raw image of {@code size} bytes, zero-filled (sparse). */
-    Path image(final String name, final long size) throws IOException
+    public Path image(final String name, final long size) throws IOException
     {
-        final Path file = dir.resolve(name);
-        try (var raf = new java.io.RandomAccessFile(file.toFile(), "rw"))
-        {
-            raf.setLength(size);
-        }
-        return file;
+        return DiskImages.sparse(dir.resolve(name), size);
     }
 
     /** qemu-nbd over a raw file: TCP when {@code unix} is false, else a unix socket. Image locking off so two may share a file. */
-    Server qemuNbd(final Path image, final String export, final boolean unix, final String... extra) throws Exception
+    public Server qemuNbd(final Path image, final String export, final boolean unix, final String... extra)
+        throws IOException, InterruptedException
     {
         return qemuNbd(true, 0, image, export, unix, extra);
     }
 
     /**
      * qemu-nbd as one of several paths to {@code image}: through the page cache, because two O_DIRECT servers
-     * over one image each read-modify-write sub-block writes and lose each other's (see RealPeerLab).
+     * over one image each read-modify-write sub-block writes and lose each other's.
      */
-    Server qemuNbdPath(final Path image, final String export, final boolean unix) throws Exception
+    public Server qemuNbdPath(final Path image, final String export, final boolean unix) throws IOException, InterruptedException
     {
         return qemuNbd(false, 0, image, export, unix);
     }
@@ -73,13 +60,14 @@ final class NbdServers implements AutoCloseable
      * {@link #qemuNbdPath} behind a qemu throttle group of {@code writesPerSecond} write IOPS: a live server
      * that holds writes it has read, and finishes them after its client has gone.
      */
-    Server qemuNbdThrottledPath(final Path image, final String export, final int writesPerSecond) throws Exception
+    public Server qemuNbdThrottledPath(final Path image, final String export, final int writesPerSecond)
+        throws IOException, InterruptedException
     {
         return qemuNbd(false, writesPerSecond, image, export, true);
     }
 
     private Server qemuNbd(final boolean direct, final int writesPerSecond, final Path image, final String export, final boolean unix,
-        final String... extra) throws Exception
+        final String... extra) throws IOException, InterruptedException
     {
         final String qemuNbd = RealPeers.requireExecutable("qemu-nbd").toString();
         final List<String> command = new ArrayList<>(List.of(qemuNbd, "-t", "-e", "8", "--cache=" + (direct ? "none" : "writeback"), "--discard=unmap",
@@ -119,7 +107,7 @@ final class NbdServers implements AutoCloseable
     }
 
     /** nbdkit with the given filters and plugin arguments on a unix socket, e.g. ("memory", "size=64M"). */
-    Server nbdkit(final List<String> filters, final String... pluginArgs) throws Exception
+    public Server nbdkit(final List<String> filters, final String... pluginArgs) throws IOException, InterruptedException
     {
         final String nbdkit = RealPeers.requireExecutable("nbdkit").toString();
         final Path pid = dir.resolve("nbdkit-" + servers.size() + ".pid");
@@ -134,7 +122,7 @@ final class NbdServers implements AutoCloseable
         return start(command, pid, "nbd+unix:///?socket=" + socket);
     }
 
-    private Server start(final List<String> command, final Path pid, final String uri) throws Exception
+    private Server start(final List<String> command, final Path pid, final String uri) throws IOException, InterruptedException
     {
         final Path log = dir.resolve("server-" + servers.size() + ".log");
         final Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -164,13 +152,13 @@ final class NbdServers implements AutoCloseable
     {
         for (final Server server : servers)
         {
-            server.process.destroyForcibly();
+            server.process().destroyForcibly();
         }
         for (final Server server : servers)
         {
             try
             {
-                server.process.waitFor(10, TimeUnit.SECONDS);
+                server.process().waitFor(10, TimeUnit.SECONDS);
             }
             catch (final InterruptedException ex)
             {

@@ -1,6 +1,4 @@
-package dev.braid.cards.tap;
-
-import dev.braid.testkit.RealPeers;
+package dev.braid.testkit;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,12 +9,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A small real network the tests own: persistent multi-queue TAPs and one end of a veth pair in a
- * Linux bridge, the veth's other end in a fresh network namespace with a real Linux stack at
- * {@code 10.231.N.2/24}. Every name and the subnet derive from the test JVM's pid, so parallel runs
- * do not meet; {@link #close()} removes everything, and is safe to call after a half-built setup.
+ * A small real network its owner (a TAP card test, the examples' real-peer lab) builds and removes:
+ * persistent multi-queue TAPs and one end of a veth pair in a Linux bridge, the veth's other end in
+ * a fresh network namespace with a real Linux stack at {@code 10.X.N.2/24}. Every name and the
+ * subnet derive from the JVM's pid and the owner's label, so parallel runs and owners do not meet;
+ * {@link #close()} (or the JVM's shutdown) removes everything, and is safe after a half-built setup.
  */
-final class TapNetwork implements AutoCloseable
+public final class TapNetwork implements AutoCloseable
 {
     private final String id;
     private final String bridge;
@@ -24,50 +23,64 @@ final class TapNetwork implements AutoCloseable
     private final String peerVeth;
     private final String namespace;
     private final String[] taps;
+    private final int network;
     private final int subnet;
     private final List<Process> processes = new ArrayList<>();
     private long namespaceMac;
     private Thread shutdownHook;
 
     /** Skips loudly (fails under CI=true) without root, ip or /dev/net/tun. */
-    static void requirePeers()
+    public static void requirePeers()
     {
         RealPeers.requireRoot();
         RealPeers.requireExecutable("ip");
         RealPeers.requireFile("/dev/net/tun");
     }
 
-    static TapNetwork create(final int tapCount) throws IOException
+    /** The TAP card tests' network: {@code btbrID}, TAPs {@code btt{a,b,..}ID}, namespace {@code braid-tap-ID}, 10.231.N.0/24. */
+    public static TapNetwork create(final int tapCount) throws IOException
     {
-        final TapNetwork network = new TapNetwork(tapCount);
+        return create(tapCount, "tap", 231);
+    }
+
+    /**
+     * A network whose names start with {@code b} and the first letter of {@code label} (bridge
+     * {@code b?brID}, TAPs {@code b?t{a,b,..}ID}, veth {@code b?vhID}/{@code b?vpID}), namespace
+     * {@code braid-LABEL-ID}, in 10.{@code network}.N.0/24.
+     */
+    public static TapNetwork create(final int tapCount, final String label, final int network) throws IOException
+    {
+        final TapNetwork tapNetwork = new TapNetwork(tapCount, label, network);
         // A JVM stopped mid-test (a timeout's SIGTERM) still removes what it created.
-        network.shutdownHook = new Thread(network::cleanUp, "tap-network-cleanup");
-        Runtime.getRuntime().addShutdownHook(network.shutdownHook);
+        tapNetwork.shutdownHook = new Thread(tapNetwork::cleanUp, "tap-network-cleanup");
+        Runtime.getRuntime().addShutdownHook(tapNetwork.shutdownHook);
         try
         {
-            network.build();
-            return network;
+            tapNetwork.build();
+            return tapNetwork;
         }
         catch (final IOException | RuntimeException ex)
         {
-            network.close();
+            tapNetwork.close();
             throw ex;
         }
     }
 
-    private TapNetwork(final int tapCount)
+    private TapNetwork(final int tapCount, final String label, final int network)
     {
         final long pid = ProcessHandle.current().pid();
+        final String tag = "b" + label.charAt(0);
         id = Long.toString(pid % 100_000, 36);
-        bridge = "btbr" + id;
-        hostVeth = "btvh" + id;
-        peerVeth = "btvp" + id;
-        namespace = "braid-tap-" + id;
+        bridge = tag + "br" + id;
+        hostVeth = tag + "vh" + id;
+        peerVeth = tag + "vp" + id;
+        namespace = "braid-" + label + "-" + id;
         taps = new String[tapCount];
         for (int i = 0; i < tapCount; i++)
         {
-            taps[i] = "btt" + (char)('a' + i) + id;
+            taps[i] = tag + "t" + (char)('a' + i) + id;
         }
+        this.network = network;
         subnet = 20 + (int)(pid % 200);
     }
 
@@ -107,7 +120,7 @@ final class TapNetwork implements AutoCloseable
      * Waits until the bridge forwards on {@code ifname}'s port: a port goes forwarding only once the
      * kernel's deferred link watch saw its carrier (a TAP has one only with a queue attached).
      */
-    void awaitForwarding(final String ifname) throws IOException
+    public static void awaitForwarding(final String ifname) throws IOException
     {
         final Path state = Path.of("/sys/class/net", ifname, "brport", "state");
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -130,45 +143,50 @@ final class TapNetwork implements AutoCloseable
         throw new IOException("bridge port " + ifname + " is not forwarding after 10 s");
     }
 
-    String tap(final int index)
+    public String tap(final int index)
     {
         return taps[index];
     }
 
-    String bridge()
+    public List<String> taps()
+    {
+        return List.of(taps);
+    }
+
+    public String bridge()
     {
         return bridge;
     }
 
-    String namespace()
+    public String namespace()
     {
         return namespace;
     }
 
-    /** 10.231.N.2: the namespace's address. */
-    int namespaceIp()
+    /** 10.X.N.2: the namespace's address. */
+    public int namespaceIp()
     {
-        return (10 << 24) | (231 << 16) | (subnet << 8) | 2;
+        return (10 << 24) | (network << 16) | (subnet << 8) | 2;
     }
 
-    /** 10.231.N.10: the address the tests' guest uses. */
-    int guestIp()
+    /** 10.X.N.10: the address the owner's guest uses. */
+    public int guestIp()
     {
-        return (10 << 24) | (231 << 16) | (subnet << 8) | 10;
+        return (10 << 24) | (network << 16) | (subnet << 8) | 10;
     }
 
-    long namespaceMac()
+    public long namespaceMac()
     {
         return namespaceMac;
     }
 
     /** Lets the namespace reach the guest without ARP (the guest models answer none). */
-    void staticNeighbour(final int ip, final long mac) throws IOException
+    public void staticNeighbour(final int ip, final long mac) throws IOException
     {
         inNamespace("ip", "neigh", "replace", ipString(ip), "lladdr", macString(mac), "dev", peerVeth, "nud", "permanent");
     }
 
-    void ip(final String... args) throws IOException
+    public void ip(final String... args) throws IOException
     {
         final List<String> command = new ArrayList<>();
         command.add("ip");
@@ -176,7 +194,7 @@ final class TapNetwork implements AutoCloseable
         run(command);
     }
 
-    void inNamespace(final String... args) throws IOException
+    public void inNamespace(final String... args) throws IOException
     {
         final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
         command.addAll(List.of(args));
@@ -184,13 +202,13 @@ final class TapNetwork implements AutoCloseable
     }
 
     /** Sends one ping of {@code size} bytes from the namespace; none is expected back. */
-    void pingFromNamespace(final int ip, final int size) throws IOException
+    public void pingFromNamespace(final int ip, final int size) throws IOException
     {
         startInNamespace("ping", "-c", "1", "-s", Integer.toString(size), ipString(ip));
     }
 
     /** Starts a long-running command in the namespace; {@link #close()} kills it. */
-    Process startInNamespace(final String... args) throws IOException
+    public Process startInNamespace(final String... args) throws IOException
     {
         final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
         command.addAll(List.of(args));
@@ -228,12 +246,12 @@ final class TapNetwork implements AutoCloseable
         quietly("ip", "netns", "del", namespace);
     }
 
-    static String ipString(final int ip)
+    public static String ipString(final int ip)
     {
         return (ip >>> 24) + "." + ((ip >>> 16) & 0xff) + "." + ((ip >>> 8) & 0xff) + "." + (ip & 0xff);
     }
 
-    static String macString(final long mac)
+    public static String macString(final long mac)
     {
         final StringBuilder text = new StringBuilder();
         for (int shift = 40; shift >= 0; shift -= 8)
@@ -277,7 +295,8 @@ final class TapNetwork implements AutoCloseable
         }
     }
 
-    static String run(final List<String> command) throws IOException
+    /** Runs {@code command}; its output, or an IOException naming it when it fails or takes over 30 s. */
+    public static String run(final List<String> command) throws IOException
     {
         final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         final String output;
