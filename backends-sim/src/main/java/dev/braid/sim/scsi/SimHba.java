@@ -2,6 +2,7 @@ package dev.braid.sim.scsi;
 
 import dev.braid.sim.CardFault;
 import dev.braid.sim.FencedSimCard;
+import dev.braid.sim.FreeSlots;
 import dev.braid.sim.InFlightSlots;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.ScsiCard;
@@ -85,11 +86,11 @@ public final class SimHba extends FencedSimCard implements ScsiCard
             return false;
         }
         final Queue q = queues[queue];
-        if (q.freeCount == 0)
+        if (q.free.isEmpty())
         {
             return false;
         }
-        final int slot = q.free[--q.freeCount];
+        final int slot = q.free.take();
         q.ios[slot] = io;
         q.targets[slot] = io.target();
         q.luns[slot] = io.lun();
@@ -261,7 +262,7 @@ public final class SimHba extends FencedSimCard implements ScsiCard
             return 0;
         }
         q.ios[slot] = null;
-        q.free[q.freeCount++] = slot;
+        q.free.give(slot);
         return 1;
     }
 
@@ -303,12 +304,11 @@ public final class SimHba extends FencedSimCard implements ScsiCard
         final int[] targets;
         final int[] luns;
         final long[] tags;
-        final int[] free;
+        final FreeSlots free;
         final ScsiContext context = new ScsiContext();
         final long[] tmfTokens;
         final CompletionSink[] tmfSinks;
         final int[] tmfResponses;
-        int freeCount;
         int tmfHead;
         int tmfCount;
 
@@ -319,12 +319,7 @@ public final class SimHba extends FencedSimCard implements ScsiCard
             targets = new int[depth];
             luns = new int[depth];
             tags = new long[depth];
-            free = new int[depth];
-            for (int i = 0; i < depth; i++)
-            {
-                free[i] = depth - 1 - i;
-            }
-            freeCount = depth;
+            free = new FreeSlots(depth);
             tmfTokens = new long[depth];
             tmfSinks = new CompletionSink[depth];
             tmfResponses = new int[depth];
