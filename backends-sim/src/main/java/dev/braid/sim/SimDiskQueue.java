@@ -1,6 +1,7 @@
 package dev.braid.sim;
 
 import dev.braid.virtio.card.BlockIo;
+import dev.braid.virtio.card.FreeSlots;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLongArray;

@@ -2,9 +2,9 @@ package dev.braid.sim.scsi;
 
 import dev.braid.sim.CardFault;
 import dev.braid.sim.FencedSimCard;
-import dev.braid.sim.FreeSlots;
 import dev.braid.sim.InFlightSlots;
 import dev.braid.virtio.card.CompletionSink;
+import dev.braid.virtio.card.FreeSlots;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.card.ScsiIo;
 import dev.braid.virtio.scsi.emulator.ScsiContext;

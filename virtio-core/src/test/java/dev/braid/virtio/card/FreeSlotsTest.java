@@ -1,4 +1,4 @@
-package dev.braid.sim;
+package dev.braid.virtio.card;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,7 +1,7 @@
-package dev.braid.sim;
+package dev.braid.virtio.card;
 
 /**
- * The free slot indices of one simulated card queue, as a stack: slots come out 0, 1, 2... at
+ * The free slot indices of one card queue, as a stack: slots come out 0, 1, 2... at
  * first, and a freed slot is the next one taken. Owned by the queue's thread; allocation-free.
  */
 public final class FreeSlots
