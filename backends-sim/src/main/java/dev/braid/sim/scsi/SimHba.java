@@ -158,7 +158,7 @@ public final class SimHba extends FencedSimCard implements ScsiCard
             return 0;
         }
         final CardFault current = fault.fault();
-        if (current == CardFault.FAIL_STOP || current == CardFault.HANG)
+        if (!current.progresses())
         {
             return 0;
         }
