@@ -1,13 +1,13 @@
 package dev.braid.virtio.blk;
 
-import dev.braid.virtio.memory.GuestStruct;
+import dev.braid.virtio.memory.GuestFlyweight;
 
 import static dev.braid.virtio.blk.BlkDescriptor.DWZ_FLAGS_OFFSET;
 import static dev.braid.virtio.blk.BlkDescriptor.DWZ_NUM_SECTORS_OFFSET;
 import static dev.braid.virtio.blk.BlkDescriptor.DWZ_SECTOR_OFFSET;
 
 /** Flyweight over one virtio_blk_discard_write_zeroes segment in guest memory. */
-public final class BlkDiscardSegment extends GuestStruct<BlkDiscardSegment>
+public final class BlkDiscardSegment extends GuestFlyweight<BlkDiscardSegment>
 {
     public long sector()
     {

@@ -1,6 +1,6 @@
 package dev.braid.virtio.blk;
 
-import dev.braid.virtio.memory.GuestStruct;
+import dev.braid.virtio.memory.GuestFlyweight;
 
 import static dev.braid.virtio.blk.BlkDescriptor.REQ_IOPRIO_OFFSET;
 import static dev.braid.virtio.blk.BlkDescriptor.REQ_SECTOR_OFFSET;
@@ -10,7 +10,7 @@ import static dev.braid.virtio.blk.BlkDescriptor.REQ_TYPE_OFFSET;
  * Flyweight over a virtio-blk request header in guest memory. The caller guarantees that the 16
  * bytes lie in guest memory (a parser checks; the accessors throw GuestMemoryException otherwise).
  */
-public final class BlkRequestHeader extends GuestStruct<BlkRequestHeader>
+public final class BlkRequestHeader extends GuestFlyweight<BlkRequestHeader>
 {
     /** Unsigned 32-bit request type. */
     public long type()

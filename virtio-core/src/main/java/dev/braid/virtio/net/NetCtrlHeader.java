@@ -1,9 +1,9 @@
 package dev.braid.virtio.net;
 
-import dev.braid.virtio.memory.GuestStruct;
+import dev.braid.virtio.memory.GuestFlyweight;
 
 /** Flyweight over the class/command pair that starts a control-queue command. */
-public final class NetCtrlHeader extends GuestStruct<NetCtrlHeader>
+public final class NetCtrlHeader extends GuestFlyweight<NetCtrlHeader>
 {
     public int commandClass()
     {

@@ -1,6 +1,6 @@
 package dev.braid.virtio.net;
 
-import dev.braid.virtio.memory.GuestStruct;
+import dev.braid.virtio.memory.GuestFlyweight;
 
 import static dev.braid.virtio.net.NetDescriptor.HDR_CSUM_OFFSET_OFFSET;
 import static dev.braid.virtio.net.NetDescriptor.HDR_CSUM_START_OFFSET;
@@ -14,7 +14,7 @@ import static dev.braid.virtio.net.NetDescriptor.HDR_NUM_BUFFERS_OFFSET;
  * Flyweight over a virtio_net_hdr_v1 in guest memory (12 bytes). Used to read a tx header and to
  * write an rx one; the caller guarantees the bytes lie in guest memory.
  */
-public final class NetHeader extends GuestStruct<NetHeader>
+public final class NetHeader extends GuestFlyweight<NetHeader>
 {
     public int flags()
     {

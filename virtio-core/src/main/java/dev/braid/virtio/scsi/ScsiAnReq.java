@@ -1,12 +1,12 @@
 package dev.braid.virtio.scsi;
 
-import dev.braid.virtio.memory.GuestStruct;
+import dev.braid.virtio.memory.GuestFlyweight;
 
 /**
  * Flyweight over virtio_scsi_ctrl_an's device-readable part (type, lun, event_requested).
  * The caller guarantees the bytes lie in guest memory (parsers check before wrapping).
  */
-public final class ScsiAnReq extends GuestStruct<ScsiAnReq>
+public final class ScsiAnReq extends GuestFlyweight<ScsiAnReq>
 {
     public long type()
     {

@@ -1,12 +1,12 @@
 package dev.braid.virtio.scsi;
 
-import dev.braid.virtio.memory.GuestStruct;
+import dev.braid.virtio.memory.GuestFlyweight;
 
 /**
  * Flyweight over virtio_scsi_ctrl_an's device-writable part (event_actual, response).
  * The caller guarantees the bytes lie in guest memory (parsers check before wrapping).
  */
-public final class ScsiAnResp extends GuestStruct<ScsiAnResp>
+public final class ScsiAnResp extends GuestFlyweight<ScsiAnResp>
 {
     public long eventActual()
     {

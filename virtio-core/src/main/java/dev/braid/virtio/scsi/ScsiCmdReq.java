@@ -1,12 +1,12 @@
 package dev.braid.virtio.scsi;
 
-import dev.braid.virtio.memory.GuestStruct;
+import dev.braid.virtio.memory.GuestFlyweight;
 
 /**
  * Flyweight over virtio_scsi_req_cmd (lun, id, task_attr, prio, crn, then cdb_size CDB bytes).
  * The caller guarantees the bytes lie in guest memory (parsers check before wrapping).
  */
-public final class ScsiCmdReq extends GuestStruct<ScsiCmdReq>
+public final class ScsiCmdReq extends GuestFlyweight<ScsiCmdReq>
 {
     /** The LUN field as a little-endian long; see {@link ScsiLun}. */
     public long lun()

@@ -1,12 +1,12 @@
 package dev.braid.virtio.scsi;
 
-import dev.braid.virtio.memory.GuestStruct;
+import dev.braid.virtio.memory.GuestFlyweight;
 
 /**
  * Flyweight over virtio_scsi_resp_cmd (sense_len, resid, status_qualifier, status, response, then sense_size sense bytes).
  * The caller guarantees the bytes lie in guest memory (parsers check before wrapping).
  */
-public final class ScsiCmdResp extends GuestStruct<ScsiCmdResp>
+public final class ScsiCmdResp extends GuestFlyweight<ScsiCmdResp>
 {
     public long senseLen()
     {

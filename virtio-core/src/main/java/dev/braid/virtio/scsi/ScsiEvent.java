@@ -1,12 +1,12 @@
 package dev.braid.virtio.scsi;
 
-import dev.braid.virtio.memory.GuestStruct;
+import dev.braid.virtio.memory.GuestFlyweight;
 
 /**
  * Flyweight over virtio_scsi_event, written by the device into event-queue buffers.
  * The caller guarantees the bytes lie in guest memory (parsers check before wrapping).
  */
-public final class ScsiEvent extends GuestStruct<ScsiEvent>
+public final class ScsiEvent extends GuestFlyweight<ScsiEvent>
 {
     /** VIRTIO_SCSI_T_*, possibly with VIRTIO_SCSI_T_EVENTS_MISSED. */
     public long event()

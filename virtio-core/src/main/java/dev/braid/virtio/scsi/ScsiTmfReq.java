@@ -1,12 +1,12 @@
 package dev.braid.virtio.scsi;
 
-import dev.braid.virtio.memory.GuestStruct;
+import dev.braid.virtio.memory.GuestFlyweight;
 
 /**
  * Flyweight over virtio_scsi_ctrl_tmf's device-readable part (type, subtype, lun, id).
  * The caller guarantees the bytes lie in guest memory (parsers check before wrapping).
  */
-public final class ScsiTmfReq extends GuestStruct<ScsiTmfReq>
+public final class ScsiTmfReq extends GuestFlyweight<ScsiTmfReq>
 {
     public long type()
     {

@@ -1,12 +1,12 @@
 package dev.braid.virtio.scsi;
 
-import dev.braid.virtio.memory.GuestStruct;
+import dev.braid.virtio.memory.GuestFlyweight;
 
 /**
  * Flyweight over virtio_scsi_ctrl_tmf's device-writable part (response).
  * The caller guarantees the bytes lie in guest memory (parsers check before wrapping).
  */
-public final class ScsiTmfResp extends GuestStruct<ScsiTmfResp>
+public final class ScsiTmfResp extends GuestFlyweight<ScsiTmfResp>
 {
     public int response()
     {

@@ -6,10 +6,10 @@ package dev.braid.virtio.memory;
  * caller guarantees the bytes lie in guest memory (parsers check before wrapping; otherwise the
  * accessors throw {@link GuestMemoryException}).
  *
- * @param <S> the flyweight itself ({@code final class X extends GuestStruct<X>}), so that
- *            {@link #wrap} and the setters chain on the concrete type.
+ * @param <S> the flyweight itself ({@code final class X extends GuestFlyweight<X>}), so that
+ *            {@link #wrap} returns the concrete type.
  */
-public abstract class GuestStruct<S extends GuestStruct<S>>
+public abstract class GuestFlyweight<S extends GuestFlyweight<S>>
 {
     private GuestMemory memory;
     private long gpa;
