@@ -54,6 +54,18 @@ public abstract class DeviceContext<C extends DeviceContext<C, K>, K extends Car
     private boolean maxSegmentsSet;
     private int maxSegments;
     private final AggregatorContext tunables = new AggregatorContext();
+    private final int defaultMaxSegments;
+    private final Aggregation defaultAggregation;
+
+    /**
+     * @param defaultMaxSegments the device type's max segments when none is set.
+     * @param defaultAggregation the device type's aggregation when none is set.
+     */
+    protected DeviceContext(final int defaultMaxSegments, final Aggregation defaultAggregation)
+    {
+        this.defaultMaxSegments = defaultMaxSegments;
+        this.defaultAggregation = defaultAggregation;
+    }
 
     @SuppressWarnings("unchecked")
     protected final C self()
@@ -261,7 +273,7 @@ public abstract class DeviceContext<C extends DeviceContext<C, K>, K extends Car
             "max cards must be " + cards.size() + ".." + MAX_CARDS + ": " + maxCards);
         if (aggregation == null)
         {
-            aggregation = defaultAggregation();
+            aggregation = defaultAggregation;
         }
         require(health != null, "health config is required: null");
         health.validate();
@@ -272,7 +284,7 @@ public abstract class DeviceContext<C extends DeviceContext<C, K>, K extends Car
         require(probeTimeoutNanos > 0, "probe timeout must be > 0 ns: " + probeTimeoutNanos);
         if (!maxSegmentsSet)
         {
-            maxSegments = defaultMaxSegments();
+            maxSegments = defaultMaxSegments;
         }
         require(maxSegments >= 1 && maxSegments <= 32768, "max segments must be 1..32768: " + maxSegments);
         tunables.noPathTimeoutNanos(allDown.mode() == AllDownPolicy.Mode.FAIL_FAST ? 0 : allDown.deadlineNanos());
@@ -281,12 +293,6 @@ public abstract class DeviceContext<C extends DeviceContext<C, K>, K extends Car
         concluded = true;
         return self();
     }
-
-    /** The device type's max segments when none is set. */
-    protected abstract int defaultMaxSegments();
-
-    /** The device type's aggregation when none is set. */
-    protected abstract Aggregation defaultAggregation();
 
     /** Validates (and defaults) the device type's own settings, and refuses an aggregation it cannot use. */
     protected abstract void concludeDevice();

@@ -23,5 +23,17 @@ public enum CardFault
      * requests, late. It honours the fence for guest memory (no DMA), so those completions carry
      * stale tokens only.
      */
-    ZOMBIE
+    ZOMBIE;
+
+    /** Whether a card in this fault reports its link up (FAIL_STOP and LINK_DOWN do not). */
+    public boolean linkUp()
+    {
+        return this != FAIL_STOP && this != LINK_DOWN;
+    }
+
+    /** Whether a card in this fault makes progress on accepted work (HANG and FAIL_STOP do not). */
+    public boolean progresses()
+    {
+        return this != HANG && this != FAIL_STOP;
+    }
 }

@@ -45,9 +45,9 @@ public final class CardFaultState implements CardFence.ZombieState
     public void inject(final Card card, final CardFault fault, final long param)
     {
         final CardFault previous = set(fault, param);
-        final boolean up = linkUp(fault);
+        final boolean up = fault.linkUp();
         final CardEventListener l = listener;
-        if (l != null && up != linkUp(previous))
+        if (l != null && up != previous.linkUp())
         {
             l.onLinkChange(card, up);
         }
@@ -76,8 +76,7 @@ public final class CardFaultState implements CardFence.ZombieState
     /** Whether the card reports its link up (FAIL_STOP and LINK_DOWN do not). */
     public boolean isLinkUp()
     {
-        final CardFault f = fault;
-        return f != CardFault.FAIL_STOP && f != CardFault.LINK_DOWN;
+        return fault.linkUp();
     }
 
     /** Whether new work is accepted at all (a FAIL_STOP card rejects it). */
@@ -89,8 +88,7 @@ public final class CardFaultState implements CardFence.ZombieState
     /** Whether the card makes progress on accepted work (HANG and FAIL_STOP do not). */
     public boolean progresses()
     {
-        final CardFault f = fault;
-        return f != CardFault.HANG && f != CardFault.FAIL_STOP;
+        return fault.progresses();
     }
 
     /** Service latency under the current fault. */
@@ -116,10 +114,5 @@ public final class CardFaultState implements CardFence.ZombieState
             return true;
         }
         return errorBudget.getAndDecrement() > 0;
-    }
-
-    public static boolean linkUp(final CardFault fault)
-    {
-        return fault != CardFault.FAIL_STOP && fault != CardFault.LINK_DOWN;
     }
 }

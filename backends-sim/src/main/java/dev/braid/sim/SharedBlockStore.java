@@ -50,30 +50,35 @@ public final class SharedBlockStore
     /** Copies {@code bytes} from the store at {@code sector} into the guest vector (DMA to guest). */
     public void read(final long sector, final IoVector into, final long bytes)
     {
-        long offset = sector * SECTOR_SIZE;
-        long remaining = bytes;
-        for (int i = 0; i < into.count() && remaining > 0; i++)
-        {
-            final int chunk = (int)Math.min(remaining, into.length(i) & 0xFFFF_FFFFL);
-            into.memory().putBytes(into.address(i), data, (int)offset, chunk);
-            offset += chunk;
-            remaining -= chunk;
-        }
+        copy(sector, into, bytes, true);
     }
 
     /** Copies from the guest vector into the store (DMA from guest), tagging each sector with {@code version}. */
     public void write(final long sector, final IoVector from, final long bytes, final long version)
     {
+        copy(sector, from, bytes, false);
+        tag(sector, (bytes + SECTOR_SIZE - 1) / SECTOR_SIZE, version);
+    }
+
+    // One walk over the vector's segments for both directions, as IoVector's own copy.
+    private void copy(final long sector, final IoVector vector, final long bytes, final boolean toGuest)
+    {
         long offset = sector * SECTOR_SIZE;
         long remaining = bytes;
-        for (int i = 0; i < from.count() && remaining > 0; i++)
+        for (int i = 0; i < vector.count() && remaining > 0; i++)
         {
-            final int chunk = (int)Math.min(remaining, from.length(i) & 0xFFFF_FFFFL);
-            from.memory().getBytes(from.address(i), data, (int)offset, chunk);
+            final int chunk = (int)Math.min(remaining, vector.length(i) & 0xFFFF_FFFFL);
+            if (toGuest)
+            {
+                vector.memory().putBytes(vector.address(i), data, (int)offset, chunk);
+            }
+            else
+            {
+                vector.memory().getBytes(vector.address(i), data, (int)offset, chunk);
+            }
             offset += chunk;
             remaining -= chunk;
         }
-        tag(sector, (bytes + SECTOR_SIZE - 1) / SECTOR_SIZE, version);
     }
 
     /** Zeroes a range (discard, write-zeroes). */

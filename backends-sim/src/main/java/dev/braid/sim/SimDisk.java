@@ -193,7 +193,7 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
     {
         final SimDiskQueue q = queues[queue];
         final CardFault currentFault = fault.get();
-        if (currentFault == CardFault.FAIL_STOP || currentFault == CardFault.HANG)
+        if (!currentFault.progresses())
         {
             return 0;
         }
@@ -220,7 +220,7 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
     public long nextEventNanos()
     {
         final CardFault currentFault = fault.get();
-        if (currentFault == CardFault.FAIL_STOP || currentFault == CardFault.HANG)
+        if (!currentFault.progresses())
         {
             return NONE;
         }
@@ -261,7 +261,7 @@ public final class SimDisk implements BlockCard, TimerSource, FaultTarget
             heal();
             return;
         }
-        final boolean up = newFault != CardFault.FAIL_STOP && newFault != CardFault.LINK_DOWN;
+        final boolean up = newFault.linkUp();
         final boolean changed;
         synchronized (faultLock)
         {

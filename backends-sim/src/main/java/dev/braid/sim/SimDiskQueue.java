@@ -1,6 +1,7 @@
 package dev.braid.sim;
 
 import dev.braid.virtio.card.BlockIo;
+import dev.braid.virtio.card.FreeSlots;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -39,8 +40,7 @@ final class SimDiskQueue
     final long[] bytes;
     final int[] forcedStatus;
 
-    private final int[] freeStack;
-    private int freeCount;
+    private final FreeSlots free;
     private final int[] heap;
     private int heapSize;
     private long nextSequence;
@@ -66,29 +66,24 @@ final class SimDiskQueue
         sectorCount = new long[depth];
         bytes = new long[depth];
         forcedStatus = new int[depth];
-        freeStack = new int[depth];
+        free = new FreeSlots(depth);
         heap = new int[depth];
-        for (int i = 0; i < depth; i++)
-        {
-            freeStack[i] = depth - 1 - i;
-        }
-        freeCount = depth;
     }
 
     int inFlight()
     {
-        return depth - freeCount;
+        return free.taken();
     }
 
     boolean hasFreeSlot()
     {
-        return freeCount > 0;
+        return !free.isEmpty();
     }
 
     /** Takes a free slot and gives it the next sequence number; caller checked {@link #hasFreeSlot()}. */
     int allocate()
     {
-        final int slot = freeStack[--freeCount];
+        final int slot = free.take();
         sequence[slot] = nextSequence++;
         rekeyed[slot] = false;
         return slot;
@@ -97,7 +92,7 @@ final class SimDiskQueue
     void release(final int slot)
     {
         io[slot] = null;
-        freeStack[freeCount++] = slot;
+        free.give(slot);
     }
 
     int size()

@@ -25,15 +25,11 @@ public final class ActiveActivePolicy implements MapPolicy
 
     public ActiveActivePolicy(final int guestQueueCount, final DispatchMode mode)
     {
-        if (guestQueueCount <= 0 || guestQueueCount > 0x10000)
-        {
-            throw new IllegalArgumentException("guest queue count must be in [1, 65536]: " + guestQueueCount);
-        }
+        this.guestQueueCount = Routes.guestQueueCount(guestQueueCount);
         if (mode == null)
         {
             throw new IllegalArgumentException("active-active needs a dispatch mode: null");
         }
-        this.guestQueueCount = guestQueueCount;
         this.mode = mode;
     }
 

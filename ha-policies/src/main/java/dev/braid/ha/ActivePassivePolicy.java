@@ -19,11 +19,7 @@ public final class ActivePassivePolicy implements MapPolicy
 
     public ActivePassivePolicy(final int guestQueueCount, final Failback failback)
     {
-        if (guestQueueCount <= 0 || guestQueueCount > 0x10000)
-        {
-            throw new IllegalArgumentException("guest queue count must be in [1, 65536]: " + guestQueueCount);
-        }
-        this.guestQueueCount = guestQueueCount;
+        this.guestQueueCount = Routes.guestQueueCount(guestQueueCount);
         this.failback = failback;
     }
 

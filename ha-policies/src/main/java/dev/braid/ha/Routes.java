@@ -11,6 +11,16 @@ final class Routes
     {
     }
 
+    /** A policy's guest queue count, checked against the queue map's 16-bit guest queue space. */
+    static int guestQueueCount(final int guestQueueCount)
+    {
+        if (guestQueueCount <= 0 || guestQueueCount > 0x10000)
+        {
+            throw new IllegalArgumentException("guest queue count must be in [1, 65536]: " + guestQueueCount);
+        }
+        return guestQueueCount;
+    }
+
     static void checkGuestQueues(final QueueMap current, final int guestQueueCount)
     {
         if (current.guestQueueCount() != guestQueueCount)

@@ -139,6 +139,11 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
         private long sizeMax;
         private int segMax;
 
+        public Context()
+        {
+            super(SEG_MAX, Aggregation.activeActive(SelectorKind.QUEUE_AFFINE));
+        }
+
         /** num_queues (1..65535). */
         public Context queueCount(final int queueCount)
         {
@@ -167,16 +172,6 @@ public final class VirtioBlkDevice extends AbstractVirtioDevice
         public long capacitySectors()
         {
             return capacity;
-        }
-
-        protected int defaultMaxSegments()
-        {
-            return SEG_MAX;
-        }
-
-        protected Aggregation defaultAggregation()
-        {
-            return Aggregation.activeActive(SelectorKind.QUEUE_AFFINE);
         }
 
         protected void concludeDevice()

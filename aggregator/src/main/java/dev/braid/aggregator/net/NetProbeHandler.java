@@ -1,6 +1,7 @@
 package dev.braid.aggregator.net;
 
 import dev.braid.aggregator.ControlHandler;
+import dev.braid.aggregator.ProbeSink;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.NetCard;
@@ -66,7 +67,8 @@ public final class NetProbeHandler implements ControlHandler<NetCard>
             frame.data().add(gpa, PROBE_FRAME_LENGTH);
             frame.headerSkip(0);
             frames[card] = frame;
-            sinks[card] = new ProbeSink();
+            // Passes when the card sent the frame.
+            sinks[card] = new ProbeSink(status -> status == CardStatus.OK);
         }
     }
 
@@ -83,22 +85,8 @@ public final class NetProbeHandler implements ControlHandler<NetCard>
             // False when the completion ring is full: the worker keeps the probe and tries again.
             return sink.complete(token, CardStatus.IO_ERROR, 0);
         }
-        final ProbeSink probeSink = sinks[slot];
-        probeSink.downstream = sink;
         // False when the card queue is full or refuses work: the worker retries until the probe
         // is sent, cancelled by a fence, or times out in the control plane.
-        return card.transmit(cardQueue, frames[slot], token, probeSink);
-    }
-
-    /** Reports the tx completion of a probe frame as OK (sent) or IO_ERROR, used length 0. */
-    private static final class ProbeSink implements CompletionSink
-    {
-        // Written by the card worker before the probe is submitted; the card's hand-off orders it.
-        private volatile CompletionSink downstream;
-
-        public boolean complete(final long token, final int status, final int length)
-        {
-            return downstream.complete(token, status == CardStatus.OK ? CardStatus.OK : CardStatus.IO_ERROR, 0);
-        }
+        return card.transmit(cardQueue, frames[slot], token, sinks[slot].to(sink));
     }
 }

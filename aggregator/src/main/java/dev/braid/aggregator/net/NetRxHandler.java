@@ -1,5 +1,6 @@
 package dev.braid.aggregator.net;
 
+import dev.braid.aggregator.ChainGather;
 import dev.braid.aggregator.PullHandler;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.IoVector;
@@ -53,14 +54,10 @@ public final class NetRxHandler implements PullHandler<NetCard>
         }
         final IoVector data = frames[slot].data();
         data.reset(memory);
-        for (int segment = 0; segment < chain.segmentCount(); segment++)
+        if (!ChainGather.gather(chain, 0, 0, chain.writableBytes(), data))
         {
-            final int length = chain.length(segment);
-            if (length != 0 && !data.add(chain.address(segment), length))
-            {
-                badBuffers++;
-                return 0;
-            }
+            badBuffers++;
+            return 0;
         }
         return SUBMIT;
     }
@@ -105,5 +102,11 @@ public final class NetRxHandler implements PullHandler<NetCard>
     public long badBuffers()
     {
         return badBuffers;
+    }
+
+    /** The buffer prepared in {@code slot} (tests). */
+    NetFrame frame(final int slot)
+    {
+        return frames[slot];
     }
 }

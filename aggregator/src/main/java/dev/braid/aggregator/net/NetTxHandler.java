@@ -1,5 +1,6 @@
 package dev.braid.aggregator.net;
 
+import dev.braid.aggregator.ChainGather;
 import dev.braid.aggregator.PushHandler;
 import dev.braid.mapper.FlowHash;
 import dev.braid.virtio.card.CardStatus;
@@ -76,14 +77,10 @@ public final class NetTxHandler implements PushHandler<NetCard>
         final IoVector data = frame.data();
         data.reset(memory);
         // The whole readable stream, header included: the card skips the first 12 bytes.
-        for (int segment = 0; segment < chain.readableCount(); segment++)
+        if (!ChainGather.gather(chain, 0, 0, chain.readableBytes(), data))
         {
-            final int length = chain.length(segment);
-            if (length != 0 && !data.add(chain.address(segment), length))
-            {
-                dropped++;
-                return 0;
-            }
+            dropped++;
+            return 0;
         }
         final int n = data.copyOut(NetDescriptor.HDR_LENGTH, scratch, 0, (int)Math.min(HASH_BYTES, request.frameLength()));
         hashes[slot] = FlowHash.ofFrame(scratch, 0, n);

@@ -195,6 +195,11 @@ public final class VirtioNetDevice extends AbstractVirtioDevice
         private int mtu = VirtioNet.DEFAULT_MTU;
         private int guestIpv4;
 
+        public Context()
+        {
+            super(SEG_MAX, Aggregation.activeActive(SelectorKind.FLOW_HASH));
+        }
+
         /** The device MAC, 48 bits, first octet high ({@code 0x525400123456L}); unicast. Required. */
         public Context mac(final long mac)
         {
@@ -240,16 +245,6 @@ public final class VirtioNetDevice extends AbstractVirtioDevice
         public int guestIpv4()
         {
             return guestIpv4;
-        }
-
-        protected int defaultMaxSegments()
-        {
-            return SEG_MAX;
-        }
-
-        protected Aggregation defaultAggregation()
-        {
-            return Aggregation.activeActive(SelectorKind.FLOW_HASH);
         }
 
         protected void concludeDevice()

@@ -1,6 +1,7 @@
 package dev.braid.aggregator.scsi;
 
 import dev.braid.aggregator.ControlHandler;
+import dev.braid.aggregator.ProbeSink;
 import dev.braid.virtio.card.CardStatus;
 import dev.braid.virtio.card.CompletionSink;
 import dev.braid.virtio.card.ScsiCard;
@@ -35,28 +36,18 @@ public final class ScsiProbeHandler implements ControlHandler<ScsiCard>
             // TEST UNIT READY: opcode 0, six bytes, no data.
             io.set(0, 0, 0x7F00_0000_0000_0000L | card, 6);
             probes[card] = io;
-            sinks[card] = new ProbeSink();
+            sinks[card] = new ProbeSink(ScsiProbeHandler::answered);
         }
     }
 
     public boolean submit(final ScsiCard card, final int cardQueue, final int slot, final long token, final CompletionSink sink)
     {
-        final ProbeSink probeSink = sinks[slot];
-        probeSink.downstream = sink;
-        return card.submit(cardQueue, probes[slot], token, probeSink);
+        return card.submit(cardQueue, probes[slot], token, sinks[slot].to(sink));
     }
 
-    /** Turns a probe's packed SCSI result into OK (the LUN answered) or IO_ERROR. */
-    private static final class ProbeSink implements CompletionSink
+    /** Whether a probe's packed SCSI result says the LUN answered (virtio response OK), whatever its SCSI status. */
+    private static boolean answered(final int status)
     {
-        // Written by the card worker before the probe is submitted; the card's hand-off orders it.
-        private volatile CompletionSink downstream;
-
-        public boolean complete(final long token, final int status, final int length)
-        {
-            final boolean answered = !ScsiResult.isRawCardStatus(status) &&
-                ScsiIo.response(status) == VirtioScsi.VIRTIO_SCSI_S_OK;
-            return downstream.complete(token, answered ? CardStatus.OK : CardStatus.IO_ERROR, 0);
-        }
+        return !ScsiResult.isRawCardStatus(status) && ScsiIo.response(status) == VirtioScsi.VIRTIO_SCSI_S_OK;
     }
 }

@@ -172,6 +172,11 @@ public final class VirtioScsiDevice extends AbstractVirtioDevice
         private int maxLun;
         private long tmfTimeoutNanos = 30_000_000_000L;
 
+        public Context()
+        {
+            super(SEG_MAX, Aggregation.activeActive(SelectorKind.QUEUE_AFFINE));
+        }
+
         /** num_queues: request queues, not counting control and event. */
         public Context requestQueues(final int requestQueues)
         {
@@ -218,16 +223,6 @@ public final class VirtioScsiDevice extends AbstractVirtioDevice
         public long tmfTimeoutNanos()
         {
             return tmfTimeoutNanos;
-        }
-
-        protected int defaultMaxSegments()
-        {
-            return SEG_MAX;
-        }
-
-        protected Aggregation defaultAggregation()
-        {
-            return Aggregation.activeActive(SelectorKind.QUEUE_AFFINE);
         }
 
         protected void concludeDevice()

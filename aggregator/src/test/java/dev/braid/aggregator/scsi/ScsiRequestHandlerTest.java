@@ -24,6 +24,8 @@ import dev.braid.virtio.scsi.VirtioScsi;
 import dev.braid.virtio.scsi.emulator.BlockScsiCard;
 import dev.braid.virtio.scsi.emulator.ScsiDiskEmulator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -215,27 +217,44 @@ class ScsiRequestHandlerTest
         assertTrue(handler.isPathFailure(slot, CardStatus.CANCELLED));
     }
 
-    @Test
-    void failWithNoPathIsATransportFailureUnlessATmfEndedTheTask()
+    /** How a task ended before fail(): not at all, by ABORT TASK, by a reset. */
+    enum EndedBy
     {
+        NOTHING(VirtioScsi.VIRTIO_SCSI_S_TRANSPORT_FAILURE),
+        ABORT(VirtioScsi.VIRTIO_SCSI_S_ABORTED),
+        RESET(VirtioScsi.VIRTIO_SCSI_S_RESET);
+
+        final int response;
+
+        EndedBy(final int response)
+        {
+            this.response = response;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(EndedBy.class)
+    void failWithNoPathIsATransportFailureUnlessATmfEndedTheTask(final EndedBy endedBy)
+    {
+        // After an earlier task that an abort ended and the driver got back: fail() answers from this task alone.
+        final int earlier = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
+        assertEquals(RequestHandler.SUBMIT, handler.prepare(earlier, chain));
+        assertTrue(tasks.markAborted(earlier, tasks.state(earlier)));
+        assertEquals(RESP, handler.fail(earlier));
+        retire(earlier);
+
         final int slot = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
         assertEquals(RequestHandler.SUBMIT, handler.prepare(slot, chain));
+        switch (endedBy)
+        {
+            case ABORT -> assertTrue(tasks.markAborted(slot, tasks.state(slot)));
+            case RESET -> assertTrue(tasks.markReset(slot, tasks.state(slot)));
+            default ->
+            {
+            }
+        }
         assertEquals(RESP, handler.fail(slot));
-        assertEquals(VirtioScsi.VIRTIO_SCSI_S_TRANSPORT_FAILURE, response());
-        retire(slot);
-
-        final int aborted = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
-        assertEquals(RequestHandler.SUBMIT, handler.prepare(aborted, chain));
-        assertTrue(tasks.markAborted(aborted, tasks.state(aborted)));
-        assertEquals(RESP, handler.fail(aborted));
-        assertEquals(VirtioScsi.VIRTIO_SCSI_S_ABORTED, response());
-        retire(aborted);
-
-        final int reset = post(ScsiLun.encode(0, 0), 0x2A, 0, 512);
-        assertEquals(RequestHandler.SUBMIT, handler.prepare(reset, chain));
-        assertTrue(tasks.markReset(reset, tasks.state(reset)));
-        assertEquals(RESP, handler.fail(reset));
-        assertEquals(VirtioScsi.VIRTIO_SCSI_S_RESET, response());
+        assertEquals(endedBy.response, response());
     }
 
     /** Hands a completed request back to the driver, as the front queue does, so its descriptors are free again. */

@@ -237,9 +237,7 @@ public final class FrameParser
         final byte[] frame, final int length, final int srcIp, final int dstIp, final int id, final int seq,
         final byte[] payload, final int payloadOffset, final int payloadLength)
     {
-        if (check(frame, length) != OK || etherType(frame) != ETHERTYPE_IPV4 ||
-            (frame[IP + IP_PROTOCOL] & 0xFF) != PROTOCOL_ICMP ||
-            i32(frame, IP + IP_SRC) != srcIp || i32(frame, IP + IP_DST) != dstIp)
+        if (!isIpv4(frame, length, PROTOCOL_ICMP, srcIp, dstIp))
         {
             return false;
         }
@@ -256,9 +254,7 @@ public final class FrameParser
         final byte[] frame, final int length, final int srcIp, final int dstIp, final int srcPort, final int dstPort,
         final byte[] payload, final int payloadOffset, final int payloadLength)
     {
-        if (check(frame, length) != OK || etherType(frame) != ETHERTYPE_IPV4 ||
-            (frame[IP + IP_PROTOCOL] & 0xFF) != PROTOCOL_UDP ||
-            i32(frame, IP + IP_SRC) != srcIp || i32(frame, IP + IP_DST) != dstIp)
+        if (!isIpv4(frame, length, PROTOCOL_UDP, srcIp, dstIp))
         {
             return false;
         }
@@ -273,6 +269,15 @@ public final class FrameParser
     {
         return check(frame, length) == OK && etherType(frame) == ETHERTYPE_ARP &&
             u16(frame, ARP_OPER) == ARP_REPLY && i32(frame, ARP_SPA) == ip && mac(frame, ARP_SHA) == mac;
+    }
+
+    /** Whether {@code frame} is a valid IPv4 packet of {@code protocol} from {@code srcIp} to {@code dstIp}. */
+    private static boolean isIpv4(
+        final byte[] frame, final int length, final int protocol, final int srcIp, final int dstIp)
+    {
+        return check(frame, length) == OK && etherType(frame) == ETHERTYPE_IPV4 &&
+            (frame[IP + IP_PROTOCOL] & 0xFF) == protocol &&
+            i32(frame, IP + IP_SRC) == srcIp && i32(frame, IP + IP_DST) == dstIp;
     }
 
     private static boolean equal(final byte[] a, final int aOffset, final byte[] b, final int bOffset, final int length)

@@ -129,7 +129,7 @@ public final class SimNic extends FencedSimCard implements CountedNetCard
             return 0;
         }
         final CardFault current = fault.fault();
-        if (current == CardFault.FAIL_STOP || current == CardFault.HANG)
+        if (!current.progresses())
         {
             return 0;
         }

@@ -4,6 +4,7 @@ import dev.braid.sim.CardFault;
 import dev.braid.sim.FencedSimCard;
 import dev.braid.sim.InFlightSlots;
 import dev.braid.virtio.card.CompletionSink;
+import dev.braid.virtio.card.FreeSlots;
 import dev.braid.virtio.card.ScsiCard;
 import dev.braid.virtio.card.ScsiIo;
 import dev.braid.virtio.scsi.emulator.ScsiContext;
@@ -85,11 +86,11 @@ public final class SimHba extends FencedSimCard implements ScsiCard
             return false;
         }
         final Queue q = queues[queue];
-        if (q.freeCount == 0)
+        if (q.free.isEmpty())
         {
             return false;
         }
-        final int slot = q.free[--q.freeCount];
+        final int slot = q.free.take();
         q.ios[slot] = io;
         q.targets[slot] = io.target();
         q.luns[slot] = io.lun();
@@ -157,7 +158,7 @@ public final class SimHba extends FencedSimCard implements ScsiCard
             return 0;
         }
         final CardFault current = fault.fault();
-        if (current == CardFault.FAIL_STOP || current == CardFault.HANG)
+        if (!current.progresses())
         {
             return 0;
         }
@@ -261,7 +262,7 @@ public final class SimHba extends FencedSimCard implements ScsiCard
             return 0;
         }
         q.ios[slot] = null;
-        q.free[q.freeCount++] = slot;
+        q.free.give(slot);
         return 1;
     }
 
@@ -303,12 +304,11 @@ public final class SimHba extends FencedSimCard implements ScsiCard
         final int[] targets;
         final int[] luns;
         final long[] tags;
-        final int[] free;
+        final FreeSlots free;
         final ScsiContext context = new ScsiContext();
         final long[] tmfTokens;
         final CompletionSink[] tmfSinks;
         final int[] tmfResponses;
-        int freeCount;
         int tmfHead;
         int tmfCount;
 
@@ -319,12 +319,7 @@ public final class SimHba extends FencedSimCard implements ScsiCard
             targets = new int[depth];
             luns = new int[depth];
             tags = new long[depth];
-            free = new int[depth];
-            for (int i = 0; i < depth; i++)
-            {
-                free[i] = depth - 1 - i;
-            }
-            freeCount = depth;
+            free = new FreeSlots(depth);
             tmfTokens = new long[depth];
             tmfSinks = new CompletionSink[depth];
             tmfResponses = new int[depth];

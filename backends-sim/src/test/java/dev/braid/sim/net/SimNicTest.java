@@ -140,6 +140,8 @@ class SimNicTest
         final byte[] reply = frames.get(0);
         assertEquals(FrameParser.OK, FrameParser.check(reply, reply.length));
         assertTrue(FrameParser.isEchoReply(reply, reply.length, PEER_IP, GUEST_IP, 0x1234, 7, data, 0, data.length));
+        assertFalse(FrameParser.isEchoReply(reply, reply.length, GUEST_IP, PEER_IP, 0x1234, 7, data, 0, data.length), "addresses swapped");
+        assertFalse(FrameParser.isUdp(reply, reply.length, PEER_IP, GUEST_IP, 0x1234, 7, data, 0, data.length), "ICMP is not UDP");
         assertEquals(0, FrameParser.checksum(reply, IP, 20, 0), "IP header checksum verifies");
         assertEquals(1, peer.echoReplies());
         assertEquals(1, nicA.txFrames());
@@ -160,6 +162,8 @@ class SimNicTest
             assertEquals(1, frames.size());
             final byte[] reply = frames.get(0);
             assertTrue(FrameParser.isUdp(reply, reply.length, PEER_IP, GUEST_IP, 7, 40000, data, 0, data.length));
+            assertFalse(FrameParser.isUdp(reply, reply.length, PEER_IP, PEER_IP, 7, 40000, data, 0, data.length), "wrong destination");
+            assertFalse(FrameParser.isEchoReply(reply, reply.length, PEER_IP, GUEST_IP, 7, 40000, data, 0, data.length), "UDP is not ICMP");
             assertNotEquals(0, FrameParser.u16(reply, IP + 20 + UDP_CHECKSUM), "the peer always fills the UDP checksum");
         }
         assertEquals(2, peer.udpEchoes());

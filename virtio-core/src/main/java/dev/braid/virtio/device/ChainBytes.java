@@ -86,29 +86,7 @@ public final class ChainBytes
         final int dstIndex,
         final int length)
     {
-        final long start = locateReadable(chain, offset);
-        if (start == NOT_FOUND)
-        {
-            return length == 0;
-        }
-        int segment = segment(start);
-        long inSegment = offset(start);
-        int done = 0;
-        final int end = chain.readableCount();
-        while (done < length && segment < end)
-        {
-            final int chunk = (int)Math.min(length - done, length(chain, segment) - inSegment);
-            final long gpa = chain.address(segment) + inSegment;
-            if (!memory.isValidRange(gpa, chunk))
-            {
-                return false;
-            }
-            memory.getBytes(gpa, dst, dstIndex + done, chunk);
-            done += chunk;
-            segment++;
-            inSegment = 0;
-        }
-        return done == length;
+        return walk(memory, chain, locateReadable(chain, offset), chain.readableCount(), dst, dstIndex, length, false);
     }
 
     /**
@@ -123,47 +101,35 @@ public final class ChainBytes
         final int srcIndex,
         final int length)
     {
-        final long start = locateWritable(chain, offset);
-        if (start == NOT_FOUND)
-        {
-            return length == 0;
-        }
-        int segment = segment(start);
-        long inSegment = offset(start);
-        int done = 0;
-        final int end = chain.segmentCount();
-        while (done < length && segment < end)
-        {
-            final int chunk = (int)Math.min(length - done, length(chain, segment) - inSegment);
-            final long gpa = chain.address(segment) + inSegment;
-            if (!memory.isValidRange(gpa, chunk))
-            {
-                return false;
-            }
-            memory.putBytes(gpa, src, srcIndex + done, chunk);
-            done += chunk;
-            segment++;
-            inSegment = 0;
-        }
-        return done == length;
+        return walk(memory, chain, locateWritable(chain, offset), chain.segmentCount(), src, srcIndex, length, true);
     }
 
     /** Whether readable bytes {@code [offset, offset + length)} exist and lie in guest memory. */
     public static boolean readableInMemory(
         final GuestMemory memory, final DescriptorChain chain, final long offset, final long length)
     {
-        return inMemory(memory, chain, locateReadable(chain, offset), chain.readableCount(), length);
+        return walk(memory, chain, locateReadable(chain, offset), chain.readableCount(), null, 0, length, false);
     }
 
     /** Whether writable bytes {@code [offset, offset + length)} exist and lie in guest memory. */
     public static boolean writableInMemory(
         final GuestMemory memory, final DescriptorChain chain, final long offset, final long length)
     {
-        return inMemory(memory, chain, locateWritable(chain, offset), chain.segmentCount(), length);
+        return walk(memory, chain, locateWritable(chain, offset), chain.segmentCount(), null, 0, length, true);
     }
 
-    private static boolean inMemory(
-        final GuestMemory memory, final DescriptorChain chain, final long start, final int end, final long length)
+    // One walk of the stream from position start for the copies in both directions and for the
+    // bounds check alone (buffer null): the mode costs a predictable branch per segment, not per byte.
+    // When copying, length is an int, so each chunk is too.
+    private static boolean walk(
+        final GuestMemory memory,
+        final DescriptorChain chain,
+        final long start,
+        final int end,
+        final DirectBuffer buffer,
+        final int bufferIndex,
+        final long length,
+        final boolean toGuest)
     {
         if (start == NOT_FOUND)
         {
@@ -175,9 +141,21 @@ public final class ChainBytes
         while (done < length && segment < end)
         {
             final long chunk = Math.min(length - done, length(chain, segment) - inSegment);
-            if (!memory.isValidRange(chain.address(segment) + inSegment, chunk))
+            final long gpa = chain.address(segment) + inSegment;
+            if (!memory.isValidRange(gpa, chunk))
             {
                 return false;
+            }
+            if (buffer != null)
+            {
+                if (toGuest)
+                {
+                    memory.putBytes(gpa, buffer, bufferIndex + (int)done, (int)chunk);
+                }
+                else
+                {
+                    memory.getBytes(gpa, (MutableDirectBuffer)buffer, bufferIndex + (int)done, (int)chunk);
+                }
             }
             done += chunk;
             segment++;

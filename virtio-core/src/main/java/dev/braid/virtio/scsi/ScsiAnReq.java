@@ -1,19 +1,13 @@
 package dev.braid.virtio.scsi;
 
-import dev.braid.virtio.memory.GuestMemory;
+import dev.braid.virtio.memory.GuestFlyweight;
 
 /**
  * Flyweight over virtio_scsi_ctrl_an's device-readable part (type, lun, event_requested).
  * The caller guarantees the bytes lie in guest memory (parsers check before wrapping).
  */
-public final class ScsiAnReq extends ScsiCtrlFlyweight
+public final class ScsiAnReq extends GuestFlyweight<ScsiAnReq>
 {
-    public ScsiAnReq wrap(final GuestMemory memory, final long gpa)
-    {
-        at(memory, gpa);
-        return this;
-    }
-
     public long type()
     {
         return u32(ScsiDescriptor.AN_TYPE_OFFSET);

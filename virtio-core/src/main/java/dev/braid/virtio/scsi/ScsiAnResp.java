@@ -1,47 +1,32 @@
 package dev.braid.virtio.scsi;
 
-import dev.braid.virtio.memory.GuestMemory;
+import dev.braid.virtio.memory.GuestFlyweight;
 
 /**
  * Flyweight over virtio_scsi_ctrl_an's device-writable part (event_actual, response).
  * The caller guarantees the bytes lie in guest memory (parsers check before wrapping).
  */
-public final class ScsiAnResp
+public final class ScsiAnResp extends GuestFlyweight<ScsiAnResp>
 {
-    private GuestMemory memory;
-    private long gpa;
-
-    public ScsiAnResp wrap(final GuestMemory memory, final long gpa)
-    {
-        this.memory = memory;
-        this.gpa = gpa;
-        return this;
-    }
-
-    public long gpa()
-    {
-        return gpa;
-    }
-
     public long eventActual()
     {
-        return memory.getInt(gpa + ScsiDescriptor.AN_EVENT_ACTUAL_OFFSET) & 0xFFFF_FFFFL;
+        return u32(ScsiDescriptor.AN_EVENT_ACTUAL_OFFSET);
     }
 
     public ScsiAnResp eventActual(final long value)
     {
-        memory.putInt(gpa + ScsiDescriptor.AN_EVENT_ACTUAL_OFFSET, (int)value);
+        putU32(ScsiDescriptor.AN_EVENT_ACTUAL_OFFSET, value);
         return this;
     }
 
     public int response()
     {
-        return memory.getByte(gpa + ScsiDescriptor.AN_RESPONSE_OFFSET) & 0xFF;
+        return u8(ScsiDescriptor.AN_RESPONSE_OFFSET);
     }
 
     public ScsiAnResp response(final int value)
     {
-        memory.putByte(gpa + ScsiDescriptor.AN_RESPONSE_OFFSET, (byte)value);
+        putU8(ScsiDescriptor.AN_RESPONSE_OFFSET, value);
         return this;
     }
 }

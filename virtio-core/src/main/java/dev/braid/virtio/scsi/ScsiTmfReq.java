@@ -1,19 +1,13 @@
 package dev.braid.virtio.scsi;
 
-import dev.braid.virtio.memory.GuestMemory;
+import dev.braid.virtio.memory.GuestFlyweight;
 
 /**
  * Flyweight over virtio_scsi_ctrl_tmf's device-readable part (type, subtype, lun, id).
  * The caller guarantees the bytes lie in guest memory (parsers check before wrapping).
  */
-public final class ScsiTmfReq extends ScsiCtrlFlyweight
+public final class ScsiTmfReq extends GuestFlyweight<ScsiTmfReq>
 {
-    public ScsiTmfReq wrap(final GuestMemory memory, final long gpa)
-    {
-        at(memory, gpa);
-        return this;
-    }
-
     public long type()
     {
         return u32(ScsiDescriptor.TMF_TYPE_OFFSET);

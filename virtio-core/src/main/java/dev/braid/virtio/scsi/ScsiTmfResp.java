@@ -1,36 +1,21 @@
 package dev.braid.virtio.scsi;
 
-import dev.braid.virtio.memory.GuestMemory;
+import dev.braid.virtio.memory.GuestFlyweight;
 
 /**
  * Flyweight over virtio_scsi_ctrl_tmf's device-writable part (response).
  * The caller guarantees the bytes lie in guest memory (parsers check before wrapping).
  */
-public final class ScsiTmfResp
+public final class ScsiTmfResp extends GuestFlyweight<ScsiTmfResp>
 {
-    private GuestMemory memory;
-    private long gpa;
-
-    public ScsiTmfResp wrap(final GuestMemory memory, final long gpa)
-    {
-        this.memory = memory;
-        this.gpa = gpa;
-        return this;
-    }
-
-    public long gpa()
-    {
-        return gpa;
-    }
-
     public int response()
     {
-        return memory.getByte(gpa + ScsiDescriptor.TMF_RESPONSE_OFFSET) & 0xFF;
+        return u8(ScsiDescriptor.TMF_RESPONSE_OFFSET);
     }
 
     public ScsiTmfResp response(final int value)
     {
-        memory.putByte(gpa + ScsiDescriptor.TMF_RESPONSE_OFFSET, (byte)value);
+        putU8(ScsiDescriptor.TMF_RESPONSE_OFFSET, value);
         return this;
     }
 }

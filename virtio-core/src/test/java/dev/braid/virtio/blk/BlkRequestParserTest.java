@@ -5,10 +5,14 @@ import dev.braid.virtio.queue.DescriptorChain;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.ByteBuffer;
 import java.util.Random;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 import static dev.braid.virtio.blk.VirtioBlk.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -146,13 +150,96 @@ class BlkRequestParserTest
         assertEquals(BlkRequest.COMPLETE_NO_STATUS, request.outcome());
     }
 
-    @Test
-    void headerOutsideGuestMemoryIsIoErrorNotException()
+    /** A request the parser completes at once, with the status byte, instead of submitting. */
+    record Rejected(String name, Consumer<BlkRequestParser> setup, Consumer<TestChain> chain, int status)
     {
-        t.add(t.memory.totalLength() - 8, 16, false);
-        t.writable(1);
+        public String toString()
+        {
+            return name;
+        }
+    }
 
-        assertComplete(VIRTIO_BLK_S_IOERR);
+    private static Arguments rejected(final String name, final int status, final Consumer<TestChain> chain)
+    {
+        return rejected(name, parser -> { }, status, chain);
+    }
+
+    private static Arguments rejected(
+        final String name, final Consumer<BlkRequestParser> setup, final int status, final Consumer<TestChain> chain)
+    {
+        return Arguments.of(new Rejected(name, setup, chain, status));
+    }
+
+    static Stream<Arguments> rejectedRequests()
+    {
+        final long unmap = VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
+        return Stream.of(
+            rejected("header outside guest memory", VIRTIO_BLK_S_IOERR, t ->
+            {
+                t.add(t.memory.totalLength() - 8, 16, false);
+                t.writable(1);
+            }),
+            rejected("read with readable data", VIRTIO_BLK_S_IOERR, t ->
+            {
+                t.readable(header(VIRTIO_BLK_T_IN, 0));
+                t.readable(new byte[512]);
+                t.writable(513);
+            }),
+            rejected("write with writable data", VIRTIO_BLK_S_IOERR, t ->
+            {
+                t.readable(header(VIRTIO_BLK_T_OUT, 0));
+                t.readable(new byte[512]);
+                t.writable(2);
+            }),
+            rejected("write without data", VIRTIO_BLK_S_IOERR, t ->
+            {
+                t.readable(header(VIRTIO_BLK_T_OUT, 0));
+                t.writable(1);
+            }),
+            rejected("write to a read-only disk", parser -> parser.readOnly(true), VIRTIO_BLK_S_IOERR, t ->
+            {
+                t.readable(header(VIRTIO_BLK_T_OUT, 0));
+                t.readable(new byte[512]);
+                t.writable(1);
+            }),
+            rejected("discard not negotiated", parser -> parser.discard(false, 0, 0), VIRTIO_BLK_S_UNSUPP, t ->
+                dwz(t, VIRTIO_BLK_T_DISCARD, new long[] {0, 8, 0})),
+            rejected("discard with the unmap flag", VIRTIO_BLK_S_UNSUPP, t ->
+                dwz(t, VIRTIO_BLK_T_DISCARD, new long[] {0, 8, unmap})),
+            rejected("unknown segment flags", VIRTIO_BLK_S_UNSUPP, t ->
+                dwz(t, VIRTIO_BLK_T_WRITE_ZEROES, new long[] {0, 8, 2})),
+            rejected("too many segments", VIRTIO_BLK_S_IOERR, t ->
+                dwz(t, VIRTIO_BLK_T_WRITE_ZEROES, new long[] {0, 8, 0}, new long[] {8, 8, 0}, new long[] {16, 8, 0})),
+            rejected("segment over the sector limit", VIRTIO_BLK_S_IOERR, t ->
+                dwz(t, VIRTIO_BLK_T_DISCARD, new long[] {0, (1 << 12) + 1, 0})),
+            rejected("segment past capacity", VIRTIO_BLK_S_IOERR, t ->
+                dwz(t, VIRTIO_BLK_T_DISCARD, new long[] {CAPACITY - 4, 8, 0})),
+            rejected("segment whose range overflows", VIRTIO_BLK_S_IOERR, t ->
+                dwz(t, VIRTIO_BLK_T_DISCARD, new long[] {-4, 8, 0})));
+    }
+
+    /** A discard or write-zeroes request: header, segments, status byte. */
+    private static void dwz(final TestChain t, final long type, final long[]... segments)
+    {
+        t.readable(header(type, 0));
+        t.readable(segments(segments));
+        t.writable(1);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rejectedRequests")
+    void rejectedRequestsCompleteAtOnceWithTheirStatus(final Rejected rejected)
+    {
+        rejected.setup().accept(parser);
+        rejected.chain().accept(t);
+        assertComplete(rejected.status());
+    }
+
+    @Test
+    void writeZeroesAcceptsTheUnmapFlag()
+    {
+        dwz(t, VIRTIO_BLK_T_WRITE_ZEROES, new long[] {0, 8, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP});
+        assertEquals(VIRTIO_BLK_S_OK, parse());
     }
 
     @Test
@@ -178,32 +265,6 @@ class BlkRequestParserTest
     }
 
     @Test
-    void readWithReadableDataIsIoError()
-    {
-        t.readable(header(VIRTIO_BLK_T_IN, 0));
-        t.readable(new byte[512]);
-        t.writable(513);
-        assertComplete(VIRTIO_BLK_S_IOERR);
-    }
-
-    @Test
-    void writeWithWritableDataIsIoError()
-    {
-        t.readable(header(VIRTIO_BLK_T_OUT, 0));
-        t.readable(new byte[512]);
-        t.writable(2);
-        assertComplete(VIRTIO_BLK_S_IOERR);
-    }
-
-    @Test
-    void writeWithoutDataIsIoError()
-    {
-        t.readable(header(VIRTIO_BLK_T_OUT, 0));
-        t.writable(1);
-        assertComplete(VIRTIO_BLK_S_IOERR);
-    }
-
-    @Test
     void rangeEndingAtCapacityIsAccepted()
     {
         t.readable(header(VIRTIO_BLK_T_IN, CAPACITY - 1));
@@ -217,16 +278,6 @@ class BlkRequestParserTest
     {
         t.readable(header(VIRTIO_BLK_T_IN, sector));
         t.writable(1024 + 1);
-        assertComplete(VIRTIO_BLK_S_IOERR);
-    }
-
-    @Test
-    void writeToReadOnlyDiskIsIoError()
-    {
-        parser.readOnly(true);
-        t.readable(header(VIRTIO_BLK_T_OUT, 0));
-        t.readable(new byte[512]);
-        t.writable(1);
         assertComplete(VIRTIO_BLK_S_IOERR);
     }
 
@@ -296,70 +347,6 @@ class BlkRequestParserTest
         assertEquals(1, request.dwzSegmentCount());
         assertEquals(1, request.dataSegment());
         assertEquals(6, request.dataOffset());
-    }
-
-    @Test
-    void discardNotNegotiatedIsUnsupported()
-    {
-        parser.discard(false, 0, 0);
-        t.readable(header(VIRTIO_BLK_T_DISCARD, 0));
-        t.readable(segments(new long[] {0, 8, 0}));
-        t.writable(1);
-        assertComplete(VIRTIO_BLK_S_UNSUPP);
-    }
-
-    @Test
-    void discardWithUnmapFlagIsUnsupportedButWriteZeroesAcceptsIt()
-    {
-        t.readable(header(VIRTIO_BLK_T_DISCARD, 0));
-        t.readable(segments(new long[] {0, 8, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP}));
-        t.writable(1);
-        assertComplete(VIRTIO_BLK_S_UNSUPP);
-
-        t.start(1);
-        t.readable(header(VIRTIO_BLK_T_WRITE_ZEROES, 0));
-        t.readable(segments(new long[] {0, 8, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP}));
-        t.writable(1);
-        assertEquals(VIRTIO_BLK_S_OK, parse());
-    }
-
-    @Test
-    void unknownSegmentFlagsAreUnsupported()
-    {
-        t.readable(header(VIRTIO_BLK_T_WRITE_ZEROES, 0));
-        t.readable(segments(new long[] {0, 8, 2}));
-        t.writable(1);
-        assertComplete(VIRTIO_BLK_S_UNSUPP);
-    }
-
-    @Test
-    void tooManySegmentsIsIoError()
-    {
-        t.readable(header(VIRTIO_BLK_T_WRITE_ZEROES, 0));
-        t.readable(segments(new long[] {0, 8, 0}, new long[] {8, 8, 0}, new long[] {16, 8, 0}));
-        t.writable(1);
-        assertComplete(VIRTIO_BLK_S_IOERR);
-    }
-
-    @Test
-    void segmentBeyondLimitsIsIoError()
-    {
-        t.readable(header(VIRTIO_BLK_T_DISCARD, 0));
-        t.readable(segments(new long[] {0, (1 << 12) + 1, 0}));
-        t.writable(1);
-        assertComplete(VIRTIO_BLK_S_IOERR);
-
-        t.start(2);
-        t.readable(header(VIRTIO_BLK_T_DISCARD, 0));
-        t.readable(segments(new long[] {CAPACITY - 4, 8, 0}));
-        t.writable(1);
-        assertComplete(VIRTIO_BLK_S_IOERR);
-
-        t.start(3);
-        t.readable(header(VIRTIO_BLK_T_DISCARD, 0));
-        t.readable(segments(new long[] {-4, 8, 0}));
-        t.writable(1);
-        assertComplete(VIRTIO_BLK_S_IOERR);
     }
 
     @ParameterizedTest
