@@ -109,9 +109,19 @@ public final class NbdServers implements AutoCloseable
     /** nbdkit with the given filters and plugin arguments on a unix socket, e.g. ("memory", "size=64M"). */
     public Server nbdkit(final List<String> filters, final String... pluginArgs) throws IOException, InterruptedException
     {
+        return nbdkitAt(dir.resolve("nbdkit-" + servers.size() + ".sock"), filters, pluginArgs);
+    }
+
+    /**
+     * nbdkit on {@code socket}, e.g. a server restarted on the path its clients reconnect to (a socket
+     * left by a killed server is removed first). Options before the plugin name go in {@code pluginArgs} too.
+     */
+    public Server nbdkitAt(final Path socket, final List<String> filters, final String... pluginArgs)
+        throws IOException, InterruptedException
+    {
         final String nbdkit = RealPeers.requireExecutable("nbdkit").toString();
         final Path pid = dir.resolve("nbdkit-" + servers.size() + ".pid");
-        final Path socket = dir.resolve("nbdkit-" + servers.size() + ".sock");
+        Files.deleteIfExists(socket);
         final List<String> command = new ArrayList<>(List.of(nbdkit, "-f", "-U", socket.toString(),
             "-P", pid.toString()));
         for (final String filter : filters)

@@ -878,9 +878,10 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
                         return;
                     }
                     String why = g.isSuccess() ? null : g.cause().getMessage();
-                    if (null == why && g.getNow().export().sizeBytes() != e.sizeBytes())
+                    if (null == why)
                     {
-                        why = "connection " + index + " sees export size " + g.getNow().export().sizeBytes() + ", connection 0 " + e.sizeBytes();
+                        final String differs = g.getNow().export().cannotReplace(e, context.forceUnitAccess());
+                        why = null == differs ? null : "connection " + index + " differs from connection 0: " + differs;
                     }
                     if (null != why)
                     {
@@ -916,8 +917,8 @@ public final class NbdBlockCard implements BlockCard, AutoCloseable
         {
             return e.sizeBytes() < BlockIo.SECTOR_SIZE ? "export of " + e.sizeBytes() + " bytes is smaller than one sector" : null;
         }
-        return known.sizeBytes() != e.sizeBytes() ?
-            "export size changed from " + known.sizeBytes() + " to " + e.sizeBytes() + " bytes (a different disk?)" : null;
+        // A reconnect must keep every promise the first export made to the guest's device.
+        return e.cannotReplace(known, context.forceUnitAccess());
     }
 
     private void publish(final int epoch, final NbdConnection[] conns, final NbdExport e, final Promise<NbdConnection[]> result)
