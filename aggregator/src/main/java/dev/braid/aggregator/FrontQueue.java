@@ -47,6 +47,10 @@ public final class FrontQueue implements Agent, CompletionHandler
     private final int batch;
     private final long noPathTimeoutNanos;
     private final long ageReportIntervalNanos;
+    /** First back-off of a retry on the card that failed it (doubled per attempt, {@link #RETRY_BACKOFF_DOUBLINGS} times at most: 51 ms). */
+    static final long RETRY_BACKOFF_MIN_NANOS = 50_000;
+    static final int RETRY_BACKOFF_DOUBLINGS = 10;
+
     private final int maxAttempts;
 
     private final InFlightTable table;
@@ -272,6 +276,13 @@ public final class FrontQueue implements Agent, CompletionHandler
         {
             table.replayedFrom(head, fromCard);
         }
+        else
+        {
+            // A path error on a card the map still routes to (its only route, when queue-affine)
+            // would come straight back to it: retry it there only after a back-off, doubling per
+            // attempt, so a card that fails fast cannot use up the attempts before the HA remaps.
+            table.retryAt(head, now + (RETRY_BACKOFF_MIN_NANOS << Math.min(attempts - 1, RETRY_BACKOFF_DOUBLINGS)));
+        }
         table.enqueuePending(head);
     }
 
@@ -430,7 +441,7 @@ public final class FrontQueue implements Agent, CompletionHandler
         }
         final int card = QueueMap.cardOf(r);
         final CardPort<?> port = ports[card];
-        if (port == null || port.isFenced())
+        if (port == null || port.isFenced() || (card == table.avoidCard(head) && now - table.retryAt(head) < 0))
         {
             return false;
         }

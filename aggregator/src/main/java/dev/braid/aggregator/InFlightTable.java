@@ -16,6 +16,7 @@ package dev.braid.aggregator;
  *  times  0  pop nanos         when the guest's request was popped
  *         1  submit nanos      when the current attempt was dispatched
  *         2  trouble since     first path error, fence or no-route; {@link #NO_TROUBLE} until then
+ *         3  retry at          earliest time a retry may go back to the card that failed it
  *  fields 0  attempt           current attempt (counts across reuses of the head)
  *         1  first attempt     attempt of the request's first dispatch
  *         2  route             packed card/queue route of the current attempt
@@ -40,6 +41,7 @@ final class InFlightTable
     private static final int POP_NANOS = 0;
     private static final int SUBMIT_NANOS = 1;
     private static final int TROUBLE_SINCE = 2;
+    private static final int RETRY_AT = 3;
     private static final int TIMES_SHIFT = 2;
     private static final int ATTEMPT = 0;
     private static final int FIRST_ATTEMPT = 1;
@@ -115,6 +117,7 @@ final class InFlightTable
         fields[f(head, AVOID_CARD)] = NO_CARD;
         fields[f(head, REPLAYED_FROM)] = NO_CARD;
         times[t(head, TROUBLE_SINCE)] = NO_TROUBLE;
+        times[t(head, RETRY_AT)] = nowNanos;
     }
 
     /** The head's current attempt went to {@code route} on a card at {@code fenceGeneration}. */
@@ -190,6 +193,17 @@ final class InFlightTable
     long troubleSince(final int head)
     {
         return times[t(head, TROUBLE_SINCE)];
+    }
+
+    /** The earliest time the head may be dispatched to its avoid card again. */
+    long retryAt(final int head)
+    {
+        return times[t(head, RETRY_AT)];
+    }
+
+    void retryAt(final int head, final long nanos)
+    {
+        times[t(head, RETRY_AT)] = nanos;
     }
 
     int avoidCard(final int head)
