@@ -11,7 +11,6 @@ import dev.braid.sim.LatencyModel;
 import dev.braid.sim.SharedBlockStore;
 import dev.braid.sim.SimDisk;
 import dev.braid.sim.VirtualClock;
-import dev.braid.testkit.driver.BufferChain;
 import dev.braid.testkit.driver.RingLayout;
 import dev.braid.testkit.driver.SplitDriverQueue;
 import dev.braid.virtio.blk.BlkRequestParser;
@@ -38,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class FastFailingPathRetryTest
 {
-    static final long STATUS_GPA = 0x40000 + 16 + 512;
+    static final long STATUS_GPA = NoPathDeadlineTest.STATUS_GPA;
 
     final VirtualClock clock = new VirtualClock();
     final GuestMemory memory = GuestMemory.allocate(1 << 20);
@@ -74,12 +73,7 @@ class FastFailingPathRetryTest
         final int failing = QueueMap.cardOf(map.route(0, 0));
         disks[failing].inject(CardFault.ERROR_BURST, 1_000_000);
 
-        memory.putInt(0x40000, 0); // VIRTIO_BLK_T_IN
-        memory.putLong(0x40000 + 8, 0);
-        memory.putByte(STATUS_GPA, (byte)0x7F);
-        assertTrue(driver.addChain(new BufferChain(4).readable(0x40000, 16).writable(0x40000 + 16, 512)
-            .writable(STATUS_GPA, 1), true) >= 0);
-        driver.publish();
+        NoPathDeadlineTest.postRead(memory, driver);
 
         // The control thread is late: 20 ms of the front queue and the card workers alone.
         for (int i = 0; i < 4_000; i++)

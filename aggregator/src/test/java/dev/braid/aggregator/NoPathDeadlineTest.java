@@ -61,6 +61,17 @@ class NoPathDeadlineTest
         front = device.frontQueue(0);
     }
 
+    /** A one-sector read of sector 0: header at 0x40000, data after it, status at {@link #STATUS_GPA} (0x7F until answered). */
+    static void postRead(final GuestMemory memory, final SplitDriverQueue driver)
+    {
+        memory.putInt(0x40000, 0); // VIRTIO_BLK_T_IN
+        memory.putLong(0x40000 + 8, 0);
+        memory.putByte(STATUS_GPA, (byte)0x7F);
+        assertTrue(driver.addChain(new BufferChain(4).readable(0x40000, 16).writable(0x40000 + 16, 512)
+            .writable(STATUS_GPA, 1), true) >= 0);
+        driver.publish();
+    }
+
     private void worker()
     {
         try
@@ -76,12 +87,7 @@ class NoPathDeadlineTest
     @Test
     void aFlappingCardCannotHoldARequestPastTheDeadlineFromItsFirstTrouble()
     {
-        memory.putInt(0x40000, 0); // VIRTIO_BLK_T_IN
-        memory.putLong(0x40000 + 8, 0);
-        memory.putByte(STATUS_GPA, (byte)0x7F);
-        assertTrue(driver.addChain(new BufferChain(4).readable(0x40000, 16).writable(0x40000 + 16, 512)
-            .writable(STATUS_GPA, 1), true) >= 0);
-        driver.publish();
+        postRead(memory, driver);
 
         final long start = clock.nanoTime();
         long firstTrouble = -1;
