@@ -58,7 +58,7 @@ public final class FileVsFio
     }
 
     record Result(double iops, double p50Micros, double p99Micros, double perSyscall, double bytesPerRequest,
-        double waitsPerRequest, double cpuMicrosPerRequest)
+        double waitsPerRequest, double cpuMicrosPerRequest, String disk)
     {
     }
 
@@ -108,9 +108,10 @@ public final class FileVsFio
                     fio.p99Micros / braid.p99Micros, braid.p50Micros, fio.p50Micros, braid.cpuMicrosPerRequest,
                     fio.cpuMicrosPerRequest};
                 rows.get(m).add(row);
-                System.out.printf("round %d %s: braid %.0f IOPS p50 %.1f us p99 %.1f us (%.1f req/io_uring_enter, %.2f sleeping enters/req, %.2f B/req allocated, %.2f us CPU/req) | fio %.0f IOPS p50 %.1f us p99 %.1f us (%.2f us CPU/req) | IOPS ratio %.3f, p99 ratio (fio/braid) %.3f  [load %s]%n",
+                System.out.printf("round %d %s: braid %.0f IOPS p50 %.1f us p99 %.1f us (%.1f req/io_uring_enter, %.2f sleeping enters/req, %.2f B/req allocated, %.2f us CPU/req; %s) | fio %.0f IOPS p50 %.1f us p99 %.1f us (%.2f us CPU/req; %s) | IOPS ratio %.3f, p99 ratio (fio/braid) %.3f  [load %s]%n",
                     round, modes[m], braid.iops, braid.p50Micros, braid.p99Micros, braid.perSyscall, braid.waitsPerRequest, braid.bytesPerRequest,
-                    braid.cpuMicrosPerRequest, fio.iops, fio.p50Micros, fio.p99Micros, fio.cpuMicrosPerRequest, row[2], row[5], load());
+                    braid.cpuMicrosPerRequest, braid.disk, fio.iops, fio.p50Micros, fio.p99Micros, fio.cpuMicrosPerRequest, fio.disk,
+                    row[2], row[5], load());
             }
         }
         for (int m = 0; m < modes.length; m++)
@@ -204,9 +205,12 @@ public final class FileVsFio
                 (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
             final long allocated = threads.getCurrentThreadAllocatedBytes();
             final long cpu = threads.getCurrentThreadCpuTime();
+            final Path statFile = DiskStat.statFileOf(file);
+            final DiskStat diskBefore = DiskStat.read(statFile);
             final long start = System.nanoTime();
             run(agents, TimeUnit.SECONDS.toNanos(seconds), idle);
             final double elapsed = (System.nanoTime() - start) / 1e9;
+            final DiskStat diskAfter = DiskStat.read(statFile);
             final double bytesPerRequest = (threads.getCurrentThreadAllocatedBytes() - allocated) / (double)guest.completed();
             // The loop thread's user + system time: guest model, device and the kernel's share of io_uring_enter.
             final double cpuMicrosPerRequest = (threads.getCurrentThreadCpuTime() - cpu) / 1e3 / guest.completed();
@@ -238,7 +242,7 @@ public final class FileVsFio
             card.fence();
             return new Result(guest.completed() / elapsed, guest.latency().getValueAtPercentile(50) / 1e3,
                 guest.latency().getValueAtPercentile(99) / 1e3, perSyscall, bytesPerRequest, waitsPerRequest,
-                cpuMicrosPerRequest);
+                cpuMicrosPerRequest, diskBefore == null ? "disk ?" : diskBefore.describeTo(diskAfter));
         }
     }
 
@@ -288,6 +292,12 @@ public final class FileVsFio
             "--iodepth=" + depth, "--numjobs=1", "--time_based", "--runtime=" + seconds, "--ramp_time=1",
             "--norandommap", "--randrepeat=0", "--invalidate=0", "--output-format=json");
         final Process process = new ProcessBuilder(command).redirectErrorStream(false).start();
+        // The disk's view of fio's measured window (after its 1 s ramp), taken from here: a little inside it.
+        final Path statFile = DiskStat.statFileOf(file);
+        Thread.sleep(1_150);
+        final DiskStat diskBefore = DiskStat.read(statFile);
+        Thread.sleep(Math.max(100, seconds * 1000L - 300));
+        final DiskStat diskAfter = DiskStat.read(statFile);
         final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         final String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         if (process.waitFor() != 0)
@@ -316,6 +326,7 @@ public final class FileVsFio
         final double cpuMicros = usr.find() && sys.find() ?
             (Double.parseDouble(usr.group(1)) + Double.parseDouble(sys.group(1))) / 100 * 1e6 / iopsValue : Double.NaN;
         return new Result(iopsValue, Long.parseLong(p50.group(1)) / 1e3,
-            Long.parseLong(p99.group(1)) / 1e3, Double.NaN, Double.NaN, Double.NaN, cpuMicros);
+            Long.parseLong(p99.group(1)) / 1e3, Double.NaN, Double.NaN, Double.NaN, cpuMicros,
+            diskBefore == null ? "disk ?" : diskBefore.describeTo(diskAfter));
     }
 }
