@@ -43,6 +43,7 @@ final class FileCardQueue
     private final FileTarget target;
     private final boolean useDirect;
     private final int depth;
+    private final int submitBatch;
     private final int iovecCapacity;
     private final long capacityBytes;
     private final IoUring ring;
@@ -79,12 +80,15 @@ final class FileCardQueue
     long staleCompletions;
     long abandoned;
 
-    FileCardQueue(final int index, final FileTarget target, final boolean useDirect, final int depth, final int maxSegments)
+    FileCardQueue(
+        final int index, final FileTarget target, final boolean useDirect, final int depth, final int maxSegments,
+        final int submitBatch)
     {
         this.index = index;
         this.target = target;
         this.useDirect = useDirect && target.directFd() >= 0;
         this.depth = depth;
+        this.submitBatch = submitBatch;
         // Splitting at guest memory region borders may add segments; leave room for a few.
         this.iovecCapacity = Math.min(FileCardContext.MAX_SEGMENTS, maxSegments + 8);
         this.capacityBytes = target.sizeBytes() & ~(long)(BlockIo.SECTOR_SIZE - 1);
@@ -200,6 +204,10 @@ final class FileCardQueue
         {
             inFlight[slot] = true;
             inFlightCount++;
+            if (ring.unsubmitted() >= submitBatch)
+            {
+                enter();
+            }
         }
         return true;
     }
@@ -300,17 +308,23 @@ final class FileCardQueue
         int work = 0;
         if (!failed && ring.unsubmitted() > 0)
         {
-            final int result = ring.submit(0);
-            if (result < 0 && result != -LinuxNative.EAGAIN && result != -LinuxNative.EBUSY && result != -LinuxNative.EINTR)
-            {
-                failHard("io_uring_enter failed: " + LinuxNative.errnoName(-result));
-            }
+            enter();
         }
         if (!failed)
         {
             work += reap();
         }
         return work + deliver();
+    }
+
+    /** One io_uring_enter for the prepared entries; what the kernel did not take (EAGAIN, EBUSY) goes with the next. */
+    private void enter()
+    {
+        final int result = ring.submit(0);
+        if (result < 0 && result != -LinuxNative.EAGAIN && result != -LinuxNative.EBUSY && result != -LinuxNative.EINTR)
+        {
+            failHard("io_uring_enter failed: " + LinuxNative.errnoName(-result));
+        }
     }
 
     /** Whether {@link #pollOrWait} would sleep: requests in the kernel, nothing ready, a kernel that takes a timeout. */
