@@ -47,13 +47,21 @@ final class FileCardRig implements AutoCloseable
 
     FileCardRig(final Path dir, final long size, final int depth, final int maxSegments) throws IOException
     {
+        this(dir, size, depth, maxSegments, 1);
+    }
+
+    /** {@code submitBatch} > 1 keeps prepared requests out of the kernel until that many or a poll. */
+    FileCardRig(final Path dir, final long size, final int depth, final int maxSegments, final int submitBatch)
+        throws IOException
+    {
         requireIoUring();
         file = Files.createTempFile(dir, "braid-file-card", ".img");
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw"))
         {
             raf.setLength(size);
         }
-        card = FileBlockCard.open(new FileCardContext().spec("file:" + file).name("f0").queueDepth(depth).maxSegments(maxSegments));
+        card = FileBlockCard.open(new FileCardContext().spec("file:" + file).name("f0").queueDepth(depth).maxSegments(maxSegments)
+            .submitBatch(submitBatch));
     }
 
     /** Polls queue 0 until {@code token} completes (bounded, so a lost completion fails the test). */

@@ -89,6 +89,25 @@ class FileSubmitBatchTest
     }
 
     @Test
+    void aFenceTakesRequestsPreparedButNotYetEnteredAndReportsThemCancelled() throws IOException
+    {
+        try (FileCardRig rig = new FileCardRig(dir, 1 << 20, 16);
+            FileBlockCard card = open(rig, new FileCardContext().submitBatch(4)))
+        {
+            submitReads(rig, card, 0, 3);
+            assertEquals(0, card.submitCalls());
+            card.fence();
+            assertTrue(card.submitCalls() > 0, "the fence handed the prepared entries and its cancel to the kernel");
+            awaitCompletions(rig, card, 3);
+            for (int i = 0; i < 3; i++)
+            {
+                assertEquals(CardStatus.CANCELLED, rig.status[i], "read " + i + " completed across the fence");
+            }
+            assertEquals(3, card.cancelledCount());
+        }
+    }
+
+    @Test
     void aBatchOfZeroIsRefused()
     {
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,

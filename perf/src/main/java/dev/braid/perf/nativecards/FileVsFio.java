@@ -221,17 +221,18 @@ public final class FileVsFio
             final long requests = card.directRequests() + card.bufferedRequests();
             final com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
-            final long allocated = threads.getCurrentThreadAllocatedBytes();
-            final long cpu = threads.getCurrentThreadCpuTime();
+            // The disk's counters are read outside the allocation and CPU window (reading sysfs allocates).
             final Path statFile = DiskStat.statFileOf(file);
             final DiskStat diskBefore = DiskStat.read(statFile);
+            final long allocated = threads.getCurrentThreadAllocatedBytes();
+            final long cpu = threads.getCurrentThreadCpuTime();
             final long start = System.nanoTime();
             final long[] stalls = run(agents, TimeUnit.SECONDS.toNanos(seconds), idle);
             final double elapsed = (System.nanoTime() - start) / 1e9;
-            final DiskStat diskAfter = DiskStat.read(statFile);
             final double bytesPerRequest = (threads.getCurrentThreadAllocatedBytes() - allocated) / (double)guest.completed();
             // The loop thread's user + system time: guest model, device and the kernel's share of io_uring_enter.
             final double cpuMicrosPerRequest = (threads.getCurrentThreadCpuTime() - cpu) / 1e3 / guest.completed();
+            final DiskStat diskAfter = DiskStat.read(statFile);
             final double perSyscall = (card.directRequests() + card.bufferedRequests() - requests) /
                 (double)Math.max(1, card.submitCalls() - enters);
             final double waitsPerRequest = (card.waitCalls() - waits) /
