@@ -87,9 +87,11 @@ public final class FileCardContext
     /**
      * Most prepared requests one io_uring_enter hands the kernel (default 1): a request is submitted
      * as soon as this many are prepared, the rest at the worker's poll. 1 submits each request at once,
-     * as fio's default {@code iodepth_batch_submit=1}; larger values trade a syscall per request for
-     * requests that wait in the kernel for their batch (on a virtio disk, the whole batch's submission:
-     * perf/README.md, "File card through the aggregated blk device vs fio io_uring").
+     * as fio's default {@code iodepth_batch_submit=1}: batches of ~8 raised the per-read latency of the
+     * machine's virtio disk by ~130 µs (perf/README.md, "File card through the aggregated blk device vs
+     * fio io_uring"). While the last enter's requests all completed inside it (page-cache hits, no
+     * device in the way), submits wait for the poll's one enter instead: there a syscall per request
+     * is pure cost.
      */
     public FileCardContext submitBatch(final int submitBatch)
     {

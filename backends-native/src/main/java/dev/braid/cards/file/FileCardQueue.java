@@ -44,6 +44,11 @@ final class FileCardQueue
     private final boolean useDirect;
     private final int depth;
     private final int submitBatch;
+    /** Per slot, the number of the enter that hands (or handed) its SQE to the kernel. */
+    private final long[] enterOf;
+    private long enters;
+    /** The last enter's requests all completed inside it (page-cache hits): batch until poll. */
+    private boolean completingInline;
     private final int iovecCapacity;
     private final long capacityBytes;
     private final IoUring ring;
@@ -89,6 +94,7 @@ final class FileCardQueue
         this.useDirect = useDirect && target.directFd() >= 0;
         this.depth = depth;
         this.submitBatch = submitBatch;
+        this.enterOf = new long[depth];
         // Splitting at guest memory region borders may add segments; leave room for a few.
         this.iovecCapacity = Math.min(FileCardContext.MAX_SEGMENTS, maxSegments + 8);
         this.capacityBytes = target.sizeBytes() & ~(long)(BlockIo.SECTOR_SIZE - 1);
@@ -204,7 +210,8 @@ final class FileCardQueue
         {
             inFlight[slot] = true;
             inFlightCount++;
-            if (ring.unsubmitted() >= submitBatch)
+            enterOf[slot] = enters + 1;
+            if (!completingInline && ring.unsubmitted() >= submitBatch)
             {
                 enter();
             }
@@ -320,10 +327,29 @@ final class FileCardQueue
     /** One io_uring_enter for the prepared entries; what the kernel did not take (EAGAIN, EBUSY) goes with the next. */
     private void enter()
     {
+        final int before = ring.ready();
         final int result = ring.submit(0);
         if (result < 0 && result != -LinuxNative.EAGAIN && result != -LinuxNative.EBUSY && result != -LinuxNative.EINTR)
         {
             failHard("io_uring_enter failed: " + LinuxNative.errnoName(-result));
+            return;
+        }
+        enters++;
+        if (result > 0)
+        {
+            // Did every request of this enter complete inside it? Count the new CQEs that are its own.
+            final int after = ring.ready();
+            int own = 0;
+            for (int i = before; i < after; i++)
+            {
+                final long userData = ring.cqeUserData(i);
+                final int slot = (int)(userData & SLOT_MASK);
+                if (userData != CANCEL_USER_DATA && slot < depth && enterOf[slot] == enters)
+                {
+                    own++;
+                }
+            }
+            completingInline = own >= result;
         }
     }
 
