@@ -18,7 +18,8 @@ import java.util.function.ToLongFunction;
  *
  * <h2>Threading</h2>
  * {@link #submit}, {@link #poll}, {@link #canWait} and {@link #pollOrWait} of one queue from its card
- * worker only (the worker makes one io_uring_enter per poll); {@link #fence()}, {@link #unfence()}, {@link #close()} and the queries
+ * worker only (an io_uring_enter per {@link FileCardContext#submitBatch} prepared requests inside submit,
+ * default each one, and one at poll for the rest); {@link #fence()}, {@link #unfence()}, {@link #close()} and the queries
  * from any thread.
  *
  * <h2>Fence</h2>
@@ -79,7 +80,8 @@ public final class FileBlockCard implements BlockCard, AutoCloseable
         {
             for (int q = 0; q < queues.length; q++)
             {
-                queues[q] = new FileCardQueue(q, target, context.directIo(), context.queueDepth(), context.maxSegments());
+                queues[q] = new FileCardQueue(q, target, context.directIo(), context.queueDepth(), context.maxSegments(),
+                    context.submitBatch());
             }
         }
         catch (final RuntimeException ex)
@@ -146,7 +148,13 @@ public final class FileBlockCard implements BlockCard, AutoCloseable
             {
                 return false;
             }
-            return q.submit(io, token, sink);
+            final boolean wasFailed = q.isFailed();
+            final boolean accepted = q.submit(io, token, sink);
+            if (!wasFailed && q.isFailed())
+            {
+                fail(q.failure());
+            }
+            return accepted;
         }
         finally
         {

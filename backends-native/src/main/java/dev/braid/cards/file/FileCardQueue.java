@@ -43,6 +43,12 @@ final class FileCardQueue
     private final FileTarget target;
     private final boolean useDirect;
     private final int depth;
+    private final int submitBatch;
+    /** Per slot, the number of the enter that hands (or handed) its SQE to the kernel. */
+    private final long[] enterOf;
+    private long enters;
+    /** The last enter's requests all completed inside it (page-cache hits): batch until poll. */
+    private boolean completingInline;
     private final int iovecCapacity;
     private final long capacityBytes;
     private final IoUring ring;
@@ -79,12 +85,16 @@ final class FileCardQueue
     long staleCompletions;
     long abandoned;
 
-    FileCardQueue(final int index, final FileTarget target, final boolean useDirect, final int depth, final int maxSegments)
+    FileCardQueue(
+        final int index, final FileTarget target, final boolean useDirect, final int depth, final int maxSegments,
+        final int submitBatch)
     {
         this.index = index;
         this.target = target;
         this.useDirect = useDirect && target.directFd() >= 0;
         this.depth = depth;
+        this.submitBatch = submitBatch;
+        this.enterOf = new long[depth];
         // Splitting at guest memory region borders may add segments; leave room for a few.
         this.iovecCapacity = Math.min(FileCardContext.MAX_SEGMENTS, maxSegments + 8);
         this.capacityBytes = target.sizeBytes() & ~(long)(BlockIo.SECTOR_SIZE - 1);
@@ -200,6 +210,11 @@ final class FileCardQueue
         {
             inFlight[slot] = true;
             inFlightCount++;
+            enterOf[slot] = enters + 1;
+            if (!completingInline && ring.unsubmitted() >= submitBatch)
+            {
+                enter();
+            }
         }
         return true;
     }
@@ -300,17 +315,42 @@ final class FileCardQueue
         int work = 0;
         if (!failed && ring.unsubmitted() > 0)
         {
-            final int result = ring.submit(0);
-            if (result < 0 && result != -LinuxNative.EAGAIN && result != -LinuxNative.EBUSY && result != -LinuxNative.EINTR)
-            {
-                failHard("io_uring_enter failed: " + LinuxNative.errnoName(-result));
-            }
+            enter();
         }
         if (!failed)
         {
             work += reap();
         }
         return work + deliver();
+    }
+
+    /** One io_uring_enter for the prepared entries; what the kernel did not take (EAGAIN, EBUSY) goes with the next. */
+    private void enter()
+    {
+        final int before = ring.ready();
+        final int result = ring.submit(0);
+        if (result < 0 && result != -LinuxNative.EAGAIN && result != -LinuxNative.EBUSY && result != -LinuxNative.EINTR)
+        {
+            failHard("io_uring_enter failed: " + LinuxNative.errnoName(-result));
+            return;
+        }
+        enters++;
+        if (result > 0)
+        {
+            // Did every request of this enter complete inside it? Count the new CQEs that are its own.
+            final int after = ring.ready();
+            int own = 0;
+            for (int i = before; i < after; i++)
+            {
+                final long userData = ring.cqeUserData(i);
+                final int slot = (int)(userData & SLOT_MASK);
+                if (userData != CANCEL_USER_DATA && slot < depth && enterOf[slot] == enters)
+                {
+                    own++;
+                }
+            }
+            completingInline = own >= result;
+        }
     }
 
     /** Whether {@link #pollOrWait} would sleep: requests in the kernel, nothing ready, a kernel that takes a timeout. */

@@ -3,7 +3,6 @@ package dev.braid.cards.file;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -48,9 +47,17 @@ final class FileCardRig implements AutoCloseable
 
     FileCardRig(final Path dir, final long size, final int depth, final int maxSegments) throws IOException
     {
+        this(dir, size, depth, maxSegments, 1);
+    }
+
+    /** {@code submitBatch} > 1 keeps prepared requests out of the kernel until that many or a poll. */
+    FileCardRig(final Path dir, final long size, final int depth, final int maxSegments, final int submitBatch)
+        throws IOException
+    {
         requireIoUring();
         file = DiskImages.sparse(Files.createTempFile(dir, "braid-file-card", ".img"), size);
-        card = FileBlockCard.open(new FileCardContext().spec("file:" + file).name("f0").queueDepth(depth).maxSegments(maxSegments));
+        card = FileBlockCard.open(new FileCardContext().spec("file:" + file).name("f0").queueDepth(depth).maxSegments(maxSegments)
+            .submitBatch(submitBatch));
     }
 
     /** Polls queue 0 until {@code token} completes (bounded, so a lost completion fails the test). */

@@ -57,7 +57,7 @@ class FileFenceTest
                     assertTrue(rig.card.submit(0, ios[i], token + i, rig.sink));
                 }
                 final int start = rig.completed;
-                rig.card.poll(0); // one io_uring_enter: all DEPTH entries go to the kernel; some may finish at once
+                rig.card.poll(0); // every entry is in the kernel (each submit entered); some may finish at once
                 rig.card.fence();
                 final boolean[] reportedBeforeFence = new boolean[DEPTH];
                 int pending = 0;

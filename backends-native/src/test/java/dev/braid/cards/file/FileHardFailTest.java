@@ -47,7 +47,7 @@ class FileHardFailTest
         for (int attempt = 0; attempt < 50 && !failedHard; attempt++)
         {
             try (FileBlockCard card = FileBlockCard.open(new FileCardContext().spec("file:" + file).name("hard")
-                .queueDepth(32).fenceTimeout(1, TimeUnit.NANOSECONDS)))
+                .queueDepth(32).fenceTimeout(1, TimeUnit.NANOSECONDS).submitBatch(32)))
             {
                 card.setEventListener(new CardEventListener()
                 {
@@ -74,6 +74,7 @@ class FileHardFailTest
                     io.set(BlockIo.WRITE, (long)i * 512);
                     assertTrue(card.submit(0, io, i, sink));
                 }
+                // One enter for all 32 (submitBatch 32) right before the fence, so the fence finds them in the kernel.
                 card.poll(0);
                 card.fence();
                 if (card.failure() == null)

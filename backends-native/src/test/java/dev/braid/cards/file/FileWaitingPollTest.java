@@ -37,7 +37,9 @@ class FileWaitingPollTest
     @Test
     void canWaitOnlyWithARequestInTheKernelAndNothingReady() throws Exception
     {
-        try (FileCardRig rig = new FileCardRig(dir, 1 << 20, 8))
+        // A batch of 8: the submit below prepares its request without entering the kernel (with the
+        // default batch of 1 the read of a hole completes inside the submit's enter).
+        try (FileCardRig rig = new FileCardRig(dir, 1 << 20, 8, 256, 8))
         {
             assertFalse(rig.card.canWait(0), "nothing in flight");
             assertTrue(rig.card.submit(0, FileCardRig.io(rig.memory, BlockIo.READ, 0, 0, 4096), 1, rig.sink));

@@ -34,9 +34,14 @@ import dev.braid.cards.file.FileCardContext;
  * (busy polling); {@code backoff} is the shipping path before card waits (a device with card wait 0,
  * Agrona back-off through the {@link CardWaitingIdleStrategy} AgentThreads installs); {@code wait} is
  * the shipping path with the device's default card wait (a cycle without work sleeps in the file card's
- * io_uring_enter for the first CQE). Usage:
+ * io_uring_enter for the first CQE); {@code batched} is {@code wait} with the card handing every
+ * prepared request to the kernel at its worker's poll, as before {@link FileCardContext#submitBatch}
+ * (the shipping card enters the kernel for each request); {@code batch4} is {@code wait} with
+ * {@code submitBatch(4)}. fio's latency is its {@code lat_ns} (from
+ * preparing a request to reaping it), as the guest model's runs from posting to reaping. Each side's
+ * window is also shown as the disk saw it ({@link DiskStat}). Usage:
  * {@code FileVsFio [file=/var/tmp/braid-fio.img] [sizeMiB=256] [bs=4096] [depth=32] [seconds=5]
- * [rounds=5] [rw=randread|randwrite] [direct=1|0] [modes=spin,backoff,wait]}. With {@code direct=0} both
+ * [rounds=5] [rw=randread|randwrite] [direct=1|0] [modes=spin,backoff,wait,batched]}. With {@code direct=0} both
  * sides read through the page cache (the file is read once first, so every read hits it): no disk in
  * the way, so the comparison is of CPU cost per request.
  */
@@ -47,7 +52,7 @@ public final class FileVsFio
     }
 
     record Result(double iops, double p50Micros, double p99Micros, double perSyscall, double bytesPerRequest,
-        double waitsPerRequest, double cpuMicrosPerRequest)
+        double waitsPerRequest, double cpuMicrosPerRequest, String disk, String stalls)
     {
     }
 
@@ -75,31 +80,35 @@ public final class FileVsFio
             file, size >> 20, bs, depth, rw, direct ? "O_DIRECT" : "buffered (page cache)", seconds, rounds,
             Runtime.getRuntime().availableProcessors());
 
-        final String[] modes = arg(args, 8, "spin,backoff,wait").split(",");
+        final String[] modes = arg(args, 8, "spin,backoff,wait,batched").split(",");
         final List<List<double[]>> rows = new ArrayList<>();
         for (final String mode : modes)
         {
-            if (!mode.equals("spin") && !mode.equals("backoff") && !mode.equals("wait"))
+            if (!mode.equals("spin") && !mode.equals("backoff") && !mode.equals("wait") && !mode.equals("batched") &&
+                !mode.equals("batch4"))
             {
-                System.err.println("FileVsFio: modes are spin, backoff and wait: " + mode);
+                System.err.println("FileVsFio: modes are spin, backoff, wait, batched and batch4: " + mode);
                 System.exit(2);
             }
             rows.add(new ArrayList<>());
         }
         for (int round = 0; round < rounds; round++)
         {
-            final Result fio = fio(file, size, bs, depth, seconds, rw, direct);
             for (int m = 0; m < modes.length; m++)
             {
+                // Each Braid run gets its own fio run right before it: the shared disk's speed drifts
+                // over tens of seconds, so a fio run shared by several modes flatters the first one.
+                final Result fio = fio(file, size, bs, depth, seconds, rw, direct);
                 final Result braid = braid(file, size, bs, depth, seconds, rw, direct, modes[m],
                     round == 0 ? 3 : 1, 1000 + round);
                 final double[] row = {braid.iops, fio.iops, braid.iops / fio.iops, braid.p99Micros, fio.p99Micros,
                     fio.p99Micros / braid.p99Micros, braid.p50Micros, fio.p50Micros, braid.cpuMicrosPerRequest,
                     fio.cpuMicrosPerRequest};
                 rows.get(m).add(row);
-                System.out.printf("round %d %s: braid %.0f IOPS p50 %.1f us p99 %.1f us (%.1f req/io_uring_enter, %.2f sleeping enters/req, %.2f B/req allocated, %.2f us CPU/req) | fio %.0f IOPS p50 %.1f us p99 %.1f us (%.2f us CPU/req) | IOPS ratio %.3f, p99 ratio (fio/braid) %.3f  [load %s]%n",
+                System.out.printf("round %d %s: braid %.0f IOPS p50 %.1f us p99 %.1f us (%.1f req/io_uring_enter, %.2f sleeping enters/req, %.2f B/req allocated, %.2f us CPU/req; %s; %s) | fio %.0f IOPS p50 %.1f us p99 %.1f us (%.2f us CPU/req; %s) | IOPS ratio %.3f, p99 ratio (fio/braid) %.3f  [load %s]%n",
                     round, modes[m], braid.iops, braid.p50Micros, braid.p99Micros, braid.perSyscall, braid.waitsPerRequest, braid.bytesPerRequest,
-                    braid.cpuMicrosPerRequest, fio.iops, fio.p50Micros, fio.p99Micros, fio.cpuMicrosPerRequest, row[2], row[5], load());
+                    braid.cpuMicrosPerRequest, braid.disk, braid.stalls, fio.iops, fio.p50Micros, fio.p99Micros, fio.cpuMicrosPerRequest, fio.disk,
+                    row[2], row[5], load());
             }
         }
         for (int m = 0; m < modes.length; m++)
@@ -153,11 +162,22 @@ public final class FileVsFio
         final Path file, final long size, final int bs, final int depth, final int seconds, final String rw,
         final boolean direct, final String mode, final int warmupSeconds, final long seed)
     {
-        try (FileBlockCard card = FileBlockCard.open(new FileCardContext().spec("file:" + file).name("file0")
-            .queueCount(1).queueDepth(Math.max(depth, 32)).directIo(direct)))
+        // batched: the card as before submitBatch, every prepared request handed over at the worker's poll.
+        final FileCardContext cardContext = new FileCardContext().spec("file:" + file).name("file0")
+            .queueCount(1).queueDepth(Math.max(depth, 32)).directIo(direct);
+        if (mode.equals("batched"))
+        {
+            cardContext.submitBatch(cardContext.queueDepth());
+        }
+        else if (mode.equals("batch4"))
+        {
+            cardContext.submitBatch(4);
+        }
+        try (FileBlockCard card = FileBlockCard.open(cardContext))
         {
             final RandomBlkLoop loop = new RandomBlkLoop(List.of(card), size, bs, depth, rw.equals("randwrite"), seed,
-                TimeUnit.SECONDS.toNanos(10), mode.equals("wait") ? AggregatorContext.DEFAULT_CARD_WAIT_NANOS : 0);
+                TimeUnit.SECONDS.toNanos(10),
+                mode.equals("wait") || mode.startsWith("batch") ? AggregatorContext.DEFAULT_CARD_WAIT_NANOS : 0);
             final RandomBlkGuest guest = loop.guest;
             final Agent[] agents = loop.agents;
             // What an AgentThreads thread running these agents idles with (spin: never idles).
@@ -170,14 +190,18 @@ public final class FileVsFio
             final long requests = card.directRequests() + card.bufferedRequests();
             final com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+            // The disk's counters are read outside the allocation and CPU window (reading sysfs allocates).
+            final Path statFile = DiskStat.statFileOf(file);
+            final DiskStat diskBefore = DiskStat.read(statFile);
             final long allocated = threads.getCurrentThreadAllocatedBytes();
             final long cpu = threads.getCurrentThreadCpuTime();
             final long start = System.nanoTime();
-            run(agents, TimeUnit.SECONDS.toNanos(seconds), idle);
+            final long[] stalls = run(agents, TimeUnit.SECONDS.toNanos(seconds), idle);
             final double elapsed = (System.nanoTime() - start) / 1e9;
             final double bytesPerRequest = (threads.getCurrentThreadAllocatedBytes() - allocated) / (double)guest.completed();
             // The loop thread's user + system time: guest model, device and the kernel's share of io_uring_enter.
             final double cpuMicrosPerRequest = (threads.getCurrentThreadCpuTime() - cpu) / 1e3 / guest.completed();
+            final DiskStat diskAfter = DiskStat.read(statFile);
             final double perSyscall = (card.directRequests() + card.bufferedRequests() - requests) /
                 (double)Math.max(1, card.submitCalls() - enters);
             final double waitsPerRequest = (card.waitCalls() - waits) /
@@ -203,14 +227,22 @@ public final class FileVsFio
             card.fence();
             return new Result(guest.completed() / elapsed, guest.latency().getValueAtPercentile(50) / 1e3,
                 guest.latency().getValueAtPercentile(99) / 1e3, perSyscall, bytesPerRequest, waitsPerRequest,
-                cpuMicrosPerRequest);
+                cpuMicrosPerRequest, diskBefore == null ? "disk ?" : diskBefore.describeTo(diskAfter),
+                String.format("%d loop gaps over 1 ms, %.0f ms in all", stalls[0], stalls[1] / 1e6));
         }
     }
 
-    private static void run(final Agent[] agents, final long nanos, final IdleStrategy idle)
+    /**
+     * Runs the loop for {@code nanos}; returns how many of its iterations (duty cycle and idle) took
+     * over 1 ms and their total time: the thread waiting for a CPU, or a long idle (a card wait is
+     * at most 100 us).
+     */
+    private static long[] run(final Agent[] agents, final long nanos, final IdleStrategy idle)
     {
-        final long end = System.nanoTime() + nanos;
-        int i = 0;
+        long last = System.nanoTime();
+        final long end = last + nanos;
+        long gaps = 0;
+        long gapNanos = 0;
         while (true)
         {
             int work = 0;
@@ -219,9 +251,16 @@ public final class FileVsFio
                 work += doWork(agent);
             }
             idle.idle(work);
-            if ((++i & 63) == 0 && System.nanoTime() - end > 0)
+            final long now = System.nanoTime();
+            if (now - last > 1_000_000)
             {
-                return;
+                gaps++;
+                gapNanos += now - last;
+            }
+            last = now;
+            if (now - end > 0)
+            {
+                return new long[] {gaps, gapNanos};
             }
         }
     }
@@ -239,7 +278,7 @@ public final class FileVsFio
     }
 
     private static final Pattern IOPS = Pattern.compile("\"iops\"\\s*:\\s*([0-9.]+)");
-    private static final Pattern CLAT = Pattern.compile("\"clat_ns\"\\s*:\\s*\\{");
+    private static final Pattern LAT = Pattern.compile("\"lat_ns\"\\s*:\\s*\\{");
     private static final Pattern P50 = Pattern.compile("\"50\\.000000\"\\s*:\\s*([0-9]+)");
     private static final Pattern P99 = Pattern.compile("\"99\\.000000\"\\s*:\\s*([0-9]+)");
     private static final Pattern USR = Pattern.compile("\"usr_cpu\"\\s*:\\s*([0-9.]+)");
@@ -251,8 +290,14 @@ public final class FileVsFio
         final List<String> command = Arrays.asList("fio", "--name=braid-ref", "--filename=" + file,
             "--size=" + size, "--ioengine=io_uring", "--direct=" + (direct ? 1 : 0), "--rw=" + rw, "--bs=" + bs,
             "--iodepth=" + depth, "--numjobs=1", "--time_based", "--runtime=" + seconds, "--ramp_time=1",
-            "--norandommap", "--randrepeat=0", "--invalidate=0", "--output-format=json");
+            "--norandommap", "--randrepeat=0", "--invalidate=0", "--lat_percentiles=1", "--output-format=json");
         final Process process = new ProcessBuilder(command).redirectErrorStream(false).start();
+        // The disk's view of fio's measured window (after its 1 s ramp), taken from here: a little inside it.
+        final Path statFile = DiskStat.statFileOf(file);
+        Thread.sleep(1_150);
+        final DiskStat diskBefore = DiskStat.read(statFile);
+        Thread.sleep(Math.max(100, seconds * 1000L - 300));
+        final DiskStat diskAfter = DiskStat.read(statFile);
         final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         final String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         if (process.waitFor() != 0)
@@ -262,17 +307,19 @@ public final class FileVsFio
         final String direction = rw.equals("randread") ? "\"read\"" : "\"write\"";
         final String section = out.substring(out.indexOf(direction + " : {"));
         final Matcher iops = IOPS.matcher(section);
-        final Matcher clat = CLAT.matcher(section);
-        if (!iops.find() || !clat.find())
+        // lat_ns (from the io_u's preparation to its reaping), not clat_ns (from its submission): the
+        // guest model times a request from posting it, before the device has seen it, to reaping it.
+        final Matcher lat = LAT.matcher(section);
+        if (!iops.find() || !lat.find())
         {
-            throw new IllegalStateException("fio output without iops/clat_ns: " + out);
+            throw new IllegalStateException("fio output without iops/lat_ns: " + out);
         }
-        final String clatSection = section.substring(clat.end());
-        final Matcher p50 = P50.matcher(clatSection);
-        final Matcher p99 = P99.matcher(clatSection);
+        final String latSection = section.substring(lat.end());
+        final Matcher p50 = P50.matcher(latSection);
+        final Matcher p99 = P99.matcher(latSection);
         if (!p50.find() || !p99.find())
         {
-            throw new IllegalStateException("fio output without clat percentiles: " + out);
+            throw new IllegalStateException("fio output without lat percentiles (--lat_percentiles=1): " + out);
         }
         // fio's job CPU (user + system, % of the run) over its IOPS: CPU time per request.
         final Matcher usr = USR.matcher(out);
@@ -281,6 +328,7 @@ public final class FileVsFio
         final double cpuMicros = usr.find() && sys.find() ?
             (Double.parseDouble(usr.group(1)) + Double.parseDouble(sys.group(1))) / 100 * 1e6 / iopsValue : Double.NaN;
         return new Result(iopsValue, Long.parseLong(p50.group(1)) / 1e3,
-            Long.parseLong(p99.group(1)) / 1e3, Double.NaN, Double.NaN, Double.NaN, cpuMicros);
+            Long.parseLong(p99.group(1)) / 1e3, Double.NaN, Double.NaN, Double.NaN, cpuMicros,
+            diskBefore == null ? "disk ?" : diskBefore.describeTo(diskAfter), "");
     }
 }
