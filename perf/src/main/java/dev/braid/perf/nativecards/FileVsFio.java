@@ -85,9 +85,9 @@ public final class FileVsFio
         for (final String mode : modes)
         {
             if (!mode.equals("spin") && !mode.equals("backoff") && !mode.equals("wait") && !mode.equals("batched") &&
-                !mode.equals("batch4"))
+                !mode.equals("batch4") && !mode.matches("spinwait[0-9]+"))
             {
-                System.err.println("FileVsFio: modes are spin, backoff, wait, batched and batch4: " + mode);
+                System.err.println("FileVsFio: modes are spin, backoff, wait, batched, batch4 and spinwaitN: " + mode);
                 System.exit(2);
             }
             rows.add(new ArrayList<>());
@@ -177,11 +177,16 @@ public final class FileVsFio
         {
             final RandomBlkLoop loop = new RandomBlkLoop(List.of(card), size, bs, depth, rw.equals("randwrite"), seed,
                 TimeUnit.SECONDS.toNanos(10),
-                mode.equals("wait") || mode.startsWith("batch") ? AggregatorContext.DEFAULT_CARD_WAIT_NANOS : 0);
+                mode.equals("wait") || mode.startsWith("batch") || mode.startsWith("spinwait") ?
+                    AggregatorContext.DEFAULT_CARD_WAIT_NANOS : 0);
             final RandomBlkGuest guest = loop.guest;
             final Agent[] agents = loop.agents;
             // What an AgentThreads thread running these agents idles with (spin: never idles).
-            final IdleStrategy idle = mode.equals("spin") ? new NoOpIdleStrategy() :
+            // spinwaitN (an experiment, not a shipping path): N idle cycles of busy polling before each card wait.
+            final IdleStrategy idle = mode.startsWith("spinwait") ?
+                new SpinThenIdle(Integer.parseInt(mode.substring("spinwait".length())),
+                    new CardWaitingIdleStrategy(List.of(agents), AgentThreads.backoff().get())) :
+                mode.equals("spin") ? new NoOpIdleStrategy() :
                 new CardWaitingIdleStrategy(List.of(agents), AgentThreads.backoff().get());
             run(agents, TimeUnit.SECONDS.toNanos(warmupSeconds), idle);
             guest.startRecording();
@@ -330,5 +335,52 @@ public final class FileVsFio
         return new Result(iopsValue, Long.parseLong(p50.group(1)) / 1e3,
             Long.parseLong(p99.group(1)) / 1e3, Double.NaN, Double.NaN, Double.NaN, cpuMicros,
             diskBefore == null ? "disk ?" : diskBefore.describeTo(diskAfter), "");
+    }
+
+    /** Spins {@code cycles} idle duty cycles (no sleep, no yield) before handing an idle cycle to {@code then}. */
+    static final class SpinThenIdle implements IdleStrategy
+    {
+        private final int cycles;
+        private final IdleStrategy then;
+        private int idleCycles;
+
+        SpinThenIdle(final int cycles, final IdleStrategy then)
+        {
+            this.cycles = cycles;
+            this.then = then;
+        }
+
+        public void idle(final int workCount)
+        {
+            if (workCount > 0)
+            {
+                idleCycles = 0;
+                then.idle(workCount);
+                return;
+            }
+            if (++idleCycles <= cycles)
+            {
+                Thread.onSpinWait();
+                return;
+            }
+            idleCycles = 0;
+            then.idle(0);
+        }
+
+        public void idle()
+        {
+            idle(0);
+        }
+
+        public void reset()
+        {
+            idleCycles = 0;
+            then.reset();
+        }
+
+        public String alias()
+        {
+            return "spin" + cycles + "+" + then.alias();
+        }
     }
 }
