@@ -262,14 +262,6 @@ class NbdDrainTest
 
     private static void waitUntil(final BooleanSupplier condition, final String what) throws InterruptedException
     {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() > deadline)
-            {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(1);
-        }
+        NbdTestRig.waitUntil(condition, what, 10);
     }
 }

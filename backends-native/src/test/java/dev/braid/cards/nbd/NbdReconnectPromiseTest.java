@@ -72,14 +72,6 @@ class NbdReconnectPromiseTest
 
     private static void await(final BooleanSupplier condition, final String what) throws InterruptedException
     {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() > deadline)
-            {
-                throw new AssertionError("timed out: " + what);
-            }
-            Thread.sleep(10);
-        }
+        NbdTestRig.waitUntil(condition, what, 15);
     }
 }

@@ -9,6 +9,7 @@ import dev.braid.virtio.memory.GuestMemory;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -141,5 +142,19 @@ final class NbdTestRig
         final long seed = null != fixed ? Long.parseLong(fixed) : System.nanoTime();
         System.out.println(test + ": seed " + seed + " (replay with -Dbraid.seed=" + seed + ")");
         return seed;
+    }
+
+    /** Waits until {@code condition} holds, at most {@code seconds}; fails naming {@code what}. */
+    static void waitUntil(final BooleanSupplier condition, final String what, final long seconds) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() > deadline)
+            {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(1);
+        }
     }
 }
